@@ -1,0 +1,77 @@
+/**
+ * Reverse-mode automatic differentiation over a Graph.
+ *
+ * 1. Forward sweep (creation order is topological): which tensors depend on the chosen ones,
+ *    stopping at stop-gradient nodes.
+ * 2. Backward sweep: which tensors the loss depends on.
+ * 3. Reverse walk over the nodes on both: each node's rule turns its output gradients into input
+ *    gradients, built only for inputs on the path (unused branches are pruned); a tensor used twice
+ *    gets the sum of its gradients (fan-out accumulation).
+ * A node on the path without a gradient rule (ArgMax, comparisons, OneHot…) is an error, unless the
+ * path is cut with `stopGradient`.
+ */
+import type { Node } from './graph.js';
+import { formatShape, type Tensor } from './tensor.js';
+import { add } from './ops/elementwise.js';
+import { reshape, zeros } from './ops/shape.js';
+
+/**
+ * Gradients of the scalar `loss` with respect to each tensor of `wrt`; null for a tensor the loss
+ * does not depend on (PyTorch leaves its `.grad` as None, and optimizers skip it).
+ */
+export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)[] {
+  if (loss.size !== 1 || loss.dtype !== 'float32') {
+    throw new TypeError(`gradients: the loss must be a float32 scalar, got ${loss.dtype}${formatShape(loss.shape)}`);
+  }
+  const g = loss.graph;
+  const lastNode = loss.source.kind === 'op' ? loss.source.node.id : -1;
+  const nodes = g.nodes.slice(0, lastNode + 1);
+
+  const dependent = new Set<number>(wrt.map((t) => t.id));
+  for (const node of nodes) {
+    if (node.stopsGradient) continue;
+    if (node.inputs.some((x) => x && dependent.has(x.id))) node.outputs.forEach((o) => dependent.add(o.id));
+  }
+
+  const needed = new Set<number>([loss.id]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    if (node.outputs.some((o) => needed.has(o.id))) node.inputs.forEach((x) => x && needed.add(x.id));
+  }
+
+  const onPath = (t: Tensor | null): t is Tensor => !!t && dependent.has(t.id) && needed.has(t.id) && t.dtype === 'float32';
+  const grads = new Map<number, Tensor>([[loss.id, g.scalar(1)]]);
+  const accumulate = (t: Tensor, dt: Tensor) => {
+    const prev = grads.get(t.id);
+    grads.set(t.id, prev ? add(prev, dt) : dt);
+  };
+
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    if (node.stopsGradient || !node.outputs.some((o) => grads.has(o.id))) continue;
+    const targets = node.inputs.map((x) => (onPath(x) ? x : null));
+    if (targets.every((x) => x === null)) continue;
+    if (!node.gradient) throw notDifferentiable(node);
+    const gy = node.outputs.map((o) => grads.get(o.id) ?? zeros(g, o.shape, o.dtype));
+    const rules = node.gradient(gy, node);
+    targets.forEach((x, k) => {
+      if (!x) return;
+      const rule = rules[k];
+      if (!rule) throw new Error(`gradients: ${node.op} has no gradient for its input ${k} (${x.toString()})`);
+      const dx = rule();
+      if (dx.size !== x.size) {
+        throw new Error(`gradients: ${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`);
+      }
+      accumulate(x, reshape(dx, x.shape));
+    });
+  }
+  return wrt.map((t) => grads.get(t.id) ?? null);
+}
+
+function notDifferentiable(node: Node): Error {
+  const outs = node.outputs.map((o) => o.toString()).join(', ');
+  return new Error(
+    `gradients: cannot differentiate through ${node.op} (output ${outs}): it has no gradient. ` +
+      `If this value is meant as a constant (a pseudo label, a mask), wrap its input in stopGradient().`,
+  );
+}

@@ -1,0 +1,171 @@
+import { allocate, formatShape, shapeSize, Tensor, type DType, type Shape, type TensorData } from './tensor.js';
+
+export type AttrValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+/**
+ * The gradient rule of an op: given the gradients of its outputs (zeros stand in for unused float
+ * outputs), return, per input, a thunk that builds that input's gradient — or null where the input
+ * has none (integer indices, shapes). Thunks let autodiff build only the gradients it needs.
+ */
+export type GradientRule = (gradOutputs: Tensor[], node: Node) => ReadonlyArray<(() => Tensor) | null>;
+
+export interface Node {
+  readonly id: number;
+  /** ONNX operator type, e.g. "Conv". */
+  readonly op: string;
+  /** Inputs; null marks an omitted optional ONNX input. */
+  readonly inputs: ReadonlyArray<Tensor | null>;
+  readonly outputs: readonly Tensor[];
+  readonly attrs: Attrs;
+  /** Undefined: the op is not differentiable (ArgMax, comparisons, OneHot…). */
+  readonly gradient: GradientRule | undefined;
+  /** A stop-gradient marker: autodiff treats its output as a constant. */
+  readonly stopsGradient: boolean;
+}
+
+export interface OpSpec {
+  op: string;
+  inputs: ReadonlyArray<Tensor | null>;
+  outputs: ReadonlyArray<{ shape: Shape; dtype: DType }>;
+  attrs?: Attrs;
+  gradient?: GradientRule;
+  stopsGradient?: boolean;
+}
+
+/** Where a graph tensor must be fed from, or what it updates. */
+export interface StateUpdate {
+  readonly state: Tensor;
+  readonly value: Tensor;
+}
+
+/** What an initializer is told about the tensor it fills. */
+export interface InitContext {
+  readonly shape: Shape;
+  readonly name: string;
+}
+
+/** Produces a parameter's or state's initial value; called once, when a session first meets it. */
+export type Initializer = (ctx: InitContext) => Float32Array | BigInt64Array;
+
+/**
+ * A computation graph under construction. Tensors are created by `input`, `param`, `state`,
+ * `constant`, and by ops (see `ops/`), which call `addNode`. Nodes are kept in creation order,
+ * which is a topological order, so autodiff and emission never need a recursive sort.
+ */
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs: Tensor[] = [];
+  readonly params: Tensor[] = [];
+  readonly states: Tensor[] = [];
+  readonly constants: Tensor[] = [];
+  readonly stateUpdates: StateUpdate[] = [];
+  readonly initializers = new Map<string, Initializer>();
+  /** Inputs the runtime fills itself each step (dropout masks), with how. */
+  readonly randomInputs: { tensor: Tensor; keepProbability: number }[] = [];
+  private nextId = 0;
+  private readonly names = new Set<string>();
+  private readonly scalarCache = new Map<string, Tensor>();
+
+  /** True while building the training-mode graph (BatchNorm batch statistics, dropout on). */
+  constructor(readonly training: boolean = false) {}
+
+  input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
+    const t = this.newTensor(this.claim(name, 'input'), shape, dtype, { kind: 'input' });
+    this.inputs.push(t);
+    return t;
+  }
+
+  /** A trainable float32 parameter, named as in the reference state_dict. */
+  param(name: string, shape: Shape, init: Initializer): Tensor {
+    const t = this.newTensor(this.claim(name, 'param'), shape, 'float32', { kind: 'param' });
+    this.params.push(t);
+    this.initializers.set(name, init);
+    return t;
+  }
+
+  /** A non-trainable buffer (e.g. BatchNorm running_mean) that the graph may update. */
+  state(name: string, shape: Shape, init: Initializer, dtype: DType = 'float32'): Tensor {
+    const t = this.newTensor(this.claim(name, 'state'), shape, dtype, { kind: 'state' });
+    this.states.push(t);
+    this.initializers.set(name, init);
+    return t;
+  }
+
+  /** Record the value a state takes after this run (only meaningful in training graphs). */
+  updateState(state: Tensor, value: Tensor): void {
+    if (state.source.kind !== 'state') throw new TypeError(`updateState: ${state.name} is not a state tensor`);
+    if (value.dtype !== state.dtype || value.size !== state.size) {
+      throw new TypeError(`updateState: ${state.name} is ${state.dtype}${formatShape(state.shape)}, got ${value.dtype}${formatShape(value.shape)}`);
+    }
+    this.stateUpdates.push({ state, value });
+  }
+
+  constant(data: TensorData | number[], shape: Shape, dtype: DType = 'float32'): Tensor {
+    const values = Array.isArray(data) ? fromNumbers(data, dtype) : data;
+    if (values.length !== shapeSize(shape)) {
+      throw new RangeError(`constant: ${values.length} values do not fill shape ${formatShape(shape)}`);
+    }
+    const t = this.newTensor(`const_${this.nextId}`, shape, dtype, { kind: 'constant', data: values });
+    this.constants.push(t);
+    return t;
+  }
+
+  /** A rank-0 constant, shared between uses. */
+  scalar(value: number, dtype: DType = 'float32'): Tensor {
+    const key = `${dtype}:${Object.is(value, -0) ? '-0' : value}`;
+    let t = this.scalarCache.get(key);
+    if (!t) {
+      t = this.constant(fromNumbers([value], dtype), [], dtype);
+      this.scalarCache.set(key, t);
+    }
+    return t;
+  }
+
+  /** A 1-D int64 constant, for shapes, axes, pads and indices. */
+  ints(values: readonly number[]): Tensor {
+    return this.constant(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], 'int64');
+  }
+
+  addNode(spec: OpSpec): Tensor[] {
+    for (const x of spec.inputs) {
+      if (x && x.graph !== this) throw new Error(`${spec.op}: input ${x.name} belongs to another graph`);
+    }
+    const outputs: Tensor[] = [];
+    const node: Node = {
+      id: this.nodes.length,
+      op: spec.op,
+      inputs: spec.inputs,
+      outputs,
+      attrs: spec.attrs ?? {},
+      gradient: spec.gradient,
+      stopsGradient: spec.stopsGradient ?? false,
+    };
+    spec.outputs.forEach((o, index) => {
+      outputs.push(this.newTensor(`t${this.nextId}`, o.shape, o.dtype, { kind: 'op', node, index }));
+    });
+    this.nodes.push(node);
+    return outputs;
+  }
+
+  private newTensor(name: string, shape: Shape, dtype: DType, source: Tensor['source']): Tensor {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor ${name}: invalid shape ${formatShape(shape)}`);
+    }
+    return new Tensor(this, this.nextId++, name, Object.freeze([...shape]), dtype, source);
+  }
+
+  private claim(name: string, what: string): string {
+    if (this.names.has(name)) throw new Error(`Graph: a ${what} named '${name}' is already defined`);
+    if (name.length === 0) throw new Error(`Graph: a ${what} needs a non-empty name`);
+    this.names.add(name);
+    return name;
+  }
+}
+
+function fromNumbers(values: readonly number[], dtype: DType): TensorData {
+  const out = allocate(dtype, values.length);
+  if (out instanceof BigInt64Array) values.forEach((v, i) => (out[i] = BigInt(v)));
+  else values.forEach((v, i) => (out[i] = v));
+  return out;
+}

@@ -1,0 +1,152 @@
+/**
+ * 2-D convolution and transposed convolution (NCHW), with gradients built from standard ops only.
+ *
+ * Gradient recipes (measured in ENGINE-NOTES.md on onnxruntime-node CPU):
+ * - Conv dX, stride 1: a forward Conv of gy with the kernel flipped and its channel axes swapped —
+ *   the MLAS fast path. Other strides: ConvTranspose(gy, W) with output padding fitted to X.
+ * - Conv dW: one batched MatMul per kernel offset (kh·kw of them) between gy and the shifted,
+ *   strided view of the padded input, summed over the batch. The batch↔channel Conv trick and
+ *   im2col cost 2–15× a forward pass here; this costs about one forward.
+ * - ConvTranspose dX is a Conv of gy with the same weight; dW is the Conv-dW recipe with roles swapped.
+ */
+import { formatShape, type Tensor } from '../tensor.js';
+import { concat, pad, reshape, slice, transpose } from './shape.js';
+import { matmul, transposeLast } from './matmul.js';
+import { reduceSum } from './reduce.js';
+
+export interface Conv2dOptions {
+  /** [sh, sw] or one number; default 1. */
+  stride?: number | readonly [number, number];
+  /** [ph, pw] (symmetric) or [top, left, bottom, right] or one number; default 0. */
+  padding?: number | readonly number[];
+  dilation?: number | readonly [number, number];
+  groups?: number;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: number | readonly [number, number];
+}
+
+interface Geometry {
+  s: [number, number];
+  d: [number, number];
+  /** [top, left, bottom, right], ONNX order. */
+  p: [number, number, number, number];
+  groups: number;
+}
+
+function pair(v: number | readonly number[] | undefined, dflt: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') return [v, v];
+  return [v[0]!, v[1]!];
+}
+
+function geometry(opts: Conv2dOptions): Geometry {
+  const pd = opts.padding;
+  const p: [number, number, number, number] =
+    pd === undefined ? [0, 0, 0, 0] : typeof pd === 'number' ? [pd, pd, pd, pd] : pd.length === 2 ? [pd[0]!, pd[1]!, pd[0]!, pd[1]!] : [pd[0]!, pd[1]!, pd[2]!, pd[3]!];
+  return { s: pair(opts.stride, 1), d: pair(opts.dilation, 1), p, groups: opts.groups ?? 1 };
+}
+
+function attrs(k: readonly number[], geo: Geometry) {
+  return { kernel_shape: [k[0]!, k[1]!], strides: geo.s, dilations: geo.d, pads: geo.p, group: geo.groups };
+}
+
+/** PyTorch's `F.conv2d`: x [N, C, H, W], w [O, C/groups, kh, kw], b [O]. */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  const geo = geometry(opts);
+  const { s, d, p, groups } = geo;
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+  const oh = Math.floor((h + p[0] + p[2] - d[0] * (kh - 1) - 1) / s[0]) + 1;
+  const ow = Math.floor((wd + p[1] + p[3] - d[1] * (kw - 1) - 1) / s[1]) + 1;
+  if (x.rank !== 4 || w.rank !== 4 || c !== cg * groups || o % groups !== 0 || (b && (b.rank !== 1 || b.shape[0] !== o)) || oh <= 0 || ow <= 0) {
+    throw new RangeError(`Conv: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, dilation ${d} do not fit`);
+  }
+  return x.graph.addNode({
+    op: 'Conv',
+    inputs: b ? [x, w, b] : [x, w],
+    outputs: [{ shape: [n, o, oh, ow], dtype: 'float32' }],
+    attrs: attrs([kh, kw], geo),
+    gradient: ([gy]) => [
+      () => convInputGrad(gy!, w, x.shape, geo),
+      () => kernelGrad(x, gy!, [kh, kw], geo),
+      ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
+    ],
+  })[0]!;
+}
+
+/** PyTorch's `F.conv_transpose2d`: x [N, Cin, H, W], w [Cin, Cout/groups, kh, kw], b [Cout]. */
+export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const geo = geometry(opts);
+  const { s, d, p, groups } = geo;
+  const op = pair(opts.outputPadding, 0);
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [ci, cog, kh, kw] = w.shape as [number, number, number, number];
+  const co = cog * groups;
+  const oh = s[0] * (h - 1) + op[0] + d[0] * (kh - 1) + 1 - p[0] - p[2];
+  const ow = s[1] * (wd - 1) + op[1] + d[1] * (kw - 1) + 1 - p[1] - p[3];
+  if (x.rank !== 4 || w.rank !== 4 || c !== ci || c % groups !== 0 || (b && (b.rank !== 1 || b.shape[0] !== co)) || oh <= 0 || ow <= 0 || op[0] >= Math.max(s[0], d[0]) || op[1] >= Math.max(s[1], d[1])) {
+    throw new RangeError(`ConvTranspose: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, output padding ${op} do not fit`);
+  }
+  return x.graph.addNode({
+    op: 'ConvTranspose',
+    inputs: b ? [x, w, b] : [x, w],
+    outputs: [{ shape: [n, co, oh, ow], dtype: 'float32' }],
+    attrs: { ...attrs([kh, kw], geo), output_padding: op },
+    gradient: ([gy]) => [
+      // y = Wᵀ ⋆ x, so dx = W ⋆ gy: a plain Conv with the same geometry maps Cout back to Cin.
+      () => conv2d(gy!, w, null, { stride: s, padding: p, dilation: d, groups }),
+      () => kernelGrad(gy!, x, [kh, kw], { ...geo, p: [p[0], p[1], Math.max(0, p[2] - op[0]), Math.max(0, p[3] - op[1])] }),
+      ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
+    ],
+  })[0]!;
+}
+
+/** dX of a Conv: a stride-1 Conv with the flipped kernel when possible, else ConvTranspose. */
+function convInputGrad(gy: Tensor, w: Tensor, xShape: readonly number[], geo: Geometry): Tensor {
+  const { s, d, p, groups } = geo;
+  const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+  const reach = [d[0] * (kh - 1), d[1] * (kw - 1)];
+  const mirrored = [reach[0]! - p[0], reach[1]! - p[1], reach[0]! - p[2], reach[1]! - p[3]];
+  if (s[0] === 1 && s[1] === 1 && mirrored.every((v) => v >= 0)) {
+    // W′[c, o] = W[o, c] flipped in space, per group.
+    const perGroup = reshape(w, [groups, o / groups, cg, kh, kw]);
+    const swapped = reshape(transpose(perGroup, [0, 2, 1, 3, 4]), [groups * cg, o / groups, kh, kw]);
+    const flipped = slice(swapped, { axes: [2, 3], starts: [-1, -1], ends: [-kh - 1, -kw - 1], steps: [-1, -1] });
+    return conv2d(gy, flipped, null, { padding: mirrored, dilation: d, groups });
+  }
+  const outPad: [number, number] = [0, 1].map((i) => {
+    const full = s[i]! * (gy.shape[2 + i]! - 1) + reach[i]! + 1;
+    return xShape[2 + i]! + p[i]! + p[i + 2]! - full;
+  }) as [number, number];
+  return convTranspose2d(gy, w, null, { stride: s, padding: p, dilation: d, groups, outputPadding: outPad });
+}
+
+/**
+ * The kernel gradient as kh·kw batched MatMuls, one per kernel offset (i, j):
+ *   dW[a, b, i, j] = Σ_n Σ_q small[n, a, q] · big_pad[n, b, q·s + (i, j)·d]   (per group)
+ * Conv: small = gy, big = x, W [O, C/G, kh, kw]. ConvTranspose: small = x, big = gy, W [Cin, Cout/G, kh, kw].
+ */
+function kernelGrad(big: Tensor, small: Tensor, k: [number, number], geo: Geometry): Tensor {
+  const { s, d, p, groups } = geo;
+  const [n, cBig] = big.shape as [number, number];
+  const [, cSmall, qh, qw] = small.shape as [number, number, number, number];
+  const padded = pad(big, [0, 0, p[0], p[1], 0, 0, p[2], p[3]]);
+  const smallG = reshape(small, [n, groups, cSmall / groups, qh * qw]);
+  const taps: Tensor[] = [];
+  for (let i = 0; i < k[0]; i++) {
+    for (let j = 0; j < k[1]; j++) {
+      const view = slice(padded, {
+        axes: [2, 3],
+        starts: [i * d[0], j * d[1]],
+        ends: [i * d[0] + s[0] * (qh - 1) + 1, j * d[1] + s[1] * (qw - 1) + 1],
+        steps: [s[0], s[1]],
+      });
+      const bigG = reshape(view, [n, groups, cBig / groups, qh * qw]);
+      // [N, G, A/G, Q]·[N, G, Q, B/G] → [N, G, A/G, B/G], summed over the batch.
+      taps.push(reshape(reduceSum(matmul(smallG, transposeLast(bigG)), [0]), [-1, 1]));
+    }
+  }
+  return reshape(concat(taps, 1), [cSmall, cBig / groups, k[0], k[1]]);
+}

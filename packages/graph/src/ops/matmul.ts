@@ -1,0 +1,79 @@
+/** Matrix products. dA = gy·Bᵀ, dB = Aᵀ·gy, summed over broadcast batch axes. */
+import { formatShape, type Tensor } from '../tensor.js';
+import { broadcastShapes, unbroadcast } from './broadcast.js';
+import { add, mul } from './elementwise.js';
+import { transpose } from './shape.js';
+
+/** Swap the last two axes. */
+export function transposeLast(x: Tensor): Tensor {
+  const perm = x.shape.map((_, i) => i);
+  perm[x.rank - 2] = x.rank - 1;
+  perm[x.rank - 1] = x.rank - 2;
+  return transpose(x, perm);
+}
+
+/** Batched, broadcasting matrix product of tensors of rank ≥ 2 (ONNX MatMul, `torch.matmul`). */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (a.rank < 2 || b.rank < 2 || k !== k2) {
+    throw new RangeError(`MatMul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}`);
+  }
+  const batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return a.graph.addNode({
+    op: 'MatMul',
+    inputs: [a, b],
+    outputs: [{ shape: [...batch, m!, n!], dtype: 'float32' }],
+    gradient: ([gy]) => [
+      () => unbroadcast(matmul(gy!, transposeLast(b)), a.shape),
+      () => unbroadcast(matmul(transposeLast(a), gy!), b.shape),
+    ],
+  })[0]!;
+}
+
+export interface GemmOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+}
+
+/** Y = α·op(A)·op(B) + β·C for 2-D A and B (ONNX Gemm); C broadcasts to [M, N]. */
+export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions = {}): Tensor {
+  const { transA = false, transB = false, alpha = 1, beta = 1 } = opts;
+  if (a.rank !== 2 || b.rank !== 2) throw new RangeError(`Gemm: expected 2-D operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  if (k !== k2) throw new RangeError(`Gemm: inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`);
+  if (c) broadcastShapes('Gemm', c.shape, [m, n]);
+  const opA = (): Tensor => (transA ? transpose(a, [1, 0]) : a);
+  const opB = (): Tensor => (transB ? transpose(b, [1, 0]) : b);
+  return a.graph.addNode({
+    op: 'Gemm',
+    inputs: c ? [a, b, c] : [a, b],
+    outputs: [{ shape: [m, n], dtype: 'float32' }],
+    attrs: { transA: transA ? 1 : 0, transB: transB ? 1 : 0, alpha: { float: alpha }, beta: { float: beta } },
+    gradient: ([gy]) => {
+      const g = mul(gy!, alpha);
+      return [
+        // d op(A) = g·op(B)ᵀ; transpose back if A was transposed.
+        () => (transA ? matmul(opB(), transpose(g, [1, 0])) : matmul(g, transpose(opB(), [1, 0]))),
+        () => (transB ? matmul(transpose(g, [1, 0]), opA()) : matmul(transpose(opA(), [1, 0]), g)),
+        ...(c ? [() => unbroadcast(mul(gy!, beta), c.shape)] : []),
+      ];
+    },
+  })[0]!;
+}
+
+/**
+ * PyTorch's `nn.Linear`: y = x·Wᵀ + b with W [out, in]. 2-D inputs use one Gemm node; higher ranks
+ * (tokens [B, L, C]) a MatMul against Wᵀ.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (x.shape[x.rank - 1] !== weight.shape[1]) {
+    throw new RangeError(`Linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} ([out, in])`);
+  }
+  if (x.rank === 2) return gemm(x, weight, bias, { transB: true });
+  const y = matmul(x, transpose(weight, [1, 0]));
+  return bias ? add(y, bias) : y;
+}

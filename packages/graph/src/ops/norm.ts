@@ -1,0 +1,134 @@
+/** BatchNorm (training and eval) and LayerNorm, with hand-written gradients (ENGINE-NOTES recipes). */
+import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
+import { add, div, mul, pow, sub } from './elementwise.js';
+import { stopGradient } from './logic.js';
+import { reduceMean, reduceSum } from './reduce.js';
+import { reshape } from './shape.js';
+
+export interface BatchNormParams {
+  weight: Tensor;
+  bias: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  /** int64 counter kept for PyTorch state_dict compatibility; incremented in training graphs. */
+  numBatchesTracked?: Tensor;
+}
+
+export interface BatchNormOptions {
+  /** Weight of the new batch statistic in the running average (PyTorch's convention); default 0.1. */
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * PyTorch's `BatchNorm2d` over x [N, C, H, W]. Training graphs normalise with the batch's mean and
+ * biased variance and update the running statistics with the unbiased variance (n/(n−1)), as
+ * PyTorch does; eval graphs use the running statistics.
+ */
+export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptions = {}): Tensor {
+  const { momentum = 0.1, eps = 1e-5 } = opts;
+  const c = x.shape[1];
+  for (const t of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) {
+    if (x.rank !== 4 || t.rank !== 1 || t.shape[0] !== c) {
+      throw new RangeError(`BatchNormalization: input ${formatShape(x.shape)} needs per-channel [${c}] parameters, got ${t.name} ${formatShape(t.shape)}`);
+    }
+  }
+  const g = x.graph;
+  if (!g.training) return normalize(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar, eps, false);
+
+  const axes = [0, 2, 3];
+  const count = x.size / c!;
+  const xs = stopGradient(x); // batch statistics enter through the node's own gradient rule
+  const mean = reduceMean(xs, axes);
+  const variance = reduceMean(pow(sub(xs, reshape(mean, [1, -1, 1, 1])), 2), axes);
+  const y = normalize(x, bn.weight, bn.bias, mean, variance, eps, true);
+  const unbiased = mul(variance, count / Math.max(count - 1, 1));
+  g.updateState(bn.runningMean, add(mul(stopGradient(bn.runningMean), 1 - momentum), mul(mean, momentum)));
+  g.updateState(bn.runningVar, add(mul(stopGradient(bn.runningVar), 1 - momentum), mul(unbiased, momentum)));
+  if (bn.numBatchesTracked) g.updateState(bn.numBatchesTracked, add(bn.numBatchesTracked, 1));
+  return y;
+}
+
+/**
+ * One fused BatchNormalization node (inference form) given the statistics to use.
+ * With batch statistics, dx = γ·r·(gy − mean(gy) − x̂·mean(gy·x̂)); with fixed statistics, dx = γ·r·gy.
+ * dγ = Σ gy·x̂, dβ = Σ gy, sums over N, H, W.
+ */
+function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number, batchStats: boolean): Tensor {
+  const axes = [0, 2, 3];
+  const perChannel = (t: Tensor) => reshape(t, [1, -1, 1, 1]);
+  return x.graph.addNode({
+    op: 'BatchNormalization',
+    inputs: [x, gamma, beta, mean, variance],
+    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    attrs: { epsilon: { float: eps } },
+    gradient: ([gy]) => {
+      const r = () => perChannel(pow(add(variance, eps), -0.5));
+      const xhat = () => mul(sub(x, perChannel(mean)), r());
+      return [
+        () => {
+          const scale = mul(perChannel(gamma), r());
+          if (!batchStats) return mul(gy!, scale);
+          const xh = xhat();
+          const centered = sub(sub(gy!, reduceMean(gy!, axes, true)), mul(xh, reduceMean(mul(gy!, xh), axes, true)));
+          return mul(scale, centered);
+        },
+        () => reduceSum(mul(gy!, xhat()), axes),
+        () => reduceSum(gy!, axes),
+        null,
+        null,
+      ];
+    },
+  })[0]!;
+}
+
+/**
+ * PyTorch's `LayerNorm` over the trailing axes from `axis` (default: the last), ONNX LayerNormalization.
+ * With g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)); dγ = Σ gy·x̂ and dβ = Σ gy over the leading axes.
+ */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?: number; eps?: number } = {}): Tensor {
+  const { eps = 1e-5 } = opts;
+  const axis = normalizeAxis('LayerNormalization', opts.axis ?? -1, x.rank);
+  const normShape = x.shape.slice(axis);
+  if (gamma.shape.join() !== normShape.join() || beta.shape.join() !== normShape.join()) {
+    throw new RangeError(`LayerNormalization: input ${formatShape(x.shape)} normalised from axis ${axis} needs γ, β ${formatShape(normShape)}, got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`);
+  }
+  const normAxes = normShape.map((_, i) => axis + i);
+  const leadAxes = x.shape.slice(0, axis).map((_, i) => i);
+  return x.graph.addNode({
+    op: 'LayerNormalization',
+    inputs: [x, gamma, beta],
+    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    attrs: { axis, epsilon: { float: eps } },
+    gradient: ([gy]) => {
+      const stats = () => {
+        const mean = reduceMean(x, normAxes, true);
+        const r = pow(add(reduceMean(pow(sub(x, mean), 2), normAxes, true), eps), -0.5);
+        return { r, xhat: mul(sub(x, mean), r) };
+      };
+      return [
+        () => {
+          const { r, xhat } = stats();
+          const gg = mul(gy!, gamma);
+          return mul(r, sub(sub(gg, reduceMean(gg, normAxes, true)), mul(xhat, reduceMean(mul(gg, xhat), normAxes, true))));
+        },
+        () => sumLeading(mul(gy!, stats().xhat), leadAxes),
+        () => sumLeading(gy!, leadAxes),
+      ];
+    },
+  })[0]!;
+}
+
+function sumLeading(t: Tensor, axes: number[]): Tensor {
+  return axes.length === 0 ? t : reduceSum(t, axes);
+}
+
+/**
+ * x / √(Σx² + eps²) over one axis, from differentiable primitives. Equals PyTorch's `F.normalize`
+ * (x / max(‖x‖₂, eps)) wherever ‖x‖₂ ≫ eps, and stays smooth at 0.
+ */
+export function l2Normalize(x: Tensor, axis = 1, eps = 1e-12): Tensor {
+  const a = normalizeAxis('l2Normalize', axis, x.rank);
+  const norm = pow(add(reduceSum(mul(x, x), [a], true), eps * eps), 0.5);
+  return div(x, norm);
+}

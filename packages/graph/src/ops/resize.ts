@@ -1,0 +1,45 @@
+/** Nearest-neighbour resizing of the two spatial axes of NCHW tensors. */
+import { formatShape, type Tensor } from '../tensor.js';
+import { matmul } from './matmul.js';
+import { transpose } from './shape.js';
+
+/** Source index of each output index under PyTorch's `mode='nearest'`: ⌊o·in/out⌋. */
+export function nearestIndices(inSize: number, outSize: number): number[] {
+  return Array.from({ length: outSize }, (_, o) => Math.min(Math.floor((o * inSize) / outSize), inSize - 1));
+}
+
+/**
+ * PyTorch's `F.interpolate(x, size, mode='nearest')` (ONNX Resize, asymmetric coordinates, floor).
+ * Because it is linear with fixed sizes, Y = A_h·X·A_wᵀ with 0/1 matrices, so dX = A_hᵀ·gy·A_w —
+ * two MatMuls, exact.
+ */
+export function resizeNearest(x: Tensor, size: readonly [number, number]): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  if (x.rank !== 4 || size.some((s) => !Number.isInteger(s) || s <= 0)) {
+    throw new RangeError(`Resize: expected an NCHW input and a positive [H, W] size, got ${formatShape(x.shape)} → ${formatShape(size)}`);
+  }
+  const g = x.graph;
+  const sizes = g.ints(size); // with axes = [2, 3], so the batch stays dynamic
+  return g.addNode({
+    op: 'Resize',
+    inputs: [x, null, null, sizes],
+    outputs: [{ shape: [n, c, size[0], size[1]], dtype: x.dtype }],
+    attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor', axes: [2, 3] },
+    gradient: ([gy]) => [
+      () => {
+        const aH = selectionMatrix(x, nearestIndices(h, size[0]), h); // [outH, inH]
+        const aW = selectionMatrix(x, nearestIndices(w, size[1]), w); // [outW, inW]
+        return matmul(matmul(transpose(aH, [1, 0]), gy!), aW);
+      },
+      null,
+      null,
+      null,
+    ],
+  })[0]!;
+}
+
+function selectionMatrix(x: Tensor, idx: number[], inSize: number): Tensor {
+  const m = new Float32Array(idx.length * inSize);
+  idx.forEach((src, o) => (m[o * inSize + src] = 1));
+  return x.graph.constant(m, [idx.length, inSize]);
+}
