@@ -1,3 +1,4 @@
+import type { Random } from './random.js';
 import { allocate, formatShape, shapeSize, Tensor, type DType, type Shape, type TensorData } from './tensor.js';
 
 export type AttrValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
@@ -43,6 +44,8 @@ export interface StateUpdate {
 export interface InitContext {
   readonly shape: Shape;
   readonly name: string;
+  /** A generator seeded from the session seed and this tensor's name, so init is order-independent. */
+  readonly random: Random;
 }
 
 /** Produces a parameter's or state's initial value; called once, when a session first meets it. */
@@ -67,8 +70,15 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();
 
-  /** True while building the training-mode graph (BatchNorm batch statistics, dropout on). */
-  constructor(readonly training: boolean = false) {}
+  /** Training mode: BatchNorm uses and updates batch statistics. */
+  readonly training: boolean;
+  /** Dropout and drop-path active (by default, in training mode). */
+  readonly dropout: boolean;
+
+  constructor(mode: { training?: boolean; dropout?: boolean } = {}) {
+    this.training = mode.training ?? false;
+    this.dropout = mode.dropout ?? this.training;
+  }
 
   input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
     const t = this.newTensor(this.claim(name, 'input'), shape, dtype, { kind: 'input' });

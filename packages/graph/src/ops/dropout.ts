@@ -12,7 +12,7 @@ import { mul } from './elementwise.js';
 export function dropout(x: Tensor, p: number, maskShape: readonly number[] = x.shape): Tensor {
   if (!(p >= 0 && p < 1)) throw new RangeError(`Dropout: probability must be in [0, 1), got ${p}`);
   const g = x.graph;
-  if (!g.training || p === 0) return x;
+  if (!g.dropout || p === 0) return x;
   const shape = broadcastShapes('Dropout', x.shape, maskShape);
   if (shape.join() !== x.shape.join()) throw new RangeError(`Dropout: mask ${formatShape(maskShape)} must broadcast to ${formatShape(x.shape)}`);
   const mask = g.input(`dropout_mask_${g.randomInputs.length}`, maskShape);

@@ -1,0 +1,162 @@
+// nifti-reader-js ships ESM only; jest runs CommonJS. Load the real package through Node's own loader
+// (require(esm), Node ≥ 20.19) so that the module under test gets the genuine implementation.
+jest.mock('nifti-reader-js', () => {
+  const { join } = require('node:path') as typeof import('node:path');
+  const nodeModule = require('node:module') as { _load(request: string, parent: null, isMain: boolean): unknown };
+  return nodeModule._load(join(__dirname, '../node_modules/nifti-reader-js/dist/nifti.js'), null, false);
+}, { virtual: true });
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'fflate';
+import { encodeNifti, headerAffine, niftiToFloat32, parseNifti, readNifti, writeNifti } from '../src/node/nifti';
+
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'mcsc-nifti-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An oblique, left-handed affine: rotation about z by 30°, spacing 0.8 × 1.25 × 3, x flipped. */
+function obliqueAffine(): number[][] {
+  const c = Math.cos(Math.PI / 6);
+  const s = Math.sin(Math.PI / 6);
+  return [
+    [-0.8 * c, -1.25 * s, 0, 12.5],
+    [-0.8 * s, 1.25 * c, 0, -40],
+    [0, 0, 3, 7.25],
+    [0, 0, 0, 1],
+  ];
+}
+
+function expectMatrixClose(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): void {
+  expect(a.length).toBe(b.length);
+  a.forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(b[i]![j]!, 5)));
+}
+
+const CASES: [string, () => Uint8Array | Int16Array | Float32Array][] = [
+  ['uint8', () => Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 7) % 256)],
+  ['int16', () => Int16Array.from({ length: 5 * 4 * 3 }, (_, i) => i * 311 - 9000)],
+  ['float32', () => Float32Array.from({ length: 5 * 4 * 3 }, (_, i) => Math.sin(i) * 1e3)],
+];
+
+describe.each(['.nii', '.nii.gz'])('round trip %s', (ext) => {
+  test.each(CASES)('%s data and an oblique affine', async (name, make) => {
+    const data = make();
+    const path = join(dir, `rt-${name}${ext}`);
+    await writeNifti(path, data, { dims: [5, 4, 3], affine: obliqueAffine() });
+    const vol = await readNifti(path);
+    expect(vol.dims).toEqual([5, 4, 3]);
+    expect(vol.data.constructor).toBe(data.constructor);
+    expect(Array.from(vol.data)).toEqual(Array.from(data));
+    vol.spacing.forEach((s, i) => expect(s).toBeCloseTo([0.8, 1.25, 3][i]!, 5));
+    expectMatrixClose(vol.affine, obliqueAffine());
+    // The qform written next to the sform encodes the same geometry.
+    expectMatrixClose(headerAffine({ ...vol.header, sformCode: 0 }), obliqueAffine());
+    const gz = readFileSync(path);
+    expect(gz[0] === 0x1f && gz[1] === 0x8b).toBe(ext === '.nii.gz');
+  });
+});
+
+test('a reference header carries its geometry to a new label volume', async () => {
+  const src = join(dir, 'ref.nii.gz');
+  await writeNifti(src, new Float32Array(6 * 5 * 4 * 2).fill(1.5), { dims: [6, 5, 4, 2], affine: obliqueAffine() });
+  const ref = await readNifti(src);
+  const labels = Uint8Array.from({ length: 6 * 5 * 4 * 2 }, (_, i) => i % 4);
+  const out = join(dir, 'labels.nii');
+  await writeNifti(out, labels, { reference: ref.header });
+  const back = await readNifti(out);
+  expect(back.dims).toEqual([6, 5, 4, 2]);
+  expect(back.header.datatype).toBe(2);
+  expect(back.header.sformCode).toBe(ref.header.sformCode);
+  expect(back.header.qformCode).toBe(ref.header.qformCode);
+  expect(back.spacing).toEqual(ref.spacing);
+  expectMatrixClose(back.affine, ref.affine);
+  expect(Array.from(back.data)).toEqual(Array.from(labels));
+});
+
+test('qform-only files use the quaternion; neither form falls back to pixdim', () => {
+  const bytes = encodeNifti(new Uint8Array(8), { dims: [2, 2, 2], affine: obliqueAffine() });
+  new DataView(bytes.buffer).setInt16(254, 0, true); // sform_code = 0
+  expectMatrixClose(parseNifti(bytes, 'q.nii').affine, obliqueAffine());
+  new DataView(bytes.buffer).setInt16(252, 0, true); // qform_code = 0
+  const plain = parseNifti(bytes, 'p.nii');
+  expectMatrixClose(plain.affine, [[0.8, 0, 0, 0], [0, 1.25, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]]);
+});
+
+test('big-endian files are read with their byte order', () => {
+  const le = encodeNifti(Int16Array.from([1, -2, 300, 4000]), { dims: [4], spacing: [2] });
+  const be = le.slice();
+  const swap = (at: number, width: number) => be.subarray(at, at + width).reverse();
+  swap(0, 4); swap(40, 2); swap(42, 2); swap(70, 2); swap(72, 2); swap(108, 4); swap(112, 4); swap(80, 4);
+  for (let i = 0; i < 8; i++) if (i !== 1) swap(76 + 4 * i, 4);
+  for (let i = 1; i < 7; i++) swap(42 + 2 * i, 2);
+  for (let i = 0; i < 4; i++) swap(352 + 2 * i, 2);
+  const vol = parseNifti(be, 'be.nii');
+  expect(vol.header.littleEndian).toBe(false);
+  expect(Array.from(vol.data)).toEqual([1, -2, 300, 4000]);
+  expect(vol.spacing).toEqual([2]);
+});
+
+test('scl_slope / scl_inter are applied by niftiToFloat32', () => {
+  const bytes = encodeNifti(Int16Array.from([0, 10, -10]), { dims: [3] });
+  new DataView(bytes.buffer).setFloat32(112, 0.5, true);
+  new DataView(bytes.buffer).setFloat32(116, 100, true);
+  expect(Array.from(niftiToFloat32(parseNifti(bytes, 's.nii')))).toEqual([100, 105, 95]);
+});
+
+describe('errors name the file and what was expected', () => {
+  test('a PNG is not NIfTI: the magic found is quoted', async () => {
+    const path = join(dir, 'fake.nii');
+    const bytes = new Uint8Array(400);
+    bytes.set([0x89, 0x50, 0x4e, 0x47]);
+    bytes.set([0x41, 0x42, 0x43, 0x44], 344);
+    writeFileSync(path, bytes);
+    await expect(readNifti(path)).rejects.toThrow(`NIfTI file ${path}: not a NIfTI-1 file`);
+    await expect(readNifti(path)).rejects.toThrow('magic is "ABCD"');
+  });
+  test('a short file', () => {
+    expect(() => parseNifti(new Uint8Array(20), 'short.nii')).toThrow('short.nii: 20 bytes is shorter than the 348-byte NIfTI-1 header');
+  });
+  test('a truncated voxel block', () => {
+    const bytes = encodeNifti(new Float32Array(64), { dims: [4, 4, 4] });
+    expect(() => parseNifti(bytes.subarray(0, 400), 'cut.nii')).toThrow(/cut\.nii: header promises 4×4×4 voxels of 4 bytes at offset 352 \(608 bytes\), but the file holds 400 bytes/);
+  });
+  test('a corrupt gzip stream', async () => {
+    const path = join(dir, 'bad.nii.gz');
+    const gz = gzipSync(encodeNifti(new Uint8Array(64), { dims: [4, 4, 4] }));
+    gz.fill(0xff, 12, 40);
+    writeFileSync(path, gz);
+    await expect(readNifti(path)).rejects.toThrow(`NIfTI file ${path}: gzip stream is corrupt`);
+  });
+  test('a missing file', async () => {
+    await expect(readNifti(join(dir, 'nope.nii'))).rejects.toThrow(/nope\.nii: cannot read/);
+  });
+  test('data and dims disagree', async () => {
+    await expect(writeNifti(join(dir, 'x.nii'), new Uint8Array(5), { dims: [2, 2] }))
+      .rejects.toThrow(/x\.nii: dims \[2, 2\] hold 4 voxels but data has 5/);
+  });
+  test('an unsupported array type', () => {
+    expect(() => encodeNifti(new Float64Array(4) as unknown as Float32Array, { dims: [4] })).toThrow(/Float64Array/);
+  });
+});
+
+describe('atomic writes', () => {
+  test('a failed write leaves no partial or temporary file', async () => {
+    const sub = join(dir, 'atomic');
+    mkdirSync(sub);
+    const target = join(sub, 'taken.nii.gz');
+    mkdirSync(target); // a directory where the file should go: the final rename fails
+    await expect(writeNifti(target, new Uint8Array(8), { dims: [2, 2, 2] })).rejects.toThrow(`NIfTI file ${target}: cannot write`);
+    expect(readdirSync(sub)).toEqual(['taken.nii.gz']);
+    await expect(writeNifti(join(sub, 'bad.nii'), new Uint8Array(3), { dims: [2, 2] })).rejects.toThrow();
+    expect(readdirSync(sub)).toEqual(['taken.nii.gz']);
+  });
+  test('overwriting replaces the whole file', async () => {
+    const path = join(dir, 'over.nii');
+    await writeNifti(path, new Float32Array(1000), { dims: [10, 10, 10] });
+    await writeNifti(path, Uint8Array.from([1, 2]), { dims: [2] });
+    const vol = await readNifti(path);
+    expect(Array.from(vol.data)).toEqual([1, 2]);
+    expect(readFileSync(path).length).toBe(354);
+  });
+});

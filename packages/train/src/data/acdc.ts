@@ -1,0 +1,85 @@
+/**
+ * The SSL4MIS ACDC layout (Luo et al., github.com/HiLab-git/SSL4MIS, `data/ACDC`):
+ *
+ *     <root>/train_slices.list   one slice name a line, e.g. patient001_frame01_slice_0
+ *     <root>/val.list            one volume name a line, e.g. patient011_frame01
+ *     <root>/test.list
+ *     <root>/data/slices/<slice>.h5   datasets 'image' [H, W] float (0 … 1), 'label' [H, W] uint8
+ *     <root>/data/<volume>.h5         datasets 'image' [D, H, W], 'label' [D, H, W]
+ *
+ * Labels: 0 background, 1 RV, 2 myocardium, 3 LV. The files record no voxel spacing.
+ * Training slices keep the list's order, which is what SSL4MIS's labeled-slice count refers to
+ * (see {@link selectLabeled} with `{ slices: acdcLabeledSliceCount(k) }`).
+ */
+import { join } from 'node:path';
+import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
+import { readH5Arrays } from './h5.js';
+import { readList } from './lists.js';
+import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
+
+export const ACDC_CLASS_NAMES = Object.freeze(['background', 'RV', 'Myo', 'LV']);
+
+export interface AcdcOptions {
+  /** Only the first n training slices (default: all) — for smoke runs; keep n ≥ the labeled count. */
+  readonly maxTrainSlices?: number;
+  /** Load the validation and test volumes (default true). */
+  readonly volumes?: boolean;
+}
+
+/** Loads an SSL4MIS ACDC directory. */
+export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise<SegmentationDataset> {
+  const { maxTrainSlices, volumes = true } = options;
+  let sliceNames = await readList(join(root, 'train_slices.list'));
+  if (maxTrainSlices !== undefined) {
+    if (!Number.isInteger(maxTrainSlices) || maxTrainSlices < 1) {
+      throw new RangeError(`loadAcdc: maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
+    }
+    sliceNames = sliceNames.slice(0, maxTrainSlices);
+  }
+  const train: TrainingSlice[] = [];
+  for (const name of sliceNames) train.push(await readAcdcSlice(join(root, 'data', 'slices', `${name}.h5`), name));
+  const val: Volume[] = [];
+  const test: Volume[] = [];
+  if (volumes) {
+    for (const name of await readList(join(root, 'val.list'))) val.push(await readAcdcVolume(join(root, 'data', `${name}.h5`), name));
+    for (const name of await readList(join(root, 'test.list'))) test.push(await readAcdcVolume(join(root, 'data', `${name}.h5`), name));
+  }
+  return { name: 'ACDC', numClasses: 4, classNames: ACDC_CLASS_NAMES, train, val, test };
+}
+
+/** The patient of an SSL4MIS slice or volume name: `patient001_frame01_slice_3` → `patient001`. */
+export function acdcPatientId(name: string): string {
+  return /^(.*?)_frame\d+/.exec(name)?.[1] ?? name.replace(/_slice_?\d+$/, '');
+}
+
+/** Reads one `data/slices/<name>.h5`. */
+export async function readAcdcSlice(path: string, name: string): Promise<TrainingSlice> {
+  const what = 'ACDC slice';
+  const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
+  const where = `${what} ${path}`;
+  if (image!.shape.length !== 2) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 2-D [H, W]`);
+  if (shapeText(label!.shape) !== shapeText(image!.shape)) {
+    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`);
+  }
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
+  checkLabelRange(labels, 4, `${where}: dataset 'label'`);
+  return {
+    id: name, caseId: acdcPatientId(name), height: image!.shape[0]!, width: image!.shape[1]!,
+    image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels,
+  };
+}
+
+/** Reads one `data/<name>.h5` volume. */
+export async function readAcdcVolume(path: string, name: string): Promise<Volume> {
+  const what = 'ACDC volume';
+  const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
+  const where = `${what} ${path}`;
+  if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
+  if (shapeText(label!.shape) !== shapeText(image!.shape)) {
+    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
+  }
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
+  checkLabelRange(labels, 4, `${where}: dataset 'label'`);
+  const [d, h, w] = image!.shape as [number, number, number];
+  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels };
+}

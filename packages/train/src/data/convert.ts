@@ -1,0 +1,56 @@
+/**
+ * Conversion of arrays read from disk (any numeric dtype) to the dataset's element types:
+ * float32 intensities and uint8 class indices. `where` names the file and field for error messages,
+ * e.g. `ACDC slice /data/slices/case1.h5: dataset 'label'`.
+ */
+
+/** Numeric arrays a file reader may return (64-bit integers arrive as BigInt arrays). */
+export type SourceArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array;
+
+/** The values as float32 (the same array when it already is one). */
+export function toFloat32(data: SourceArray, where: string): Float32Array {
+  if (data instanceof Float32Array) return data;
+  const out = new Float32Array(data.length);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]!);
+  } else {
+    out.set(data);
+  }
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!)) throw new Error(`${where}: value at index ${i} is ${out[i]}, expected finite numbers`);
+  }
+  return out;
+}
+
+/**
+ * The values as uint8 class indices. Float labels (TransUNet stores them as float32) must hold whole
+ * numbers; every value must lie in 0 … 255.
+ */
+export function toLabels(data: SourceArray, where: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]!);
+    if (!Number.isInteger(v) || v < 0 || v > 255) {
+      throw new Error(`${where}: label value ${v} at index ${i} is not a class index, expected integers 0 … 255`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Throws unless every label is below `numClasses`. */
+export function checkLabelRange(label: Uint8Array, numClasses: number, where: string): void {
+  for (let i = 0; i < label.length; i++) {
+    if (label[i]! >= numClasses) {
+      throw new Error(`${where}: label value ${label[i]} at index ${i} is out of range, expected 0 … ${numClasses - 1}`);
+    }
+  }
+}
+
+/** Renders a shape as `[a, b, c]`. */
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,116 @@
+/**
+ * The TransUNet Synapse layout (Chen et al., github.com/Beckschen/TransUNet, `data/Synapse`):
+ *
+ *     <root>/train_npz/<case>_sliceNNN.npz   arrays 'image' [H, W] float32 (CT clipped to [−125, 275],
+ *                                            scaled to 0 … 1) and 'label' [H, W] (float32 class indices)
+ *     <root>/test_vol_h5/<case>.npy.h5       datasets 'image' [D, H, W], 'label' [D, H, W]
+ *
+ * TransUNet names its cases in `lists/lists_Synapse/train.txt` (slice names) and `test_vol.txt` (volume
+ * names), which live with the code, not the data: pass `listDir` to use them, otherwise every file of
+ * the two folders is taken, in sorted order. Labels (TransUNet's mapping of the BTCV organs):
+ * 1 aorta, 2 gallbladder, 3 left kidney, 4 right kidney, 5 liver, 6 pancreas, 7 spleen, 8 stomach.
+ * At 512 × 512, the 2,211 training slices take about 2.9 GB in memory.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
+import { readH5Arrays } from './h5.js';
+import { readList } from './lists.js';
+import { readNpz } from './npy.js';
+import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
+
+export const SYNAPSE_CLASS_NAMES = Object.freeze([
+  'background', 'aorta', 'gallbladder', 'kidney (L)', 'kidney (R)', 'liver', 'pancreas', 'spleen', 'stomach',
+]);
+
+const K = SYNAPSE_CLASS_NAMES.length;
+
+export interface SynapseOptions {
+  /** Folder with TransUNet's `train.txt` and `test_vol.txt`; default: list the data folders. */
+  readonly listDir?: string;
+  /** Test cases to use for validation instead (TransUNet has no validation set); default none. */
+  readonly valCases?: readonly string[];
+  /** Only the first n training slices (default: all). */
+  readonly maxTrainSlices?: number;
+  /** Load the test volumes (default true). */
+  readonly volumes?: boolean;
+}
+
+/** Loads a TransUNet Synapse directory. */
+export async function loadSynapse(root: string, options: SynapseOptions = {}): Promise<SegmentationDataset> {
+  const { listDir, valCases = [], maxTrainSlices, volumes = true } = options;
+  const trainDir = join(root, 'train_npz');
+  const testDir = join(root, 'test_vol_h5');
+  let sliceNames = listDir !== undefined ? await readList(join(listDir, 'train.txt')) : await listFiles(trainDir, '.npz');
+  if (maxTrainSlices !== undefined) {
+    if (!Number.isInteger(maxTrainSlices) || maxTrainSlices < 1) {
+      throw new RangeError(`loadSynapse: maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
+    }
+    sliceNames = sliceNames.slice(0, maxTrainSlices);
+  }
+  const train: TrainingSlice[] = [];
+  for (const name of sliceNames) train.push(await readSynapseSlice(join(trainDir, `${name}.npz`), name));
+  const val: Volume[] = [];
+  const test: Volume[] = [];
+  if (volumes) {
+    const caseNames = listDir !== undefined ? await readList(join(listDir, 'test_vol.txt')) : await listFiles(testDir, '.npy.h5');
+    const missing = valCases.filter((c) => !caseNames.includes(c));
+    if (missing.length > 0) throw new RangeError(`loadSynapse: valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
+    for (const name of caseNames) {
+      const volume = await readSynapseVolume(join(testDir, `${name}.npy.h5`), name);
+      (valCases.includes(name) ? val : test).push(volume);
+    }
+  }
+  return { name: 'Synapse', numClasses: K, classNames: SYNAPSE_CLASS_NAMES, train, val, test };
+}
+
+/** The case of a slice name: `case0005_slice012` → `case0005`. */
+export function synapseCaseId(name: string): string {
+  return /^(.*)_slice\d+$/.exec(name)?.[1] ?? name;
+}
+
+/** Reads one `train_npz/<name>.npz`. */
+export async function readSynapseSlice(path: string, name: string): Promise<TrainingSlice> {
+  const what = 'Synapse slice';
+  const where = `${what} ${path}`;
+  const arrays = await readNpz(path, what);
+  const { image, label } = arrays;
+  const found = Object.keys(arrays).join(', ') || 'nothing';
+  if (!image) throw new Error(`${where}: array 'image' is missing (the archive has: ${found})`);
+  if (!label) throw new Error(`${where}: array 'label' is missing (the archive has: ${found})`);
+  if (image.shape.length !== 2) throw new Error(`${where}: array 'image' has shape ${shapeText(image.shape)}, expected 2-D [H, W]`);
+  if (shapeText(label.shape) !== shapeText(image.shape)) {
+    throw new Error(`${where}: array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`);
+  }
+  const labels = toLabels(label.data, `${where}: array 'label'`);
+  checkLabelRange(labels, K, `${where}: array 'label'`);
+  return {
+    id: name, caseId: synapseCaseId(name), height: image.shape[0]!, width: image.shape[1]!,
+    image: toFloat32(image.data, `${where}: array 'image'`), label: labels,
+  };
+}
+
+/** Reads one `test_vol_h5/<name>.npy.h5`. */
+export async function readSynapseVolume(path: string, name: string): Promise<Volume> {
+  const what = 'Synapse volume';
+  const where = `${what} ${path}`;
+  const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
+  if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
+  if (shapeText(label!.shape) !== shapeText(image!.shape)) {
+    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
+  }
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
+  checkLabelRange(labels, K, `${where}: dataset 'label'`);
+  const [d, h, w] = image!.shape as [number, number, number];
+  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels };
+}
+
+/** File names in `dir` ending in `suffix`, without it, sorted. */
+async function listFiles(dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir).catch((e: unknown) => {
+    throw new Error(`Synapse folder ${dir}: cannot list: ${(e as Error).message}`);
+  });
+  const names = entries.filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
+  if (names.length === 0) throw new Error(`Synapse folder ${dir}: holds no *${suffix} files`);
+  return names;
+}
