@@ -48,7 +48,12 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
 
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
-    if (node.stopsGradient || !node.outputs.some((o) => grads.has(o.id))) continue;
+    if (node.stopsGradient) continue;
+    // An op without a gradient (ArgMax, Greater…) whose result the loss uses, fed by a tensor being
+    // differentiated: its integer or boolean output carries no gradient, so refuse rather than drop it.
+    const carries = node.outputs.some((o) => dependent.has(o.id) && needed.has(o.id));
+    if (!node.gradient && carries && node.inputs.some(onPath)) throw notDifferentiable(node);
+    if (!node.outputs.some((o) => grads.has(o.id))) continue;
     const targets = node.inputs.map((x) => (onPath(x) ? x : null));
     if (targets.every((x) => x === null)) continue;
     if (!node.gradient) throw notDifferentiable(node);

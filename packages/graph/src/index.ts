@@ -4,7 +4,7 @@ export { Random } from './random.js';
 export { gradients } from './autodiff.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';
 export * from './ops/index.js';
-export { addOptimizerUpdate, groupOf, lrInput, weightDecayInput, STEP_INPUT, type OptimizerConfig, type ParamGroup } from './optim.js';
+export { addOptimizerUpdate, groupOf, lrInput, weightDecayInput, stepScalars, STEP_INPUT, type OptimizerConfig, type ParamGroup } from './optim.js';
 export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type Feeds, type StepHyperParameters } from './session.js';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type DecodedSafetensors } from './safetensors.js';
 export { availableProviders, createSession, sessionOptions, EXECUTION_PROVIDERS, type ExecutionProviderName } from './providers.js';

@@ -64,7 +64,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     }
     const { dtype, shape, data_offsets: [begin, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (!Array.isArray(shape) || base + end > bytes.length || begin > end) throw fail(`tensor '${name}' has offsets [${begin}, ${end}] outside the data`);
-    const raw = bytes.slice(base + begin, base + end); // copy: aligned and detached from the file buffer
+    // Copy (Node's Buffer#slice would share memory): aligned, and detached from the file's buffer.
+    const raw = new Uint8Array(bytes.subarray(base + begin, base + end));
     tensors.set(name, { shape, ...convert(raw, dtype, name, fail) });
   }
   return { tensors, metadata };

@@ -9,7 +9,7 @@ import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
 import { writeFileAtomic } from './io.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
-import { addOptimizerUpdate, lrInput, STEP_INPUT, weightDecayInput, type OptimizerConfig } from './optim.js';
+import { addOptimizerUpdate, lrInput, STEP_INPUT, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
 import { createSession, type ExecutionProviderName } from './providers.js';
 import { Random } from './random.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -124,8 +124,10 @@ export class TrainingSession {
   async step(feeds: Feeds, hyper: StepHyperParameters): Promise<Record<string, number>> {
     const { model, session } = this.train!;
     const t = this.stepCount + 1;
+    const scalars = stepScalars(this.options.optimizer, t);
     const ortFeeds = this.feedsFor(model.inputs, feeds, false, (name) => {
-      if (name === STEP_INPUT) return new Float32Array([t]);
+      const s = scalars.get(name);
+      if (s !== undefined) return new Float32Array([s]);
       for (const gr of this.options.optimizer.groups) {
         if (name === lrInput(gr.name)) return new Float32Array([pick(hyper.lr, gr.name, 'lr')]);
         if (name === weightDecayInput(gr.name)) return new Float32Array([pick(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
@@ -135,16 +137,16 @@ export class TrainingSession {
       return undefined;
     });
     const result = await session.run(ortFeeds);
-    const scalars: Record<string, number> = {};
+    const reported: Record<string, number> = {};
     for (const [name, value] of Object.entries(result)) {
       if (name.startsWith('new:')) {
         const key = name.slice(4);
         const old = this.values.get(key)!;
         this.values.set(key, { ...old, data: value.data as TensorData });
-      } else scalars[name] = Number((value.data as Float32Array)[0]);
+      } else reported[name] = Number((value.data as Float32Array)[0]);
     }
     this.stepCount = t;
-    return scalars;
+    return reported;
   }
 
   /** Run the eval graph (running statistics, no dropout); any batch size. */
