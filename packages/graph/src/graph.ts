@@ -75,9 +75,18 @@ export class Graph {
   /** Dropout and drop-path active (by default, in training mode). */
   readonly dropout: boolean;
 
-  constructor(mode: { training?: boolean; dropout?: boolean } = {}) {
+  /**
+   * Optional redirection of `param`: returns the tensor to use for a named parameter (e.g. a slice of
+   * a packed, flat parameter vector), or undefined to create an ordinary parameter.
+   */
+  private readonly resolveParam: ((name: string, shape: Shape) => Tensor | undefined) | undefined;
+  /** Parameters that `resolveParam` redirected, in creation order. */
+  readonly redirectedParams: string[] = [];
+
+  constructor(mode: { training?: boolean; dropout?: boolean; resolveParam?: (name: string, shape: Shape) => Tensor | undefined } = {}) {
     this.training = mode.training ?? false;
     this.dropout = mode.dropout ?? this.training;
+    this.resolveParam = mode.resolveParam;
   }
 
   input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -88,6 +97,13 @@ export class Graph {
 
   /** A trainable float32 parameter, named as in the reference state_dict. */
   param(name: string, shape: Shape, init: Initializer): Tensor {
+    const redirected = this.resolveParam?.(name, shape);
+    if (redirected) {
+      this.claim(name, 'param');
+      this.initializers.set(name, init);
+      this.redirectedParams.push(name);
+      return redirected;
+    }
     const t = this.newTensor(this.claim(name, 'param'), shape, 'float32', { kind: 'param' });
     this.params.push(t);
     this.initializers.set(name, init);

@@ -57,7 +57,13 @@ const zerosInit = ({ shape }: { shape: readonly number[] }) => new Float32Array(
  * parameters themselves). Parameters without a gradient are left untouched, as PyTorch skips
  * parameters whose `.grad` is None.
  */
-export function addOptimizerUpdate(g: Graph, config: OptimizerConfig, params: readonly Tensor[], grads: readonly (Tensor | null)[]): Map<string, Tensor> {
+export function addOptimizerUpdate(
+  g: Graph,
+  config: OptimizerConfig,
+  params: readonly Tensor[],
+  grads: readonly (Tensor | null)[],
+  groups: readonly ParamGroup[] = params.map((p) => groupOf(config, p.name)),
+): Map<string, Tensor> {
   const hyper = new Map<string, { lr: Tensor; wd: Tensor }>();
   const feedsFor = (group: ParamGroup) => {
     let h = hyper.get(group.name);
@@ -73,7 +79,7 @@ export function addOptimizerUpdate(g: Graph, config: OptimizerConfig, params: re
   params.forEach((p, i) => {
     const grad = grads[i];
     if (!grad) return;
-    const { lr, wd } = feedsFor(groupOf(config, p.name));
+    const { lr, wd } = feedsFor(groups[i]!);
     const slot = (kind: string) => g.state(`optimizer.${kind}.${p.name}`, p.shape, zerosInit);
 
     if (config.kind === 'sgd') {

@@ -9,7 +9,8 @@ import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
 import { writeFileAtomic } from './io.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
-import { addOptimizerUpdate, lrInput, STEP_INPUT, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
+import { packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
+import { addOptimizerUpdate, groupOf, lrInput, STEP_INPUT, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
 import { createSession, type ExecutionProviderName } from './providers.js';
 import { Random } from './random.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -62,6 +63,7 @@ export class TrainingSession {
 
   private constructor(
     readonly options: TrainingSessionOptions,
+    private readonly packing: readonly PackedGroup[],
     private readonly trainGraph: Graph,
     private readonly trainOutputs: Record<string, Tensor>,
     private readonly evalGraph: Graph,
@@ -71,20 +73,27 @@ export class TrainingSession {
   }
 
   static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
-    const trainGraph = new Graph({ training: true });
+    // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
+    // with those parameters packed per group (see packing.ts).
+    const probe = new Graph({ training: true });
+    const probeLoss = options.build(probe).loss;
+    if (!probeLoss) throw new Error('TrainingSession: build() must return a loss for the training graph');
+    const trained = probe.params.filter((_, i) => gradients(probeLoss, probe.params)[i] !== null);
+    const plan = planPacking(trained, trained.map((p) => groupOf(options.optimizer, p.name)));
+
+    const trainGraph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => trainGraph) });
     const built = options.build(trainGraph);
-    if (!built.loss) throw new Error('TrainingSession: build() must return a loss for the training graph');
-    const params = trainGraph.params;
-    const grads = gradients(built.loss, params);
-    const updated = addOptimizerUpdate(trainGraph, options.optimizer, params, grads);
-    const trainOutputs: Record<string, Tensor> = { loss: built.loss, ...built.scalars };
+    const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
+    const grads = gradients(built.loss!, flats);
+    const updated = addOptimizerUpdate(trainGraph, options.optimizer, flats, grads, plan.map((p) => p.group));
+    const trainOutputs: Record<string, Tensor> = { loss: built.loss!, ...built.scalars };
     for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
     for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
 
     const evalGraph = new Graph({ training: false });
     const evalOutputs = options.build(evalGraph).outputs ?? {};
-    const session = new TrainingSession(options, trainGraph, trainOutputs, evalGraph, evalOutputs);
-    session.initialize([trainGraph, evalGraph]);
+    const session = new TrainingSession(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);
+    session.initialize([evalGraph, probe, trainGraph]);
     session.train = await session.compile(trainGraph, trainOutputs, false);
     return session;
   }
@@ -109,7 +118,7 @@ export class TrainingSession {
 
   /** Names of the trainable parameters, in creation order. */
   get parameterNames(): string[] {
-    return this.trainGraph.params.map((p) => p.name);
+    return this.evalGraph.params.map((p) => p.name);
   }
 
   /** Node counts of the forward (eval) graph and of the whole training step graph. */
@@ -134,12 +143,17 @@ export class TrainingSession {
       }
       const random = this.trainGraph.randomInputs.find((r) => r.tensor.name === name);
       if (random) return bernoulli(this.masks, random.tensor.size, random.keepProbability);
+      const packed = this.packing.find((p) => p.input === name);
+      if (packed) return pack(packed, (n) => this.values.get(n)!.data as Float32Array);
       return undefined;
     });
     const result = await session.run(ortFeeds);
     const reported: Record<string, number> = {};
     for (const [name, value] of Object.entries(result)) {
-      if (name.startsWith('new:')) {
+      const packed = this.packing.find((p) => `new:${p.input}` === name);
+      if (packed) {
+        for (const [key, data] of unpack(packed, value.data as Float32Array)) this.values.set(key, { ...this.values.get(key)!, data });
+      } else if (name.startsWith('new:')) {
         const key = name.slice(4);
         const old = this.values.get(key)!;
         this.values.set(key, { ...old, data: value.data as TensorData });

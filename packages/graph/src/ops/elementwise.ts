@@ -97,15 +97,19 @@ export const sigmoid = (x: Tensor): Tensor => unary('Sigmoid', x, (gy, _x, y) =>
 export const erf = (x: Tensor): Tensor =>
   unary('Erf', x, (gy, x) => mul(gy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
 // d relu = [x > 0]
-export const relu = (x: Tensor): Tensor => unary('Relu', x, (gy, x) => mul(gy, step(x)));
-// d leaky = [x > 0] + α[x ≤ 0]
+export const relu = (x: Tensor): Tensor => unary('Relu', x, (gy, x) => selectPositive(x, gy, zerosLikeScalar(x)));
+
+const zerosLikeScalar = (x: Tensor): Tensor => x.graph.scalar(0);
+// d leaky = 1 where x > 0, α elsewhere: where(x > 0, gy, α·gy)
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
-  return unary(
-    'LeakyRelu',
-    x,
-    (gy, x) => mul(gy, add(mul(step(x), 1 - alpha), alpha)),
-    { alpha: { float: alpha } },
-  );
+  return unary('LeakyRelu', x, (gy, x) => selectPositive(x, gy, mul(gy, alpha)), { alpha: { float: alpha } });
+}
+
+/** where(x > 0, a, b), built directly (a gradient-rule helper; not differentiable). */
+function selectPositive(x: Tensor, a: Tensor, b: Tensor): Tensor {
+  const g = x.graph;
+  const positive = g.addNode({ op: 'Greater', inputs: [x, g.scalar(0)], outputs: [{ shape: x.shape, dtype: 'bool' }] })[0]!;
+  return g.addNode({ op: 'Where', inputs: [positive, a, b], outputs: [{ shape: a.shape, dtype: a.dtype }] })[0]!;
 }
 
 /** GELU, exact (erf) form as PyTorch's default: x·½(1 + erf(x/√2)), built from differentiable primitives. */
@@ -117,10 +121,4 @@ export function gelu(x: Tensor): Tensor {
 export function sign(x: Tensor): Tensor {
   const [out] = x.graph.addNode({ op: 'Sign', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }] });
   return out!;
-}
-
-/** [x > 0] as float32; not differentiable (used inside gradient rules). */
-function step(x: Tensor): Tensor {
-  const [out] = x.graph.addNode({ op: 'Sign', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }] });
-  return x.graph.addNode({ op: 'Relu', inputs: [out!], outputs: [{ shape: x.shape, dtype: x.dtype }] })[0]!;
 }

@@ -1,6 +1,6 @@
 /** BatchNorm (training and eval) and LayerNorm, with hand-written gradients (ENGINE-NOTES recipes). */
 import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
-import { add, div, mul, pow, sub } from './elementwise.js';
+import { add, div, mul, neg, pow, sub } from './elementwise.js';
 import { stopGradient } from './logic.js';
 import { reduceMean, reduceSum } from './reduce.js';
 import { reshape } from './shape.js';
@@ -40,7 +40,8 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
   const count = x.size / c!;
   const xs = stopGradient(x); // batch statistics enter through the node's own gradient rule
   const mean = reduceMean(xs, axes);
-  const variance = reduceMean(pow(sub(xs, reshape(mean, [1, -1, 1, 1])), 2), axes);
+  const centered = sub(xs, reshape(mean, [1, -1, 1, 1]));
+  const variance = reduceMean(mul(centered, centered), axes); // two-pass (stable); Mul, not Pow: faster
   const y = normalize(x, bn.weight, bn.bias, mean, variance, eps, true);
   const unbiased = mul(variance, count / Math.max(count - 1, 1));
   g.updateState(bn.runningMean, add(mul(stopGradient(bn.runningMean), 1 - momentum), mul(mean, momentum)));
@@ -50,12 +51,16 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
 }
 
 /**
- * One fused BatchNormalization node (inference form) given the statistics to use.
- * With batch statistics, dx = γ·r·(gy − mean(gy) − x̂·mean(gy·x̂)); with fixed statistics, dx = γ·r·gy.
- * dγ = Σ gy·x̂, dβ = Σ gy, sums over N, H, W.
+ * One fused BatchNormalization node (inference form) given the statistics to use. Gradients, with
+ * r = (σ² + ε)^−½, x̂ = (x − μ)·r, M = N·H·W and sums over N, H, W:
+ *   dβ = Σ gy;  dγ = Σ gy·x̂ = r·(Σ gy·x − μ·Σ gy)
+ *   batch statistics: dx = γr·(gy − (dβ + x̂·dγ)/M), folded into per-channel a·gy + b·x + c
+ *   fixed statistics: dx = γr·gy
+ * so the backward pass costs two full-size products and two additions.
  */
 function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number, batchStats: boolean): Tensor {
   const axes = [0, 2, 3];
+  const m = x.size / x.shape[1]!;
   const perChannel = (t: Tensor) => reshape(t, [1, -1, 1, 1]);
   return x.graph.addNode({
     op: 'BatchNormalization',
@@ -63,18 +68,21 @@ function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, varianc
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     attrs: { epsilon: { float: eps } },
     gradient: ([gy]) => {
-      const r = () => perChannel(pow(add(variance, eps), -0.5));
-      const xhat = () => mul(sub(x, perChannel(mean)), r());
+      const once = <T>(f: () => T) => { let v: T | undefined; return () => (v ??= f()); };
+      const r = once(() => pow(add(variance, eps), -0.5));
+      const dBeta = once(() => reduceSum(gy!, axes));
+      const dGamma = once(() => mul(r(), sub(reduceSum(mul(gy!, x), axes), mul(mean, dBeta()))));
       return [
         () => {
-          const scale = mul(perChannel(gamma), r());
-          if (!batchStats) return mul(gy!, scale);
-          const xh = xhat();
-          const centered = sub(sub(gy!, reduceMean(gy!, axes, true)), mul(xh, reduceMean(mul(gy!, xh), axes, true)));
-          return mul(scale, centered);
+          const k = mul(gamma, r());
+          if (!batchStats) return mul(gy!, perChannel(k));
+          const kOverM = div(k, m);
+          const b = neg(mul(kOverM, mul(r(), dGamma())));
+          const c = mul(kOverM, sub(mul(mul(r(), dGamma()), mean), dBeta()));
+          return add(add(mul(gy!, perChannel(k)), mul(x, perChannel(b))), perChannel(c));
         },
-        () => reduceSum(mul(gy!, xhat()), axes),
-        () => reduceSum(gy!, axes),
+        dGamma,
+        dBeta,
         null,
         null,
       ];

@@ -1,0 +1,72 @@
+/**
+ * Packed parameters: the training graph reads each optimizer group's parameters as one flat vector.
+ * The model still sees its named tensors (Split → Reshape), autodiff returns the group's gradient as
+ * one Concat (the gradient of Split), and the optimizer updates the whole group with one short chain
+ * of vector ops — instead of a dozen nodes per parameter. The session keeps per-name arrays and
+ * packs/unpacks them around each run (a memcpy of the parameters, negligible beside a step).
+ */
+import type { Graph } from './graph.js';
+import type { ParamGroup } from './optim.js';
+import { reshape, split } from './ops/shape.js';
+import type { Shape, Tensor } from './tensor.js';
+
+export interface PackedMember {
+  name: string;
+  shape: Shape;
+  offset: number;
+  size: number;
+}
+
+export interface PackedGroup {
+  group: ParamGroup;
+  /** The flat input's name, `params.<group>`. */
+  input: string;
+  members: PackedMember[];
+  total: number;
+}
+
+/** Lay out the given parameters (those that receive a gradient) group by group, in creation order. */
+export function planPacking(params: readonly Tensor[], groups: readonly ParamGroup[]): PackedGroup[] {
+  const plan = new Map<string, PackedGroup>();
+  params.forEach((p, i) => {
+    const group = groups[i]!;
+    let entry = plan.get(group.name);
+    if (!entry) {
+      entry = { group, input: `params.${group.name}`, members: [], total: 0 };
+      plan.set(group.name, entry);
+    }
+    entry.members.push({ name: p.name, shape: p.shape, offset: entry.total, size: p.size });
+    entry.total += p.size;
+  });
+  return [...plan.values()];
+}
+
+/** A `resolveParam` hook for Graph that serves packed parameters as views of their group's vector. */
+export function packedParamResolver(plan: readonly PackedGroup[], graph: () => Graph): (name: string, shape: Shape) => Tensor | undefined {
+  const where = new Map<string, { group: PackedGroup; index: number }>();
+  plan.forEach((group) => group.members.forEach((m, index) => where.set(m.name, { group, index })));
+  const pieces = new Map<string, Tensor[]>();
+  return (name, shape) => {
+    const at = where.get(name);
+    if (!at) return undefined;
+    let parts = pieces.get(at.group.input);
+    if (!parts) {
+      const flat = graph().input(at.group.input, [at.group.total]);
+      parts = at.group.members.length === 1 ? [flat] : split(flat, at.group.members.map((m) => m.size), 0);
+      pieces.set(at.group.input, parts);
+    }
+    return reshape(parts[at.index]!, shape);
+  };
+}
+
+/** Concatenate a group's parameter arrays into its flat feed. */
+export function pack(group: PackedGroup, values: (name: string) => Float32Array): Float32Array {
+  const flat = new Float32Array(group.total);
+  for (const m of group.members) flat.set(values(m.name), m.offset);
+  return flat;
+}
+
+/** Views of the updated flat vector, one per parameter (no copy). */
+export function unpack(group: PackedGroup, flat: Float32Array): Map<string, Float32Array> {
+  return new Map(group.members.map((m) => [m.name, flat.subarray(m.offset, m.offset + m.size)]));
+}
