@@ -43,9 +43,10 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
   const centered = sub(xs, reshape(mean, [1, -1, 1, 1]));
   const variance = reduceMean(mul(centered, centered), axes); // two-pass (stable); Mul, not Pow: faster
   const y = normalize(x, bn.weight, bn.bias, mean, variance, eps, true);
-  const unbiased = mul(variance, count / Math.max(count - 1, 1));
-  g.updateState(bn.runningMean, add(mul(stopGradient(bn.runningMean), 1 - momentum), mul(mean, momentum)));
-  g.updateState(bn.runningVar, add(mul(stopGradient(bn.runningVar), 1 - momentum), mul(unbiased, momentum)));
+  // States are never differentiated (only parameters are), so they need no stopGradient here.
+  const unbiasedMomentum = (momentum * count) / Math.max(count - 1, 1);
+  g.updateState(bn.runningMean, add(mul(bn.runningMean, 1 - momentum), mul(mean, momentum)));
+  g.updateState(bn.runningVar, add(mul(bn.runningVar, 1 - momentum), mul(variance, unbiasedMomentum)));
   if (bn.numBatchesTracked) g.updateState(bn.numBatchesTracked, add(bn.numBatchesTracked, 1));
   return y;
 }
