@@ -1,0 +1,3 @@
+export { unet, convBlock, classifier, UNET_DEFAULTS, type UNetConfig } from './unet.js';
+export { conv, upConv, batchNorm, type ConvOptions } from './layers.js';
+export { kaimingUniformA5, fanInBias, xavierNormal, fanIn, fanOut, uniform, constant } from './init.js';
