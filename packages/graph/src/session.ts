@@ -30,7 +30,8 @@ export type BuildFn = (g: Graph) => ModelGraph;
 
 export interface TrainingSessionOptions {
   build: BuildFn;
-  optimizer: OptimizerConfig;
+  /** Required for `step`; a session without one (or whose build returns no loss) evaluates and exports only. */
+  optimizer?: OptimizerConfig;
   /** Seeds parameter initialisation (per parameter name) and the dropout masks; default 0. */
   seed?: number;
   executionProvider?: ExecutionProviderName;
@@ -74,27 +75,32 @@ export class TrainingSession {
 
   static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
     // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
-    // with those parameters packed per group (see packing.ts).
+    // with those parameters packed per group (see packing.ts). Without a loss (or an optimizer) the
+    // session only evaluates, exports and loads weights.
     const probe = new Graph({ training: true });
     const probeLoss = options.build(probe).loss;
-    if (!probeLoss) throw new Error('TrainingSession: build() must return a loss for the training graph');
-    const trained = probe.params.filter((_, i) => gradients(probeLoss, probe.params)[i] !== null);
-    const plan = planPacking(trained, trained.map((p) => groupOf(options.optimizer, p.name)));
+    const trains = !!probeLoss && !!options.optimizer;
+    const probeGrads = trains ? gradients(probeLoss!, probe.params) : [];
+    const trained = probe.params.filter((_, i) => probeGrads[i]);
+    const plan = trains ? planPacking(trained, trained.map((p) => groupOf(options.optimizer!, p.name))) : [];
 
     const trainGraph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => trainGraph) });
-    const built = options.build(trainGraph);
-    const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
-    const grads = gradients(built.loss!, flats);
-    const updated = addOptimizerUpdate(trainGraph, options.optimizer, flats, grads, plan.map((p) => p.group));
-    const trainOutputs: Record<string, Tensor> = { loss: built.loss!, ...built.scalars };
-    for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
-    for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
+    const trainOutputs: Record<string, Tensor> = {};
+    if (trains) {
+      const built = options.build(trainGraph);
+      const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
+      const grads = gradients(built.loss!, flats);
+      const updated = addOptimizerUpdate(trainGraph, options.optimizer!, flats, grads, plan.map((p) => p.group));
+      Object.assign(trainOutputs, { loss: built.loss!, ...built.scalars });
+      for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
+      for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
+    }
 
     const evalGraph = new Graph({ training: false });
     const evalOutputs = options.build(evalGraph).outputs ?? {};
     const session = new TrainingSession(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);
     session.initialize([evalGraph, probe, trainGraph]);
-    session.train = await session.compile(trainGraph, trainOutputs, false);
+    if (trains) session.train = await session.compile(trainGraph, trainOutputs, false);
     return session;
   }
 
@@ -131,13 +137,15 @@ export class TrainingSession {
 
   /** One optimizer step: forward, backward and update in one onnxruntime run. Returns the scalars. */
   async step(feeds: Feeds, hyper: StepHyperParameters): Promise<Record<string, number>> {
-    const { model, session } = this.train!;
+    if (!this.train) throw new Error('TrainingSession.step: this session has no loss and optimizer to train with');
+    const { model, session } = this.train;
+    const optimizer = this.options.optimizer!;
     const t = this.stepCount + 1;
-    const scalars = stepScalars(this.options.optimizer, t);
+    const scalars = stepScalars(optimizer, t);
     const ortFeeds = this.feedsFor(model.inputs, feeds, false, (name) => {
       const s = scalars.get(name);
       if (s !== undefined) return new Float32Array([s]);
-      for (const gr of this.options.optimizer.groups) {
+      for (const gr of optimizer.groups) {
         if (name === lrInput(gr.name)) return new Float32Array([pick(hyper.lr, gr.name, 'lr')]);
         if (name === weightDecayInput(gr.name)) return new Float32Array([pick(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
       }

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** The `mcsc` command line. Each command lives in its own file and registers itself here. */
+import { Command } from 'commander';
+import { register as registerExport } from './export.js';
+
+export function buildProgram(): Command {
+  const program = new Command('mcsc').description('MCSC semi-supervised segmentation on ONNX Runtime').showHelpAfterError();
+  registerExport(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    console.error(`mcsc: ${(e as Error).message}`);
+    process.exit(1);
+  });
