@@ -15,7 +15,8 @@ export interface ExportOptions {
 
 export async function exportModel(opts: ExportOptions): Promise<{ parameters: number }> {
   const config = readModelConfig(opts.modelConfig);
-  const size = opts.size ?? 224;
+  // A Swin-UNet is built for its configured image size; a UNet for --size (default 224).
+  const size = config.arch === 'swin-unet' ? config.imgSize : opts.size ?? 224;
   const session = await TrainingSession.create({
     build: (g) => {
       const net = segmentationNet(g, g.input('image', [1, config.inChannels, size, size]), config);
@@ -38,7 +39,7 @@ export function register(program: Command): void {
     .option('--weights <file>', 'weights (safetensors, reference state_dict names); default: seeded PyTorch-style init')
     .requiredOption('--out <file>', 'the .onnx file to write (atomically)')
     .option('--features', 'also output the four decoder features (feature0 … feature3)')
-    .option('--size <pixels>', 'input height and width', (v) => Number.parseInt(v, 10), 224)
+    .option('--size <pixels>', 'UNet input height and width (a Swin-UNet uses its imgSize)', (v) => Number.parseInt(v, 10), 224)
     .action(async (o: ExportOptions) => {
       const { parameters } = await exportModel(o);
       console.log(`wrote ${o.out} (${parameters.toLocaleString('en-US')} parameters)`);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { SWIN_TINY, swinStages } from './swin-unet.js';
 import { UNET_DEFAULTS } from './unet.js';
 
 const five = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]);
@@ -20,17 +21,51 @@ export const unetModelConfigSchema = z.strictObject({
   channels: five.refine((c) => c.every((v) => Number.isInteger(v) && v > 0), 'channels must be positive integers').default([...UNET_DEFAULTS.channels]),
 });
 
-export type UNetModelConfig = z.infer<typeof unetModelConfigSchema>;
-export type ModelConfig = UNetModelConfig;
+export const swinUnetModelConfigSchema = z.strictObject({
+  arch: z.literal('swin-unet'),
+  /** Image channels; a one-channel image is repeated to three (default 1). */
+  inChannels: z.number().int().positive().default(1),
+  /** Classes including background; default 4. */
+  numClasses: z.number().int().min(2).default(4),
+  /** Square input size; default 224. */
+  imgSize: z.number().int().positive().default(SWIN_TINY.imgSize),
+  /** Patch size of the embedding (and of the final expand); default 4. */
+  patchSize: z.number().int().positive().default(SWIN_TINY.patchSize),
+  /** Channels C of the first stage; default 96 (Swin-Tiny). */
+  embedDim: z.number().int().positive().default(SWIN_TINY.embedDim),
+  /** Blocks per stage; the decoder mirrors them; default [2, 2, 2, 2]. */
+  depths: z.array(z.number().int().positive()).min(1).default([...SWIN_TINY.depths]),
+  /** Attention heads per stage; default [3, 6, 12, 24]. */
+  numHeads: z.array(z.number().int().positive()).min(1).default([...SWIN_TINY.numHeads]),
+  /** Attention window; default 7. */
+  windowSize: z.number().int().positive().default(SWIN_TINY.windowSize),
+  /** MLP hidden size / C; default 4. */
+  mlpRatio: z.number().positive().default(SWIN_TINY.mlpRatio),
+  /** Stochastic-depth rate, increasing linearly over the blocks; default 0.2. */
+  dropPathRate: z.number().min(0).max(1).default(SWIN_TINY.dropPathRate),
+});
 
-const modelConfigSchema = z.discriminatedUnion('arch', [unetModelConfigSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? "arch must be 'unet' (the Swin-UNet port is not in this version yet)" : undefined),
+export type UNetModelConfig = z.infer<typeof unetModelConfigSchema>;
+export type SwinUNetModelConfig = z.infer<typeof swinUnetModelConfigSchema>;
+export type ModelConfig = UNetModelConfig | SwinUNetModelConfig;
+
+const modelConfigSchema = z.discriminatedUnion('arch', [unetModelConfigSchema, swinUnetModelConfigSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? "arch must be 'unet' or 'swin-unet'" : undefined),
 });
 
 /** Validate a parsed config; errors name the source, the field path and what was expected. */
 export function parseModelConfig(value: unknown, source = 'model config'): ModelConfig {
   const result = modelConfigSchema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.arch === 'swin-unet') {
+      try {
+        swinStages(result.data); // resolution/window/heads rules, with their own messages
+      } catch (e) {
+        throw new Error(`${source}: invalid model config\n  ${(e as Error).message}`);
+      }
+    }
+    return result.data;
+  }
   const lines = result.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
   throw new Error(`${source}: invalid model config\n${lines.join('\n')}`);
 }

@@ -1,6 +1,7 @@
 /** A segmentation network from a model config: backbone features and the classifier's logits. */
 import type { Graph, Tensor } from '@mcsc/graph';
 import type { ModelConfig } from './model-config.js';
+import { swinUnet } from './swin-unet.js';
 import { classifier, unet } from './unet.js';
 
 export interface SegmentationNet {
@@ -12,9 +13,16 @@ export interface SegmentationNet {
 
 /** Build the network of `config` on `image` [N, C, H, W]; the head is `classifier.conv1` (SPEC §1). */
 export function segmentationNet(g: Graph, image: Tensor, config: ModelConfig): SegmentationNet {
-  const features = unet(g, image, { inChannels: config.inChannels, channels: config.channels, dropout: config.dropout });
+  const features = config.arch === 'unet'
+    ? unet(g, image, { inChannels: config.inChannels, channels: config.channels, dropout: config.dropout })
+    : swinUnet(g, image, config);
   return { features, logits: classifier(g, features[features.length - 1]!, config.numClasses, 'classifier') };
 }
 
-/** Keys of reference checkpoints that MCSC does not use; loading accepts and ignores them. */
-export const IGNORED_REFERENCE_KEYS: readonly RegExp[] = [/^decoder\.out_conv\./, /^swin_unet\.output\.weight$/];
+/**
+ * Keys of reference checkpoints that loading accepts and ignores: heads MCSC does not use, and Swin's
+ * buffers that this port rebuilds as constants (relative_position_index, attn_mask).
+ */
+export const IGNORED_REFERENCE_KEYS: readonly RegExp[] = [
+  /^decoder\.out_conv\./, /^swin_unet\.output\.weight$/, /\.relative_position_index$/, /\.attn_mask$/,
+];

@@ -28,6 +28,18 @@ describe('mcsc export', () => {
     expect(p[0]! + p[1024]! + p[2048]! + p[3072]!).toBeCloseTo(1, 5);
   });
 
+  test('exports a small Swin-UNet; its feature1 is the 1/8-scale token map', async () => {
+    const swinConfig = join(dir, 'swin.json');
+    writeFileSync(swinConfig, JSON.stringify({ arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], numClasses: 3 }));
+    const out = join(dir, 'swin.onnx');
+    await exportModel({ modelConfig: swinConfig, out, features: true });
+    const session = await ort.InferenceSession.create(out);
+    const r = await session.run({ image: new ort.Tensor('float32', new Float32Array(2 * 64 * 64).fill(0.2), [2, 1, 64, 64]) });
+    expect(r.probs!.dims).toEqual([2, 3, 64, 64]);
+    expect(r.feature1!.dims).toEqual([2, 64, 24]);
+    expect(r.feature3!.dims).toEqual([2, 12, 64, 64]);
+  });
+
   test('loads weights by reference name, ignoring the reference head decoder.out_conv.*', async () => {
     const base = join(dir, 'base.onnx');
     await exportModel({ modelConfig: configPath, out: base, size: 16 });
@@ -60,7 +72,8 @@ describe('mcsc export', () => {
   test.each([
     [{ arch: 'unet', numClasses: 1 }, 'numClasses'],
     [{ arch: 'unet', dropout: [0.1, 0.2] }, 'dropout'],
-    [{ arch: 'vnet' }, "arch must be 'unet'"],
+    [{ arch: 'vnet' }, "arch must be 'unet' or 'swin-unet'"],
+    [{ arch: 'swin-unet', imgSize: 160 }, 'not a multiple of windowSize 7'],
     [{ arch: 'unet', extra: 1 }, 'extra'],
   ])('bad config %j is a clear error naming %s', (config, field) => {
     expect(() => parseModelConfig(config, 'm.json')).toThrow(new RegExp(`m\\.json: invalid model config[\\s\\S]*${field}`));
