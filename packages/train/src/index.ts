@@ -3,3 +3,5 @@ export { parseModelConfig, readModelConfig, unetModelConfigSchema, swinUnetModel
 export { segmentationNet, IGNORED_REFERENCE_KEYS, type SegmentationNet } from './models/segmentation-net.js';
 export { exportModel, type ExportOptions } from './cli/export.js';
 export * from './data/index.js';
+export { supervisedLoss, crossEntropyLoss, diceLoss, oneHotNCHW } from './losses/supervised-loss.js';
+export { computeGrad, readBatch, type GradOptions } from './cli/grad.js';

@@ -2,10 +2,12 @@
 /** The `mcsc` command line. Each command lives in its own file and registers itself here. */
 import { Command } from 'commander';
 import { register as registerExport } from './export.js';
+import { register as registerGrad } from './grad.js';
 
 export function buildProgram(): Command {
   const program = new Command('mcsc').description('MCSC semi-supervised segmentation on ONNX Runtime').showHelpAfterError();
   registerExport(program);
+  registerGrad(program);
   return program;
 }
 

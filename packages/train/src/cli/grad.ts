@@ -1,0 +1,69 @@
+/**
+ * `mcsc grad`: the loss L = 0.5·(CE + Dice) of network + classifier on one batch and the gradient of
+ * every trainable parameter, under its reference name — dropout and drop-path off, BatchNorm in
+ * training mode — so a PyTorch user can check this port against autograd.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { decodeSafetensors, encodeSafetensors, TrainingSession, writeFileAtomic, type NamedTensor } from '@mcsc/graph';
+import { supervisedLoss } from '../losses/supervised-loss.js';
+import { readModelConfig } from '../models/model-config.js';
+import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
+
+export interface GradOptions {
+  modelConfig: string;
+  weights: string;
+  batch: string;
+  out: string;
+}
+
+/** Reads `image` float32 [B, C, H, W] and `label` int64 or uint8 [B, H, W] from a safetensors batch. */
+export function readBatch(path: string): { image: NamedTensor; label: { shape: readonly number[]; data: BigInt64Array } } {
+  const { tensors } = decodeSafetensors(readFileSync(path), path);
+  const image = tensors.get('image');
+  const label = tensors.get('label');
+  if (!image || image.dtype !== 'float32' || image.shape.length !== 4) {
+    throw new Error(`${path}: tensor 'image' must be float32 [B, C, H, W], got ${image ? `${image.dtype} [${image.shape.join(', ')}]` : 'nothing'}`);
+  }
+  const [b, , h, w] = image.shape as [number, number, number, number];
+  if (!label || label.shape.join() !== [b, h, w].join() || label.dtype === 'float32') {
+    throw new Error(`${path}: tensor 'label' must be int64 or uint8 [${b}, ${h}, ${w}], got ${label ? `${label.dtype} [${label.shape.join(', ')}]` : 'nothing'}`);
+  }
+  const data = label.data instanceof BigInt64Array ? label.data : BigInt64Array.from(label.data as Uint8Array, (v) => BigInt(v));
+  return { image, label: { shape: label.shape, data } };
+}
+
+export async function computeGrad(opts: GradOptions): Promise<{ loss: number; parameters: number }> {
+  const config = readModelConfig(opts.modelConfig);
+  const { image, label } = readBatch(opts.batch);
+  const session = await TrainingSession.create({
+    build: (g) => {
+      const x = g.input('image', image.shape);
+      const net = segmentationNet(g, x, config);
+      return { loss: supervisedLoss(net.logits, g.input('label', label.shape, 'int64')).loss };
+    },
+  });
+  session.loadWeights(opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
+  const { loss, grads } = await session.computeGradients({ image: image.data as Float32Array, label: label.data });
+  const out = new Map<string, NamedTensor>([['loss', { dtype: 'float32', shape: [], data: Float32Array.of(loss) }]]);
+  for (const name of session.parameterNames) {
+    const g = grads.get(name);
+    if (g) out.set(name, { dtype: 'float32', shape: session.values.get(name)!.shape, data: g });
+  }
+  writeFileAtomic(opts.out, encodeSafetensors(out));
+  return { loss, parameters: out.size - 1 };
+}
+
+export function register(program: Command): void {
+  program
+    .command('grad')
+    .description('loss 0.5·(CE + Dice) and every parameter gradient on one batch (BatchNorm training mode, no dropout), for parity checks')
+    .requiredOption('--model-config <file>', 'model config JSON')
+    .requiredOption('--weights <file>', 'weights (safetensors, reference names)')
+    .requiredOption('--batch <file>', "safetensors with 'image' float32 [B, C, H, W] and 'label' int64/uint8 [B, H, W]")
+    .requiredOption('--out <file>', "safetensors to write: 'loss' and one gradient per parameter name")
+    .action(async (o: GradOptions) => {
+      const { loss, parameters } = await computeGrad(o);
+      console.log(`loss ${loss}; wrote ${parameters} gradients to ${o.out}`);
+    });
+}
