@@ -12,17 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random, TrainingSession, decodeSafetensors, encodeSafetensors } from '@mcsc/graph';
 import { computeGrad } from '../../packages/train/src/cli/grad';
-import { parseModelConfig } from '../../packages/train/src/models/model-config';
+import { parseModelConfig, type ModelConfig } from '../../packages/train/src/models/model-config';
 import { segmentationNet } from '../../packages/train/src/models/segmentation-net';
 
 const PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
 
-async function main(): Promise<void> {
+async function parity(label: string, config: ModelConfig, size: number, b: number): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-parity-'));
-  const config = parseModelConfig({ arch: 'unet', inChannels: 1, numClasses: 4 });
-  const configPath = join(dir, 'unet.json');
+  const configPath = join(dir, 'model.json');
   writeFileSync(configPath, JSON.stringify(config));
-  const [b, size] = [2, 64];
   const session = await TrainingSession.create({ build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, size, size]), config).logits } }), seed: 1337 });
   const weights = join(dir, 'weights.safetensors');
   session.saveWeights(weights);
@@ -30,7 +28,7 @@ async function main(): Promise<void> {
   const batch = join(dir, 'batch.safetensors');
   writeFileSync(batch, encodeSafetensors(new Map([
     ['image', { dtype: 'float32', shape: [b, 1, size, size], data: Float32Array.from({ length: b * size * size }, () => r.normal()) }],
-    ['label', { dtype: 'int64', shape: [b, size, size], data: BigInt64Array.from({ length: b * size * size }, () => BigInt(r.int(4))) }],
+    ['label', { dtype: 'int64', shape: [b, size, size], data: BigInt64Array.from({ length: b * size * size }, () => BigInt(r.int(config.numClasses))) }],
   ])));
   const ours = join(dir, 'ours.safetensors');
   const theirs = join(dir, 'torch.safetensors');
@@ -69,9 +67,18 @@ async function main(): Promise<void> {
     if (rel > 1e-3) failures++;
   }
   const lossOk = Math.abs(lossA - lossT) <= 1e-5;
-  console.log(`UNet parity: loss ours ${lossA} torch ${lossT} (|Δ| ${Math.abs(lossA - lossT).toExponential(2)}); ${t.size - 1} gradients (${zeroGrads} exactly-zero ones within ${floor.toExponential(1)} absolute), worst ${worst.name} at ${worst.rel.toExponential(2)} relative`);
-  console.log(`${lossOk && failures === 0 ? 1 : 0} passed, ${lossOk && failures === 0 ? 0 : 1} failed`);
-  if (!lossOk || failures > 0) process.exit(1);
+  console.log(`${label} parity: loss ours ${lossA} torch ${lossT} (|Δ| ${Math.abs(lossA - lossT).toExponential(2)}); ${t.size - 1} gradients (${zeroGrads} exactly-zero ones within ${floor.toExponential(1)} absolute), worst ${worst.name} at ${worst.rel.toExponential(2)} relative; ${failures} over tolerance`);
+  return lossOk && failures === 0;
+}
+
+async function main(): Promise<void> {
+  const results = [
+    await parity('UNet', parseModelConfig({ arch: 'unet', inChannels: 1, numClasses: 4 }), 64, 2),
+    await parity('Swin-UNet (small, shifted windows)', parseModelConfig({ arch: 'swin-unet', imgSize: 32, patchSize: 4, embedDim: 12, depths: [2, 2], numHeads: [2, 4], windowSize: 4, numClasses: 4 }), 32, 2),
+  ];
+  const passed = results.filter(Boolean).length;
+  console.log(`${passed} passed, ${results.length - passed} failed`);
+  if (passed !== results.length) process.exit(1);
 }
 
 main().catch((e) => {

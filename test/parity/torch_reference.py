@@ -119,8 +119,11 @@ def dice_loss(probs, label, k):
 
 def main(cfg_path, weights_path, batch_path, out_path):
     cfg = json.load(open(cfg_path))
-    assert cfg["arch"] == "unet", "this parity script covers the UNet"
-    net = Net(cfg)
+    if cfg["arch"] == "unet":
+        net = Net(cfg)
+    else:
+        from torch_swin import SwinNet
+        net = SwinNet(cfg)
     state = {k: torch.from_numpy(v) for k, v in read_safetensors(weights_path).items()}
     net.load_state_dict(state, strict=True)
     net.train()
