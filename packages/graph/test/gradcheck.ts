@@ -61,8 +61,9 @@ export async function gradCheck(specs: InputSpec[], fn: (...xs: Tensor[]) => Ten
   const grads = gradients(loss, wrt);
   const outputs: Record<string, Tensor> = { loss };
   grads.forEach((d, i) => d && (outputs[`d${i}`] = d));
-  // States (BatchNorm running statistics) are baked in with their initial values.
-  const states = new Map(g.states.map((t) => [t.name, g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random })]));
+  // Parameters and states the function creates (layers, BatchNorm running statistics) are baked in
+  // with their initial values; the check differentiates with respect to the inputs.
+  const states = new Map([...g.params, ...g.states].map((t) => [t.name, g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random })]));
   const full = await ort.InferenceSession.create(emitModel(g, { outputs, keepInputs: xs, initializers: states }).bytes);
   const fwd = await ort.InferenceSession.create(emitModel(g, { outputs: { loss }, keepInputs: xs, initializers: states }).bytes);
 
