@@ -29,10 +29,12 @@ describe('projectors and presets', () => {
   });
 
   test('finite differences through the 1/8 projector (LayerNorm, reshape, conv, ReLU, L2 norm)', async () => {
+    // Seed 2: with seed 1 one ReLU pre-activation of token 0 lies within ε of 0, so central
+    // differences straddle the kink for that token's six features (measured); the gradient is not at fault.
     const r = await gradCheck([{ shape: [2, 4, 6] }, { shape: [2, 3, 2, 2] }], (tokens, cnnMap) => {
       const p = projectEighth(tokens!.graph, cnnMap!, tokens!, { hidden: 5, out: 3 });
       return mul(p.trans, p.cnn);
-    });
+    }, { seed: 2, eps: 1e-3 });
     expect(r.failures).toEqual([]);
   });
 });
