@@ -60,3 +60,4 @@ export {
   type SwinScheduleOptions,
 } from './schedules.js';
 export { TwoStreamBatchSampler, type TwoStreamBatchSamplerOptions } from './sampler.js';
+export * as graphLosses from './graph/index.js';

@@ -1,0 +1,204 @@
+/**
+ * BlockConLoss (SPEC §2) as graph ops: differentiable in the features, with the block shuffle and the
+ * set of slices that take part fed as step inputs, so every step gets a fresh shuffle (and the
+ * labeled-only phase before iteration 3000 its smaller point set) without rebuilding the graph.
+ *
+ *   L_block = (1/|K⁺|) Σ_{k∈K⁺} L_supcon(group k),   K⁺ = groups with an active foreground point,   0 if K⁺ = ∅.
+ *
+ * Step inputs (built in JS by {@link blockConFeeds} from per-image permutations via the reference
+ * `blockGroupIndices`, so graph and reference gather exactly the same points in the same order):
+ * - `<name>.points` int64 `[G, N]`: for group k and position p, the flat index (b·V + v)·H·W + y·W + x
+ *   of the feature read there, i.e. pixel (y, x) of view v of slice b in the `[B, V, H, W]` order of the
+ *   inputs. The point order is the reference's: within a group, (stacked image, row, column) with the
+ *   stacked images view 0 first (n = v·B + b);
+ * - `<name>.labels` int64 `[G, N]`: the flat index, in the same `[B, V, H, W]` grid, of the label that
+ *   point is compared under (equal to the points for `labelOrder: 'paper'`, the published flattening
+ *   for `'reference'`);
+ * - `<name>.mask` float32 `[N]`: 1 for the A·V·b² positions filled by the A active slices, 0 for the
+ *   padding after them. Padded positions contribute nothing (not to n_c, D_i, the positives, nor the
+ *   mean's denominator), so the loss equals the reference run on the active slices alone.
+ *
+ * Memory. The G groups are evaluated in chunks of `chunkGroups` groups (default: as many as keep one
+ * chunk's N×N tensor within 2^24 elements, 64 MiB), and the backward pass recomputes each chunk's
+ * exp-similarities instead of keeping them (see supcon.ts). Peak memory is then a few chunk-sized N×N
+ * buffers plus the gathered features `[G, N, C]`, independent of G; onnxruntime's default node order
+ * (a depth-first walk from the outputs) runs each chunk's backward to completion before the next.
+ *
+ * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
+ */
+import { concat, div, gather, less, mul, reduceSum, reshape, split, stopGradient, sub, transpose, where, zeros, type Graph, type Tensor } from '@mcsc/graph';
+import { rangeError, typeError } from '../internal/errors.js';
+import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
+import { checkClasses, checkTemperature, describe, groupSupCon, offDiagonalMask } from './supcon.js';
+
+/** Elements of one chunk's N×N tensor that the default chunking stays within (64 MiB of float32). */
+export const DEFAULT_CHUNK_ELEMENTS = 2 ** 24;
+
+export interface BlockConGraphOptions {
+  /** b, the block side in pixels (19 at 224×224, 14 at 28×28 in MCSC). */
+  blockSize: number;
+  /** K (static: the one-hot depth). */
+  numClasses: number;
+  /** τ. Default 0.1. */
+  temperature?: number;
+  /** Default `'reference'` (G = ⌊H/b⌋ − 1 per side); `'full'` uses every whole block. Fixes G, so it is a graph option. */
+  blockCoverage?: BlockCoverage;
+  /** Default `'paper'`; `'reference'` reproduces the published label flattening. Used by {@link blockConFeeds}. */
+  labelOrder?: BlockLabelOrder;
+  /** Prefix of the step-input names (default `'blockcon'`); give each scale its own, e.g. `'blockcon_1'`, `'blockcon_8'`. */
+  name?: string;
+  /** Default true (MCSC); false = plain SupCon denominator (w_ij = 1), the "without class balancing" ablation. */
+  classBalanced?: boolean;
+  /**
+   * Groups contrasted per step, drawn afresh each step by {@link blockConFeeds} (a cheaper variant for
+   * small machines); default all G_h·G_w groups, as the paper. Fixes the graph's G, so it is a graph option.
+   */
+  groupsPerStep?: number;
+  /** Groups per chunk; default the most that keep a chunk's N×N tensor within {@link DEFAULT_CHUNK_ELEMENTS}. */
+  chunkGroups?: number;
+  /** Use these tensors as the step inputs instead of declaring graph inputs (tests, composed graphs). */
+  inputs?: BlockConInputs;
+}
+
+/** The three step inputs (shapes in the module comment). */
+export interface BlockConInputs {
+  readonly points: Tensor;
+  readonly labels: Tensor;
+  readonly mask: Tensor;
+}
+
+/** Everything {@link blockConFeeds} needs to fill the step inputs of one graph. */
+export interface BlockConSpec {
+  readonly name: string;
+  readonly batch: number;
+  readonly views: number;
+  readonly height: number;
+  readonly width: number;
+  readonly blockSize: number;
+  readonly blockCoverage: BlockCoverage;
+  readonly labelOrder: BlockLabelOrder;
+  /** G_h·G_w, the blocks per image (the groups of the layout). */
+  readonly blockCount: number;
+  /** G, the groups in the graph: `blockCount`, or `groupsPerStep` of them drawn each step. */
+  readonly groups: number;
+  /** N = B·V·b² (the padded size; A·V·b² of them active in a step with A active slices). */
+  readonly pointsPerGroup: number;
+  readonly chunkGroups: number;
+  readonly chunks: number;
+  /** Graph input names of the step inputs (their tensors' names when `options.inputs` was given). */
+  readonly inputNames: { readonly points: string; readonly labels: string; readonly mask: string };
+}
+
+export interface BlockConGraph {
+  /** L_block, float32 scalar. */
+  readonly loss: Tensor;
+  /** L_supcon of each group, float32 `[G]` (including groups that are skipped). */
+  readonly groupLosses: Tensor;
+  /** 1 for the groups that enter the mean (an active foreground point), else 0; float32 `[G]`. */
+  readonly foreground: Tensor;
+  /** n_c per group: the class prevalence behind the balanced denominator, float32 `[G, K]`. */
+  readonly classCounts: Tensor;
+  /** 1/n_c per group (weight of a negative of class c; 0 where n_c = 0), float32 `[G, K]`. */
+  readonly classWeights: Tensor;
+  /** 1/(n_c − 1) per group (weight of a positive of class c; 0 where n_c ≤ 1), float32 `[G, K]`. */
+  readonly positiveClassWeights: Tensor;
+  readonly inputs: BlockConInputs;
+  readonly spec: BlockConSpec;
+}
+
+/**
+ * @param features float32 `[B, V, C, H, W]` projected features (unit length over C), V views per slice.
+ * @param labels int64 `[B, V, H, W]` class indices per view (SPEC §2 cross labels; no gradient).
+ */
+export function blockConLoss(features: Tensor, labels: Tensor, options: BlockConGraphOptions): BlockConGraph {
+  const fn = 'graphLosses.blockConLoss';
+  if (features?.dtype !== 'float32' || features.rank !== 5) throw typeError(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
+  const [batch, views, channels, height, width] = features.shape as [number, number, number, number, number];
+  const labelShape = [batch, views, height, width];
+  if (labels?.dtype !== 'int64' || labels.rank !== 4 || labels.shape.some((d, i) => d !== labelShape[i])) {
+    throw typeError(fn, 'labels', `must be an int64 tensor [B, V, H, W] = [${labelShape.join(', ')}]`, describe(labels));
+  }
+  const b = options.blockSize;
+  if (!Number.isInteger(b) || b < 1) throw rangeError(fn, 'options.blockSize', 'must be a positive integer', b);
+  checkClasses(fn, options.numClasses);
+  const temperature = checkTemperature(fn, options.temperature);
+  const blockCoverage = options.blockCoverage ?? 'reference';
+  const labelOrder = options.labelOrder ?? 'paper';
+  if (blockCoverage !== 'reference' && blockCoverage !== 'full') throw rangeError(fn, 'options.blockCoverage', "must be 'reference' or 'full'", blockCoverage);
+  if (labelOrder !== 'paper' && labelOrder !== 'reference') throw rangeError(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
+  const name = options.name ?? 'blockcon';
+
+  const g = features.graph;
+  const k = options.numClasses;
+  const blockCount = blocksPerSide(height, b, blockCoverage) * blocksPerSide(width, b, blockCoverage);
+  const perStep = options.groupsPerStep;
+  if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1)) throw rangeError(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
+  const groups = Math.min(perStep ?? blockCount, blockCount);
+  const n = batch * views * b * b;
+  const asked = options.chunkGroups ?? Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / (n * n)));
+  if (!Number.isInteger(asked) || asked < 1) throw rangeError(fn, 'options.chunkGroups', 'must be a positive integer', options.chunkGroups);
+  const chunkGroups = Math.min(Math.max(groups, 1), asked);
+  const inputs = options.inputs ?? declareInputs(g, name, groups, n);
+  checkInputs(fn, inputs, groups, n);
+  const chunkSizes = Array.from({ length: Math.ceil(groups / chunkGroups) }, (_, i) => Math.min(chunkGroups, groups - i * chunkGroups));
+  const spec: BlockConSpec = {
+    name, batch, views, height, width, blockSize: b, blockCoverage, labelOrder, blockCount, groups, pointsPerGroup: n, chunkGroups, chunks: chunkSizes.length,
+    inputNames: { points: inputs.points.name, labels: inputs.labels.name, mask: inputs.mask.name },
+  };
+  if (groups === 0) {
+    const none = zeros(g, [0]);
+    const noneK = zeros(g, [0, k]);
+    return { loss: g.scalar(0), groupLosses: none, foreground: none, classCounts: noneK, classWeights: noneK, positiveClassWeights: noneK, inputs, spec };
+  }
+
+  // Channel-last table of the images in the features' own order (image b·V + v): [B·V·H·W, C]. Moving
+  // one axis inward is onnxruntime's fast transpose path (a [B, V] → [V, B] reorder here would not be).
+  const plane = height * width;
+  const table = reshape(transpose(reshape(features, [batch * views, channels, plane]), [0, 2, 1]), [batch * views * plane, channels]);
+  const labelTable = reshape(stopGradient(labels), [batch * views * plane]);
+  // One gather for all groups (its gradient is one scatter), split into chunks (its gradient one concat).
+  const gathered = gather(table, inputs.points, 0); // [G, N, C]
+  const gatheredLabels = gather(labelTable, inputs.labels, 0); // [G, N]
+  const featureChunks = chunkSizes.length === 1 ? [gathered] : split(gathered, chunkSizes, 0);
+  const labelChunks = chunkSizes.length === 1 ? [gatheredLabels] : split(gatheredLabels, chunkSizes, 0);
+  const offDiagonal = offDiagonalMask(g, n);
+  const parts = featureChunks.map((x, i) => groupSupCon(x, labelChunks[i]!, inputs.mask, temperature, k, offDiagonal, options.classBalanced ?? true));
+  const join = (ts: Tensor[]): Tensor => (ts.length === 1 ? ts[0]! : concat(ts, 0));
+  const groupLosses = join(parts.map((p) => p.losses));
+  const foreground = join(parts.map((p) => p.foreground));
+  const classCounts = join(parts.map((p) => p.counts));
+
+  const used = reduceSum(foreground);
+  const loss = div(reduceSum(mul(groupLosses, foreground)), where(less(used, 1), 1, used));
+  const inverse = (t: Tensor): Tensor => where(less(t, 0.5), 0, div(1, where(less(t, 0.5), 1, t)));
+  return {
+    loss,
+    groupLosses,
+    foreground,
+    classCounts,
+    classWeights: inverse(classCounts),
+    positiveClassWeights: inverse(sub(classCounts, 1)),
+    inputs,
+    spec,
+  };
+}
+
+function declareInputs(g: Graph, name: string, groups: number, n: number): BlockConInputs {
+  return {
+    points: g.input(`${name}.points`, [groups, n], 'int64'),
+    labels: g.input(`${name}.labels`, [groups, n], 'int64'),
+    mask: g.input(`${name}.mask`, [n], 'float32'),
+  };
+}
+
+function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: number): void {
+  const want = (field: 'points' | 'labels' | 'mask', dtype: string, shape: number[]): void => {
+    const t = inputs[field];
+    if (t?.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw typeError(fn, `options.inputs.${field}`, `must be ${dtype === 'int64' ? 'an' : 'a'} ${dtype} tensor [${shape.join(', ')}]`, describe(t));
+    }
+  };
+  want('points', 'int64', [groups, n]);
+  want('labels', 'int64', [groups, n]);
+  want('mask', 'float32', [n]);
+}
