@@ -1,5 +1,6 @@
 import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor } from '@mcsc/graph';
 import { classifier, relativePositionIndex, shiftedWindowMask, swinStages, swinUnet, SWIN_TINY, type SwinUNetConfig } from '../../src/models/index';
+import { checkParameterGradients } from './parameter-gradcheck';
 
 const paramCount = (g: Graph) => g.params.reduce((n, p) => n + p.size, 0);
 
@@ -55,27 +56,9 @@ describe('Swin-UNet', () => {
       },
       seed: 2,
     });
-    const { grads } = await session.computeGradients({ image, label });
     // Measured: at ε = 1e-3 the curvature of the final LayerNorm over 4 channels puts up.expand 7 % off;
     // at 1e-4 float32 rounding of the loss dominates; 3e-4 sits between the two for every parameter.
-    const eps = 3e-4;
-    const failures: string[] = [];
-    let checked = 0;
-    for (const name of session.parameterNames) {
-      const values = session.values.get(name)!.data as Float32Array;
-      for (const i of [0, values.length - 1]) {
-        const keep = values[i]!;
-        values[i] = keep + eps;
-        const up = (await session.computeGradients({ image, label })).loss;
-        values[i] = keep - eps;
-        const down = (await session.computeGradients({ image, label })).loss;
-        values[i] = keep;
-        const numeric = (up - down) / (2 * eps);
-        const analytic = grads.get(name)![i]!;
-        checked++;
-        if (Math.abs(numeric - analytic) > 1e-3 + 2e-2 * Math.abs(numeric)) failures.push(`${name}[${i}]: analytic ${analytic}, numeric ${numeric}`);
-      }
-    }
+    const { checked, failures } = await checkParameterGradients(session, { image, label }, { eps: 3e-4, atol: 1e-3, rtol: 2e-2, entries: (n) => [0, n - 1] });
     expect(checked).toBeGreaterThan(80);
     expect(failures).toEqual([]);
   });
