@@ -21,18 +21,9 @@
  */
 import { z } from 'zod';
 import { parseOptions, rangeError, typeError } from './internal/errors.js';
+import type { NumericTypedArray } from './internal/ndarray.js';
 
-/** The typed arrays zoom can read and write. */
-export type NumericTypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
+export type { NumericTypedArray };
 
 /** How a coordinate that rounds past the last input sample is treated. */
 export type ZoomEdge = 'scipy' | 'clamp';

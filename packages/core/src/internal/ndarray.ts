@@ -5,8 +5,8 @@
 import ndarray from 'ndarray';
 import { rangeError, typeError } from './errors.js';
 
-/** The element storage @mcsc/core accepts inside an ndarray. */
-export type NumericData =
+/** The typed arrays @mcsc/core reads and writes (zoom, metrics, ndarray storage). */
+export type NumericTypedArray =
   | Int8Array
   | Uint8Array
   | Uint8ClampedArray
@@ -15,8 +15,10 @@ export type NumericData =
   | Int32Array
   | Uint32Array
   | Float32Array
-  | Float64Array
-  | number[];
+  | Float64Array;
+
+/** The element storage @mcsc/core accepts inside an ndarray. */
+export type NumericData = NumericTypedArray | number[];
 
 /** An ndarray (or a view of one: `.lo`, `.hi`, `.step`, `.transpose`, `.pick`) over numeric storage. */
 export type NumericNdArray = ndarray.NdArray<NumericData>;
