@@ -18,11 +18,17 @@
  *   padding after them. Padded positions contribute nothing (not to n_c, D_i, the positives, nor the
  *   mean's denominator), so the loss equals the reference run on the active slices alone.
  *
+ * Options that fix the graph's shapes: `blockCoverage` (G_h·G_w blocks per image) and `groupsPerStep`
+ * (contrast only that many groups, a fresh subset each step, instead of all of them). `classBalanced:
+ * false` gives the plain SupCon denominator (the ablation).
+ *
  * Memory. The G groups are evaluated in chunks of `chunkGroups` groups (default: as many as keep one
  * chunk's N×N tensor within 2^24 elements, 64 MiB), and the backward pass recomputes each chunk's
  * exp-similarities instead of keeping them (see supcon.ts). Peak memory is then a few chunk-sized N×N
- * buffers plus the gathered features `[G, N, C]`, independent of G; onnxruntime's default node order
- * (a depth-first walk from the outputs) runs each chunk's backward to completion before the next.
+ * buffers plus a few buffers the size of the features (the channel-last table, the gathered points
+ * `[G, N, C]`, their gradients), whatever G: onnxruntime's default node order (a depth-first walk from
+ * the outputs) finishes each chunk's backward before the next one starts. `bench/contrastive.bench.ts`
+ * measures it.
  *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */

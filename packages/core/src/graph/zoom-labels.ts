@@ -5,7 +5,7 @@
  * `zoomSourceIndices`, so the result equals `zoomNearest` (scipy's `zoom(…, order=0)`) exactly,
  * including scipy's constant-mode edge (`edge: 'scipy'`, where a rounding overshoot writes 0).
  */
-import { cast, gather, reshape, type Tensor, where } from '@mcsc/graph';
+import { gather, type Tensor, where } from '@mcsc/graph';
 import { rangeError, typeError } from '../internal/errors.js';
 import { type ZoomEdge, zoomSourceIndices } from '../zoom.js';
 import { describe } from './supcon.js';
@@ -34,6 +34,5 @@ export function zoomLabels(labels: Tensor, size: readonly [number, number], edge
   // scipy's cval: 0 wherever the row or the column fell outside.
   const inside = new Uint8Array(outH * outW);
   for (let r = 0; r < outH; r++) for (let c = 0; c < outW; c++) inside[r * outW + c] = rows[r]! >= 0 && cols[c]! >= 0 ? 1 : 0;
-  const valid = cast(reshape(g.constant(inside, [outH, outW], 'bool'), [outH, outW]), 'bool');
-  return where(valid, zoomed, g.scalar(0, labels.dtype));
+  return where(g.constant(inside, [outH, outW], 'bool'), zoomed, g.scalar(0, labels.dtype));
 }
