@@ -3,11 +3,17 @@
 import { Command } from 'commander';
 import { register as registerExport } from './export.js';
 import { register as registerGrad } from './grad.js';
+import { register as registerTrain } from './train.js';
+import { register as registerEvaluate } from './evaluate.js';
+import { register as registerCompare } from './compare.js';
 
 export function buildProgram(): Command {
   const program = new Command('mcsc').description('MCSC semi-supervised segmentation on ONNX Runtime').showHelpAfterError();
   registerExport(program);
   registerGrad(program);
+  registerTrain(program);
+  registerEvaluate(program);
+  registerCompare(program);
   return program;
 }
 

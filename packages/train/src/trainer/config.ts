@@ -1,0 +1,344 @@
+/**
+ * The trainer's configuration: one JSON document, validated by zod, whose omitted fields take the
+ * published MCSC defaults (SPEC §2–§4). Two presets: `paper` (the published run: 224 px, Swin-Tiny,
+ * 40 000 iterations) and `cpu` (a run that trains, validates, tests and exports on 2 CPU cores in
+ * minutes). Every field carries a description; `docs/trainer-config.md` is generated from them
+ * ({@link configReference}).
+ *
+ * A config file only lists what differs from its preset: the file is deep-merged onto the preset's
+ * overrides, then parsed, so `{"optim": {"iterations": 500}}` is a complete config.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { swinStages } from '../models/swin-unet.js';
+import { swinUnetModelConfigSchema, unetModelConfigSchema } from '../models/model-config.js';
+
+const int = (min: number) => z.number().int().min(min);
+
+const syntheticSchema = z.strictObject({
+  patients: int(3).default(40).describe('Synthetic patients generated (short-axis stacks).'),
+  split: z.strictObject({
+    train: int(1).default(30).describe('Training patients (their slices are the labeled and unlabeled pool).'),
+    val: int(1).default(4).describe('Validation patients (volumes; best-checkpoint selection).'),
+    test: int(1).default(6).describe('Test patients (volumes; the final report).'),
+  }).prefault({}).describe('Patients per subset; must add up to `patients`.'),
+  slicesPerPatient: z.union([int(2), z.tuple([int(2), int(2)])]).default([6, 10]).describe('Slices per patient: a number or an inclusive range [min, max].'),
+  size: int(16).default(128).describe('Slice size in pixels (square).'),
+  seed: z.number().int().default(1).describe('Seed of the generator and of the patient split (independent of the training seed).'),
+}).prefault({});
+
+const labeledSchema = z.union([
+  z.strictObject({ patients: int(1).describe('Label every slice of the first N training patients (ACDC: the SSL4MIS slice count for N when `rule` allows).') }),
+  z.strictObject({ slices: int(1).describe('Label the first N training slices in list order (SSL4MIS).') }),
+]);
+
+const dataSchema = z.strictObject({
+  source: z.enum(['synthetic', 'acdc', 'synapse', 'nifti']).default('synthetic')
+    .describe("'synthetic': the embedded generator (no files); 'acdc': an SSL4MIS ACDC folder; 'synapse': a TransUNet Synapse folder; 'nifti': a NIfTI data-set config JSON."),
+  path: z.string().min(1).optional().describe('Folder (acdc, synapse) or config file (nifti); required unless `source` is synthetic.'),
+  synthetic: syntheticSchema.describe('The embedded synthetic cardiac data (used when `source` is synthetic).'),
+  labeled: labeledSchema.default({ patients: 3 }).describe('Which training slices keep their labels: {"patients": N} or {"slices": N}.'),
+  labeledRule: z.enum(['auto', 'cases', 'ssl4mis']).default('auto')
+    .describe("How {patients: N} is resolved: 'ssl4mis' = the first SSL4MIS-table slice count for N (ACDC); 'cases' = all slices of the first N cases; 'auto' = ssl4mis for ACDC when N is in the table, else cases."),
+  maxTrainSlices: int(1).optional().describe('Load only the first N training slices (acdc, synapse; smoke runs).'),
+  valCases: z.array(z.string()).default([]).describe('Synapse: test cases used for validation instead (TransUNet has no validation split).'),
+  maxValVolumes: int(1).optional().describe('Validate on at most N validation volumes (all by default).'),
+}).prefault({});
+
+const modelSchema = z.strictObject({
+  patchSize: int(16).default(224).describe('Training and evaluation patch size (slices are zoomed to it, order 0); must equal transformer.imgSize and be a multiple of 16.'),
+  cnn: unetModelConfigSchema.prefault({ arch: 'unet' }).describe('The UNet (SPEC §1); numClasses and inChannels are taken from the data.'),
+  transformer: swinUnetModelConfigSchema.prefault({ arch: 'swin-unet' }).describe('The Swin-UNet (SPEC §1); numClasses and inChannels are taken from the data.'),
+  projector: z.strictObject({
+    hidden: int(1).default(256).describe('Hidden channels of the 1×1 projection heads.'),
+    out: int(1).default(128).describe('Embedding channels (L2-normalised).'),
+  }).prefault({}).describe('Projection heads of the contrastive loss (SPEC §1).'),
+  pretrainedSwin: z.string().min(1).optional().describe('ImageNet Swin-Tiny weights (timm names, safetensors) to start the transformer from; random init when absent.'),
+}).prefault({});
+
+const contrastSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Add the block contrastive loss L_c (MCSC); off = cross teaching or supervised only.'),
+  weight: z.number().min(0).default(0.001).describe('Weight of L_c in L_cnn and in L_trans (SPEC §2: 0.001).'),
+  scales: z.array(z.enum(['full', 'eighth'])).min(1).default(['full', 'eighth'])
+    .refine((s) => new Set(s).size === s.length, 'scales must not repeat')
+    .describe("Scales contrasted: 'full' (1/1, decoder output features) and 'eighth' (1/8); one scale = single-scale MCSC."),
+  temperature: z.number().positive().default(0.1).describe('τ of the supervised contrastive loss.'),
+  blockSize: z.strictObject({
+    full: int(1).default(19).describe('Block side b at 1/1 (19 at 224 px).'),
+    eighth: int(1).default(14).describe('Block side b at 1/8 (14 at 28 px).'),
+  }).prefault({}).describe('Block sides of the block sampling (SPEC §2).'),
+  blockCoverage: z.enum(['reference', 'full']).default('reference')
+    .describe("'reference': G = ⌊H/b⌋ − 1 blocks per side (published); 'full': every whole block."),
+  labelOrder: z.enum(['paper', 'reference']).default('paper')
+    .describe("'paper': each point under its own label; 'reference': the published code's (row, image, column) label order, a reproduction aid."),
+  classBalanced: z.boolean().default(true)
+    .describe('Class-balanced denominator w_ij = n_{y_j} − [j ∈ P(i)] (MCSC); false = plain SupCon denominator (the "without class balancing" ablation).'),
+  allSlicesFrom: int(0).default(3000).describe('Iteration from which unlabeled slices (with cross pseudo labels) enter L_c; before it only labeled slices do.'),
+  groupsPerStep: int(1).nullable().default(null)
+    .describe('Contrast a random subset of this many block groups per step (drawn afresh every step); null = all groups, as the paper.'),
+}).prefault({});
+
+const lossSchema = z.strictObject({
+  crossTeaching: z.strictObject({
+    enabled: z.boolean().default(true).describe('Cross teaching on unlabeled slices: Dice(softmax_u, argmax of the other network) (Luo et al. 2022).'),
+    weight: z.number().min(0).default(0.1).describe('Final consistency weight of λ(t).'),
+    rampupLength: z.number().min(0).default(200).describe('Ramp-up length of λ(t), in units of `rampupDivisor` iterations.'),
+    rampupDivisor: int(1).default(150).describe('λ(t) = weight·exp(−5(1 − min(⌊t/divisor⌋, length)/length)²).'),
+  }).prefault({}).describe('Cross teaching between the CNN and the Transformer.'),
+  contrast: contrastSchema.describe('The multi-scale class-balanced block contrastive loss (SPEC §2).'),
+}).prefault({});
+
+const optimSchema = z.strictObject({
+  iterations: int(1).default(40000).describe('T, optimizer steps.'),
+  batchSize: int(1).default(4).describe('B, slices per batch.'),
+  labeledBatchSize: int(1).default(2).describe('B_l, labeled slices at the head of each batch.'),
+  cnnLr: z.number().positive().default(5e-4).describe('Base lr of UNet + classifier1: cnnLr·(1 − t/T)^power.'),
+  transformerLr: z.number().positive().default(1e-4).describe('Base lr of Swin-UNet + classifier2 (base_lr/5), times the warm-up-then-poly factor.'),
+  projectorLr: z.number().positive().default(5e-4).describe('Base lr of the projectors: projectorLr·(1 − t/T)^power.'),
+  transformerWarmup: z.boolean().default(true).describe('Warm-up-then-poly factor on the transformer lr (SPEC §3); false = the same poly decay as the CNN.'),
+  polyPower: z.number().min(0).default(0.9).describe('Exponent of the poly decays.'),
+  weightDecay: z.number().min(0).default(5e-4).describe('Decoupled weight decay of AdamW, all three groups.'),
+  betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]).describe('AdamW β₁, β₂.'),
+  eps: z.number().positive().default(1e-8).describe('AdamW ε.'),
+  unlabeledStream: z.enum(['perEpoch', 'persistent']).default('perEpoch')
+    .describe("Two-stream sampler: 'perEpoch' restarts the unlabeled stream every epoch (reference); 'persistent' keeps it running."),
+}).prefault({});
+
+const augmentSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Training augmentation (SPEC §4); off = only the zoom to the patch size.'),
+  rotFlipProbability: z.number().min(0).max(1).default(0.5).describe('Probability of rot90 + flip.'),
+  rotateProbability: z.number().min(0).max(1).default(0.5).describe('Probability of a small rotation when rot90 + flip was not drawn.'),
+  maxAngle: int(0).default(20).describe('Rotation angles are integers in [−maxAngle, maxAngle) degrees.'),
+}).prefault({});
+
+const runSchema = z.strictObject({
+  logEvery: int(1).default(10).describe('Write a JSONL log line every N iterations.'),
+  validateEvery: int(1).default(200).describe('Validate (per-volume Dice on the validation volumes) every N iterations and at the end; best checkpoints by mean Dice.'),
+  checkpointEvery: int(1).default(500).describe('Write a resumable checkpoint every N iterations (and on Ctrl-C and at the end).'),
+  evalBatch: int(1).default(16).describe('Slices per inference batch in validation and testing.'),
+  spacing: z.enum(['voxel', 'mm']).default('mm').describe("Unit of HD95/ASD: 'mm' when the volumes record a spacing (else voxels), 'voxel' always (the reference)."),
+  overlays: int(0).default(4).describe('PNG overlays of test predictions written to the report (slices).'),
+}).prefault({});
+
+const runtimeSchema = z.strictObject({
+  device: z.enum(['cpu', 'cuda']).default('cpu').describe('onnxruntime execution provider.'),
+  threads: int(1).optional().describe("Intra-op threads (default: onnxruntime's choice, all cores)."),
+}).prefault({});
+
+export const trainConfigSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[\w.-]+$/, 'name may hold letters, digits, _ . - only').default('mcsc').describe('Run name; the run directory is runs/<name> unless --out is given.'),
+  preset: z.enum(['paper', 'cpu']).default('cpu').describe('The preset this config was resolved from (informational once resolved).'),
+  seed: z.number().int().default(1337).describe('Seeds parameter init, dropout, the sampler, augmentation and block shuffles.'),
+  data: dataSchema.describe('Where the slices and volumes come from, and which are labeled.'),
+  model: modelSchema.describe('Networks and projection heads.'),
+  loss: lossSchema.describe('Which MCSC ingredients are on, with their weights.'),
+  optim: optimSchema.describe('AdamW, its three parameter groups and their schedules (SPEC §3).'),
+  augment: augmentSchema.describe('Training augmentation.'),
+  run: runSchema.describe('Logging, validation, checkpoints and reporting.'),
+  runtime: runtimeSchema.describe('Where the graphs run.'),
+}).superRefine((c, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (c.optim.labeledBatchSize > c.optim.batchSize) issue(['optim', 'labeledBatchSize'], `must not exceed optim.batchSize ${c.optim.batchSize}, got ${c.optim.labeledBatchSize}`);
+  if (c.model.patchSize % 16 !== 0) issue(['model', 'patchSize'], `must be a multiple of 16 (four UNet poolings), got ${c.model.patchSize}`);
+  if (c.model.transformer.imgSize !== c.model.patchSize) issue(['model', 'transformer', 'imgSize'], `must equal model.patchSize ${c.model.patchSize}, got ${c.model.transformer.imgSize}`);
+  else {
+    try {
+      swinStages(c.model.transformer);
+    } catch (e) {
+      issue(['model', 'transformer'], (e as Error).message);
+    }
+  }
+  const s = c.data.synthetic;
+  if (s.split.train + s.split.val + s.split.test !== s.patients) {
+    issue(['data', 'synthetic', 'split'], `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`);
+  }
+  if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
+  const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };
+  for (const scale of c.loss.contrast.enabled ? c.loss.contrast.scales : []) {
+    if (c.loss.contrast.blockSize[scale] > side[scale]) {
+      issue(['loss', 'contrast', 'blockSize', scale], `must not exceed the ${scale} feature map side ${side[scale]}, got ${c.loss.contrast.blockSize[scale]}`);
+    }
+  }
+});
+
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+export type PresetName = 'paper' | 'cpu';
+
+/** A deep-partial config: what a preset or a config file lists. */
+export type ConfigOverrides = { [key: string]: unknown };
+
+/**
+ * Preset overrides, applied before the user's config. `paper` is the schema's defaults.
+ * `cpu`: the UNet as published and a narrow Swin-UNet (embed 24, window 4) at 128 px (the network
+ * preset `cpu` of models/presets.ts), block sides scaled with the patch (11 at 128, 8 at 16), 8 of the
+ * 100 block groups per step, the schedules scaled to 500 iterations: a run that trains, tests and
+ * exports in about 10 minutes on 2 cores (measured; see README).
+ */
+export const PRESETS: Readonly<Record<PresetName, ConfigOverrides>> = Object.freeze({
+  paper: { preset: 'paper' },
+  cpu: {
+    preset: 'cpu',
+    name: 'mcsc-cpu',
+    model: {
+      patchSize: 128,
+      transformer: { arch: 'swin-unet', imgSize: 128, embedDim: 24, windowSize: 4 },
+    },
+    loss: {
+      // The paper's schedule scaled to T = 500: unlabeled slices join the contrast at 20 % of the run
+      // (paper: 3000/40000, when its networks are already good), λ reaches 0.1 at 75 % (paper: 30000/40000).
+      contrast: { blockSize: { full: 11, eighth: 8 }, groupsPerStep: 8, allSlicesFrom: 100 },
+      crossTeaching: { rampupDivisor: 3, rampupLength: 125 },
+    },
+    optim: { iterations: 500 },
+    run: { logEvery: 5, validateEvery: 50, checkpointEvery: 100 },
+  },
+});
+
+/** Recursively merges plain objects; arrays and scalars of `over` replace those of `base`. */
+export function deepMerge(base: ConfigOverrides, over: ConfigOverrides): ConfigOverrides {
+  const out: ConfigOverrides = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is ConfigOverrides {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Thrown for an invalid config: the source, then one line per problem (`field.path: message`). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly source: string, readonly problems: readonly string[]) {
+    super(`${source}: invalid trainer config\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Resolves a config: the preset's overrides, then `overrides` (a parsed config file, then CLI flags),
+ * deep-merged and validated. Unknown fields, wrong types and inconsistent values are all reported.
+ */
+export function resolveConfig(preset: PresetName, overrides: readonly ConfigOverrides[] = [], source = 'config'): TrainConfig {
+  if (!(preset in PRESETS)) throw new ConfigError(source, [`preset: must be 'paper' or 'cpu', got ${JSON.stringify(preset)}`]);
+  const merged = overrides.reduce((acc, o) => deepMerge(acc, o), PRESETS[preset]);
+  return parseConfig(merged, source);
+}
+
+/** Validates a complete or partial config against the schema (defaults = paper values). */
+export function parseConfig(value: unknown, source = 'config'): TrainConfig {
+  const result = trainConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ConfigError(source, result.error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(root)';
+    const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(value, i.path));
+    return `${path}: ${i.message}${got}`;
+  }));
+}
+
+/** Reads a JSON config file (a deep-partial config). */
+export function readConfigFile(path: string): ConfigOverrides {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(path, [`cannot read the file (${(e as Error).message})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(path, [`not valid JSON (${(e as Error).message})`]);
+  }
+  if (!isPlainObject(json)) throw new ConfigError(path, [`(root): must be a JSON object, got ${describeValue(json).slice(6)}`]);
+  return json;
+}
+
+function lookup(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return '';
+  const text = JSON.stringify(v);
+  return `, got ${text !== undefined && text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+}
+
+/**
+ * The field reference as Markdown (one row per leaf field: path, type, default, description), built
+ * from the schema's JSON Schema so it cannot drift from the code.
+ */
+export function configReference(): string {
+  const schema = z.toJSONSchema(trainConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const defaults = parseConfig({ preset: 'paper' });
+  const cpu = resolveConfig('cpu');
+  const rows: string[] = [];
+  const walk = (node: JsonSchema, path: string[]): void => {
+    const objectNode = node.properties ? node : node.anyOf?.find((n) => n.properties);
+    if (objectNode?.properties && !(node.anyOf && path.at(-1) === 'labeled')) {
+      for (const [key, child] of Object.entries(objectNode.properties)) walk(child, [...path, key]);
+      return;
+    }
+    const value = (c: unknown) => JSON.stringify(lookup(c, path)) ?? '—';
+    const paperValue = value(defaults);
+    const cpuValue = value(cpu);
+    const key = path.join('.');
+    const type = key === 'data.labeled' ? '{patients: N} \\| {slices: N}' : typeOf(node);
+    const description = node.description ?? MODEL_FIELD_DOCS[path.at(-1)!] ?? '';
+    rows.push(`| \`${key}\` | ${type} | \`${paperValue}\` | ${cpuValue === paperValue ? 'same' : `\`${cpuValue}\``} | ${description} |`);
+  };
+  walk(schema, []);
+  return [
+    '| field | type | paper | cpu | meaning |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+/** The network fields (schemas of models/model-config.ts, documented there as comments). */
+const MODEL_FIELD_DOCS: Readonly<Record<string, string>> = {
+  arch: "'unet' for `cnn`, 'swin-unet' for `transformer`.",
+  inChannels: 'Image channels; set from the data when training.',
+  numClasses: 'Classes including background; set from the data when training.',
+  dropout: 'UNet encoder dropout per level.',
+  channels: 'UNet feature channels per level.',
+  imgSize: 'Swin-UNet input size; must equal model.patchSize.',
+  patchSize: 'Swin-UNet patch embedding size (and final ×patch expand).',
+  embedDim: 'Channels C of the first Swin stage (96 = Swin-Tiny).',
+  depths: 'Swin blocks per stage; the decoder mirrors them.',
+  numHeads: 'Attention heads per stage.',
+  windowSize: 'Attention window (shifted by half in alternate blocks).',
+  mlpRatio: 'MLP hidden size / C.',
+  dropPathRate: 'Stochastic depth, increasing linearly over the blocks.',
+};
+
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+  items?: JsonSchema | JsonSchema[];
+  prefixItems?: JsonSchema[];
+}
+
+function typeOf(node: JsonSchema): string {
+  if (node.enum) return node.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  if (node.const !== undefined) return `\`${JSON.stringify(node.const)}\``;
+  if (node.anyOf) return node.anyOf.map(typeOf).join(' \\| ');
+  if (node.type === 'array') {
+    if (node.prefixItems) return `[${node.prefixItems.map(typeOf).join(', ')}]`;
+    const item = node.items && !Array.isArray(node.items) ? typeOf(node.items) : 'any';
+    return item.includes(' ') ? `(${item})[]` : `${item}[]`;
+  }
+  if (node.properties) return 'object';
+  return Array.isArray(node.type) ? node.type.join(' \\| ') : node.type ?? 'any';
+}

@@ -1,0 +1,205 @@
+/**
+ * The joint MCSC step as one graph (SPEC §2): UNet + classifier1, Swin-UNet + classifier2, the
+ * projection heads, and every loss, so that one onnxruntime run does forward, backward and the AdamW
+ * update of all three parameter groups.
+ *
+ * Inputs (training graph):
+ * - `image` float32 [B, C, P, P]: the batch, its first B_l slices labeled;
+ * - `label` int64 [B_l, P, P]: their ground truth;
+ * - `ct_weight` float32 []: λ(t), when cross teaching is on;
+ * - `contrast_weight` float32 []: the weight of L_c, when the contrastive loss is on;
+ * - per contrasted scale, the block-sampling feeds of `graphLosses.blockConLoss` (`blockcon_full.*`,
+ *   `blockcon_eighth.*`): the per-step block shuffle and which slices take part (the iteration-3000 switch).
+ *
+ * Losses (scalars reported by `step`):
+ *   L_sup,n = 0.5·(CE + Dice) on the labeled part, n ∈ {cnn, trans};
+ *   L_ct,cnn = Dice(softmax_cnn,u, argmax softmax_trans,u), L_ct,trans symmetric (pseudo labels without gradient);
+ *   L_c = Σ_scales L_block(features [B, 2, 128, h, w], cross labels [B, 2, h, w]);
+ *   L_cnn = L_sup,cnn + λ·L_ct,cnn + w·L_c;  L_trans = L_sup,trans + λ·L_ct,trans + w·L_c;  loss = L_cnn + L_trans.
+ * Cross labels: view 0 (CNN features) takes the ground truth on labeled slices and the Transformer's
+ * argmax on unlabeled ones; view 1 (Transformer features) the ground truth and the CNN's argmax. At 1/8
+ * the label maps are order-0 zoomed inside the graph.
+ *
+ * When no ingredient reads unlabeled slices (supervised only, or a contrast that never switches on),
+ * the graph takes only the B_l labeled slices: the same losses at a fraction of the cost.
+ *
+ * Evaluation graph: `image` [N, C, P, P] (dynamic N) → `probs_cnn`, `probs_trans` [N, K, P, P].
+ */
+import {
+  add, argMax, concat, mul, slice, softmax, stopGradient, unsqueeze, type BuildFn, type Graph, type ParamGroup, type Tensor,
+} from '@mcsc/graph';
+import { graphLosses } from '@mcsc/core';
+import { projectEighth, projectFull } from '../models/projectors.js';
+import { swinUnet } from '../models/swin-unet.js';
+import { classifier, unet } from '../models/unet.js';
+import type { SwinUNetModelConfig, UNetModelConfig } from '../models/model-config.js';
+import type { TrainConfig } from './config.js';
+
+export type ContrastScale = 'full' | 'eighth';
+
+/** Everything the graph is built from; {@link mcscGraphOptions} derives it from a resolved config. */
+export interface McscGraphOptions {
+  batchSize: number;
+  labeledBatchSize: number;
+  patchSize: number;
+  inChannels: number;
+  numClasses: number;
+  cnn: UNetModelConfig;
+  transformer: SwinUNetModelConfig;
+  projector: { hidden: number; out: number };
+  crossTeaching: boolean;
+  contrast: null | {
+    scales: readonly ContrastScale[];
+    temperature: number;
+    blockSize: Readonly<Record<ContrastScale, number>>;
+    blockCoverage: 'reference' | 'full';
+    labelOrder: 'paper' | 'reference';
+    classBalanced: boolean;
+    /** Block groups contrasted per step; null = all. */
+    groupsPerStep: number | null;
+  };
+  /** Whether any term reads unlabeled slices; false = the graph's batch is B_l. */
+  usesUnlabeled: boolean;
+}
+
+export function mcscGraphOptions(config: TrainConfig, data: { numClasses: number; inChannels: number }): McscGraphOptions {
+  const { loss, optim, model } = config;
+  const contrast = loss.contrast.enabled ? loss.contrast : null;
+  const usesUnlabeled = optim.batchSize > optim.labeledBatchSize
+    && (loss.crossTeaching.enabled || (contrast !== null && contrast.allSlicesFrom < optim.iterations));
+  return {
+    batchSize: optim.batchSize,
+    labeledBatchSize: optim.labeledBatchSize,
+    patchSize: model.patchSize,
+    inChannels: data.inChannels,
+    numClasses: data.numClasses,
+    cnn: { ...model.cnn, numClasses: data.numClasses, inChannels: data.inChannels },
+    transformer: { ...model.transformer, numClasses: data.numClasses, inChannels: data.inChannels },
+    projector: model.projector,
+    crossTeaching: loss.crossTeaching.enabled && usesUnlabeled,
+    contrast: contrast && {
+      scales: contrast.scales,
+      temperature: contrast.temperature,
+      blockSize: contrast.blockSize,
+      blockCoverage: contrast.blockCoverage,
+      labelOrder: contrast.labelOrder,
+      classBalanced: contrast.classBalanced,
+      groupsPerStep: contrast.groupsPerStep,
+    },
+    usesUnlabeled,
+  };
+}
+
+/** The graph's batch: B when unlabeled slices are used, else B_l. */
+export function graphBatch(o: McscGraphOptions): number {
+  return o.usesUnlabeled ? o.batchSize : o.labeledBatchSize;
+}
+
+/** The three AdamW groups of SPEC §3; parameter names are the reference's (see models/). */
+export function parameterGroups(weightDecay: number): ParamGroup[] {
+  return [
+    { name: 'cnn', params: (n) => n.startsWith('encoder.') || n.startsWith('decoder.') || n.startsWith('classifier1.'), weightDecay },
+    { name: 'trans', params: (n) => n.startsWith('swin_unet.') || n.startsWith('classifier2.'), weightDecay },
+    { name: 'proj', params: (n) => n.startsWith('projector'), weightDecay },
+  ];
+}
+
+/** Which parameters and states of the joint graph belong to each network, and their names in a single-network model. */
+export const NETWORK_PARAMS = {
+  cnn: { owns: (n: string) => n.startsWith('encoder.') || n.startsWith('decoder.') || n.startsWith('classifier1.'), head: 'classifier1.' },
+  trans: { owns: (n: string) => n.startsWith('swin_unet.') || n.startsWith('classifier2.'), head: 'classifier2.' },
+} as const;
+
+export type NetworkName = keyof typeof NETWORK_PARAMS;
+
+/** The block-sampling specs of the last training graph built, one per contrasted scale. */
+export interface McscGraph {
+  build: BuildFn;
+  blockSpecs: () => ReadonlyMap<ContrastScale, graphLosses.BlockConSpec>;
+}
+
+export function mcscGraph(o: McscGraphOptions): McscGraph {
+  let specs = new Map<ContrastScale, graphLosses.BlockConSpec>();
+  const build: BuildFn = (g: Graph) => {
+    const batch = g.training ? graphBatch(o) : 1;
+    const image = g.input('image', [batch, o.inChannels, o.patchSize, o.patchSize]);
+    const cnnFeatures = unet(g, image, o.cnn);
+    const cnnLogits = classifier(g, cnnFeatures[3]!, o.numClasses, 'classifier1');
+    const transFeatures = swinUnet(g, image, o.transformer);
+    const transLogits = classifier(g, transFeatures[3]!, o.numClasses, 'classifier2');
+    const probsCnn = softmax(cnnLogits, 1);
+    const probsTrans = softmax(transLogits, 1);
+    const outputs = { probs_cnn: probsCnn, probs_trans: probsTrans };
+    if (!g.training) return { outputs };
+
+    const bl = o.labeledBatchSize;
+    const label = g.input('label', [bl, o.patchSize, o.patchSize], 'int64');
+    const head = (x: Tensor) => (batch === bl ? x : slice(x, { axes: [0], starts: [0], ends: [bl] }));
+    const tail = (x: Tensor) => slice(x, { axes: [0], starts: [bl], ends: [batch] });
+    const supervised = (logits: Tensor, probs: Tensor) => {
+      const ce = graphLosses.crossEntropy(head(logits), label);
+      const dice = graphLosses.diceLoss(head(probs), label, o.numClasses);
+      return { ce, dice, loss: mul(add(ce, dice), 0.5) };
+    };
+    const supCnn = supervised(cnnLogits, probsCnn);
+    const supTrans = supervised(transLogits, probsTrans);
+    const scalars: Record<string, Tensor> = {
+      sup_cnn: supCnn.loss, sup_trans: supTrans.loss, ce_cnn: supCnn.ce, dice_cnn: supCnn.dice, ce_trans: supTrans.ce, dice_trans: supTrans.dice,
+    };
+    let lossCnn = supCnn.loss;
+    let lossTrans = supTrans.loss;
+
+    // Pseudo labels: argmax of each network's softmax, no gradient.
+    const pseudoCnn = argMax(stopGradient(probsCnn), 1);
+    const pseudoTrans = argMax(stopGradient(probsTrans), 1);
+    if (o.crossTeaching) {
+      const lambda = g.input('ct_weight', []);
+      const ctCnn = graphLosses.diceLoss(tail(probsCnn), tail(pseudoTrans), o.numClasses);
+      const ctTrans = graphLosses.diceLoss(tail(probsTrans), tail(pseudoCnn), o.numClasses);
+      scalars.ct_cnn = ctCnn;
+      scalars.ct_trans = ctTrans;
+      lossCnn = add(lossCnn, mul(lambda, ctCnn));
+      lossTrans = add(lossTrans, mul(lambda, ctTrans));
+    }
+
+    if (o.contrast) {
+      const c = o.contrast;
+      const weight = g.input('contrast_weight', []);
+      // Cross labels [B, 2, P, P]: view 0 (CNN) ← GT | Transformer's argmax; view 1 (Transformer) ← GT | CNN's argmax.
+      const view = (pseudo: Tensor) => (batch === bl ? label : concat([label, tail(pseudo)], 0));
+      const labels = concat([unsqueeze(view(pseudoTrans), 1), unsqueeze(view(pseudoCnn), 1)], 1);
+      const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
+      specs = new Map();
+      const parts: Tensor[] = [];
+      for (const scale of c.scales) {
+        const projected = scale === 'full'
+          ? projectFull(g, cnnFeatures[3]!, transFeatures[3]!, o.projector)
+          : projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
+        const side = projected.cnn.shape[2]!;
+        const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
+        const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, {
+          blockSize: c.blockSize[scale],
+          numClasses: o.numClasses,
+          temperature: c.temperature,
+          blockCoverage: c.blockCoverage,
+          labelOrder: c.labelOrder,
+          classBalanced: c.classBalanced,
+          ...(c.groupsPerStep !== null ? { groupsPerStep: c.groupsPerStep } : {}),
+          name: `blockcon_${scale}`,
+        });
+        specs.set(scale, block.spec);
+        scalars[`con_${scale}`] = block.loss;
+        parts.push(block.loss);
+      }
+      const contrastive = parts.length === 1 ? parts[0]! : add(parts[0]!, parts[1]!);
+      scalars.con = contrastive;
+      const weighted = mul(weight, contrastive);
+      lossCnn = add(lossCnn, weighted);
+      lossTrans = add(lossTrans, weighted);
+    }
+    scalars.loss_cnn = lossCnn;
+    scalars.loss_trans = lossTrans;
+    return { loss: add(lossCnn, lossTrans), scalars, outputs };
+  };
+  return { build, blockSpecs: () => specs };
+}

@@ -1,0 +1,240 @@
+/**
+ * The MCSC training loop: one joint step per iteration (mcsc-graph.ts), schedules fed per step
+ * (schedule.ts), validation every `run.validateEvery` iterations with best-by-validation weights per
+ * network, resumable checkpoints (run-dir.ts) every `run.checkpointEvery` iterations, on Ctrl-C and at
+ * the end, then the final test with the best weights, the report and the two inference models
+ * ({@link finishRun}).
+ *
+ * Exact resume: a step depends only on the restored session state (parameters, running statistics,
+ * AdamW moments, step count, dropout generator) and on the iteration number (batch order replayed,
+ * augmentation and block shuffles from generators derived from (seed, t)), so a resumed run repeats
+ * the losses of an uninterrupted one.
+ */
+import { Random, TrainingSession, writeFileAtomic, type Feeds } from '@mcsc/graph';
+import { graphLosses } from '@mcsc/core';
+import cliProgress from 'cli-progress';
+import { join } from 'node:path';
+import { loadImageNetSwin } from '../models/imagenet-swin.js';
+import type { SegmentationDataset } from '../data/types.js';
+import { parseConfig, type TrainConfig } from './config.js';
+import { BatchStream, labeledSplit, loadData, prepareBatch } from './data.js';
+import { evaluateVolumes, jointPredictor, networkSession, pairPredictor, type EvaluationOptions } from './evaluate.js';
+import { graphBatch, mcscGraph, mcscGraphOptions, parameterGroups, type McscGraph, type McscGraphOptions, type NetworkName } from './mcsc-graph.js';
+import { writeReport, type Report } from './report.js';
+import { RunDir, type BestRecord } from './run-dir.js';
+import { stepSchedule, type StepSchedule } from './schedule.js';
+
+export interface TrainOptions {
+  /** The resolved config of a new run (ignored when resuming: the run's own config.json is used). */
+  config?: TrainConfig;
+  /** Run directory of a new run; default `runs/<config.name>`. */
+  out?: string;
+  /** Run directory to resume from its latest checkpoint. */
+  resume?: string;
+  /** An already loaded data set (must be the one the config names); default: load it. */
+  dataset?: SegmentationDataset;
+  /** Show the progress bar; default: when stderr is a terminal. */
+  progress?: boolean;
+  /** Stop with a checkpoint once this many iterations are done, as Ctrl-C does (tests, time-boxed runs). */
+  stopAfter?: number;
+  /** Install the Ctrl-C handler (default true). */
+  handleSignals?: boolean;
+  /** Where messages go (default: console.error). */
+  log?: (message: string) => void;
+}
+
+export interface TrainResult {
+  readonly dir: RunDir;
+  readonly config: TrainConfig;
+  /** Steps taken in total. */
+  readonly iteration: number;
+  /** False when stopped early (Ctrl-C, `stopAfter`): the run directory holds a resumable checkpoint. */
+  readonly completed: boolean;
+  /** The final report (completed runs). */
+  readonly report?: Report;
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const say = options.log ?? ((m: string) => console.error(m));
+  if (!options.resume && !options.config) throw new TypeError('train: give a config for a new run, or resume');
+  const dir = options.resume ? RunDir.open(options.resume) : RunDir.create(options.out ?? join('runs', options.config!.name), options.config!);
+  const config = options.resume ? dir.readConfig() : options.config!;
+  const dataset = options.dataset ?? await loadData(config);
+  const split = labeledSplit(config, dataset);
+  const stream = new BatchStream(split, config);
+  const graphOptions = mcscGraphOptions(config, { numClasses: dataset.numClasses, inChannels: 1 });
+  const batch = graphBatch(graphOptions);
+  const graph = mcscGraph(graphOptions);
+  const session = await TrainingSession.create({
+    build: graph.build,
+    optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
+    seed: config.seed,
+    executionProvider: config.runtime.device,
+    ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}),
+  });
+
+  const T = config.optim.iterations;
+  let t = 0;
+  let best: Partial<Record<NetworkName, BestRecord>> = {};
+  let elapsed = 0;
+  const checkpoint = options.resume ? dir.readCheckpoint() : null;
+  if (checkpoint) {
+    session.loadState(dir.path(checkpoint.state));
+    t = checkpoint.iteration;
+    best = { ...checkpoint.best };
+    elapsed = checkpoint.elapsedSeconds;
+    stream.skip(t);
+    dir.truncateLog(t);
+    say(`resuming ${dir.root} at iteration ${t} of ${T}`);
+  } else {
+    if (options.resume) dir.truncateLog(-1);
+    if (config.model.pretrainedSwin) {
+      const { dropped } = loadImageNetSwin(session, config.model.pretrainedSwin);
+      say(`loaded ImageNet Swin weights from ${config.model.pretrainedSwin}${dropped.length ? ` (${dropped.length} keys dropped)` : ''}`);
+    }
+  }
+  say(`run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled cases), ${T} iterations, batch ${batch}`);
+
+  const validation = dataset.val.slice(0, config.data.maxValVolumes ?? dataset.val.length);
+  const evalOptions: EvaluationOptions = {
+    patchSize: config.model.patchSize, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
+  };
+  const stop = { requested: false, at: 0 };
+  const onSigint = () => {
+    // A second Ctrl-C quits at once; one arriving within a second of the first is the same keypress
+    // relayed by a wrapper process (pnpm, tsx), not a second request.
+    if (stop.requested) {
+      if (Date.now() - stop.at > 1000) process.exit(130);
+      return;
+    }
+    stop.requested = true;
+    stop.at = Date.now();
+    say('\ninterrupt: finishing this step, then writing a checkpoint (Ctrl-C again to quit at once)');
+  };
+  if (options.handleSignals ?? true) process.on('SIGINT', onSigint);
+  const showBar = options.progress ?? process.stderr.isTTY === true;
+  const bar = showBar ? new cliProgress.SingleBar({
+    format: 'train {bar} {value}/{total} | loss {loss} sup {sup} ct {ct} con {con} | val Dice {val} | {rate} it/s | ETA {eta_formatted}',
+    etaBuffer: 50, hideCursor: true, barsize: 24,
+  }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(T, t, { loss: '-', sup: '-', ct: '-', con: '-', val: '-', rate: '-' });
+
+  const started = performance.now() / 1000;
+  const startElapsed = elapsed;
+  const seconds = () => startElapsed + performance.now() / 1000 - started;
+  const saveCheckpoint = () => dir.writeCheckpoint(session, { iteration: t, best, elapsedSeconds: seconds() });
+  try {
+    while (t < T && !stop.requested && !(options.stopAfter !== undefined && t >= options.stopAfter)) {
+      const s = stepSchedule(config, t, stream.itersPerEpoch, batch);
+      const losses = await session.step(stepFeeds(dataset, stream.next(), graph, graphOptions, config, t, s), { lr: s.lr });
+      t++;
+      if (!Number.isFinite(losses.loss)) {
+        throw new Error(`iteration ${t}: the loss is not finite (${JSON.stringify(losses)}); the last checkpoint in ${dir.root} is from before it`);
+      }
+      if (t % config.run.logEvery === 0 || t === T) {
+        dir.appendLog({ type: 'train', iteration: t, seconds: seconds(), lr: { ...s.lr }, ctWeight: s.ctWeight, contrastSlices: s.contrastSlices, losses });
+      }
+      const rate = (t - (checkpoint?.iteration ?? 0)) / Math.max(seconds() - startElapsed, 1e-9);
+      bar?.update(t, {
+        loss: losses.loss!.toFixed(3), sup: ((losses.sup_cnn! + losses.sup_trans!) / 2).toFixed(3),
+        ct: losses.ct_cnn === undefined ? '-' : ((losses.ct_cnn + losses.ct_trans!) / 2).toFixed(3),
+        con: losses.con === undefined ? '-' : losses.con.toFixed(3), rate: rate.toFixed(2),
+      });
+      if (validation.length > 0 && (t % config.run.validateEvery === 0 || t === T)) {
+        const { summaries } = await evaluateVolumes(validation, jointPredictor(session), evalOptions);
+        const dice = { cnn: summaries.cnn.mean.dice, trans: summaries.trans.mean.dice, ensemble: summaries.ensemble.mean.dice };
+        dir.appendLog({ type: 'val', iteration: t, seconds: seconds(), dice });
+        for (const net of ['cnn', 'trans'] as const) {
+          if (best[net] === undefined || dice[net] > best[net]!.dice) {
+            best = { ...best, [net]: { dice: dice[net], iteration: t } };
+            dir.writeNetworkWeights(session.values, net, `best/${net}.safetensors`, { iteration: String(t), valDice: String(dice[net]) });
+          }
+        }
+        if (bar) bar.update(t, { val: `${(100 * dice.cnn).toFixed(1)}/${(100 * dice.trans).toFixed(1)}` });
+        else say(`iteration ${t}: validation Dice cnn ${(100 * dice.cnn).toFixed(1)} trans ${(100 * dice.trans).toFixed(1)} ensemble ${(100 * dice.ensemble).toFixed(1)}`);
+      }
+      if (t % config.run.checkpointEvery === 0 && t < T) saveCheckpoint();
+    }
+    saveCheckpoint();
+  } finally {
+    bar?.stop();
+    if (options.handleSignals ?? true) process.off('SIGINT', onSigint);
+  }
+  if (t < T) {
+    say(`stopped at iteration ${t} of ${T}; resume with: mcsc train --resume ${dir.root}`);
+    return { dir, config, iteration: t, completed: false };
+  }
+  for (const net of ['cnn', 'trans'] as const) dir.writeNetworkWeights(session.values, net, `final/${net}.safetensors`, { iteration: String(t) });
+  const report = await finishRun(dir, { config, dataset, iterations: t, trainSeconds: seconds(), best, log: say });
+  return { dir, config, iteration: t, completed: true, report };
+}
+
+/**
+ * The feeds of step t: the augmented batch (labels of its labeled head), λ(t), the contrastive weight
+ * and, per contrasted scale, a fresh block shuffle over the slices that take part.
+ */
+function stepFeeds(
+  dataset: SegmentationDataset, indices: Int32Array, graph: McscGraph, o: McscGraphOptions, config: TrainConfig, t: number, s: StepSchedule,
+): Feeds {
+  const { image, label } = prepareBatch(dataset.train, indices, graphBatch(o), config, t);
+  const feeds: Record<string, Feeds[string]> = { image, label };
+  if (o.crossTeaching) feeds.ct_weight = Float32Array.of(s.ctWeight);
+  if (o.contrast) {
+    feeds.contrast_weight = Float32Array.of(s.contrastWeight);
+    const random = Random.forName(config.seed, `blocks:${t}`);
+    for (const spec of graph.blockSpecs().values()) Object.assign(feeds, graphLosses.blockConFeeds(spec, { activeSlices: s.contrastSlices, random }));
+  }
+  return feeds;
+}
+
+export interface FinishOptions {
+  config: TrainConfig;
+  dataset: SegmentationDataset;
+  iterations: number;
+  trainSeconds: number;
+  best: Partial<Record<NetworkName, BestRecord>>;
+  log?: (message: string) => void;
+}
+
+/**
+ * The end of a run (also `mcsc evaluate`): each network with its best-by-validation weights (the
+ * final ones when there was no validation), the test volumes per SPEC §5, the report and the two
+ * inference models `cnn.onnx` and `transformer.onnx`.
+ */
+export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> {
+  const say = o.log ?? ((m: string) => console.error(m));
+  const { config, dataset } = o;
+  const models = { cnn: { ...config.model.cnn, numClasses: dataset.numClasses, inChannels: 1 }, trans: { ...config.model.transformer, numClasses: dataset.numClasses, inChannels: 1 } };
+  const weights = (net: NetworkName) => dir.path(o.best[net] ? `best/${net}.safetensors` : `final/${net}.safetensors`);
+  const threads = config.runtime.threads;
+  const cnn = await networkSession(models.cnn, config.model.patchSize, config.runtime.device, weights('cnn'), threads);
+  const trans = await networkSession(models.trans, config.model.patchSize, config.runtime.device, weights('trans'), threads);
+  say(`testing on ${dataset.test.length} volumes`);
+  const test = await evaluateVolumes(dataset.test, pairPredictor(cnn, trans), {
+    patchSize: config.model.patchSize, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
+  });
+  writeFileAtomic(dir.path('cnn.onnx'), cnn.exportInference());
+  writeFileAtomic(dir.path('transformer.onnx'), trans.exportInference());
+  const split = labeledSplit(config, dataset);
+  return writeReport(dir, {
+    config, dataset, labeled: { slices: split.labeled.length, cases: split.labeledCases }, iterations: o.iterations, trainSeconds: o.trainSeconds,
+    best: o.best, test, log: dir.readLog(),
+  });
+}
+
+/** `mcsc evaluate`: tests a finished (or interrupted) run again, optionally on other data of the same task. */
+export async function evaluateRun(root: string, options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void } = {}): Promise<Report> {
+  const dir = RunDir.open(root);
+  const stored = dir.readConfig();
+  const config = options.data ? parseConfig({ ...stored, data: { ...stored.data, ...options.data } }, `${dir.configPath} with --data`) : stored;
+  const checkpoint = dir.readCheckpoint();
+  if (!checkpoint) throw new Error(`${root}: the run has no checkpoint yet, nothing to evaluate`);
+  const dataset = await loadData(config);
+  const best = checkpoint.best;
+  if (!best.cnn || !best.trans) {
+    // No validation result for a network (interrupted early, or no validation volumes): test the checkpoint's weights.
+    const values = dir.readCheckpointTensors(checkpoint);
+    for (const net of ['cnn', 'trans'] as const) if (!best[net]) dir.writeNetworkWeights(values, net, `final/${net}.safetensors`, { iteration: String(checkpoint.iteration) });
+  }
+  return finishRun(dir, { config, dataset, iterations: checkpoint.iteration, trainSeconds: checkpoint.elapsedSeconds, best, ...(options.log ? { log: options.log } : {}) });
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zoomNearest2D } from '@mcsc/core';
+import { evaluateVolumes, type Predictor } from '../../src/trainer/evaluate';
+import { Canvas, readPng } from '../../src/trainer/png';
+import { chooseOverlaySlices, lossCurves, methodName, writeReport } from '../../src/trainer/report';
+import { RunDir } from '../../src/trainer/run-dir';
+import type { SegmentationDataset, Volume } from '../../src/data/types';
+import { tinyConfig } from './tiny';
+
+const dir = mkdtempSync(join(tmpdir(), 'mcsc-eval-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A volume [3, 20, 24] with a square of class 1 and a bar of class 2 on every slice, spacing 2 mm in-plane. */
+function volume(id: string): Volume {
+  const [d, h, w] = [3, 20, 24];
+  const label = new Uint8Array(d * h * w);
+  const image = new Float32Array(d * h * w);
+  for (let z = 0; z < d; z++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = (z * h + y) * w + x;
+        label[i] = y >= 4 && y < 10 && x >= 4 && x < 10 ? 1 : y >= 14 && y < 17 && x >= 2 && x < 22 ? 2 : 0;
+        image[i] = label[i]! / 2;
+      }
+    }
+  }
+  return { caseId: id, shape: [d, h, w], image, label, spacing: [5, 2, 2] };
+}
+
+/** A predictor that reads the class off the image (label/2) at patch size: perfect up to the two order-0 zooms. */
+function oracle(k: number, p: number, wrongTransformer = false): Predictor {
+  const probs = (image: Float32Array, n: number, swap: boolean) => {
+    const out = new Float32Array(n * k * p * p);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < p * p; j++) {
+        let c = Math.round(image[i * p * p + j]! * 2);
+        if (swap) c = c === 1 ? 2 : c === 2 ? 1 : 0;
+        out[(i * k + c) * p * p + j] = swap ? 0.6 : 1;
+        if (swap) out[(i * k + 0) * p * p + j] += 0.4 * (c === 0 ? 0 : 1);
+      }
+    }
+    return out;
+  };
+  return async (image, n) => ({ cnn: probs(image, n, false), trans: probs(image, n, wrongTransformer) });
+}
+
+describe('evaluation (SPEC §5) and the report', () => {
+  const vols = [volume('a'), volume('b')];
+  const options = { patchSize: 32, numClasses: 3, classNames: ['bg', 'square', 'bar'], batch: 2, spacing: 'mm' as const };
+
+  test('per-volume zoom → predict → zoom back; a perfect CNN scores Dice 1, HD95 0; the ensemble averages softmaxes', async () => {
+    // Zooming 20×24 → 32×32 → 20×24 by order 0 is the identity on these maps (checked here), so the oracle is perfect.
+    const there = zoomNearest2D(vols[0]!.label.subarray(0, 480), 20, 24, 32, 32);
+    expect(Array.from(zoomNearest2D(there, 32, 32, 20, 24))).toEqual(Array.from(vols[0]!.label.subarray(0, 480)));
+    const r = await evaluateVolumes(vols, oracle(3, 32, true), options);
+    expect(r.unit).toBe('mm');
+    expect(r.summaries.cnn.perClass.map((c) => [c.name, c.dice, c.hd95, c.asd])).toEqual([['square', 1, 0, 0], ['bar', 1, 0, 0]]);
+    expect(r.summaries.cnn.volumes).toBe(2);
+    // the Transformer swaps classes 1 and 2: Dice 0 on both
+    expect(r.summaries.trans.perClass.map((c) => c.dice)).toEqual([0, 0]);
+    // ensemble: CNN 1 vs Transformer 0.6 (+0.4 background) on the swapped class → the CNN's class wins
+    expect(r.summaries.ensemble.mean.dice).toBe(1);
+    expect(Array.from(r.predictions[1]!.cnn)).toEqual(Array.from(vols[1]!.label));
+  });
+
+  test('HD95/ASD in voxels when asked, or when a volume has no spacing', async () => {
+    const r = await evaluateVolumes(vols, oracle(3, 32, true), { ...options, spacing: 'voxel' });
+    expect(r.unit).toBe('voxel');
+    const noSpacing: Volume = { ...vols[0]!, caseId: 'c' };
+    delete (noSpacing as { spacing?: unknown }).spacing;
+    expect((await evaluateVolumes([noSpacing], oracle(3, 32), options)).unit).toBe('voxel');
+    await expect(evaluateVolumes([], oracle(3, 32), options)).rejects.toThrow(/no volumes to evaluate/);
+  });
+
+  test('writes report.json, report.md, curves and overlays that decode as PNG', async () => {
+    const dataset: SegmentationDataset = { name: 'squares', numClasses: 3, classNames: ['bg', 'square', 'bar'], train: [], val: [], test: vols };
+    const test = await evaluateVolumes(vols, oracle(3, 32, true), options);
+    const run = new RunDir(join(dir, 'run'));
+    const config = tinyConfig({ run: { overlays: 2 } });
+    const log = [1, 2, 3].map((iteration) => ({
+      type: 'train' as const, iteration, seconds: iteration, lr: { cnn: 1 }, ctWeight: 0.1, contrastSlices: 2,
+      losses: { loss: 3 - iteration / 2, sup_cnn: 1 / iteration, sup_trans: 1, ct_cnn: 0.5, ct_trans: 0.4, con_full: 2, con_eighth: 1 },
+    }));
+    const report = writeReport(run, {
+      config, dataset, labeled: { slices: 4, cases: ['p1'] }, iterations: 3, trainSeconds: 6, best: { cnn: { dice: 0.5, iteration: 2 } }, test,
+      log: [...log, { type: 'val', iteration: 3, seconds: 3, dice: { cnn: 0.5, trans: 0.2, ensemble: 0.4 } }],
+    });
+    expect(report.method).toBe('mcsc');
+    expect(report.iterationsPerSecond).toBe(0.5);
+    expect(report.results.trans.perClass.map((c) => c.name)).toEqual(['square', 'bar']);
+    expect(report.files).toEqual(['report.json', 'report.md', 'loss.png', 'val.png', 'overlays/00-a-z0.png', 'overlays/01-b-z0.png']);
+    expect(JSON.parse(readFileSync(run.path('report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
+    const md = readFileSync(run.path('report.md'), 'utf8');
+    expect(md).toContain('| CNN (UNet) | 100.00 | 0.00 | 0.00 |');
+    expect(md).toContain('| Transformer (Swin-UNet) | 0.00 |');
+    expect(md).toContain('HD95 and ASD in mm');
+    expect(md).toContain('cnn from iteration 2 (validation Dice 50.0); trans final');
+    const overlay = readPng(readFileSync(run.path('overlays/00-a-z0.png')));
+    expect([overlay.width, overlay.height]).toEqual([5 * (24 * 8 + 4) + 4, 20 * 8 + 20]);
+    const curves = readPng(readFileSync(run.path('loss.png')));
+    expect([curves.width, curves.height]).toEqual([640, 4 * 170]);
+    expect(curves.data.some((v, i) => i % 4 === 2 && v === 180)).toBe(true); // the blue of the first series is drawn
+    expect(readPng(readFileSync(run.path('val.png'))).height).toBe(200);
+  });
+
+  test('figure helpers: empty logs, text, overlay slice choice, method names', () => {
+    expect(readPng(lossCurves([])).width).toBe(640);
+    const c = new Canvas(20, 8);
+    c.text(1, 1, '0.5', [0, 0, 0]);
+    expect(c.data.filter((v) => v === 0).length).toBeGreaterThan(0);
+    const vol = volume('z');
+    vol.label.fill(0, 0, 480); // slice 0 empty
+    const ds: SegmentationDataset = { name: 'x', numClasses: 3, classNames: ['a', 'b', 'c'], train: [], val: [], test: [vol] };
+    expect(chooseOverlaySlices(ds, 4)).toEqual([{ volume: 0, z: 1 }]);
+    expect(methodName(tinyConfig({ loss: { contrast: { enabled: false } } }))).toBe('cross-teaching');
+    expect(methodName(tinyConfig({ loss: { contrast: { enabled: false }, crossTeaching: { enabled: false } } }))).toBe('supervised');
+    expect(methodName(tinyConfig({ loss: { contrast: { classBalanced: false, scales: ['full'] } } }))).toBe('mcsc-unbalanced-full-scale');
+  });
+});
