@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Random, TrainingSession, softmax } from '@mcsc/graph';
-import { supervisedLoss } from '../src/losses/supervised-loss';
+import { graphLosses } from '@mcsc/core';
 import { networkPreset, type NetworkPresetName } from '../src/models/presets';
 import { segmentationNet } from '../src/models/segmentation-net';
 
@@ -21,7 +21,7 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   const session = await TrainingSession.create({
     build: (g) => {
       const net = segmentationNet(g, g.input('image', [BATCH, 1, size, size]), config);
-      return { loss: supervisedLoss(net.logits, g.input('label', [BATCH, size, size], 'int64')).loss, outputs: { probs: softmax(net.logits, 1) } };
+      return { loss: graphLosses.supervisedLoss(net.logits, g.input('label', [BATCH, size, size], 'int64')).loss, outputs: { probs: softmax(net.logits, 1) } };
     },
     optimizer: { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 5e-4 }] },
     seed: 1,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeSafetensors, encodeSafetensors, TrainingSession, writeFileAtomic, type NamedTensor } from '@mcsc/graph';
-import { supervisedLoss } from '../losses/supervised-loss.js';
+import { graphLosses } from '@mcsc/core';
 import { readModelConfig } from '../models/model-config.js';
 import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
 
@@ -40,7 +40,7 @@ export async function computeGrad(opts: GradOptions): Promise<{ loss: number; pa
     build: (g) => {
       const x = g.input('image', image.shape);
       const net = segmentationNet(g, x, config);
-      return { loss: supervisedLoss(net.logits, g.input('label', label.shape, 'int64')).loss };
+      return { loss: graphLosses.supervisedLoss(net.logits, g.input('label', label.shape, 'int64')).loss };
     },
   });
   session.loadWeights(opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
