@@ -67,7 +67,7 @@ export function configFromCli(o: RunCliOptions): TrainConfig {
 
 export function register(program: Command): void {
   addRunOptions(program.command('train').description('train MCSC (UNet + Swin-UNet) into a run directory; Ctrl-C leaves a resumable checkpoint'))
-    .option('--out <dir>', 'run directory (default runs/<config name>)')
+    .option('--out <dir>', 'run directory (default runs/<config name>, or runs/<config name>-N when that holds a run)')
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (its own config is used)')
     .action(async (o: RunCliOptions & { out?: string; resume?: string }) => {
       const config = o.resume ? undefined : configFromCli(o);

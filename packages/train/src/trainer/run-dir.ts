@@ -80,6 +80,18 @@ export class RunDir {
     return dir;
   }
 
+  /**
+   * A fresh run directory under `parent` for a run called `name`: `parent/name`, or, when that already
+   * holds a run, the first free `parent/name-1`, `parent/name-2`, … (as Lightning's version_N), so that
+   * running the same command twice never overwrites a finished run.
+   */
+  static freshPath(parent: string, name: string): string {
+    const holdsRun = (root: string) => existsSync(join(root, 'checkpoint.json')) || existsSync(join(root, 'report.json'));
+    let root = join(parent, name);
+    for (let i = 1; holdsRun(root); i++) root = join(parent, `${name}-${i}`);
+    return root;
+  }
+
   /** Opens an existing run; its config.json is validated again. */
   static open(root: string): RunDir {
     const dir = new RunDir(root);

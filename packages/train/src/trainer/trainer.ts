@@ -27,7 +27,7 @@ import { stepSchedule, type StepSchedule } from './schedule.js';
 export interface TrainOptions {
   /** The resolved config of a new run (ignored when resuming: the run's own config.json is used). */
   config?: TrainConfig;
-  /** Run directory of a new run; default `runs/<config.name>`. */
+  /** Run directory of a new run; default `runs/<config.name>`, or `runs/<config.name>-N` when that holds a run. */
   out?: string;
   /** Run directory to resume from its latest checkpoint. */
   resume?: string;
@@ -57,7 +57,7 @@ export interface TrainResult {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const say = options.log ?? ((m: string) => console.error(m));
   if (!options.resume && !options.config) throw new TypeError('train: give a config for a new run, or resume');
-  const dir = options.resume ? RunDir.open(options.resume) : RunDir.create(options.out ?? join('runs', options.config!.name), options.config!);
+  const dir = options.resume ? RunDir.open(options.resume) : RunDir.create(options.out ?? RunDir.freshPath('runs', options.config!.name), options.config!);
   const config = options.resume ? dir.readConfig() : options.config!;
   const dataset = options.dataset ?? await loadData(config);
   const split = labeledSplit(config, dataset);

@@ -46,6 +46,9 @@ describe('run directory and exact resume', () => {
     expect(log[5]!.type === 'train' && log[5]!.losses.loss).not.toBe(99);
     expect(() => RunDir.create(out, config)).toThrow(/already holds a run.*--resume/);
     expect(() => RunDir.open(join(dir, 'nothing'))).toThrow(/not a run directory \(no config\.json\)/);
+    // without --out, the same command twice gets a new directory instead of refusing
+    expect(RunDir.freshPath(dir, 'pointer')).toBe(join(dir, 'pointer-1'));
+    expect(RunDir.freshPath(dir, 'fresh')).toBe(join(dir, 'fresh'));
   });
 
   test('the run directory holds the resolved config, the log, best and final weights, the report, figures and both ONNX models', async () => {
