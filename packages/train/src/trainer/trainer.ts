@@ -13,7 +13,6 @@
 import { Random, TrainingSession, writeFileAtomic, type Feeds } from '@mcsc/graph';
 import { graphLosses } from '@mcsc/core';
 import cliProgress from 'cli-progress';
-import { join } from 'node:path';
 import { loadImageNetSwin } from '../models/imagenet-swin.js';
 import type { SegmentationDataset } from '../data/types.js';
 import { parseConfig, type TrainConfig } from './config.js';
