@@ -108,7 +108,8 @@ export function compareTable(rows: readonly CompareRow[], config: TrainConfig, s
     const { mean, sd } = meanSd(v.map((x) => 100 * x));
     return `${mean.toFixed(2)} ± ${sd.toFixed(2)}`;
   };
-  const labeled = 'patients' in config.data.labeled ? `${config.data.labeled.patients} labeled patients` : `${config.data.labeled.slices} labeled slices`;
+  const count = (n: number, noun: string) => `${n} labeled ${noun}${n === 1 ? '' : 's'}`;
+  const labeled = 'patients' in config.data.labeled ? count(config.data.labeled.patients, 'patient') : count(config.data.labeled.slices, 'slice');
   return [
     `Test Dice (%), mean ± sd over seeds ${seeds.join(', ')}; ${config.data.source} data, ${labeled}, ${config.optim.iterations} iterations (${config.preset} preset).`,
     '',

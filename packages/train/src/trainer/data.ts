@@ -76,15 +76,24 @@ export class BatchStream {
   private epoch: Int32Array[] = [];
   private position = 0;
 
-  constructor(split: LabeledSplit, config: TrainConfig) {
+  /**
+   * @param usesUnlabeled whether the step reads the unlabeled tail of the batch (McscGraphOptions).
+   *   When it does not and every slice is labeled (full supervision), batches are the labeled head only.
+   */
+  constructor(split: LabeledSplit, config: TrainConfig, usesUnlabeled: boolean) {
     const { optim } = config;
     if (split.labeled.length < optim.labeledBatchSize) {
       throw new RangeError(`data: ${split.labeled.length} labeled slices, fewer than optim.labeledBatchSize ${optim.labeledBatchSize}; label more patients`);
     }
+    const unlabeledPlaces = optim.batchSize - optim.labeledBatchSize;
+    if (unlabeledPlaces > 0 && split.unlabeled.length === 0 && usesUnlabeled) {
+      throw new RangeError(`data: every training slice is labeled, so the ${unlabeledPlaces} unlabeled places of each batch (optim.batchSize ${optim.batchSize} − optim.labeledBatchSize ${optim.labeledBatchSize}) cannot be filled; label fewer patients, or set optim.labeledBatchSize to ${optim.batchSize} for full supervision`);
+    }
+    const withUnlabeled = unlabeledPlaces > 0 && split.unlabeled.length > 0;
     this.sampler = new TwoStreamBatchSampler({
       labeled: split.labeled,
-      unlabeled: optim.batchSize > optim.labeledBatchSize ? split.unlabeled : [],
-      batchSize: optim.batchSize,
+      unlabeled: withUnlabeled ? split.unlabeled : [],
+      batchSize: withUnlabeled ? optim.batchSize : optim.labeledBatchSize,
       labeledBatchSize: optim.labeledBatchSize,
       random: Random.forName(config.seed, 'sampler'),
       unlabeledStream: optim.unlabeledStream,

@@ -56,12 +56,14 @@ export interface TrainResult {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const say = options.log ?? ((m: string) => console.error(m));
   if (!options.resume && !options.config) throw new TypeError('train: give a config for a new run, or resume');
-  const dir = options.resume ? RunDir.open(options.resume) : RunDir.create(options.out ?? RunDir.freshPath('runs', options.config!.name), options.config!);
-  const config = options.resume ? dir.readConfig() : options.config!;
+  const resumed = options.resume ? RunDir.open(options.resume) : null;
+  const config = resumed ? resumed.readConfig() : options.config!;
   const dataset = options.dataset ?? await loadData(config);
   const split = labeledSplit(config, dataset);
-  const stream = new BatchStream(split, config);
   const graphOptions = mcscGraphOptions(config, { numClasses: dataset.numClasses, inChannels: 1 });
+  const stream = new BatchStream(split, config, graphOptions.usesUnlabeled);
+  // A new run directory only once the data and the config have been checked against each other.
+  const dir = resumed ?? RunDir.create(options.out ?? RunDir.freshPath('runs', config.name), config);
   const batch = graphBatch(graphOptions);
   const graph = mcscGraph(graphOptions);
   const session = await TrainingSession.create({

@@ -1,6 +1,6 @@
 import { decodeSafetensors, Graph, gradients } from '@mcsc/graph';
 import { consistencyWeight } from '@mcsc/core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphBatch, mcscGraph, mcscGraphOptions, NETWORK_PARAMS, parameterGroups } from '../../src/trainer/mcsc-graph';
@@ -95,5 +95,16 @@ describe('the joint MCSC graph', () => {
     expect(Number((final.get('encoder.in_conv.conv_conv.1.num_batches_tracked')!.data as BigInt64Array)[0])).toBe(30);
     expect(Array.from(final.get('encoder.in_conv.conv_conv.1.running_var')!.data as Float32Array).some((v) => v !== 1)).toBe(true);
     expect(final.has('classifier.conv1.weight')).toBe(true);
+  });
+
+  test('full supervision: every slice labeled trains on labeled batches; MCSC without unlabeled slices is refused', async () => {
+    const dataset = await tinyData();
+    const all = { data: { labeled: { patients: 4 } } };
+    const supervised = tinyConfig(all, { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } });
+    const result = await train({ config: supervised, out: join(dir, 'full'), dataset, stopAfter: 2, progress: false, handleSignals: false, log: () => {} });
+    expect(result.iteration).toBe(2);
+    await expect(train({ config: tinyConfig(all), out: join(dir, 'full-mcsc'), dataset, progress: false, handleSignals: false, log: () => {} }))
+      .rejects.toThrow(/every training slice is labeled.*optim\.labeledBatchSize to 4 for full supervision/);
+    expect(existsSync(join(dir, 'full-mcsc'))).toBe(false); // refused before anything was written
   });
 });
