@@ -94,7 +94,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       say(`loaded ImageNet Swin weights from ${config.model.pretrainedSwin}${dropped.length ? ` (${dropped.length} keys dropped)` : ''}`);
     }
   }
-  say(`run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled cases), ${T} iterations, batch ${batch}`);
+  say(`run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${T} iterations, batch ${batch}`);
 
   const validation = dataset.val.slice(0, config.data.maxValVolumes ?? dataset.val.length);
   const evalOptions: EvaluationOptions = {
