@@ -6,6 +6,7 @@ import { register as registerGrad } from './grad.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEvaluate } from './evaluate.js';
 import { register as registerCompare } from './compare.js';
+import { register as registerPredict } from './predict.js';
 
 export function buildProgram(): Command {
   const program = new Command('mcsc').description('MCSC semi-supervised segmentation on ONNX Runtime').showHelpAfterError();
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEvaluate(program);
   registerCompare(program);
+  registerPredict(program);
   return program;
 }
 

@@ -1,0 +1,14 @@
+/** What the Node and browser entries share: pure TypeScript, no Node modules, no onnxruntime build. */
+export { Segmenter, type Segmentation } from './segmenter.js';
+export { SegmentationModel, type ModelInfo, type ModelIoOptions } from './model.js';
+export type { FloatTensor, InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from './runtime.js';
+export { checkImage, type ImageData, type SegmentOptions } from './validate.js';
+export { applyGather, nearestIndices, planeGather, resizeNearest2D, type PlaneArray, type ResizeEdge } from './resize.js';
+export { normalizeIntensity, parseIntensity, type IntensityMode } from './intensity.js';
+export { niftiToStack, stackLayout, stackToNifti, type SliceAxis, type StackLayout } from './volume-layout.js';
+export { classColour, classColourCss, imageRange, overlayRgba, type OverlayOptions, type Rgb } from './colormap.js';
+export { rgbaToPlanes } from './image-planes.js';
+export {
+  encodeNifti, headerAffine, niftiToFloat32, parseNifti,
+  type NiftiData, type NiftiHeader, type NiftiVolume, type NiftiWriteOptions,
+} from './nifti.js';

@@ -1,0 +1,334 @@
+/**
+ * NIfTI-1 volumes as bytes: parse `.nii` / `.nii.gz` (header parsed by nifti-reader-js, gunzip by fflate)
+ * and encode them with the geometry of a reference header. No Node modules: the browser bundle uses
+ * this file as it is; reading and writing files lives in `node/nifti.ts`.
+ *
+ * Layout: https://nifti.nimh.nih.gov/pub/dist/src/niftilib/nifti1.h — a 348-byte header, a 4-byte
+ * extension flag, then the voxels at `vox_offset`, x fastest: index = x + X·(y + Y·(z + Z·t)).
+ * Affine rule (nifti1.h "method 3" before "method 2"): the sform rows when `sform_code > 0`, else the
+ * quaternion qform when `qform_code > 0`, else `diag(pixdim[1..3])`.
+ */
+import { gunzipSync, gzipSync } from 'fflate';
+import { isNIFTI2, readHeader, type NIFTI1 } from 'nifti-reader-js';
+
+/** Voxel arrays a NIfTI-1 file can hold (complex, RGB and 64-bit integer types are not supported). */
+export type NiftiData =
+  | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+
+/** The NIfTI-1 header fields this module reads and writes (names as in nifti1.h, camel-cased). */
+export interface NiftiHeader {
+  /** Byte order of the file it was read from; written files are always little-endian. */
+  readonly littleEndian: boolean;
+  /** dim[1 … dim[0]]: [X, Y, Z(, T, …)]. */
+  readonly dims: readonly number[];
+  /** All eight pixdim values; pixdim[0] is qfac (±1), pixdim[1..3] the voxel size. */
+  readonly pixdim: readonly number[];
+  /** NIfTI datatype code (2 uint8, 4 int16, 16 float32, …) and its bits per voxel. */
+  readonly datatype: number;
+  readonly bitpix: number;
+  readonly voxOffset: number;
+  /** Stored value v means v·sclSlope + sclInter; a slope of 0 means "no scaling". */
+  readonly sclSlope: number;
+  readonly sclInter: number;
+  readonly xyztUnits: number;
+  readonly dimInfo: number;
+  readonly intentCode: number;
+  readonly intentP: readonly [number, number, number];
+  readonly intentName: string;
+  readonly sliceStart: number;
+  readonly sliceEnd: number;
+  readonly sliceCode: number;
+  readonly sliceDuration: number;
+  readonly toffset: number;
+  readonly calMin: number;
+  readonly calMax: number;
+  readonly description: string;
+  readonly auxFile: string;
+  readonly qformCode: number;
+  readonly sformCode: number;
+  /** Quaternion b, c, d of the qform (a is implied). */
+  readonly quatern: readonly [number, number, number];
+  readonly qoffset: readonly [number, number, number];
+  /** srow_x, srow_y, srow_z: the first three rows of the sform. */
+  readonly srow: readonly (readonly number[])[];
+}
+
+/** A NIfTI-1 volume as read from disk. */
+export interface NiftiVolume {
+  /** Stored voxel values (unscaled; see {@link niftiToFloat32}), x fastest. */
+  readonly data: NiftiData;
+  /** [X, Y, Z(, T)] — dim[1 … dim[0]]. */
+  readonly dims: readonly number[];
+  /** Voxel size along each of `dims` (pixdim[1 …]), usually millimetres. */
+  readonly spacing: readonly number[];
+  /** 4×4 voxel-index → world matrix, row-major rows (sform if sform_code > 0, else qform). */
+  readonly affine: readonly (readonly number[])[];
+  readonly header: NiftiHeader;
+}
+
+/** Options of `writeNifti` (Node) / {@link encodeNifti}. */
+export interface NiftiWriteOptions {
+  /** Header whose geometry (pixdim, qform, sform, units, description) the file keeps. */
+  readonly reference?: NiftiHeader;
+  /** [X, Y, Z(, T)]; default: the reference's dims. One of the two is required. */
+  readonly dims?: readonly number[];
+  /** Voxel size; overrides the reference's pixdim[1 …]. */
+  readonly spacing?: readonly number[];
+  /** 4×4 affine; sets sform and qform (code 1, scanner) and pixdim from it, overriding the reference. */
+  readonly affine?: readonly (readonly number[])[];
+}
+
+const HEADER_BYTES = 348;
+const VOX_OFFSET = 352;
+
+type TypedArrayCtor = { new (buffer: ArrayBuffer): NiftiData; readonly BYTES_PER_ELEMENT: number };
+
+/** datatype code → array constructor, for reading. */
+const READ_TYPES: ReadonlyMap<number, TypedArrayCtor> = new Map<number, TypedArrayCtor>([
+  [2, Uint8Array], [4, Int16Array], [8, Int32Array], [16, Float32Array], [64, Float64Array],
+  [256, Int8Array], [512, Uint16Array], [768, Uint32Array],
+]);
+
+/** Array type → datatype code, for writing (the three types the project stores). */
+function writeType(data: NiftiData, target: string): { datatype: number; bitpix: number } {
+  if (data instanceof Uint8Array) return { datatype: 2, bitpix: 8 };
+  if (data instanceof Int16Array) return { datatype: 4, bitpix: 16 };
+  if (data instanceof Float32Array) return { datatype: 16, bitpix: 32 };
+  throw new TypeError(`${target}: data must be a Uint8Array, Int16Array or Float32Array, got ${data.constructor.name}`);
+}
+
+/** Parses NIfTI-1 bytes (gzipped or not); `source` names the file in errors. */
+export function parseNifti(bytes: Uint8Array, source: string): NiftiVolume {
+  let raw = bytes;
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(raw);
+    } catch (e) {
+      throw new Error(`NIfTI file ${source}: gzip stream is corrupt: ${(e as Error).message}`);
+    }
+  }
+  // nifti-reader-js reads from offset 0 of an ArrayBuffer: copy unless `raw` already owns a whole one.
+  const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer
+    ? raw.buffer
+    : raw.slice().buffer;
+  checkMagic(buffer, source);
+  const h = readHeader(buffer) as NIFTI1;
+  const view = new DataView(buffer);
+  const le = h.littleEndian;
+  const ndim = h.dims[0]!;
+  if (ndim < 1 || ndim > 7) throw new Error(`NIfTI file ${source}: dim[0] is ${ndim}, expected 1 … 7`);
+  const dims = h.dims.slice(1, 1 + ndim);
+  if (dims.some((d) => !(d >= 1))) throw new Error(`NIfTI file ${source}: dims [${dims.join(', ')}] must all be ≥ 1`);
+  const Ctor = READ_TYPES.get(h.datatypeCode);
+  if (!Ctor) {
+    throw new Error(`NIfTI file ${source}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  const offset = Math.floor(h.vox_offset);
+  const need = count * Ctor.BYTES_PER_ELEMENT;
+  if (offset < HEADER_BYTES || offset + need > buffer.byteLength) {
+    throw new Error(`NIfTI file ${source}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${offset + need} bytes), but the file holds ${buffer.byteLength} bytes`);
+  }
+  const voxels = buffer.slice(offset, offset + need);
+  if (!le && Ctor.BYTES_PER_ELEMENT > 1) swapBytes(new Uint8Array(voxels), Ctor.BYTES_PER_ELEMENT);
+  const srow = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + (r * 4 + c) * 4, le)));
+  const header: NiftiHeader = {
+    littleEndian: le, dims, pixdim: h.pixDims.slice(0, 8), datatype: h.datatypeCode, bitpix: h.numBitsPerVoxel,
+    voxOffset: h.vox_offset, sclSlope: h.scl_slope, sclInter: h.scl_inter, xyztUnits: h.xyzt_units,
+    dimInfo: h.dim_info, intentCode: h.intent_code, intentP: [h.intent_p1, h.intent_p2, h.intent_p3],
+    intentName: h.intent_name, sliceStart: h.slice_start, sliceEnd: h.slice_end, sliceCode: h.slice_code,
+    sliceDuration: h.slice_duration, toffset: h.toffset, calMin: h.cal_min, calMax: h.cal_max,
+    description: h.description, auxFile: h.aux_file, qformCode: h.qform_code, sformCode: h.sform_code,
+    quatern: [h.quatern_b, h.quatern_c, h.quatern_d], qoffset: [h.qoffset_x, h.qoffset_y, h.qoffset_z], srow,
+  };
+  return {
+    data: new Ctor(voxels), dims, spacing: header.pixdim.slice(1, 1 + ndim), affine: headerAffine(header), header,
+  };
+}
+
+/** The voxel values as float32 with scl_slope / scl_inter applied (slope 0 or NaN: unscaled). */
+export function niftiToFloat32(volume: NiftiVolume): Float32Array {
+  const { sclSlope, sclInter } = volume.header;
+  const scaled = Number.isFinite(sclSlope) && sclSlope !== 0;
+  const out = new Float32Array(volume.data.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = scaled ? volume.data[i]! * sclSlope + sclInter : volume.data[i]!;
+  }
+  return out;
+}
+
+/** The 4×4 affine a header defines (sform if sform_code > 0, else qform if qform_code > 0, else pixdim). */
+export function headerAffine(h: NiftiHeader): number[][] {
+  if (h.sformCode > 0) return [...h.srow.map((r) => [...r]), [0, 0, 0, 1]];
+  const [dx, dy, dz] = [h.pixdim[1] ?? 1, h.pixdim[2] ?? 1, h.pixdim[3] ?? 1];
+  if (h.qformCode <= 0) return [[dx, 0, 0, 0], [0, dy, 0, 0], [0, 0, dz, 0], [0, 0, 0, 1]];
+  let [b, c, d] = h.quatern;
+  // nifti1_io.c: a is implied by b, c, d; when it is below float32 noise, renormalise and take a = 0.
+  let a = 1 - (b * b + c * c + d * d);
+  if (a < 1e-7) {
+    const n = 1 / Math.sqrt(b * b + c * c + d * d);
+    b *= n; c *= n; d *= n;
+    a = 0;
+  } else a = Math.sqrt(a);
+  const qfac = h.pixdim[0]! < 0 ? -1 : 1;
+  const R = [
+    [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+    [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+    [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+  ];
+  const scale = [dx, dy, qfac * dz];
+  return [
+    ...R.map((row, i) => [row[0]! * scale[0]!, row[1]! * scale[1]!, row[2]! * scale[2]!, h.qoffset[i]!]),
+    [0, 0, 0, 1],
+  ];
+}
+
+/**
+ * Encodes a volume as NIfTI-1 bytes (`gzip`: as a `.nii.gz` stream). uint8, int16 or float32 voxels,
+ * x fastest; geometry from `options.reference` unless `spacing` / `affine` override it.
+ */
+export function encodeNifti(data: NiftiData, options: NiftiWriteOptions, gzip = false, target = 'encodeNifti'): Uint8Array {
+  const { datatype, bitpix } = writeType(data, target);
+  const ref = options.reference;
+  const dims = options.dims ?? ref?.dims;
+  if (!dims) throw new TypeError(`${target}: give dims or a reference header`);
+  if (dims.length < 1 || dims.length > 7 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 32767)) {
+    throw new RangeError(`${target}: dims must be 1 … 7 integers in 1 … 32767, got [${dims.join(', ')}]`);
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== data.length) {
+    throw new RangeError(`${target}: dims [${dims.join(', ')}] hold ${count} voxels but data has ${data.length}`);
+  }
+  const pixdim = ref ? [...ref.pixdim] : [1, 1, 1, 1, 1, 1, 1, 1];
+  while (pixdim.length < 8) pixdim.push(1);
+  if (pixdim[0] !== -1) pixdim[0] = 1;
+  if (options.spacing) options.spacing.forEach((s, i) => { pixdim[i + 1] = s; });
+  let qformCode = ref?.qformCode ?? 0;
+  let sformCode = ref?.sformCode ?? 0;
+  let quatern = ref?.quatern ?? [0, 0, 0];
+  let qoffset = ref?.qoffset ?? [0, 0, 0];
+  let srow: readonly (readonly number[])[] = ref?.srow ?? [[pixdim[1]!, 0, 0, 0], [0, pixdim[2]!, 0, 0], [0, 0, pixdim[3]!, 0]];
+  if (options.affine) {
+    const q = affineToQuaternion(options.affine, target);
+    srow = options.affine.slice(0, 3);
+    qformCode = sformCode = 1;
+    ({ quatern, qoffset } = q);
+    pixdim[0] = q.qfac;
+    q.spacing.forEach((s, i) => { pixdim[i + 1] = s; });
+  }
+
+  const out = new Uint8Array(VOX_OFFSET + data.byteLength);
+  const v = new DataView(out.buffer);
+  const str = (at: number, s: string, max: number) => {
+    for (let i = 0; i < Math.min(s.length, max - 1); i++) out[at + i] = s.charCodeAt(i) & 0x7f;
+  };
+  v.setInt32(0, HEADER_BYTES, true);
+  out[38] = 'r'.charCodeAt(0);
+  out[39] = ref?.dimInfo ?? 0;
+  v.setInt16(40, dims.length, true);
+  for (let i = 0; i < 7; i++) v.setInt16(42 + 2 * i, dims[i] ?? 1, true);
+  (ref?.intentP ?? [0, 0, 0]).forEach((p, i) => v.setFloat32(56 + 4 * i, p, true));
+  v.setInt16(68, ref?.intentCode ?? 0, true);
+  v.setInt16(70, datatype, true);
+  v.setInt16(72, bitpix, true);
+  v.setInt16(74, ref?.sliceStart ?? 0, true);
+  pixdim.slice(0, 8).forEach((p, i) => v.setFloat32(76 + 4 * i, p, true));
+  v.setFloat32(108, VOX_OFFSET, true);
+  // Scaling belongs to the stored values of the reference, not to these: write unscaled.
+  v.setFloat32(112, 1, true);
+  v.setFloat32(116, 0, true);
+  v.setInt16(120, ref?.sliceEnd ?? 0, true);
+  out[122] = ref?.sliceCode ?? 0;
+  out[123] = ref?.xyztUnits ?? 10; // mm + s
+  v.setFloat32(132, ref?.sliceDuration ?? 0, true);
+  v.setFloat32(136, ref?.toffset ?? 0, true);
+  str(148, ref?.description ?? 'mcsc', 80);
+  str(228, ref?.auxFile ?? '', 24);
+  v.setInt16(252, qformCode, true);
+  v.setInt16(254, sformCode, true);
+  quatern.forEach((q, i) => v.setFloat32(256 + 4 * i, q, true));
+  qoffset.forEach((q, i) => v.setFloat32(268 + 4 * i, q, true));
+  srow.forEach((row, r) => row.slice(0, 4).forEach((x, c) => v.setFloat32(280 + (r * 4 + c) * 4, x, true)));
+  str(328, ref?.intentName ?? '', 16);
+  str(344, 'n+1', 4);
+  // Bytes 348–351: extension flag, all zero (no extensions).
+  // Typed arrays use the host's byte order, little-endian on every platform Node and browsers run on.
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), VOX_OFFSET);
+  return gzip ? gzipSync(out) : out;
+}
+
+/** qform parameters of an affine (nifti1_io.c nifti_mat44_to_quatern, columns orthogonalised by Gram–Schmidt). */
+function affineToQuaternion(affine: readonly (readonly number[])[], target: string): {
+  quatern: [number, number, number]; qoffset: [number, number, number]; qfac: number; spacing: [number, number, number];
+} {
+  if (affine.length < 3 || affine.slice(0, 3).some((r) => r.length < 4 || r.some((x) => !Number.isFinite(x)))) {
+    throw new RangeError(`${target}: affine must be 4×4 (or 3×4) finite numbers`);
+  }
+  const col = (j: number) => [affine[0]![j]!, affine[1]![j]!, affine[2]![j]!];
+  const norm = (u: number[]) => Math.hypot(u[0]!, u[1]!, u[2]!);
+  const dot = (u: number[], w: number[]) => u[0]! * w[0]! + u[1]! * w[1]! + u[2]! * w[2]!;
+  const spacing: [number, number, number] = [norm(col(0)) || 1, norm(col(1)) || 1, norm(col(2)) || 1];
+  const u0 = col(0).map((x) => x / spacing[0]);
+  let u1 = col(1).map((x) => x / spacing[1]);
+  u1 = u1.map((x, i) => x - dot(u1, u0) * u0[i]!);
+  u1 = u1.map((x) => x / (norm(u1) || 1));
+  let u2 = col(2).map((x) => x / spacing[2]);
+  u2 = u2.map((x, i) => x - dot(u2, u0) * u0[i]! - dot(u2, u1) * u1[i]!);
+  u2 = u2.map((x) => x / (norm(u2) || 1));
+  const det = u0[0]! * (u1[1]! * u2[2]! - u1[2]! * u2[1]!) - u1[0]! * (u0[1]! * u2[2]! - u0[2]! * u2[1]!)
+    + u2[0]! * (u0[1]! * u1[2]! - u0[2]! * u1[1]!);
+  const qfac = det > 0 ? 1 : -1;
+  if (qfac < 0) u2 = u2.map((x) => -x);
+  const [r11, r21, r31] = u0 as [number, number, number];
+  const [r12, r22, r32] = u1 as [number, number, number];
+  const [r13, r23, r33] = u2 as [number, number, number];
+  let a = r11 + r22 + r33 + 1;
+  let b: number; let c: number; let d: number;
+  if (a > 0.5) {
+    a = 0.5 * Math.sqrt(a);
+    b = 0.25 * (r32 - r23) / a; c = 0.25 * (r13 - r31) / a; d = 0.25 * (r21 - r12) / a;
+  } else {
+    const xd = 1 + r11 - (r22 + r33); const yd = 1 + r22 - (r11 + r33); const zd = 1 + r33 - (r11 + r22);
+    if (xd > 1) {
+      b = 0.5 * Math.sqrt(xd); c = 0.25 * (r12 + r21) / b; d = 0.25 * (r13 + r31) / b; a = 0.25 * (r32 - r23) / b;
+    } else if (yd > 1) {
+      c = 0.5 * Math.sqrt(yd); b = 0.25 * (r12 + r21) / c; d = 0.25 * (r23 + r32) / c; a = 0.25 * (r13 - r31) / c;
+    } else {
+      d = 0.5 * Math.sqrt(zd); b = 0.25 * (r13 + r31) / d; c = 0.25 * (r23 + r32) / d; a = 0.25 * (r21 - r12) / d;
+    }
+    if (a < 0) { b = -b; c = -c; d = -d; }
+  }
+  return { quatern: [b, c, d], qoffset: [affine[0]![3]!, affine[1]![3]!, affine[2]![3]!], qfac, spacing };
+}
+
+/** Throws a clear error unless the buffer starts a NIfTI-1 header (sizeof_hdr 348 and magic n+1 / ni1). */
+function checkMagic(buffer: ArrayBuffer, source: string): void {
+  const view = new DataView(buffer);
+  if (buffer.byteLength < HEADER_BYTES) {
+    throw new Error(`NIfTI file ${source}: ${buffer.byteLength} bytes is shorter than the 348-byte NIfTI-1 header`);
+  }
+  const magicBytes = new Uint8Array(buffer, 344, 4);
+  const magic = [...magicBytes].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  if (isNIFTI2(buffer)) throw new Error(`NIfTI file ${source}: NIfTI-2 is not supported, expected NIfTI-1`);
+  const size = view.getInt32(0, true);
+  const sizeBE = view.getInt32(0, false);
+  const okMagic = (magicBytes[0] === 0x6e /* n */ && (magicBytes[1] === 0x2b /* + */ || magicBytes[1] === 0x69 /* i */)
+    && magicBytes[2] === 0x31 && magicBytes[3] === 0);
+  if ((size !== HEADER_BYTES && sizeBE !== HEADER_BYTES) || !okMagic) {
+    throw new Error(`NIfTI file ${source}: not a NIfTI-1 file: sizeof_hdr is ${size} and magic is "${magic}", expected 348 and "n+1\\x00" (or "ni1\\x00")`);
+  }
+  if (magicBytes[1] === 0x69) {
+    throw new Error(`NIfTI file ${source}: magic "ni1" marks a .hdr/.img pair; only single-file .nii / .nii.gz is supported`);
+  }
+}
+
+/** Reverses the byte order of every `width`-byte element in place. */
+function swapBytes(bytes: Uint8Array, width: number): void {
+  for (let i = 0; i + width <= bytes.length; i += width) {
+    for (let a = i, b = i + width - 1; a < b; a++, b--) {
+      const t = bytes[a]!;
+      bytes[a] = bytes[b]!;
+      bytes[b] = t;
+    }
+  }
+}

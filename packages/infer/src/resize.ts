@@ -1,0 +1,75 @@
+/**
+ * Order-0 (nearest-neighbour) resize of 2-D planes with the semantics of
+ * `scipy.ndimage.zoom(x, (outH / h, outW / w), order=0)`, which the reference evaluation uses on every
+ * slice on the way into the network and on the label map on the way back (SPEC §5).
+ *
+ * Per axis scipy samples input coordinate `c = k · (in − 1) / (out − 1)` (scale 1 when `out == 1`) and
+ * reads index `floor(c + 0.5)`. With its default `mode='constant'` a coordinate that rounds one ulp past
+ * `in − 1` (e.g. 232 → 224) reads the constant 0 instead: `edge: 'scipy'` (default) reproduces that, as
+ * @mcsc/core's `zoomNearest` and the trainer's evaluation do; `edge: 'clamp'` reads the last sample.
+ * This file is the browser-safe copy of that rule (@mcsc/core pulls in the graph engine and Node).
+ */
+
+/** How a coordinate that rounds past the last input sample is treated. */
+export type ResizeEdge = 'scipy' | 'clamp';
+
+/** Typed arrays a plane can be held in. */
+export type PlaneArray = Float32Array | Float64Array | Uint8Array | Int16Array | Uint16Array | Int32Array;
+
+/**
+ * The input index read by each of `outLength` output positions along one axis; −1 where scipy's
+ * constant mode writes 0.
+ */
+export function nearestIndices(inLength: number, outLength: number, edge: ResizeEdge = 'scipy'): Int32Array {
+  if (!Number.isInteger(inLength) || inLength < 1) throw new RangeError(`nearestIndices: inLength must be a positive integer, got ${inLength}`);
+  if (!Number.isInteger(outLength) || outLength < 1) throw new RangeError(`nearestIndices: outLength must be a positive integer, got ${outLength}`);
+  const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 1;
+  const out = new Int32Array(outLength);
+  for (let k = 0; k < outLength; k++) {
+    let c = k * scale;
+    if (c > inLength - 1) {
+      if (edge === 'scipy') {
+        out[k] = -1;
+        continue;
+      }
+      c = inLength - 1;
+    }
+    out[k] = Math.floor(c + 0.5);
+  }
+  return out;
+}
+
+/**
+ * Flat source offsets of an `outH × outW` plane read from an `h × w` plane (row-major), −1 for "write 0".
+ * Built once per (size pair) and reused for every slice and channel.
+ */
+export function planeGather(h: number, w: number, outH: number, outW: number, edge: ResizeEdge = 'scipy'): Int32Array {
+  const rows = nearestIndices(h, outH, edge);
+  const cols = nearestIndices(w, outW, edge);
+  const gather = new Int32Array(outH * outW);
+  for (let y = 0; y < outH; y++) {
+    const r = rows[y]!;
+    for (let x = 0; x < outW; x++) {
+      const c = cols[x]!;
+      gather[y * outW + x] = r < 0 || c < 0 ? -1 : r * w + c;
+    }
+  }
+  return gather;
+}
+
+/** Writes `src[offset + gather[i]]` (0 where gather is −1) into `dst[dstOffset + i]`. */
+export function applyGather(src: ArrayLike<number>, srcOffset: number, gather: Int32Array, dst: PlaneArray, dstOffset: number): void {
+  for (let i = 0; i < gather.length; i++) {
+    const s = gather[i]!;
+    dst[dstOffset + i] = s < 0 ? 0 : src[srcOffset + s]!;
+  }
+}
+
+/** Resizes one `h × w` plane to `outH × outW` (order 0); the result has the type of `src`. */
+export function resizeNearest2D<T extends PlaneArray>(src: T, h: number, w: number, outH: number, outW: number, edge: ResizeEdge = 'scipy'): T {
+  if (src.length !== h * w) throw new RangeError(`resizeNearest2D: src holds ${src.length} values, expected h·w = ${h}·${w} = ${h * w}`);
+  // A typed array's constructor builds the same type; TypeScript cannot express that on a union.
+  const out = new (src.constructor as new (n: number) => T)(outH * outW);
+  applyGather(src, 0, planeGather(h, w, outH, outW, edge), out, 0);
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * The {@link InferenceRuntime} of browsers: onnxruntime-web with WebGPU where the browser has it and
+ * WebAssembly otherwise. The .wasm (and its .mjs loader) must be served next to the page or at
+ * `wasmPaths`; nothing is fetched from a CDN.
+ */
+import * as ort from 'onnxruntime-web';
+import type { FloatTensor, InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from '../runtime.js';
+import { sourceName } from '../runtime.js';
+
+/** `'auto'`: WebGPU when `navigator.gpu` gives an adapter, else wasm. */
+export type WebDevice = 'auto' | 'wasm' | 'webgpu';
+
+export interface WebRuntimeOptions {
+  readonly device?: WebDevice;
+  /** Folder URL (ending in '/') holding ort-wasm-simd-threaded.jsep.{wasm,mjs}; default: next to the page. */
+  readonly wasmPaths?: string;
+  /** wasm threads; default: all cores when the page is cross-origin isolated (needed for threads), else 1. */
+  readonly threads?: number;
+}
+
+/** The runtime plus what it chose, for the page and the benchmark. */
+export interface WebRuntime extends InferenceRuntime {
+  readonly device: 'wasm' | 'webgpu';
+  readonly threads: number;
+}
+
+/** Configures onnxruntime-web (a page-wide setting) and returns a runtime over it. */
+export async function webRuntime(options: WebRuntimeOptions = {}): Promise<WebRuntime> {
+  const wanted = options.device ?? 'auto';
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+  const hasGpu = gpu ? (await gpu.requestAdapter().catch(() => null)) !== null : false;
+  if (wanted === 'webgpu' && !hasGpu) throw new Error('webRuntime: device webgpu was asked for, but this browser has no WebGPU adapter; expected device wasm or auto');
+  const device = wanted === 'wasm' || !hasGpu ? 'wasm' : 'webgpu';
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const threads = options.threads ?? (isolated ? globalThis.navigator?.hardwareConcurrency ?? 1 : 1);
+  const base = options.wasmPaths ?? new URL('./', globalThis.location?.href).href;
+  // The default bundle's WebGPU-capable build; giving both files keeps workers on the same loader.
+  ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.jsep.wasm`, mjs: `${base}ort-wasm-simd-threaded.jsep.mjs` };
+  ort.env.wasm.numThreads = threads;
+  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: 'all' };
+  return {
+    description: `onnxruntime-web ${ort.env.versions.web ?? ''} (${device}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    device,
+    threads,
+    read: readSource,
+    async load(bytes) {
+      return wrap(await ort.InferenceSession.create(bytes, sessionOptions));
+    },
+  };
+}
+
+async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; name: string }> {
+  const name = sourceName(source);
+  if (source instanceof Uint8Array) return { bytes: source, name };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name };
+  const response = await fetch(source).catch((e: unknown) => {
+    throw new Error(`model ${name}: cannot fetch: ${(e as Error).message}`);
+  });
+  if (!response.ok) throw new Error(`model ${name}: cannot fetch: HTTP ${response.status} ${response.statusText}`);
+  return { bytes: new Uint8Array(await response.arrayBuffer()), name };
+}
+
+function wrap(session: ort.InferenceSession): LoadedModel {
+  const info = (m: ort.InferenceSession.ValueMetadata): ValueInfo =>
+    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] };
+  return {
+    inputs: session.inputMetadata.map(info),
+    outputs: session.outputMetadata.map(info),
+    async run(input: string, tensor: FloatTensor, output: string): Promise<FloatTensor> {
+      const result = await session.run({ [input]: new ort.Tensor('float32', tensor.data, [...tensor.dims]) }, [output]);
+      const out = result[output]!;
+      // WebGPU may leave outputs on the GPU; getData() downloads them (a plain copy for wasm).
+      return { data: (await out.getData()) as Float32Array, dims: out.dims };
+    },
+    release: () => session.release(),
+  };
+}
