@@ -37,17 +37,26 @@ export class Segmenter {
     const models: SegmentationModel[] = [];
     try {
       for (const source of list) models.push(await SegmentationModel.load(runtime, source, io));
-      const first = models[0]!.info;
-      for (const m of models.slice(1)) {
-        if (m.info.channels !== first.channels || m.info.classes !== first.classes) {
-          throw new Error(`model ${m.info.source}: ${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`);
-        }
-      }
+      return Segmenter.fromModels(models);
     } catch (e) {
       await Promise.all(models.map((m) => m.release().catch(() => undefined)));
       throw e;
     }
-    return new Segmenter(models);
+  }
+
+  /**
+   * A segmenter over models already loaded (e.g. a page that offers each model alone and both as an
+   * ensemble without loading them twice). The models stay shared: `release` releases them.
+   */
+  static fromModels(models: readonly SegmentationModel[]): Segmenter {
+    if (models.length === 0) throw new RangeError('Segmenter.fromModels: no models given; expected at least one');
+    const first = models[0]!.info;
+    for (const m of models.slice(1)) {
+      if (m.info.channels !== first.channels || m.info.classes !== first.classes) {
+        throw new Error(`model ${m.info.source}: ${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`);
+      }
+    }
+    return new Segmenter([...models]);
   }
 
   /** What each model expects and returns. */
