@@ -1,8 +1,7 @@
 /** NIfTI-1 files on disk: read `.nii` / `.nii.gz`, and write them atomically (see `../nifti.ts` for the format). */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { encodeNifti, parseNifti, type NiftiData, type NiftiVolume, type NiftiWriteOptions } from '../nifti.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 export * from '../nifti.js';
 
@@ -21,12 +20,5 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
  */
 export async function writeNifti(path: string, data: NiftiData, options: NiftiWriteOptions): Promise<void> {
   const bytes = encodeNifti(data, options, path.endsWith('.gz'), `NIfTI file ${path}`);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes, { flag: 'wx' });
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new Error(`NIfTI file ${path}: cannot write: ${(e as Error).message}`);
-  }
+  await writeFileAtomic(path, bytes, `NIfTI file ${path}`);
 }
