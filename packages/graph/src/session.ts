@@ -310,9 +310,12 @@ function pick(v: number | Readonly<Record<string, number>>, group: string, what:
   return x;
 }
 
+/** Keep-masks: 1 where uniform() < keep. u/2³² < keep ⇔ u < keep·2³² exactly (both sides are exact in float64). */
 function bernoulli(random: Random, n: number, keep: number): Float32Array {
+  const bits = random.fillUint32(new Uint32Array(n));
+  const threshold = keep * 4294967296;
   const m = new Float32Array(n);
-  for (let i = 0; i < n; i++) m[i] = random.uniform() < keep ? 1 : 0;
+  for (let i = 0; i < n; i++) m[i] = bits[i]! < threshold ? 1 : 0;
   return m;
 }
 
