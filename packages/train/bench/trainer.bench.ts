@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { methodConfig, type Method } from '../src/trainer/compare';
 import { train } from '../src/trainer/trainer';
+import { graphBatch, mcscGraphOptions } from '../src/trainer/mcsc-graph';
 import { RunDir, type LogRecord } from '../src/trainer/run-dir';
 
 async function measure(preset: PresetName, iterations: number, method: Method): Promise<string> {
@@ -31,7 +32,7 @@ async function measure(preset: PresetName, iterations: number, method: Method): 
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
-    return `| ${preset} | ${method} | ${config.optim.batchSize}×1×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
+    return `| ${preset} | ${method} | ${graphBatch(mcscGraphOptions(config, { numClasses: 4, inChannels: 1 }))}×1×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
