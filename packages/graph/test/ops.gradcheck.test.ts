@@ -46,6 +46,8 @@ const cases: Case[] = [
   ['Conv dilation 2', [{ shape: [1, 2, 7, 7] }, { shape: [2, 2, 3, 3] }], (x, w) => G.conv2d(x!, w!, null, { dilation: 2, padding: 2 })],
   ['Conv groups 2', [{ shape: [2, 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], (x, w, b) => G.conv2d(x!, w!, b!, { groups: 2, padding: 1 })],
   ['Conv patch embed (kernel = stride 4)', [{ shape: [1, 3, 8, 8] }, { shape: [4, 3, 4, 4] }], (x, w) => G.conv2d(x!, w!, null, { stride: 4 })],
+  ['Conv stride 1 asymmetric pads, 2×3 kernel, dilation [1, 2]', [{ shape: [2, 2, 5, 7] }, { shape: [3, 2, 2, 3] }], (x, w) => G.conv2d(x!, w!, null, { padding: [0, 2, 1, 1], dilation: [1, 2] })],
+  ['Conv 3×3 no padding', [{ shape: [1, 2, 6, 5] }, { shape: [2, 2, 3, 3] }], (x, w) => G.conv2d(x!, w!)],
   ['Conv 1×1', [{ shape: [2, 3, 4, 4] }, { shape: [5, 3, 1, 1] }], (x, w) => G.conv2d(x!, w!)],
   ['ConvTranspose k2 s2 + bias', [{ shape: [2, 4, 3, 3] }, { shape: [4, 2, 2, 2] }, { shape: [2] }], (x, w, b) => G.convTranspose2d(x!, w!, b!, { stride: 2 })],
   ['ConvTranspose k3 s2 pad 1 outpad 1', [{ shape: [1, 2, 3, 4] }, { shape: [2, 3, 3, 3] }], (x, w) => G.convTranspose2d(x!, w!, null, { stride: 2, padding: 1, outputPadding: 1 })],
