@@ -7,7 +7,8 @@
  * Predictions come from a {@link Predictor}: the joint training session (validation during training)
  * or two single-network sessions restored from saved weights (the final test, `mcsc evaluate`).
  */
-import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type NumericNdArray, type SpacingMode } from '@mcsc/core';
+import ndarray from 'ndarray';
+import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type SpacingMode } from '@mcsc/core';
 import { TrainingSession, softmax } from '@mcsc/graph';
 import type { Tensor as OrtTensor } from 'onnxruntime-node';
 import type { ModelConfig } from '../models/model-config.js';
@@ -90,9 +91,9 @@ export async function evaluateVolumes(volumes: readonly Volume[], predict: Predi
         for (const e of EVALUATED) out[e].set(zoomNearest2D(maps[e], p, p, h, w), z * h * w);
       }
     }
-    const gt = asNdArray(volume.label, [d, h, w]);
+    const gt = ndarray(volume.label, [d, h, w]);
     for (const e of EVALUATED) {
-      aggregators[e].add(asNdArray(out[e], [d, h, w]), gt, {
+      aggregators[e].add(ndarray(out[e], [d, h, w]), gt, {
         id: volume.caseId, ...(unit === 'mm' ? { spacing: [...volume.spacing!] } : {}),
       });
     }
@@ -120,14 +121,4 @@ function argmax(a: Float32Array, b: Float32Array | null, i: number, k: number, p
     out[j] = best;
   }
   return out;
-}
-
-/**
- * A C-order view of a contiguous buffer in the shape of an ndarray. The core metrics read exactly
- * `data`, `shape`, `stride` and `offset` (see @mcsc/core internal/ndarray.ts); @mcsc/train does not
- * depend on the `ndarray` package, so the view is built here and cast to the type the metrics declare.
- */
-function asNdArray(data: Uint8Array, shape: readonly number[]): NumericNdArray {
-  const stride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  return { data, shape: [...shape], stride, offset: 0 } as unknown as NumericNdArray;
 }
