@@ -82,6 +82,6 @@ export function register(program: Command): void {
       const r = result.report!;
       const pct = (v: number) => (100 * v).toFixed(2);
       console.log(`test Dice: CNN ${pct(r.results.cnn.mean.dice)}, Transformer ${pct(r.results.trans.mean.dice)}, ensemble ${pct(r.results.ensemble.mean.dice)} (${r.data.testVolumes} volumes)`);
-      console.log(`report: ${result.dir.path('report.md')} (and report.json, loss.png, val.png, overlays/); models: ${result.dir.path('cnn.onnx')}, ${result.dir.path('transformer.onnx')}`);
+      console.log(`report: ${result.dir.path('report.html')} (and report.md, report.json, loss.png, val.png, overlays/); models: ${result.dir.path('cnn.onnx')}, ${result.dir.path('transformer.onnx')}`);
     });
 }

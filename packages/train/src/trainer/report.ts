@@ -1,7 +1,8 @@
 /**
  * The final test report of a run: `report.json` (everything, per class, per volume), `report.md`
- * (the tables a person reads), `loss.png` and `val.png` (curves from log.jsonl) and `overlays/*.png`
- * (test slices: image, ground truth, CNN, Transformer, ensemble).
+ * (the tables a person reads), `report.html` (the same with the figures, for a browser), `loss.png`
+ * and `val.png` (curves from log.jsonl) and `overlays/*.png` (test slices: image, ground truth, CNN,
+ * Transformer, ensemble).
  */
 import type { AggregateSummary, MetricValues } from '@mcsc/core';
 import { writeFileAtomic } from '@mcsc/graph';
@@ -9,6 +10,7 @@ import type { SegmentationDataset } from '../data/types.js';
 import type { TrainConfig } from './config.js';
 import { EVALUATED, type EvaluationResult, type Evaluated } from './evaluate.js';
 import { Canvas, textWidth, type Rgb } from './png.js';
+import { reportHtml } from './report-html.js';
 import type { BestRecord, LogRecord, RunDir } from './run-dir.js';
 
 export const MODEL_TITLES: Readonly<Record<Evaluated, string>> = { cnn: 'CNN (UNet)', trans: 'Transformer (Swin-UNet)', ensemble: 'Ensemble (mean of softmaxes)' };
@@ -57,7 +59,7 @@ export function methodName(config: TrainConfig): string {
 
 /** Writes report.json, report.md, loss.png, val.png and the overlays; returns the report. */
 export function writeReport(dir: RunDir, input: ReportInput): Report {
-  const files: string[] = ['report.json', 'report.md', 'loss.png', 'val.png'];
+  const files: string[] = ['report.json', 'report.md', 'report.html', 'loss.png', 'val.png'];
   writeFileAtomic(dir.path('loss.png'), lossCurves(input.log));
   writeFileAtomic(dir.path('val.png'), validationCurves(input.log));
   const overlays = chooseOverlaySlices(input.dataset, input.config.run.overlays);
@@ -89,7 +91,9 @@ export function writeReport(dir: RunDir, input: ReportInput): Report {
     files,
   };
   writeFileAtomic(dir.path('report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileAtomic(dir.path('report.md'), reportMarkdown(report));
+  const markdown = reportMarkdown(report);
+  writeFileAtomic(dir.path('report.md'), markdown);
+  writeFileAtomic(dir.path('report.html'), reportHtml(report, markdown));
   return report;
 }
 

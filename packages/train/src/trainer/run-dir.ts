@@ -9,7 +9,7 @@
  *     best/{cnn,trans}.safetensors        best-by-validation weights of each network (reference names)
  *     final/{cnn,trans}.safetensors       weights after the last iteration
  *     cnn.onnx, transformer.onnx          inference models (input `image` [N, 1, P, P] → `probs`), best weights
- *     report.json, report.md, loss.png, val.png, overlays/*.png
+ *     report.json, report.md, report.html, loss.png, val.png, overlays/*.png
  *
  * Every file is written atomically (temp file + rename). A checkpoint is two files: the state is
  * written first under a new name, then `checkpoint.json` is replaced to point at it, then older states

@@ -35,7 +35,7 @@ describe('the mcsc train / evaluate / compare commands', () => {
   test('train prints the test Dice and where the report is; evaluate reproduces it from the run directory', async () => {
     const out = join(dir, 'run');
     const printed = await mcsc('train', '--config', configPath, '--out', out, '--no-progress');
-    expect(printed).toMatch(/^test Dice: CNN \d+\.\d\d, Transformer \d+\.\d\d, ensemble \d+\.\d\d \(2 volumes\)\nreport: .*run\/report\.md/);
+    expect(printed).toMatch(/^test Dice: CNN \d+\.\d\d, Transformer \d+\.\d\d, ensemble \d+\.\d\d \(2 volumes\)\nreport: .*run\/report\.html/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const again = await mcsc('evaluate', '--run', out);
     expect(again.split('\n')[0]).toBe(printed.split('\n')[0]);

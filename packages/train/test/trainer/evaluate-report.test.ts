@@ -90,7 +90,11 @@ describe('evaluation (SPEC §5) and the report', () => {
     expect(report.method).toBe('mcsc');
     expect(report.iterationsPerSecond).toBe(0.5);
     expect(report.results.trans.perClass.map((c) => c.name)).toEqual(['square', 'bar']);
-    expect(report.files).toEqual(['report.json', 'report.md', 'loss.png', 'val.png', 'overlays/00-a-z0.png', 'overlays/01-b-z0.png']);
+    expect(report.files).toEqual(['report.json', 'report.md', 'report.html', 'loss.png', 'val.png', 'overlays/00-a-z0.png', 'overlays/01-b-z0.png']);
+    const html = readFileSync(run.path('report.html'), 'utf8');
+    expect(html).toMatch(/<td>CNN \(UNet\)<\/td>\s*<td>100\.00<\/td>/);
+    expect(html).toContain('<img src="overlays/01-b-z0.png"');
+    expect(html).toContain('<img src="loss.png"');
     expect(JSON.parse(readFileSync(run.path('report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     const md = readFileSync(run.path('report.md'), 'utf8');
     expect(md).toContain('| CNN (UNet) | 100.00 | 0.00 | 0.00 |');
