@@ -3,6 +3,7 @@
  * over onnxruntime-node (`node/runtime.ts`), browsers over onnxruntime-web (`web/runtime.ts`); the rest
  * of the package (validation, resizing, batching, ensembling) is shared and never imports either.
  */
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
 
 /** Where a model comes from: a file path (Node), a URL (http(s), or file: in Node), or the ONNX bytes. */
 export type ModelSource = string | URL | Uint8Array | ArrayBuffer;
@@ -44,4 +45,24 @@ export function sourceName(source: ModelSource): string {
   if (typeof source === 'string') return source;
   if (source instanceof URL) return source.href;
   return `<${source.byteLength} bytes>`;
+}
+
+/**
+ * A {@link LoadedModel} over an onnxruntime session — the same for both builds, which share
+ * onnxruntime-common's types; `TensorClass` is the build's own `ort.Tensor`.
+ */
+export function wrapSession(session: InferenceSession, TensorClass: typeof Tensor): LoadedModel {
+  const info = (m: InferenceSession.ValueMetadata): ValueInfo =>
+    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] };
+  return {
+    inputs: session.inputMetadata.map(info),
+    outputs: session.outputMetadata.map(info),
+    async run(input: string, tensor: FloatTensor, output: string): Promise<FloatTensor> {
+      const result = await session.run({ [input]: new TensorClass('float32', tensor.data, [...tensor.dims]) }, [output]);
+      const out = result[output]!;
+      // WebGPU may leave outputs on the GPU; getData() downloads them (a plain view for CPU and wasm).
+      return { data: (await out.getData()) as Float32Array, dims: out.dims };
+    },
+    release: () => session.release(),
+  };
 }

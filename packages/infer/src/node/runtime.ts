@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { FloatTensor, InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from '../runtime.js';
-import { sourceName } from '../runtime.js';
+import type { InferenceRuntime, ModelSource } from '../runtime.js';
+import { sourceName, wrapSession } from '../runtime.js';
 
 export interface NodeRuntimeOptions {
   /** Intra-op threads; default: onnxruntime's choice (one per core). */
@@ -28,7 +28,7 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): InferenceRuntime 
     read: readSource,
     async load(bytes, name) {
       void name;
-      return wrap(await ort.InferenceSession.create(bytes, sessionOptions));
+      return wrapSession(await ort.InferenceSession.create(bytes, sessionOptions), ort.Tensor);
     },
   };
 }
@@ -49,19 +49,4 @@ async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; nam
   } catch (e) {
     throw new Error(`model ${name}: cannot read: ${(e as Error).message}`);
   }
-}
-
-function wrap(session: ort.InferenceSession): LoadedModel {
-  const info = (m: ort.InferenceSession.ValueMetadata): ValueInfo =>
-    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] };
-  return {
-    inputs: session.inputMetadata.map(info),
-    outputs: session.outputMetadata.map(info),
-    async run(input: string, tensor: FloatTensor, output: string): Promise<FloatTensor> {
-      const result = await session.run({ [input]: new ort.Tensor('float32', tensor.data, [...tensor.dims]) }, [output]);
-      const out = result[output]!;
-      return { data: out.data as Float32Array, dims: out.dims };
-    },
-    release: () => session.release(),
-  };
 }

@@ -4,8 +4,8 @@
  * `wasmPaths`; nothing is fetched from a CDN.
  */
 import * as ort from 'onnxruntime-web';
-import type { FloatTensor, InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from '../runtime.js';
-import { sourceName } from '../runtime.js';
+import type { InferenceRuntime, ModelSource } from '../runtime.js';
+import { sourceName, wrapSession } from '../runtime.js';
 
 /** `'auto'`: WebGPU when `navigator.gpu` gives an adapter, else wasm. */
 export type WebDevice = 'auto' | 'wasm' | 'webgpu';
@@ -44,7 +44,7 @@ export async function webRuntime(options: WebRuntimeOptions = {}): Promise<WebRu
     threads,
     read: readSource,
     async load(bytes) {
-      return wrap(await ort.InferenceSession.create(bytes, sessionOptions));
+      return wrapSession(await ort.InferenceSession.create(bytes, sessionOptions), ort.Tensor);
     },
   };
 }
@@ -58,20 +58,4 @@ async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; nam
   });
   if (!response.ok) throw new Error(`model ${name}: cannot fetch: HTTP ${response.status} ${response.statusText}`);
   return { bytes: new Uint8Array(await response.arrayBuffer()), name };
-}
-
-function wrap(session: ort.InferenceSession): LoadedModel {
-  const info = (m: ort.InferenceSession.ValueMetadata): ValueInfo =>
-    m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name, type: 'non-tensor', shape: [] };
-  return {
-    inputs: session.inputMetadata.map(info),
-    outputs: session.outputMetadata.map(info),
-    async run(input: string, tensor: FloatTensor, output: string): Promise<FloatTensor> {
-      const result = await session.run({ [input]: new ort.Tensor('float32', tensor.data, [...tensor.dims]) }, [output]);
-      const out = result[output]!;
-      // WebGPU may leave outputs on the GPU; getData() downloads them (a plain copy for wasm).
-      return { data: (await out.getData()) as Float32Array, dims: out.dims };
-    },
-    release: () => session.release(),
-  };
 }
