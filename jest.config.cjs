@@ -8,6 +8,7 @@ module.exports = {
   extensionsToTreatAsEsm: [],
   moduleNameMapper: {
     '^@mcsc/(graph|core|train|infer)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@mcsc/(graph|infer)/(node|web|browser)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 120000,

@@ -5,7 +5,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Random, TrainingSession, writeFileAtomic } from '@mcsc/graph';
+import { Random, TrainingSession, writeFileAtomic, nodeRuntime, saveWeights } from '@mcsc/graph/node';
 import { discBatch, tinyNet } from '../packages/graph/test/tiny-net';
 
 const STEPS = Number(process.env.STEPS ?? 150);
@@ -14,6 +14,7 @@ const out = join(process.cwd(), 'runs', 'graph-demo');
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: tinyNet({ batch: 8, size: 32, width: 8 }),
     optimizer: { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 5e-4 }] },
     seed: 1337,
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     if (i % 25 === 0 || i === 1) console.log(`step ${String(i).padStart(4)}/${STEPS}  loss ${loss!.toFixed(4)}  ${((performance.now() - t0) / i).toFixed(0)} ms/step`);
   }
   writeFileAtomic(join(out, 'model.onnx'), session.exportInference());
-  session.saveWeights(join(out, 'weights.safetensors'));
+  saveWeights(session, join(out, 'weights.safetensors'));
   writeFileSync(join(out, 'losses.json'), JSON.stringify({ steps: STEPS, losses }));
   console.log(`loss ${losses[0]!.toFixed(4)} → ${losses[losses.length - 1]!.toFixed(4)}; wrote ${out}/model.onnx, weights.safetensors, losses.json`);
 }

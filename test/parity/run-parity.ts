@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Random, TrainingSession, decodeSafetensors, encodeSafetensors } from '@mcsc/graph';
+import { Random, TrainingSession, decodeSafetensors, encodeSafetensors, nodeRuntime, saveWeights } from '@mcsc/graph/node';
 import { computeGrad } from '../../packages/train/src/cli/grad';
 import { parseModelConfig, type ModelConfig } from '../../packages/train/src/models/model-config';
 import { segmentationNet } from '../../packages/train/src/models/segmentation-net';
@@ -21,9 +21,9 @@ async function parity(label: string, config: ModelConfig, size: number, b: numbe
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-parity-'));
   const configPath = join(dir, 'model.json');
   writeFileSync(configPath, JSON.stringify(config));
-  const session = await TrainingSession.create({ build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, size, size]), config).logits } }), seed: 1337 });
+  const session = await TrainingSession.create({ runtime: nodeRuntime(), build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, size, size]), config).logits } }), seed: 1337 });
   const weights = join(dir, 'weights.safetensors');
-  session.saveWeights(weights);
+  saveWeights(session, weights);
   const r = new Random(7);
   const batch = join(dir, 'batch.safetensors');
   writeFileSync(batch, encodeSafetensors(new Map([

@@ -1,4 +1,4 @@
-"""PyTorch side of the parity suite: the SSL4MIS UNet + MCSC classifier written from SPEC §1 (not copied),
+"""PyTorch side of the parity suite: the SSL4MIS UNet + MCSC classifier written from docs/method/networks.md (not copied),
 the SSL4MIS Dice loss, and autograd. Reads weights and a batch from safetensors, writes loss and grads.
 
 usage: python3 torch_reference.py MODEL_CONFIG.json WEIGHTS.safetensors BATCH.safetensors OUT.safetensors

@@ -1,4 +1,4 @@
-"""PyTorch Swin-UNet for the parity suite, written from SPEC §1 with the reference module names
+"""PyTorch Swin-UNet for the parity suite, written from docs/method/networks.md with the reference module names
 (swin_unet.patch_embed / layers / layers_up / concat_back_dim / norm / norm_up / up). Dropout and
 drop-path are left out: `mcsc grad` switches them off."""
 import torch

@@ -1,5 +1,5 @@
 /**
- * Benchmark of the two-scale block contrastive loss, L_c = L_block(1/1) + L_block(1/8) (SPEC §2), on
+ * Benchmark of the two-scale block contrastive loss, L_c = L_block(1/1) + L_block(1/8) (docs/method/losses.md#total-loss), on
  * onnxruntime-node CPU: forward + backward time, forward-only time, peak memory and graph size, at the
  * paper's size and at the trainer's `cpu` preset, and the loss's share of a whole MCSC training step at
  * the `cpu` preset (when the trainer in packages/train is present).
@@ -16,8 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { Graph, Random, TrainingSession, add, createSession, emitModel, gradients, liveNodes, type ParamGroup, type Tensor, type TensorData } from '@mcsc/graph';
+import { Graph, Random, TrainingSession, add, emitModel, gradients, liveNodes, type ParamGroup, type Tensor, type TensorData, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 
 interface Scale {
@@ -134,15 +133,15 @@ async function lossRunner(c: LossCase) {
     values[`labels_${i}`] = BigInt64Array.from({ length: c.batch * 2 * s.size * s.size }, () => BigInt(random.int(NUM_CLASSES)));
   });
   const feedMs: number[] = [];
-  const feeds = (inputs: readonly Tensor[]): Record<string, ort.Tensor> => {
+  const feeds = (inputs: readonly Tensor[]): Record<string, RuntimeTensor> => {
     const t = performance.now();
     const step = Object.assign({}, values, ...parts.map((p) => graphLosses.blockConFeeds(p.spec, { random }))) as Record<string, TensorData>;
     feedMs.push(performance.now() - t);
-    return Object.fromEntries(inputs.map((x) => [x.name, new ort.Tensor(x.dtype, step[x.name]!, [...x.shape])]));
+    return Object.fromEntries(inputs.map((x) => [x.name, { type: x.dtype, data: step[x.name]!, dims: [...x.shape] }]));
   };
   const rssBefore = process.memoryUsage().rss / 2 ** 20;
   const t1 = performance.now();
-  const session = await createSession(model.bytes);
+  const session = await nodeRuntime().createSession(model.bytes);
   const sessionMs = performance.now() - t1;
   return {
     specs: parts.map((p) => p.spec),
@@ -152,7 +151,7 @@ async function lossRunner(c: LossCase) {
     release: () => session.release(),
     async forwardOnly() {
       const forward = emitModel(g, { outputs: { loss } });
-      const fs = await createSession(forward.bytes);
+      const fs = await nodeRuntime().createSession(forward.bytes);
       return { run: () => fs.run(feeds(forward.inputs)), release: () => fs.release() };
     },
   };
@@ -213,6 +212,7 @@ async function stepCase(c: StepCase): Promise<Record<string, string>> {
     const p = config.model.patchSize;
     const graph = mods.mcscGraph(mods.mcscGraphOptions(config, { numClasses: NUM_CLASSES, inChannels: 1 }));
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: graph.build, optimizer: { kind: 'adamw', groups: mods.parameterGroups(config.optim.weightDecay) }, seed: 1,
     });
     const image = unitFeatures(b * p * p, 1, random);
@@ -250,7 +250,7 @@ async function child(name: string): Promise<void> {
 
 function parent(): void {
   const names = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(',') : Object.keys(CASES);
-  console.log(`# Two-scale block contrastive loss, onnxruntime-node ${ort.env.versions.common} CPU, ${cpus().length} cores, ${REPEATS} timed runs (median)\n`);
+  console.log(`# Two-scale block contrastive loss, ${nodeRuntime().description}, ${cpus().length} cores, ${REPEATS} timed runs (median)\n`);
   const script = fileURLToPath(import.meta.url);
   for (const name of names) {
     const run = spawnSync(process.execPath, [...process.execArgv, script, '--case', name], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });

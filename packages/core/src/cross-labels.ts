@@ -1,5 +1,5 @@
 /**
- * Labels for the cross contrastive loss (SPEC §2 "Cross labels for contrast").
+ * Labels for the cross contrastive loss (docs/method/losses.md#cross-labels).
  *
  * Features are stacked as two views per slice, view 0 = CNN, view 1 = Transformer. A labeled slice uses
  * its ground truth for both views; an unlabeled slice uses the *other* network's pseudo label: view 0

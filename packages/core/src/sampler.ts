@@ -1,5 +1,5 @@
 /**
- * Two-stream batch sampler (SPEC §4), after SSL4MIS `dataloaders/dataset.py` `TwoStreamBatchSampler`
+ * Two-stream batch sampler (docs/method/data.md#two-stream-sampler), after SSL4MIS `dataloaders/dataset.py` `TwoStreamBatchSampler`
  * (itself from Tarvainen & Valpola's Mean Teacher code).
  *
  * Each batch is B_l labeled indices followed by B − B_l unlabeled ones. An epoch is one pass over the

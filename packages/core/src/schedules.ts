@@ -1,5 +1,5 @@
 /**
- * Schedules of SPEC §3 and the consistency weight of SPEC §2, as the reference computes them
+ * Schedules of docs/method/optimisation.md and the consistency weight of docs/method/losses.md, as the reference computes them
  * (SSL4MIS `utils/ramps.py`; MCSC `train_MCSC_2D_256_28.py`). `t` is the iteration counter.
  */
 import { z } from 'zod';
@@ -74,7 +74,7 @@ const swinSchema = z.strictObject({
 });
 
 /**
- * Warm-up-then-poly factor of the Swin-UNet learning rate (SPEC §3; the reference's
+ * Warm-up-then-poly factor of the Swin-UNet learning rate (docs/method/optimisation.md#transformer-warm-up; the reference's
  * `create_lr_scheduler`, a `LambdaLR` stepped once per iteration). With E_w = ⌊E/20⌋ and W = E_w·n:
  *   t ≤ W: a = t/W, factor = 1e-3·(1 − a) + a;
  *   t > W: factor = (1 − (t − W)/((E − E_w)·n))^0.9.
@@ -111,7 +111,7 @@ const contrastSchema = z.strictObject({
 });
 
 /**
- * How many slices from the head of the batch enter the contrastive loss at iteration t (SPEC §2):
+ * How many slices from the head of the batch enter the contrastive loss at iteration t (docs/method/losses.md#cross-labels):
  * B_l before `allFrom` (3000), all B from then on.
  */
 export function contrastiveSliceCount(iteration: number, options: ContrastSlicesOptions): number {

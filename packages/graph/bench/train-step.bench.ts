@@ -5,8 +5,7 @@
  * Targets (issue): ratio ≤ 3.5; training graph ≤ 4× the forward graph's nodes.
  */
 import { cpus } from 'node:os';
-import * as ort from 'onnxruntime-node';
-import { Graph, Random, TrainingSession, createSession, emitModel, liveNodes } from '@mcsc/graph';
+import { Graph, Random, TrainingSession, emitModel, liveNodes, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
 import { unetLike } from './unet-like';
 
 const BATCH = 4;
@@ -23,6 +22,7 @@ async function main(): Promise<void> {
   const image = Float32Array.from({ length: BATCH * SIZE * SIZE }, () => random.normal());
   const label = BigInt64Array.from({ length: BATCH * SIZE * SIZE }, () => BigInt(random.int(4)));
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: unetLike(BATCH, SIZE),
     optimizer: { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 5e-4 }] },
     seed: 1,
@@ -32,11 +32,11 @@ async function main(): Promise<void> {
   const fg = new Graph({ training: true, dropout: false });
   const fwdLoss = unetLike(BATCH, SIZE)(fg).loss!;
   const fwdModel = emitModel(fg, { outputs: { loss: fwdLoss } });
-  const fwdSession = await createSession(fwdModel.bytes);
-  const fwdFeeds: Record<string, ort.Tensor> = { image: new ort.Tensor('float32', image, [BATCH, 1, SIZE, SIZE]), label: new ort.Tensor('int64', label, [BATCH, SIZE, SIZE]) };
+  const fwdSession = await nodeRuntime().createSession(fwdModel.bytes);
+  const fwdFeeds: Record<string, RuntimeTensor> = { image: { type: 'float32', data: image, dims: [BATCH, 1, SIZE, SIZE] }, label: { type: 'int64', data: label, dims: [BATCH, SIZE, SIZE] } };
   for (const t of fwdModel.inputs) {
-    const v = session.values.get(t.name);
-    if (v) fwdFeeds[t.name] = new ort.Tensor(v.dtype, v.data, [...v.shape]);
+    const v = session.weights().get(t.name);
+    if (v) fwdFeeds[t.name] = { type: v.dtype, data: v.data, dims: [...v.shape] };
   }
   const trainForwardNodes = liveNodes(fg, [fwdLoss]).length;
   const time = async (f: () => Promise<unknown>) => {

@@ -1,3 +1,8 @@
+/**
+ * @mcsc/graph: a tensor-graph builder with reverse-mode autodiff that emits ONNX, optimizers inside the
+ * graph, and `TrainingSession`. Pure: imports no Node module and no onnxruntime build; runtimes come
+ * from '@mcsc/graph/node' (onnxruntime-node) and '@mcsc/graph/web' (onnxruntime-web).
+ */
 export { Tensor, shapeSize, formatShape, type DType, type Shape, type TensorData } from './tensor.js';
 export { Graph, type Node, type OpSpec, type Attrs, type GradientRule, type Initializer, type InitContext } from './graph.js';
 export { Random } from './random.js';
@@ -5,7 +10,10 @@ export { gradients } from './autodiff.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';
 export * from './ops/index.js';
 export { addOptimizerUpdate, groupOf, lrInput, weightDecayInput, stepScalars, STEP_INPUT, type OptimizerConfig, type ParamGroup } from './optim.js';
-export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type Feeds, type StepHyperParameters } from './session.js';
+export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type StepHyperParameters } from './session.js';
+export type { Feeds, FeedValue } from './session-feeds.js';
+export type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type DecodedSafetensors } from './safetensors.js';
-export { availableProviders, createSession, sessionOptions, EXECUTION_PROVIDERS, type ExecutionProviderName } from './providers.js';
-export { writeFileAtomic } from './io.js';
+export {
+  DEVICES, checkDevice, devicesOf, type Device, type GraphRuntime, type RuntimeSession, type RuntimeTensor, type ValueInfo,
+} from './runtime/runtime.js';

@@ -1,16 +1,61 @@
-/** File writing that never leaves a half-written file behind: temp file in the same folder, then rename. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+/** Node file I/O: atomic writes (temp file in the same folder, then rename), safetensors files, session weights and state. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
+import type { TrainingSession } from './session.js';
+import type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+/**
+ * Writes `data` to `path` so that readers see the old file or the whole new one, never a part; the
+ * folder is created if needed. Errors name the file (or `what`).
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, what = path): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, data);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, data, { flag: 'wx' });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw new Error(`${what}: cannot write: ${(e as Error).message}`);
   }
+}
+
+/** Reads and decodes a safetensors file; errors name the file. */
+export function readSafetensorsFile(path: string): DecodedSafetensors {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+}
+
+/** Writes a session's weights (parameters and running statistics, PyTorch state_dict names) as a safetensors file. */
+export function saveWeights(session: TrainingSession, path: string, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(path, encodeSafetensors(session.weights(), metadata));
+}
+
+/** Loads a safetensors weights file into a session (strict by default; see `TrainingSession.loadWeights`). */
+export function loadWeights(session: TrainingSession, path: string, options: Omit<LoadWeightsOptions, 'source'> = {}): LoadWeightsReport {
+  return session.loadWeights(readSafetensorsFile(path).tensors, { ...options, source: path });
+}
+
+/** Writes everything needed to resume training (`TrainingSession.exportState`) to a file, atomically. */
+export function saveState(session: TrainingSession, path: string, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(path, session.exportState(metadata));
+}
+
+/** Restores a `saveState` file; returns its metadata. */
+export function loadState(session: TrainingSession, path: string): Record<string, string> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  return session.importState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }

@@ -1,22 +1,24 @@
 /**
  * A training session: the training graph (forward + backward + optimizer update) and the eval graph,
- * built once, run through onnxruntime `InferenceSession`s; parameters, optimizer moments and running
- * statistics held here as named typed arrays and fed to every run.
+ * built once and run on a {@link GraphRuntime} (onnxruntime-node or onnxruntime-web); parameters,
+ * optimizer moments and running statistics held here as named typed arrays and fed to every run.
+ * Feeds: session-feeds.ts. Weights and state files: session-weights.ts.
  */
-import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
-import { writeFileAtomic } from './io.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
+import { addOptimizerUpdate, groupOf, lrInput, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
 import { packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
-import { addOptimizerUpdate, groupOf, lrInput, STEP_INPUT, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
-import { createSession, type ExecutionProviderName } from './providers.js';
 import { Random } from './random.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import type { GraphRuntime, RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
+import type { NamedTensor } from './safetensors.js';
+import { bernoulliMask, perGroup, toRuntimeTensor, type Feeds } from './session-feeds.js';
+import {
+  assignWeights, decodeTrainingState, encodeTrainingState, isOptimizerState, type LoadWeightsOptions, type LoadWeightsReport,
+} from './session-weights.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
 
-/** What a model-building function returns. It is called once per graph (training, eval, gradients). */
+/** What a model-building function returns. It is called once per graph (training, eval, gradients) and must be pure. */
 export interface ModelGraph {
   /** The scalar that `step` minimises. */
   loss?: Tensor;
@@ -30,16 +32,13 @@ export type BuildFn = (g: Graph) => ModelGraph;
 
 export interface TrainingSessionOptions {
   build: BuildFn;
+  /** Where graphs run: `nodeRuntime()` from '@mcsc/graph/node' or `await webRuntime()` from '@mcsc/graph/web'. */
+  runtime: GraphRuntime;
   /** Required for `step`; a session without one (or whose build returns no loss) evaluates and exports only. */
   optimizer?: OptimizerConfig;
   /** Seeds parameter initialisation (per parameter name) and the dropout masks; default 0. */
   seed?: number;
-  executionProvider?: ExecutionProviderName;
-  /** Intra-op threads; default: onnxruntime's choice (all cores). */
-  threads?: number;
 }
-
-export type Feeds = Readonly<Record<string, TensorData | ort.Tensor>>;
 
 /** Per-step hyper-parameters: one number for every group, or one per group name. */
 export interface StepHyperParameters {
@@ -49,14 +48,14 @@ export interface StepHyperParameters {
 
 interface Compiled {
   model: EmittedModel;
-  session: ort.InferenceSession;
+  session: RuntimeSession;
 }
 
 export class TrainingSession {
-  /** Parameters and states (running statistics, optimizer moments) by name. */
-  readonly values = new Map<string, NamedTensor>();
   /** Number of optimizer steps taken. */
   stepCount = 0;
+  /** Parameters and states (running statistics, optimizer moments) by name. */
+  private readonly values = new Map<string, NamedTensor>();
   private readonly masks: Random;
   private train?: Compiled;
   private evalRun?: Compiled;
@@ -74,23 +73,26 @@ export class TrainingSession {
   }
 
   static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
+    if (!options.runtime || typeof options.runtime.createSession !== 'function') {
+      throw new TypeError("TrainingSession.create: options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'");
+    }
     // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
     // with those parameters packed per group (see packing.ts). Without a loss (or an optimizer) the
     // session only evaluates, exports and loads weights.
     const probe = new Graph({ training: true });
     const probeLoss = options.build(probe).loss;
-    const trains = !!probeLoss && !!options.optimizer;
-    const probeGrads = trains ? gradients(probeLoss!, probe.params) : [];
+    const optimizer = probeLoss ? options.optimizer : undefined;
+    const probeGrads = optimizer ? gradients(probeLoss!, probe.params) : [];
     const trained = probe.params.filter((_, i) => probeGrads[i]);
-    const plan = trains ? planPacking(trained, trained.map((p) => groupOf(options.optimizer!, p.name))) : [];
+    const plan = optimizer ? planPacking(trained, trained.map((p) => groupOf(optimizer, p.name))) : [];
 
     const trainGraph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => trainGraph) });
     const trainOutputs: Record<string, Tensor> = {};
-    if (trains) {
+    if (optimizer) {
       const built = options.build(trainGraph);
       const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
       const grads = gradients(built.loss!, flats);
-      const updated = addOptimizerUpdate(trainGraph, options.optimizer!, flats, grads, plan.map((p) => p.group));
+      const updated = addOptimizerUpdate(trainGraph, optimizer, flats, grads, plan.map((p) => p.group));
       Object.assign(trainOutputs, { loss: built.loss!, ...built.scalars });
       for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
       for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
@@ -100,7 +102,7 @@ export class TrainingSession {
     const evalOutputs = options.build(evalGraph).outputs ?? {};
     const session = new TrainingSession(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);
     session.initialize([evalGraph, probe, trainGraph]);
-    if (trains) session.train = await session.compile(trainGraph, trainOutputs, false);
+    if (optimizer) session.train = await session.compile(trainGraph, trainOutputs, false);
     return session;
   }
 
@@ -118,13 +120,17 @@ export class TrainingSession {
 
   private async compile(g: Graph, outputs: Record<string, Tensor>, dynamicBatch: boolean): Promise<Compiled> {
     const model = emitModel(g, { outputs, dynamicBatch });
-    const session = await createSession(model.bytes, this.options.executionProvider, this.options.threads);
-    return { model, session };
+    return { model, session: await this.options.runtime.createSession(model.bytes) };
   }
 
   /** Names of the trainable parameters, in creation order. */
   get parameterNames(): string[] {
     return this.evalGraph.params.map((p) => p.name);
+  }
+
+  /** Number of trainable parameter values. */
+  get parameterCount(): number {
+    return this.parameterNames.reduce((n, name) => n + this.values.get(name)!.data.length, 0);
   }
 
   /** Node counts of the forward (eval) graph and of the whole training step graph. */
@@ -135,27 +141,27 @@ export class TrainingSession {
     };
   }
 
-  /** One optimizer step: forward, backward and update in one onnxruntime run. Returns the scalars. */
+  /** One optimizer step: forward, backward and update in one runtime call. Returns the scalars. */
   async step(feeds: Feeds, hyper: StepHyperParameters): Promise<Record<string, number>> {
     if (!this.train) throw new Error('TrainingSession.step: this session has no loss and optimizer to train with');
     const { model, session } = this.train;
     const optimizer = this.options.optimizer!;
     const t = this.stepCount + 1;
     const scalars = stepScalars(optimizer, t);
-    const ortFeeds = this.feedsFor(model.inputs, feeds, false, (name) => {
+    const runFeeds = this.feedsFor(model.inputs, feeds, false, (name) => {
       const s = scalars.get(name);
       if (s !== undefined) return new Float32Array([s]);
       for (const gr of optimizer.groups) {
-        if (name === lrInput(gr.name)) return new Float32Array([pick(hyper.lr, gr.name, 'lr')]);
-        if (name === weightDecayInput(gr.name)) return new Float32Array([pick(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
+        if (name === lrInput(gr.name)) return new Float32Array([perGroup(hyper.lr, gr.name, 'lr')]);
+        if (name === weightDecayInput(gr.name)) return new Float32Array([perGroup(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
       }
       const random = this.trainGraph.randomInputs.find((r) => r.tensor.name === name);
-      if (random) return bernoulli(this.masks, random.tensor.size, random.keepProbability);
+      if (random) return bernoulliMask(this.masks, random.tensor.size, random.keepProbability);
       const packed = this.packing.find((p) => p.input === name);
       if (packed) return pack(packed, (n) => this.values.get(n)!.data as Float32Array);
       return undefined;
     });
-    const result = await session.run(ortFeeds);
+    const result = await session.run(runFeeds);
     const reported: Record<string, number> = {};
     for (const [name, value] of Object.entries(result)) {
       const packed = this.packing.find((p) => `new:${p.input}` === name);
@@ -163,8 +169,7 @@ export class TrainingSession {
         for (const [key, data] of unpack(packed, value.data as Float32Array)) this.values.set(key, { ...this.values.get(key)!, data });
       } else if (name.startsWith('new:')) {
         const key = name.slice(4);
-        const old = this.values.get(key)!;
-        this.values.set(key, { ...old, data: value.data as TensorData });
+        this.values.set(key, { ...this.values.get(key)!, data: value.data });
       } else reported[name] = Number((value.data as Float32Array)[0]);
     }
     this.stepCount = t;
@@ -172,7 +177,7 @@ export class TrainingSession {
   }
 
   /** Run the eval graph (running statistics, no dropout); any batch size. */
-  async evaluate(feeds: Feeds): Promise<Record<string, ort.Tensor>> {
+  async evaluate(feeds: Feeds): Promise<Record<string, RuntimeTensor>> {
     this.evalRun ??= await this.compile(this.evalGraph, this.evalOutputs, true);
     const { model, session } = this.evalRun;
     return session.run(this.feedsFor(model.inputs, feeds, true));
@@ -186,8 +191,9 @@ export class TrainingSession {
     if (!this.gradRun) {
       const g = new Graph({ training: true, dropout: false });
       const built = this.options.build(g);
-      const grads = gradients(built.loss!, g.params);
-      const outputs: Record<string, Tensor> = { loss: built.loss! };
+      if (!built.loss) throw new Error('TrainingSession.computeGradients: the build function returns no loss');
+      const grads = gradients(built.loss, g.params);
+      const outputs: Record<string, Tensor> = { loss: built.loss };
       g.params.forEach((p, i) => grads[i] && (outputs[`grad:${p.name}`] = grads[i]!));
       this.gradRun = await this.compile(g, outputs, false);
     }
@@ -205,122 +211,61 @@ export class TrainingSession {
     return emitModel(this.evalGraph, { outputs: chosen, initializers: values, dynamicBatch: true }).bytes;
   }
 
-  /** Everything needed to continue training: parameters, states, moments, step count, RNG. */
-  saveState(path: string, metadata: Record<string, string> = {}): void {
-    const tensors = new Map(this.values);
-    tensors.set(STEP_INPUT, { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(this.stepCount)) });
-    const meta = { ...metadata, format: 'mcsc-training-state', dropoutRng: JSON.stringify(this.masks.getState()) };
-    writeFileAtomic(path, encodeSafetensors(tensors, meta));
-  }
-
-  /** Restore a `saveState` file; every tensor must match this session's names and shapes. */
-  loadState(path: string): Record<string, string> {
-    const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
-    if (metadata.format !== 'mcsc-training-state') throw new Error(`${path}: not a training state (metadata.format is '${metadata.format}', expected 'mcsc-training-state')`);
-    const step = tensors.get(STEP_INPUT);
-    tensors.delete(STEP_INPUT);
-    this.assign(tensors, path, true, []);
-    this.stepCount = Number((step!.data as BigInt64Array)[0]);
-    this.masks.setState(JSON.parse(metadata.dropoutRng!));
-    return metadata;
-  }
-
-  /** Parameters and running statistics by reference name (a PyTorch state_dict, without optimizer state). */
-  saveWeights(path: string, metadata: Record<string, string> = {}): void {
-    const tensors = new Map([...this.values].filter(([k]) => !k.startsWith('optimizer.')));
-    writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  /**
+   * Parameters and running statistics by reference name — a PyTorch state_dict without optimizer
+   * state — optionally only those whose name passes `filter`. The arrays are the session's own: copy
+   * before changing them, and give changes back through `loadWeights`.
+   */
+  weights(filter: (name: string) => boolean = () => true): Map<string, NamedTensor> {
+    return new Map([...this.values].filter(([k]) => !isOptimizerState(k) && filter(k)));
   }
 
   /**
-   * Load weights by name. Strict: every parameter and state of the model must be present with its
-   * shape, and no unknown names may appear, except those matched by `ignore` (e.g. a reference
-   * checkpoint's unused head); all problems are reported in one error.
+   * Load weights by name (`weights()` of another session, `decodeSafetensors(bytes).tensors`). Strict by
+   * default: every parameter and state must be given with its shape and no unknown name may appear,
+   * except those matched by `ignore`; all problems are reported in one error and nothing is changed.
    */
-  loadWeights(path: string, opts: { strict?: boolean; ignore?: readonly RegExp[] } = {}): void {
-    const { tensors } = decodeSafetensors(readFileSync(path), path);
-    this.assign(tensors, path, opts.strict ?? true, opts.ignore ?? []);
+  loadWeights(tensors: ReadonlyMap<string, NamedTensor>, options: LoadWeightsOptions = {}): LoadWeightsReport {
+    return assignWeights(this.values, tensors, options);
   }
 
-  /** Assign named tensors to parameters and states, after checking them all. */
-  assign(tensors: ReadonlyMap<string, NamedTensor>, source: string, strict: boolean, ignore: readonly RegExp[]): void {
-    const expected = [...this.values.keys()].filter((k) => !k.startsWith('optimizer.') || tensors.has(k));
-    const missing = expected.filter((k) => !tensors.has(k));
-    const unexpected = [...tensors.keys()].filter((k) => !this.values.has(k) && !ignore.some((r) => r.test(k)));
-    const mismatched = [...tensors].filter(([k, t]) => this.values.has(k) && this.values.get(k)!.shape.join() !== t.shape.join())
-      .map(([k, t]) => `${k}: file ${formatShape(t.shape)}, model ${formatShape(this.values.get(k)!.shape)}`);
-    const problems = [
-      ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
-      ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
-      ...(mismatched.length ? [`shape mismatch: ${mismatched.join('; ')}`] : []),
-    ];
-    if (problems.length) throw new Error(`${source}: weights do not match the model.\n  ${problems.join('\n  ')}`);
-    for (const [k, t] of tensors) {
-      const own = this.values.get(k);
-      if (!own) continue;
-      const data = own.dtype === 'int64' && t.dtype !== 'int64' ? BigInt64Array.from(t.data as Float32Array, (v) => BigInt(Math.round(v))) : t.data;
-      this.values.set(k, { ...own, data });
-    }
+  /** Everything needed to continue training (parameters, states, moments, step count, dropout RNG) as safetensors bytes. */
+  exportState(metadata: Record<string, string> = {}): Uint8Array {
+    return encodeTrainingState(this.values, this.stepCount, this.masks.getState(), metadata);
+  }
+
+  /** Restore `exportState` bytes; every tensor must match this session's names and shapes. Returns the metadata. */
+  importState(bytes: Uint8Array, source = 'training state'): Record<string, string> {
+    const state = decodeTrainingState(bytes, source);
+    assignWeights(this.values, state.tensors, { strict: true, source });
+    this.stepCount = state.stepCount;
+    this.masks.setState(state.rngState as number[]);
+    return state.metadata;
+  }
+
+  /** Releases the runtime sessions. */
+  async release(): Promise<void> {
+    for (const c of [this.train, this.evalRun, this.gradRun]) await c?.session.release();
   }
 
   /** Build feeds: the graph inputs from `feeds`, parameters and states from this session, the rest from `extra`. */
-  private feedsFor(inputs: readonly Tensor[], feeds: Feeds, dynamicBatch: boolean, extra?: (name: string) => TensorData | undefined): Record<string, ort.Tensor> {
-    const out: Record<string, ort.Tensor> = {};
+  private feedsFor(inputs: readonly Tensor[], feeds: Feeds, dynamicBatch: boolean, extra?: (name: string) => TensorData | undefined): Record<string, RuntimeTensor> {
+    const out: Record<string, RuntimeTensor> = {};
     for (const t of inputs) {
       const own = this.values.get(t.name);
-      if (own) {
-        out[t.name] = new ort.Tensor(own.dtype, own.data, own.shape as number[]);
-        continue;
+      const special = own ? undefined : extra?.(t.name);
+      if (own) out[t.name] = { type: own.dtype, data: own.data, dims: own.shape };
+      else if (special) out[t.name] = { type: t.dtype, data: special, dims: t.shape };
+      else {
+        const given = feeds[t.name];
+        if (given === undefined) throw new Error(`TrainingSession: missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`);
+        out[t.name] = toRuntimeTensor(t, given, dynamicBatch);
       }
-      const special = extra?.(t.name);
-      if (special) {
-        out[t.name] = new ort.Tensor(t.dtype, special, t.shape as number[]);
-        continue;
-      }
-      const given = feeds[t.name];
-      if (given === undefined) throw new Error(`TrainingSession: missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`);
-      out[t.name] = toOrtTensor(t, given, dynamicBatch);
     }
     return out;
   }
 }
 
-function toOrtTensor(t: Tensor, given: TensorData | ort.Tensor, dynamicBatch: boolean): ort.Tensor {
-  const isTyped = ArrayBuffer.isView(given);
-  const data = isTyped ? (given as TensorData) : null;
-  const tensor = isTyped ? null : (given as ort.Tensor);
-  const perItem = t.size / t.shape[0]!;
-  const dims: readonly number[] = tensor ? tensor.dims : dynamicBatch ? [data!.length / perItem, ...t.shape.slice(1)] : t.shape;
-  const shapeOk = dims.length === t.rank && dims.every((d, i) => d === t.shape[i] || (dynamicBatch && i === 0 && Number.isInteger(d) && d > 0));
-  const dtypeOk = tensor
-    ? tensor.type === t.dtype
-    : t.dtype === 'float32' ? data instanceof Float32Array : t.dtype === 'int64' ? data instanceof BigInt64Array : data instanceof Uint8Array;
-  const sizeOk = tensor || data!.length === dims.reduce((a, b) => a * b, 1);
-  if (!shapeOk || !dtypeOk || !sizeOk) {
-    const desc = tensor ? `${tensor.type}${formatShape(tensor.dims)}` : `${data!.constructor.name} of ${data!.length} values`;
-    const want = dynamicBatch ? `[N, ${t.shape.slice(1).join(', ')}]` : formatShape(t.shape);
-    throw new RangeError(`TrainingSession: feed '${t.name}' is ${desc}, expected ${t.dtype}${want}`);
-  }
-  return tensor ?? new ort.Tensor(t.dtype, data!, [...dims]);
-}
-
-function pick(v: number | Readonly<Record<string, number>>, group: string, what: string, fallback?: number): number {
-  if (typeof v === 'number') return v;
-  const x = v[group] ?? fallback;
-  if (x === undefined) throw new Error(`TrainingSession.step: no ${what} for parameter group '${group}'`);
-  return x;
-}
-
-/** Keep-masks: 1 where uniform() < keep. u/2³² < keep ⇔ u < keep·2³² exactly (both sides are exact in float64). */
-function bernoulli(random: Random, n: number, keep: number): Float32Array {
-  const bits = random.fillUint32(new Uint32Array(n));
-  const threshold = keep * 4294967296;
-  const m = new Float32Array(n);
-  for (let i = 0; i < n; i++) m[i] = bits[i]! < threshold ? 1 : 0;
-  return m;
-}
-
 function missingOutput(name: string, outputs: Record<string, Tensor>): never {
   throw new Error(`exportInference: no output '${name}'; the model has ${Object.keys(outputs).join(', ')}`);
 }
-
-

@@ -7,7 +7,7 @@
  * Each operation is rounded to float32 (Math.fround) as PyTorch's float32 tensors are; the
  * learning-rate arithmetic and bias corrections stay float64, as they are Python floats there.
  */
-import { Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig } from '@mcsc/graph';
+import { Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig, nodeRuntime } from '@mcsc/graph/node';
 
 const P0 = [0.5, -1.5, 2.0, 0.1];
 const C = [1.0, 0.5, 2.0, 3.0];
@@ -63,6 +63,7 @@ const configs: [string, OptimizerConfig][] = [
 describe('optimizers follow PyTorch update formulas', () => {
   test.each(configs)('%s over five steps with fed lr and weight decay', async (_name, config) => {
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g: Graph) => {
         const p = g.param('p', [4], () => Float32Array.from(P0));
         const c = g.constant(C, [4]);
@@ -74,7 +75,7 @@ describe('optimizers follow PyTorch update formulas', () => {
     const expected = reference(config);
     for (const [s, { lr, wd }] of steps.entries()) {
       await session.step({}, { lr, weightDecay: wd });
-      const got = Array.from(session.values.get('p')!.data as Float32Array);
+      const got = Array.from(session.weights().get('p')!.data as Float32Array);
       got.forEach((v, i) => expect(Math.abs(v - expected[s]![i]!)).toBeLessThan(1e-6));
     }
     expect(session.stepCount).toBe(steps.length);
@@ -82,6 +83,7 @@ describe('optimizers follow PyTorch update formulas', () => {
 
   test('parameter groups get their own learning rates; a parameter without gradient is untouched', async () => {
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g: Graph) => {
         const a = g.param('net.a', [1], () => Float32Array.of(1));
         const b = g.param('head.b', [1], () => Float32Array.of(1));
@@ -91,15 +93,16 @@ describe('optimizers follow PyTorch update formulas', () => {
       optimizer: { kind: 'sgd', groups: [{ name: 'net', params: ['net.'] }, { name: 'head', params: /^head\./ }] },
     });
     await session.step({}, { lr: { net: 0.5, head: 0.25 } });
-    expect(session.values.get('net.a')!.data[0]).toBeCloseTo(0.5, 7);
-    expect(session.values.get('head.b')!.data[0]).toBeCloseTo(0.75, 7);
-    expect(session.values.get('head.unused')!.data[0]).toBe(7);
+    expect(session.weights().get('net.a')!.data[0]).toBeCloseTo(0.5, 7);
+    expect(session.weights().get('head.b')!.data[0]).toBeCloseTo(0.75, 7);
+    expect(session.weights().get('head.unused')!.data[0]).toBe(7);
     await expect(session.step({}, { lr: { net: 0.5 } })).rejects.toThrow("no lr for parameter group 'head'");
   });
 
   test('a parameter outside every group is a build error', async () => {
     await expect(
       TrainingSession.create({
+        runtime: nodeRuntime(),
         build: (g: Graph) => ({ loss: reduceSum(g.param('x', [1], () => Float32Array.of(1))) }),
         optimizer: { kind: 'adamw', groups: [{ name: 'cnn', params: ['encoder.'] }] },
       }),

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Graph, Random, TrainingSession, batchNorm2d, decodeSafetensors, encodeSafetensors, reduceSum, mul, createSession, type OptimizerConfig } from '@mcsc/graph';
+import { Graph, Random, TrainingSession, batchNorm2d, decodeSafetensors, encodeSafetensors, reduceSum, mul, type OptimizerConfig, nodeRuntime, saveWeights, loadWeights, saveState, loadState } from '@mcsc/graph/node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { discBatch, tinyNet } from './tiny-net';
 
@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('TrainingSession', () => {
   test('a small conv net (conv, BatchNorm, pooling, transposed conv, softmax CE) learns: loss falls by half', async () => {
-    const session = await TrainingSession.create({ build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 3 });
+    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 3 });
     const random = new Random(11);
     const losses: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -27,12 +27,12 @@ describe('TrainingSession', () => {
   });
 
   test('the exported inference model reproduces eval outputs to 1e-5, at another batch size', async () => {
-    const session = await TrainingSession.create({ build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 4 });
+    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 4 });
     const random = new Random(5);
     for (let i = 0; i < 3; i++) await session.step(discBatch(random, 4, 16), { lr: 1e-2 });
     const { image } = discBatch(random, 3, 16); // batch 3, not the training batch of 4
     const evalProbs = (await session.evaluate({ image })).probs!.data as Float32Array;
-    const exported = await createSession(session.exportInference());
+    const exported = await ort.InferenceSession.create(session.exportInference());
     expect(exported.inputNames).toEqual(['image']);
     const out = await exported.run({ image: new ort.Tensor('float32', image, [3, 1, 16, 16]) });
     const probs = out.probs!.data as Float32Array;
@@ -45,15 +45,15 @@ describe('TrainingSession', () => {
   test('a saved-and-loaded session continues with identical losses (dropout RNG included)', async () => {
     const build = tinyNet({ batch: 2, size: 16, dropoutP: 0.3 });
     const batches = Array.from({ length: 6 }, (_, i) => discBatch(new Random(100 + i), 2, 16));
-    const a = await TrainingSession.create({ build, optimizer: adamw, seed: 9 });
+    const a = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 9 });
     for (const b of batches.slice(0, 3)) await a.step(b, { lr: 5e-3 });
     const path = join(dir, 'state.safetensors');
-    a.saveState(path, { note: 'test' });
+    saveState(a, path, { note: 'test' });
     const continued: number[] = [];
     for (const b of batches.slice(3)) continued.push((await a.step(b, { lr: 5e-3 })).loss!);
 
-    const b = await TrainingSession.create({ build, optimizer: adamw, seed: 12345 }); // other seed: all must come from the file
-    expect(b.loadState(path).note).toBe('test');
+    const b = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 12345 }); // other seed: all must come from the file
+    expect(loadState(b, path).note).toBe('test');
     expect(b.stepCount).toBe(3);
     const resumed: number[] = [];
     for (const batch of batches.slice(3)) resumed.push((await b.step(batch, { lr: 5e-3 })).loss!);
@@ -65,6 +65,7 @@ describe('TrainingSession', () => {
     const n = 3, c = 2, hw = 4;
     const x = Float32Array.from({ length: n * c * hw }, (_, i) => Math.sin(i * 1.7) * 2 + (i % 5));
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g: Graph) => {
         const input = g.input('x', [n, c, 2, 2]);
         const bn = {
@@ -84,23 +85,23 @@ describe('TrainingSession', () => {
       for (let b = 0; b < n; b++) for (let k = 0; k < hw; k++) vals.push(x[(b * c + ch) * hw + k]!);
       const mean = vals.reduce((a, v) => a + v, 0) / vals.length;
       const unbiased = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / (vals.length - 1);
-      expect(session.values.get('bn.running_mean')!.data[ch]).toBeCloseTo(0.1 * mean, 5);
-      expect(session.values.get('bn.running_var')!.data[ch]).toBeCloseTo(0.9 + 0.1 * unbiased, 5);
+      expect(session.weights().get('bn.running_mean')!.data[ch]).toBeCloseTo(0.1 * mean, 5);
+      expect(session.weights().get('bn.running_var')!.data[ch]).toBeCloseTo(0.9 + 0.1 * unbiased, 5);
     }
-    expect(session.values.get('bn.num_batches_tracked')!.data[0]).toBe(1n);
+    expect(session.weights().get('bn.num_batches_tracked')!.data[0]).toBe(1n);
   });
 
   test('weights save by name and load strictly; mismatches are reported together', async () => {
     const build = tinyNet({ batch: 2, size: 8 });
-    const a = await TrainingSession.create({ build, optimizer: adamw, seed: 1 });
+    const a = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 1 });
     const path = join(dir, 'weights.safetensors');
-    a.saveWeights(path);
+    saveWeights(a, path);
     const names = [...decodeSafetensors(readFileSync(path)).tensors.keys()];
     expect(names).toContain('enc0.bn.running_var');
     expect(names.some((k) => k.startsWith('optimizer.'))).toBe(false);
-    const b = await TrainingSession.create({ build, optimizer: adamw, seed: 2 });
-    b.loadWeights(path);
-    expect(b.values.get('head.weight')!.data).toEqual(a.values.get('head.weight')!.data);
+    const b = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 2 });
+    loadWeights(b, path);
+    expect(b.weights().get('head.weight')!.data).toEqual(a.weights().get('head.weight')!.data);
 
     const { tensors } = decodeSafetensors(readFileSync(path));
     tensors.delete('up.bias');
@@ -108,25 +109,24 @@ describe('TrainingSession', () => {
     tensors.set('decoder.out_conv.weight', { dtype: 'float32', shape: [1], data: new Float32Array(1) });
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, encodeSafetensors(tensors));
-    expect(() => b.loadWeights(bad)).toThrow(/missing: up\.bias[\s\S]*unexpected: decoder\.out_conv\.weight[\s\S]*shape mismatch: head\.weight: file \[3\], model \[2, 8, 1, 1\]/);
-    tensors.set('head.weight', a.values.get('head.weight')!);
-    tensors.set('up.bias', a.values.get('up.bias')!);
+    expect(() => loadWeights(b, bad)).toThrow(/missing: up\.bias[\s\S]*unexpected: decoder\.out_conv\.weight[\s\S]*shape mismatch: head\.weight: file \[3\], model \[2, 8, 1, 1\]/);
+    tensors.set('head.weight', a.weights().get('head.weight')!);
+    tensors.set('up.bias', a.weights().get('up.bias')!);
     writeFileSync(bad, encodeSafetensors(tensors));
-    expect(() => b.loadWeights(bad, { ignore: [/^decoder\.out_conv\./] })).not.toThrow();
+    expect(() => loadWeights(b, bad, { ignore: [/^decoder\.out_conv\./] })).not.toThrow();
   });
 
   test('feeds are checked by name, dtype and shape', async () => {
-    const session = await TrainingSession.create({ build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw });
+    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw });
     await expect(session.step({ image: new Float32Array(128) }, { lr: 1e-3 })).rejects.toThrow("missing feed 'label' (int64[2, 8, 8])");
     await expect(session.step({ image: new Float32Array(10), label: new BigInt64Array(128) }, { lr: 1e-3 })).rejects.toThrow(
       "feed 'image' is Float32Array of 10 values, expected float32[2, 1, 8, 8]",
     );
   });
 
-  test('an unavailable execution provider fails with the list of available ones', async () => {
-    await expect(TrainingSession.create({ build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw, executionProvider: 'tpu' as never })).rejects.toThrow(
-      /execution provider 'tpu' is not available here; available: cpu/,
-    );
+  test('an unknown device fails with the list of accepted ones; a session without a runtime says what to pass', async () => {
+    expect(() => nodeRuntime({ device: 'tpu' as never })).toThrow("nodeRuntime: device must be one of 'cpu', 'cuda' on onnxruntime-node, got 'tpu'");
+    await expect(TrainingSession.create({ build: tinyNet({ batch: 2, size: 8 }) } as never)).rejects.toThrow(/options.runtime must be a GraphRuntime/);
   });
 
   test('safetensors: corrupt input names the source', () => {

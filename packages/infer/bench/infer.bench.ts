@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrainingSession, softmax } from '@mcsc/graph';
+import { TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
 import { createSegmenter } from '../src/index.js';
 import { networkPreset } from '../../train/src/models/presets.js';
 import { segmentationNet } from '../../train/src/models/segmentation-net.js';
@@ -49,6 +49,7 @@ interface Row { network: string; runtime: string; batch: number; perSliceMs: num
 
 async function exported(config: ModelConfig): Promise<Uint8Array> {
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, SIZE, SIZE]), config).logits, 1) } }),
     seed: 1,
   });

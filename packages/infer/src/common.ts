@@ -1,7 +1,8 @@
 /** What the Node and browser entries share: pure TypeScript, no Node modules, no onnxruntime build. */
 export { Segmenter, type Segmentation } from './segmenter.js';
 export { SegmentationModel, type ModelInfo, type ModelIoOptions } from './model.js';
-export type { FloatTensor, InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from './runtime.js';
+export type { InferenceRuntime, ModelSource } from './runtime.js';
+export type { RuntimeSession, RuntimeTensor, ValueInfo } from '@mcsc/graph';
 export { checkImage, type ImageData, type SegmentOptions } from './validate.js';
 export { applyGather, nearestIndices, planeGather, resizeNearest2D, type PlaneArray, type ResizeEdge } from './resize.js';
 export { normalizeIntensity, parseIntensity, type IntensityMode } from './intensity.js';

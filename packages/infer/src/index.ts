@@ -8,7 +8,7 @@ export * from './common.js';
 export { nodeRuntime, type NodeRuntimeOptions } from './node/runtime.js';
 export { readNifti, writeNifti } from './node/nifti.js';
 export { decodePng, encodePng, writeOverlayPngs } from './node/png.js';
-export { writeFileAtomic } from './node/write-atomic.js';
+export { writeFileAtomic } from '@mcsc/graph/node';
 export { predictFile, type PredictFileOptions, type PredictFileResult } from './node/predict-file.js';
 
 /** Loads one model or an ensemble on onnxruntime-node. */

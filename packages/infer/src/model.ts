@@ -3,7 +3,8 @@
  * cnn.onnx / transformer.onnx): input `image` float32 [N, C, H, W] with N dynamic, output `probs`
  * [N, K, H, W] with the softmax already applied. C, H, W and K are read from the model's metadata.
  */
-import type { InferenceRuntime, LoadedModel, ModelSource, ValueInfo } from './runtime.js';
+import type { RuntimeSession, ValueInfo } from '@mcsc/graph';
+import type { InferenceRuntime, ModelSource } from './runtime.js';
 
 /** What a model expects and returns. */
 export interface ModelInfo {
@@ -32,14 +33,14 @@ export interface ModelIoOptions {
 
 /** A loaded model and its shapes. */
 export class SegmentationModel {
-  private constructor(readonly info: ModelInfo, private readonly loaded: LoadedModel) {}
+  private constructor(readonly info: ModelInfo, private readonly loaded: RuntimeSession) {}
 
   /** Reads, loads and checks a model; every failure names the source and what was expected. */
   static async load(runtime: InferenceRuntime, source: ModelSource, options: ModelIoOptions = {}): Promise<SegmentationModel> {
     const { bytes, name } = await runtime.read(source);
-    let loaded: LoadedModel;
+    let loaded: RuntimeSession;
     try {
-      loaded = await runtime.load(bytes, name);
+      loaded = await runtime.createSession(bytes);
     } catch (e) {
       throw new Error(`model ${name}: onnxruntime cannot load it (${messageOf(e)}); expected an ONNX model exported by 'mcsc export' or TrainingSession.exportInference()`);
     }
@@ -62,13 +63,13 @@ export class SegmentationModel {
       // A model with a fixed batch gets zero-padded chunks of exactly that size.
       const chunk = new Float32Array(step * per);
       chunk.set(images.subarray(i * per, Math.min(n, i + step) * per));
-      const result = await this.loaded.run(input, { data: chunk, dims: [step, channels, height, width] }, output);
+      const result = (await this.loaded.run({ [input]: { type: 'float32', data: chunk, dims: [step, channels, height, width] } }, [output]))[output]!;
       const expected = [step, classes, height, width];
       if (result.dims.join() !== expected.join()) {
         throw new Error(`model ${source}: output '${output}' has shape [${result.dims.join(', ')}], expected [${expected.join(', ')}]`);
       }
       const keep = Math.min(step, n - i) * classes * height * width;
-      out.set(result.data.subarray(0, keep), i * classes * height * width);
+      out.set((result.data as Float32Array).subarray(0, keep), i * classes * height * width);
     }
     return out;
   }
@@ -79,7 +80,7 @@ export class SegmentationModel {
 }
 
 /** Checks the model's input and output metadata and reads C, H, W, K from it. */
-function describe(loaded: LoadedModel, source: string, options: ModelIoOptions): ModelInfo {
+function describe(loaded: RuntimeSession, source: string, options: ModelIoOptions): ModelInfo {
   const input = pick(loaded.inputs, options.input, 'image', 'input', source, true);
   const output = pick(loaded.outputs, options.output, 'probs', 'output', source, false);
   const dims = (v: ValueInfo, kind: string, what: string): (number | null)[] => {

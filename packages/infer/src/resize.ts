@@ -1,7 +1,7 @@
 /**
  * Order-0 (nearest-neighbour) resize of 2-D planes with the semantics of
  * `scipy.ndimage.zoom(x, (outH / h, outW / w), order=0)`, which the reference evaluation uses on every
- * slice on the way into the network and on the label map on the way back (SPEC §5).
+ * slice on the way into the network and on the label map on the way back (docs/method/evaluation.md#resizing).
  *
  * Per axis scipy samples input coordinate `c = k · (in − 1) / (out − 1)` (scale 1 when `out == 1`) and
  * reads index `floor(c + 0.5)`. With its default `mode='constant'` a coordinate that rounds one ulp past

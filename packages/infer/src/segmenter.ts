@@ -1,5 +1,5 @@
 /**
- * Segmentation with one or more exported models, as the reference evaluates (SPEC §5): every slice is
+ * Segmentation with one or more exported models, as the reference evaluates (docs/method/evaluation.md): every slice is
  * resized to the model's input size (order 0), run in batches, and the class probabilities — averaged
  * over the models for an ensemble — are resized back (order 0) and reduced by argmax.
  *

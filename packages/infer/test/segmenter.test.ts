@@ -38,7 +38,7 @@ describe('Segmenter', () => {
     await s.release();
   });
 
-  test('CNN, Transformer and ensemble labels equal the trainer’s evaluation (SPEC §5)', async () => {
+  test('CNN, Transformer and ensemble labels equal the trainer’s evaluation (docs/method/evaluation.md)', async () => {
     const sessions = await Promise.all([cnn, trans].map((b) => ort.InferenceSession.create(b)));
     const run = async (s: ort.InferenceSession, image: Float32Array, n: number) =>
       (await s.run({ image: new ort.Tensor('float32', image, [n, 1, P, P]) })).probs!.data as Float32Array;

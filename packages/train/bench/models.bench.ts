@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Random, TrainingSession, softmax } from '@mcsc/graph';
+import { Random, TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { networkPreset, type NetworkPresetName } from '../src/models/presets';
 import { segmentationNet } from '../src/models/segmentation-net';
@@ -19,6 +19,7 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   const config = p[arch];
   const size = p.patchSize;
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: (g) => {
       const net = segmentationNet(g, g.input('image', [BATCH, 1, size, size]), config);
       return { loss: graphLosses.supervisedLoss(net.logits, g.input('label', [BATCH, size, size], 'int64')).loss, outputs: { probs: softmax(net.logits, 1) } };
@@ -41,7 +42,7 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   };
   const fwd = await time(() => session.evaluate({ image }));
   const step = await time(() => session.step({ image, label }, { lr: 1e-4 }));
-  const params = session.parameterNames.reduce((n, k) => n + session.values.get(k)!.data.length, 0);
+  const params = session.parameterNames.reduce((n, k) => n + session.weights().get(k)!.data.length, 0);
   const rss = process.resourceUsage().maxRSS / 1024;
   return `| ${preset} | ${arch === 'cnn' ? 'UNet' : 'Swin-UNet'} | ${BATCH}×1×${size}² | ${params.toLocaleString('en-US')} | ${fwd.toFixed(0)} | ${step.toFixed(0)} | ${(step / fwd).toFixed(2)} | ${rss.toFixed(0)} |`;
 }

@@ -1,6 +1,6 @@
 /**
  * The per-step feeds of the graph {@link blockConLoss}: which points form each group and under which
- * labels, for a fresh block shuffle, and which slices take part (SPEC §2: before iteration 3000 only
+ * labels, for a fresh block shuffle, and which slices take part (docs/method/losses.md#cross-labels: before iteration 3000 only
  * the labeled slices, from then on all of them).
  *
  * The active slices a_0 < a_1 < … (A of them) are laid out exactly as the reference lays out a batch of

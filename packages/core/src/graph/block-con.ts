@@ -1,5 +1,5 @@
 /**
- * BlockConLoss (SPEC §2) as graph ops: differentiable in the features, with the block shuffle and the
+ * BlockConLoss (docs/method/losses.md#block-sampling) as graph ops: differentiable in the features, with the block shuffle and the
  * set of slices that take part fed as step inputs, so every step gets a fresh shuffle (and the
  * labeled-only phase before iteration 3000 its smaller point set) without rebuilding the graph.
  *
@@ -114,7 +114,7 @@ export interface BlockConGraph {
 
 /**
  * @param features float32 `[B, V, C, H, W]` projected features (unit length over C), V views per slice.
- * @param labels int64 `[B, V, H, W]` class indices per view (SPEC §2 cross labels; no gradient).
+ * @param labels int64 `[B, V, H, W]` class indices per view (docs/method/losses.md#cross-labels; no gradient).
  */
 export function blockConLoss(features: Tensor, labels: Tensor, options: BlockConGraphOptions): BlockConGraph {
   const fn = 'graphLosses.blockConLoss';

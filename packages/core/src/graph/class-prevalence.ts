@@ -1,9 +1,9 @@
 /**
  * Class prevalence as graph ops: the per-class pixel counts of a label map and the inverse-prevalence
- * weights that the supervised losses can optionally use (SPEC §2, "the prevalence of each class").
+ * weights that the supervised losses can optionally use (docs/method/losses.md, "the prevalence of each class").
  *
  * The contrastive loss has its own, per-group prevalence (n_c inside each block group, the balanced
- * denominator of SPEC §2); {@link blockConLoss} exposes those counts and weights per group. The helpers
+ * denominator of docs/method/losses.md#class-balanced-supervised-contrastive-loss); {@link blockConLoss} exposes those counts and weights per group. The helpers
  * here are for the supervised CE and Dice, whose default (as in the reference) is no weighting.
  */
 import { div, greater, less, oneHot, reduceSum, stopGradient, where, type Tensor } from '@mcsc/graph';

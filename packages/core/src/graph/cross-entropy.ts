@@ -1,5 +1,5 @@
 /**
- * Cross-entropy on logits as graph ops (differentiable in the logits): the supervised term of SPEC §2.
+ * Cross-entropy on logits as graph ops (differentiable in the logits): the supervised term of docs/method/losses.md#supervised-loss.
  * Mirrors the float64 reference `crossEntropy` (losses/cross-entropy.ts), `torch.nn.CrossEntropyLoss()`
  * with its defaults; optional class weights follow torch's `weight=` semantics.
  */

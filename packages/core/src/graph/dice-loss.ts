@@ -1,5 +1,5 @@
 /**
- * Soft Dice loss in the SSL4MIS form as graph ops (differentiable in the probabilities), SPEC §2.
+ * Soft Dice loss in the SSL4MIS form as graph ops (differentiable in the probabilities), docs/method/losses.md#supervised-loss.
  * Mirrors the float64 reference `diceLoss` (losses/dice-loss.ts): for each class c of K, background
  * included, with sums over the whole batch and every pixel,
  *   d_c = 1 − (2·Σ p_c·g_c + 1e-5) / (Σ p_c² + Σ g_c² + 1e-5),

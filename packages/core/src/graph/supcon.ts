@@ -1,5 +1,5 @@
 /**
- * The class-balanced supervised contrastive loss of SPEC §2 as graph ops, for a batch of groups at once,
+ * The class-balanced supervised contrastive loss (docs/method/losses.md) as graph ops, for a batch of groups at once,
  * with a point mask, bounded-memory backward and exact agreement with the float64 reference
  * (losses/supcon.ts). Over the N points of one group (features f_i, labels y_i, mask m_i ∈ {0, 1}):
  *

@@ -1,5 +1,5 @@
 /**
- * The supervised loss of SPEC §2 as graph ops, L_sup = 0.5·(CE(logits, y) + Dice(softmax(logits), y)),
+ * The supervised loss of docs/method/losses.md#supervised-loss as graph ops, L_sup = 0.5·(CE(logits, y) + Dice(softmax(logits), y)),
  * with its two parts; class weighting (default off, as the reference) applies to both.
  */
 import { add, mul, softmax, type Tensor } from '@mcsc/graph';

@@ -1,5 +1,5 @@
 /**
- * Order-0 zoom of label maps as graph ops: the 1/8-scale contrastive labels of SPEC §2 ("nearest-neighbour
+ * Order-0 zoom of label maps as graph ops: the 1/8-scale contrastive labels of docs/method/losses.md#cross-labels ("nearest-neighbour
  * downsampled, order-0 zoom by 28/224") computed inside the graph from labels that are themselves
  * graph values (the other network's argmax). Two Gathers with the reference's
  * `zoomSourceIndices`, so the result equals `zoomNearest` (scipy's `zoom(…, order=0)`) exactly,

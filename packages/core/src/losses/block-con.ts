@@ -1,5 +1,5 @@
 /**
- * BlockConLoss (SPEC §2): the class-balanced supervised contrastive loss computed per group of
+ * BlockConLoss (docs/method/losses.md#block-sampling): the class-balanced supervised contrastive loss computed per group of
  * randomly matched blocks across all slices and both views, averaged over the groups that contain any
  * foreground. The shuffle makes one group mix distant regions of different slices, so the loss sees
  * intra- and inter-slice relations at a cost of (B·V·b²)² similarities per group instead of (B·V·H·W)².

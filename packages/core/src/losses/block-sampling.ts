@@ -1,5 +1,5 @@
 /**
- * Block sampling of BlockConLoss (SPEC §2 "Block sampling"): which pixels of which images form each
+ * Block sampling of BlockConLoss (docs/method/losses.md#block-sampling): which pixels of which images form each
  * contrastive group, in which order, and under which labels. Kept apart from the loss so a graph
  * implementation can gather exactly the same points in exactly the same order.
  *

@@ -1,6 +1,6 @@
 /**
  * Class prevalence among the points of one contrastive group, and the balancing weights the
- * class-balanced supervised contrastive loss (SPEC §2) derives from it.
+ * class-balanced supervised contrastive loss (docs/method/losses.md) derives from it.
  *
  * For an anchor i and another point j ≠ i, the denominator term exp(s_ij) is divided by
  *   w_ij = n_{y_j} − [y_j = y_i],

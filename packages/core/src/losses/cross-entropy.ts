@@ -1,6 +1,6 @@
 /**
  * Multi-class cross-entropy on logits, as `torch.nn.CrossEntropyLoss()` with its defaults
- * (mean reduction, no weights, no label smoothing): the supervised term of SPEC §2.
+ * (mean reduction, no weights, no label smoothing): the supervised term of docs/method/losses.md#supervised-loss.
  */
 import { rangeError } from '../internal/errors.js';
 import { expectRankBetween, expectSameShape, type NumericNdArray, toFloat64, toLabels } from '../internal/ndarray.js';

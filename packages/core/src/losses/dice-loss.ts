@@ -1,5 +1,5 @@
 /**
- * Soft Dice loss in the SSL4MIS form (`utils/losses.py` `DiceLoss`), SPEC §2: for each class c of K,
+ * Soft Dice loss in the SSL4MIS form (`utils/losses.py` `DiceLoss`), docs/method/losses.md#supervised-loss: for each class c of K,
  * background included, with sums over the whole batch and every pixel,
  *   d_c = 1 − (2·Σ p_c·g_c + 1e-5) / (Σ p_c² + Σ g_c² + 1e-5),
  * where g_c is the one-hot indicator of class c; the loss is the plain mean (1/K) Σ_c d_c.

@@ -1,5 +1,5 @@
 /**
- * Class-balanced supervised contrastive loss (SPEC §2; Liu et al., BMVC 2023, after Hu et al.,
+ * Class-balanced supervised contrastive loss (docs/method/losses.md; Liu et al., BMVC 2023, after Hu et al.,
  * "Semi-supervised contrastive learning for label-efficient medical image segmentation", MICCAI 2021,
  * and Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020).
  *

@@ -1,5 +1,5 @@
 /**
- * Per-volume segmentation evaluation as the reference reports it (SPEC §5; MCSC `test_2D_fully.py`
+ * Per-volume segmentation evaluation as the reference reports it (docs/method/evaluation.md; MCSC `test_2D_fully.py`
  * `calculate_metric_percase` on medpy): for every foreground class c = 1 … K−1, binary masks pred == c
  * and gt == c, then Dice, Jaccard, HD95 and ASD (medpy definitions, see overlap.ts and
  * surface-distance.ts), and their mean over the classes.

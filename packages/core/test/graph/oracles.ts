@@ -1,6 +1,6 @@
 /** Float64 oracles for variants the core references do not cover. */
 
-/** SPEC §2 with w_ij = 1, in float64. */
+/** The contrastive loss of docs/method/losses.md with w_ij = 1, in float64. */
 export function plainSupCon(features: ArrayLike<number>, labels: readonly number[], c: number, tau: number): number {
   const n = labels.length;
   let total = 0;

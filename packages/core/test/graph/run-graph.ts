@@ -1,6 +1,5 @@
 /** Test helper: emit a graph, run it once on onnxruntime-node (optimisation level 'all', as the trainer), return float outputs. */
-import * as ort from 'onnxruntime-node';
-import { createSession, emitModel, type Graph, type Tensor, type TensorData } from '@mcsc/graph';
+import { emitModel, nodeRuntime, type Graph, type RuntimeTensor, type Tensor, type TensorData } from '@mcsc/graph/node';
 
 export interface Runner {
   run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, Float32Array>>;
@@ -10,15 +9,15 @@ export interface Runner {
 
 export async function compile(g: Graph, outputs: Record<string, Tensor>): Promise<Runner> {
   const model = emitModel(g, { outputs });
-  const session = await createSession(model.bytes, 'cpu');
+  const session = await nodeRuntime().createSession(model.bytes);
   return {
     nodeCount: model.nodeCount,
     async run(feeds) {
-      const inputs: Record<string, ort.Tensor> = {};
+      const inputs: Record<string, RuntimeTensor> = {};
       for (const t of model.inputs) {
         const data = feeds[t.name];
         if (data === undefined) throw new Error(`runGraph: no feed for ${t.name}`);
-        inputs[t.name] = new ort.Tensor(t.dtype, data, [...t.shape]);
+        inputs[t.name] = { type: t.dtype, data, dims: t.shape };
       }
       const out = await session.run(inputs);
       return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));

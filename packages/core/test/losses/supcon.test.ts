@@ -1,7 +1,7 @@
 import ndarray from 'ndarray';
 import { classPrevalence, Random, supConLoss } from '../../src/index.js';
 
-/** The SPEC §2 formula, term by term, with an explicit w_ij: the independent oracle of these tests. */
+/** The formula of docs/method/losses.md, term by term, with an explicit w_ij: the independent oracle of these tests. */
 function supConByFormula(f: number[][], y: number[], tau: number): number {
   const n = y.length;
   const count = (c: number): number => y.filter((v) => v === c).length;
@@ -33,7 +33,7 @@ function randomUnitFeatures(random: Random, n: number, c: number): number[][] {
   });
 }
 
-describe('supConLoss (class-balanced, SPEC §2)', () => {
+describe('supConLoss (class-balanced, docs/method/losses.md)', () => {
   test('two classes of two points, τ = 1, by hand', () => {
     // f = (1,0), (0,1), (1,0), (0,1); y = 0, 0, 1, 1; s_02 = s_13 = 1, every other s_ij = 0.
     // n_0 = n_1 = 2. For i = 0: P = {1}, w_01 = 2 − 1 = 1, w_02 = w_03 = 2,

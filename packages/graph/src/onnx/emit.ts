@@ -1,17 +1,15 @@
 /**
- * Graph → ONNX ModelProto bytes (IR 10, default-domain opset 21), through onnx-proto's generated
- * encoders. Only the nodes that the requested outputs depend on are emitted.
- * Enum values follow onnx.proto: TensorProto.DataType FLOAT = 1, INT64 = 7, BOOL = 9;
- * AttributeProto.AttributeType FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7.
+ * Graph → ONNX ModelProto bytes (IR 10, default-domain opset 21). Only the nodes that the requested
+ * outputs depend on are emitted. Field numbers and enums: onnx-schema.ts; encoding: proto-writer.ts.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx } from 'onnx-proto';
 import type { AttrValue, Graph, Node } from '../graph.js';
 import type { DType, Tensor, TensorData } from '../tensor.js';
+import { AttributeType, Field, TensorDataType } from './onnx-schema.js';
+import { ProtoWriter } from './proto-writer.js';
 
 export const OPSET = 21;
 const IR_VERSION = 10;
-const DATA_TYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9 };
+const DATA_TYPE: Record<DType, number> = { float32: TensorDataType.FLOAT, int64: TensorDataType.INT64, bool: TensorDataType.BOOL };
 
 export interface EmitOptions {
   /** Graph outputs by name. */
@@ -41,31 +39,31 @@ export function emitModel(g: Graph, opts: EmitOptions): EmittedModel {
   for (const t of opts.keepInputs ?? []) used.set(t.id, t);
 
   const graphInputs: Tensor[] = [];
-  const initializers: onnx.ITensorProto[] = [];
+  const initializers: { t: Tensor; data: TensorData }[] = [];
   for (const t of [...used.values()].sort((a, b) => a.id - b.id)) {
     const src = t.source;
-    if (src.kind === 'constant') initializers.push(tensorProto(t.name, t.shape, t.dtype, src.data));
+    if (src.kind === 'constant') initializers.push({ t, data: src.data });
     else if ((src.kind === 'param' || src.kind === 'state') && opts.initializers?.has(t.name)) {
-      initializers.push(tensorProto(t.name, t.shape, t.dtype, opts.initializers.get(t.name)!));
+      initializers.push({ t, data: opts.initializers.get(t.name)! });
     } else if (src.kind !== 'op') graphInputs.push(t);
   }
 
-  const nodes = live.map(nodeProto);
-  outs.forEach(([name, t]) => nodes.push({ opType: 'Identity', input: [t.name], output: [name], name: `output_${name}` }));
-
-  const model: onnx.IModelProto = {
-    irVersion: IR_VERSION,
-    producerName: '@mcsc/graph',
-    opsetImport: [{ domain: '', version: OPSET }],
-    graph: {
-      name: opts.name ?? 'mcsc',
-      node: nodes,
-      initializer: initializers,
-      input: graphInputs.map((t) => valueInfo(t.name, t.shape, t.dtype, !!opts.dynamicBatch && t.source.kind === 'input')),
-      output: outs.map(([name, t]) => valueInfo(name, t.shape, t.dtype, !!opts.dynamicBatch)),
-    },
-  };
-  return { bytes: onnxProto.onnx.ModelProto.encode(model).finish(), inputs: graphInputs, nodeCount: live.length };
+  const M = Field.ModelProto;
+  const G = Field.GraphProto;
+  const bytes = new ProtoWriter()
+    .int(M.ir_version, IR_VERSION)
+    .string(M.producer_name, '@mcsc/graph')
+    .message(M.graph, (g) => {
+      for (const node of live) g.message(G.node, (w) => writeNode(w, node));
+      for (const [name, t] of outs) g.message(G.node, (w) => writeIdentity(w, t.name, name));
+      g.string(G.name, opts.name ?? 'mcsc');
+      for (const { t, data } of initializers) g.message(G.initializer, (w) => writeTensor(w, t.name, t.shape, t.dtype, data));
+      for (const t of graphInputs) g.message(G.input, (w) => writeValueInfo(w, t.name, t.shape, t.dtype, !!opts.dynamicBatch && t.source.kind === 'input'));
+      for (const [name, t] of outs) g.message(G.output, (w) => writeValueInfo(w, name, t.shape, t.dtype, !!opts.dynamicBatch));
+    })
+    .message(M.opset_import, (w) => w.string(Field.OperatorSetIdProto.domain, '').int(Field.OperatorSetIdProto.version, OPSET))
+    .finish();
+  return { bytes, inputs: graphInputs, nodeCount: live.length };
 }
 
 /** The nodes the given tensors depend on, in creation (topological) order. */
@@ -81,41 +79,42 @@ export function liveNodes(g: Graph, targets: readonly Tensor[]): Node[] {
   return live.reverse();
 }
 
-function nodeProto(node: Node): onnx.INodeProto {
-  return {
-    opType: node.op,
-    name: `${node.op}_${node.id}`,
-    input: node.inputs.map((x) => (x ? x.name : '')),
-    output: node.outputs.map((o) => o.name),
-    attribute: Object.entries(node.attrs).map(([name, v]) => attribute(name, v)),
-  };
+function writeNode(w: ProtoWriter, node: Node): void {
+  const N = Field.NodeProto;
+  for (const x of node.inputs) w.string(N.input, x ? x.name : '');
+  for (const o of node.outputs) w.string(N.output, o.name);
+  w.string(N.name, `${node.op}_${node.id}`).string(N.op_type, node.op);
+  for (const [name, v] of Object.entries(node.attrs)) w.message(N.attribute, (a) => writeAttribute(a, name, v));
 }
 
-function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
-  if (typeof v === 'number') return { name, type: 2, i: v };
-  if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
-  if (Array.isArray(v)) return { name, type: 7, ints: v };
-  if ('float' in v) return { name, type: 1, f: v.float };
-  return { name, type: 6, floats: v.floats };
+function writeIdentity(w: ProtoWriter, input: string, output: string): void {
+  const N = Field.NodeProto;
+  w.string(N.input, input).string(N.output, output).string(N.name, `output_${output}`).string(N.op_type, 'Identity');
 }
 
-function tensorProto(name: string, shape: readonly number[], dtype: DType, data: TensorData): onnx.ITensorProto {
-  return {
-    name,
-    dims: [...shape],
-    dataType: DATA_TYPE[dtype],
-    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
+function writeAttribute(w: ProtoWriter, name: string, v: AttrValue): void {
+  const A = Field.AttributeProto;
+  w.string(A.name, name);
+  if (typeof v === 'number') w.int(A.i, v).int(A.type, AttributeType.INT);
+  else if (typeof v === 'string') w.string(A.s, v).int(A.type, AttributeType.STRING);
+  else if (Array.isArray(v)) w.ints(A.ints, v).int(A.type, AttributeType.INTS);
+  else if ('float' in v) w.float(A.f, v.float).int(A.type, AttributeType.FLOAT);
+  else w.floats(A.floats, v.floats).int(A.type, AttributeType.FLOATS);
 }
 
-function valueInfo(name: string, shape: readonly number[], dtype: DType, dynamicBatch: boolean): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: DATA_TYPE[dtype],
-        shape: { dim: shape.map((d, i) => (dynamicBatch && i === 0 ? { dimParam: 'N' } : { dimValue: d })) },
-      },
-    },
-  };
+function writeTensor(w: ProtoWriter, name: string, shape: readonly number[], dtype: DType, data: TensorData): void {
+  const T = Field.TensorProto;
+  w.ints(T.dims, shape).int(T.data_type, DATA_TYPE[dtype]).string(T.name, name);
+  w.bytes(T.raw_data, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], dtype: DType, dynamicBatch: boolean): void {
+  const D = Field.TensorShapeProtoDimension;
+  w.string(Field.ValueInfoProto.name, name).message(Field.ValueInfoProto.type, (type) =>
+    type.message(Field.TypeProto.tensor_type, (tensor) =>
+      tensor.int(Field.TypeProtoTensor.elem_type, DATA_TYPE[dtype]).message(Field.TypeProtoTensor.shape, (s) => {
+        shape.forEach((d, i) => s.message(Field.TensorShapeProto.dim, (dim) => (dynamicBatch && i === 0 ? dim.string(D.dim_param, 'N') : dim.int(D.dim_value, d))));
+      }),
+    ),
+  );
 }

@@ -1,7 +1,7 @@
 /** NIfTI-1 files on disk: read `.nii` / `.nii.gz`, and write them atomically (see `../nifti.ts` for the format). */
 import { readFile } from 'node:fs/promises';
 import { encodeNifti, parseNifti, type NiftiData, type NiftiVolume, type NiftiWriteOptions } from '../nifti.js';
-import { writeFileAtomic } from './write-atomic.js';
+import { writeFileAtomic } from '@mcsc/graph/node';
 
 export * from '../nifti.js';
 
@@ -20,5 +20,5 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
  */
 export async function writeNifti(path: string, data: NiftiData, options: NiftiWriteOptions): Promise<void> {
   const bytes = encodeNifti(data, options, path.endsWith('.gz'), `NIfTI file ${path}`);
-  await writeFileAtomic(path, bytes, `NIfTI file ${path}`);
+  writeFileAtomic(path, bytes, `NIfTI file ${path}`);
 }

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { imageRange, overlayRgba, type OverlayOptions } from '../colormap.js';
-import { writeFileAtomic } from './write-atomic.js';
+import { writeFileAtomic } from '@mcsc/graph/node';
 
 /** PNG bytes of RGBA pixels. */
 export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
@@ -39,7 +39,7 @@ export async function writeOverlayPngs(dir: string, image: Float32Array, labels:
     const at = z * h * w;
     const rgba = overlayRgba(image.subarray(at, at + h * w), labels.subarray(at, at + h * w), h, w, { ...options, window });
     const path = join(dir, `slice_${String(z).padStart(digits, '0')}.png`);
-    await writeFileAtomic(path, encodePng(rgba, w, h));
+    writeFileAtomic(path, encodePng(rgba, w, h));
     paths.push(path);
   }
   return paths;

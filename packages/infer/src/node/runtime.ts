@@ -1,43 +1,21 @@
-/** The {@link InferenceRuntime} of Node: onnxruntime-node's CPU provider (or another it was built with). */
+/** The {@link InferenceRuntime} of Node: @mcsc/graph's onnxruntime-node runtime plus model files and URLs. */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import type { InferenceRuntime, ModelSource } from '../runtime.js';
-import { sourceName, wrapSession } from '../runtime.js';
+import { nodeRuntime as graphNodeRuntime, type NodeRuntimeOptions } from '@mcsc/graph/node';
+import { bytesOf, sourceName, type InferenceRuntime, type ModelSource } from '../runtime.js';
 
-export interface NodeRuntimeOptions {
-  /** Intra-op threads; default: onnxruntime's choice (one per core). */
-  readonly threads?: number;
-  /** Execution provider by onnxruntime name (default `'cpu'`). */
-  readonly executionProvider?: string;
-}
+export type { NodeRuntimeOptions };
 
-/** A runtime over onnxruntime-node. */
+/** A runtime over onnxruntime-node (device 'cpu' by default, or 'cuda'). */
 export function nodeRuntime(options: NodeRuntimeOptions = {}): InferenceRuntime {
-  const { threads, executionProvider = 'cpu' } = options;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-    throw new RangeError(`nodeRuntime: threads must be a positive integer, got ${threads}`);
-  }
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [executionProvider],
-    graphOptimizationLevel: 'all',
-    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-  };
-  return {
-    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${executionProvider}, ${threads ?? 'default'} threads)`,
-    read: readSource,
-    async load(bytes, name) {
-      void name;
-      return wrapSession(await ort.InferenceSession.create(bytes, sessionOptions), ort.Tensor);
-    },
-  };
+  return { ...graphNodeRuntime(options), read: readSource };
 }
 
 async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; name: string }> {
   const name = sourceName(source);
-  if (source instanceof Uint8Array) return { bytes: source, name };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name };
-  const url = source instanceof URL ? source : /^https?:\/\//.test(source) ? new URL(source) : null;
+  const given = bytesOf(source);
+  if (given) return { bytes: given, name };
+  const url = source instanceof URL ? source : /^https?:\/\//.test(source as string) ? new URL(source as string) : null;
   try {
     if (url && url.protocol !== 'file:') {
       const response = await fetch(url);

@@ -1,59 +1,22 @@
-/**
- * The {@link InferenceRuntime} of browsers: onnxruntime-web with WebGPU where the browser has it and
- * WebAssembly otherwise. The .wasm (and its .mjs loader) must be served next to the page or at
- * `wasmPaths`; nothing is fetched from a CDN.
- */
-import * as ort from 'onnxruntime-web';
-import type { InferenceRuntime, ModelSource } from '../runtime.js';
-import { sourceName, wrapSession } from '../runtime.js';
+/** The {@link InferenceRuntime} of browsers: @mcsc/graph's onnxruntime-web runtime plus model URLs. */
+import { webRuntime as graphWebRuntime, type WebRuntime as GraphWebRuntime, type WebRuntimeOptions } from '@mcsc/graph/web';
+import { bytesOf, sourceName, type InferenceRuntime, type ModelSource } from '../runtime.js';
 
-/** `'auto'`: WebGPU when `navigator.gpu` gives an adapter, else wasm. */
-export type WebDevice = 'auto' | 'wasm' | 'webgpu';
+export type { WebDevice, WebRuntimeOptions } from '@mcsc/graph/web';
 
-export interface WebRuntimeOptions {
-  readonly device?: WebDevice;
-  /** Folder URL (ending in '/') holding ort-wasm-simd-threaded.jsep.{wasm,mjs}; default: next to the page. */
-  readonly wasmPaths?: string;
-  /** wasm threads; default: all cores when the page is cross-origin isolated (needed for threads), else 1. */
-  readonly threads?: number;
-}
-
-/** The runtime plus what it chose, for the page and the benchmark. */
-export interface WebRuntime extends InferenceRuntime {
-  readonly device: 'wasm' | 'webgpu';
-  readonly threads: number;
-}
+/** The runtime plus what it chose (device, threads), for the page and the benchmark. */
+export type WebRuntime = GraphWebRuntime & InferenceRuntime;
 
 /** Configures onnxruntime-web (a page-wide setting) and returns a runtime over it. */
 export async function webRuntime(options: WebRuntimeOptions = {}): Promise<WebRuntime> {
-  const wanted = options.device ?? 'auto';
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
-  const hasGpu = gpu ? (await gpu.requestAdapter().catch(() => null)) !== null : false;
-  if (wanted === 'webgpu' && !hasGpu) throw new Error('webRuntime: device webgpu was asked for, but this browser has no WebGPU adapter; expected device wasm or auto');
-  const device = wanted === 'wasm' || !hasGpu ? 'wasm' : 'webgpu';
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const threads = options.threads ?? (isolated ? globalThis.navigator?.hardwareConcurrency ?? 1 : 1);
-  const base = options.wasmPaths ?? new URL('./', globalThis.location?.href).href;
-  // The default bundle's WebGPU-capable build; giving both files keeps workers on the same loader.
-  ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.jsep.wasm`, mjs: `${base}ort-wasm-simd-threaded.jsep.mjs` };
-  ort.env.wasm.numThreads = threads;
-  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: 'all' };
-  return {
-    description: `onnxruntime-web ${ort.env.versions.web ?? ''} (${device}, ${threads} thread${threads === 1 ? '' : 's'})`,
-    device,
-    threads,
-    read: readSource,
-    async load(bytes) {
-      return wrapSession(await ort.InferenceSession.create(bytes, sessionOptions), ort.Tensor);
-    },
-  };
+  return { ...(await graphWebRuntime(options)), read: readSource };
 }
 
 async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; name: string }> {
   const name = sourceName(source);
-  if (source instanceof Uint8Array) return { bytes: source, name };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name };
-  const response = await fetch(source).catch((e: unknown) => {
+  const given = bytesOf(source);
+  if (given) return { bytes: given, name };
+  const response = await fetch(source as string | URL).catch((e: unknown) => {
     throw new Error(`model ${name}: cannot fetch: ${(e as Error).message}`);
   });
   if (!response.ok) throw new Error(`model ${name}: cannot fetch: HTTP ${response.status} ${response.statusText}`);

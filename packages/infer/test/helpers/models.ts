@@ -5,7 +5,7 @@
  * model is just as decisive — and Node and browser builds of onnxruntime, whose float rounding differs
  * in the last bits, cannot flip an argmax.
  */
-import { TrainingSession, softmax } from '@mcsc/graph';
+import { TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
 import { parseModelConfig } from '../../../train/src/models/model-config';
 import { segmentationNet } from '../../../train/src/models/segmentation-net';
 
@@ -28,13 +28,14 @@ export async function exportedModel(options: SmallModelOptions): Promise<Uint8Ar
   const small = arch === 'swin-unet' ? { imgSize: size, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], depths: [1, 1, 1, 1] } : { channels: [4, 8, 16, 32, 64] };
   const config = parseModelConfig({ arch, numClasses: classes, inChannels: channels, ...(options.config ?? small) });
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, channels, size, size]), config).logits, 1) } }),
     seed,
   });
   if (sharpen !== 1) {
-    for (const [name, t] of session.values) {
-      if (name.startsWith('classifier.')) session.values.set(name, { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v * sharpen) });
-    }
+    const head = session.weights((name) => name.startsWith('classifier.'));
+    for (const [name, t] of head) head.set(name, { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v * sharpen) });
+    session.loadWeights(head, { strict: false });
   }
   return session.exportInference();
 }

@@ -1,4 +1,4 @@
-/** `mcsc evaluate`: tests a run's best weights again (SPEC §5), rewriting its report and inference models. */
+/** `mcsc evaluate`: tests a run's best weights again (docs/method/evaluation.md), rewriting its report and inference models. */
 import type { Command } from 'commander';
 import { detectDataSource } from '../trainer/data.js';
 import { evaluateRun } from '../trainer/trainer.js';

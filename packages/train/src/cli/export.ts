@@ -1,6 +1,6 @@
 /** `mcsc export`: an inference ONNX model (input `image` [N, C, H, W], output `probs`) from a model config. */
 import type { Command } from 'commander';
-import { TrainingSession, softmax, writeFileAtomic } from '@mcsc/graph';
+import { TrainingSession, loadWeights, nodeRuntime, softmax, writeFileAtomic } from '@mcsc/graph/node';
 import { readModelConfig } from '../models/model-config.js';
 import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
 
@@ -18,6 +18,7 @@ export async function exportModel(opts: ExportOptions): Promise<{ parameters: nu
   // A Swin-UNet is built for its configured image size; a UNet for --size (default 224).
   const size = config.arch === 'swin-unet' ? config.imgSize : opts.size ?? 224;
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: (g) => {
       const net = segmentationNet(g, g.input('image', [1, config.inChannels, size, size]), config);
       const outputs: Record<string, typeof net.logits> = { probs: softmax(net.logits, 1) };
@@ -25,10 +26,9 @@ export async function exportModel(opts: ExportOptions): Promise<{ parameters: nu
       return { outputs };
     },
   });
-  if (opts.weights) session.loadWeights(opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
+  if (opts.weights) loadWeights(session, opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
   writeFileAtomic(opts.out, session.exportInference());
-  const parameters = session.parameterNames.reduce((n, name) => n + session.values.get(name)!.data.length, 0);
-  return { parameters };
+  return { parameters: session.parameterCount };
 }
 
 export function register(program: Command): void {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decodeSafetensors, encodeSafetensors, TrainingSession, writeFileAtomic, type NamedTensor } from '@mcsc/graph';
+import { decodeSafetensors, encodeSafetensors, TrainingSession, writeFileAtomic, type NamedTensor, loadWeights, nodeRuntime } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { readModelConfig } from '../models/model-config.js';
 import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
@@ -37,18 +37,20 @@ export async function computeGrad(opts: GradOptions): Promise<{ loss: number; pa
   const config = readModelConfig(opts.modelConfig);
   const { image, label } = readBatch(opts.batch);
   const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
     build: (g) => {
       const x = g.input('image', image.shape);
       const net = segmentationNet(g, x, config);
       return { loss: graphLosses.supervisedLoss(net.logits, g.input('label', label.shape, 'int64')).loss };
     },
   });
-  session.loadWeights(opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
+  loadWeights(session, opts.weights, { strict: true, ignore: IGNORED_REFERENCE_KEYS });
   const { loss, grads } = await session.computeGradients({ image: image.data as Float32Array, label: label.data });
   const out = new Map<string, NamedTensor>([['loss', { dtype: 'float32', shape: [], data: Float32Array.of(loss) }]]);
+  const weights = session.weights();
   for (const name of session.parameterNames) {
     const g = grads.get(name);
-    if (g) out.set(name, { dtype: 'float32', shape: session.values.get(name)!.shape, data: g });
+    if (g) out.set(name, { dtype: 'float32', shape: weights.get(name)!.shape, data: g });
   }
   writeFileAtomic(opts.out, encodeSafetensors(out));
   return { loss, parameters: out.size - 1 };

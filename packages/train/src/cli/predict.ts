@@ -1,6 +1,6 @@
 /**
  * `mcsc predict`: segment a NIfTI volume with one exported model or an ensemble (mean of their
- * probabilities), as the reference evaluates (SPEC §5). The label volume keeps the input's geometry;
+ * probabilities), as the reference evaluates (docs/method/evaluation.md). The label volume keeps the input's geometry;
  * every output is written atomically, and only after the whole volume is done.
  */
 import type { Command } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * Training augmentation (SPEC §4), as SSL4MIS's `RandomGenerator` for ACDC does it:
+ * Training augmentation (docs/method/data.md#augmentation), as SSL4MIS's `RandomGenerator` for ACDC does it:
  *
  * - with probability 0.5: `np.rot90(x, k)`, k uniform in 0 … 3, then `np.flip` on a random axis (0 or 1);
  * - otherwise, with probability 0.5: `scipy.ndimage.rotate(x, angle, order=0, reshape=False)`, angle a

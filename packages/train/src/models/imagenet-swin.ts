@@ -1,6 +1,6 @@
 /**
  * ImageNet Swin weights (timm names, no `swin_unet.` prefix, the `model` dict of the .pth) mapped onto a
- * Swin-UNet by the reference rule (Swin-UNet's `load_from`, SPEC §1): encoder keys load as they are,
+ * Swin-UNet by the reference rule (Swin-UNet's `load_from`, docs/method/networks.md#imagenet-initialisation): encoder keys load as they are,
  * each `layers.i.*` key is also copied to the mirrored decoder stage `layers_up.(L−1−i).*`, and keys
  * whose name or shape the model lacks are dropped (reported, not an error).
  */
@@ -37,7 +37,7 @@ export function mapImageNetSwin(
 /** Load a safetensors conversion of an ImageNet Swin checkpoint into a session's Swin-UNet. */
 export function loadImageNetSwin(session: TrainingSession, path: string, stages = 4): ImageNetSwinMapping {
   const { tensors } = decodeSafetensors(readFileSync(path), path);
-  const mapping = mapImageNetSwin(tensors, session.values, stages);
-  session.assign(mapping.mapped, path, false, []);
+  const mapping = mapImageNetSwin(tensors, session.weights(), stages);
+  session.loadWeights(mapping.mapped, { strict: false, source: path });
   return mapping;
 }

@@ -1,6 +1,6 @@
 /**
  * The model config file of `mcsc export` / `mcsc grad`, validated with zod at the edge.
- * Omitted fields take the paper's defaults (SPEC §1).
+ * Omitted fields take the paper's defaults (docs/method/networks.md; the preset networks are the files in models/).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Network presets. `paper`: the UNet and Swin-Tiny at 224 (SPEC §1). `cpu`: the same UNet and a
+ * Network presets. `paper`: the UNet and Swin-Tiny at 224 (docs/method/networks.md#presets; the files in models/). `cpu`: the same UNet and a
  * narrower Swin-UNet at 128 px with window 4 and embed 24, sized to train in minutes on 2 cores.
  */
 import { parseModelConfig, type SwinUNetModelConfig, type UNetModelConfig } from './model-config.js';

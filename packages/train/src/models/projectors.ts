@@ -1,11 +1,11 @@
 /**
- * MCSC's projection heads (SPEC §1): 1×1 convolutions mapping each network's features into one
+ * MCSC's projection heads (docs/method/networks.md#projectors): 1×1 convolutions mapping each network's features into one
  * 128-channel embedding space, L2-normalised over channels, at two scales.
  *   1/1: cnn x8 (16 ch) → Conv1×1(16→256) → ReLU → shared Conv1×1(256→128)
  *        trans feature 3 (C ch) → Conv1×1(C→256) → ReLU → the same shared Conv1×1
  *   1/8: cnn x5 (128 ch) → Conv1×1(128→256) → ReLU → shared Conv1×1(256→128)
  *        trans tokens (2C) → LayerNorm → [B, 2C, R/8, R/8] → Conv1×1(2C→256) → ReLU → shared
- * SPEC reads as one shared last layer per scale; names: `projector1.*` (1/1) and `projector8.*` (1/8).
+ * One shared last layer per scale (docs/method/networks.md#projectors); names: `projector1.*` (1/1) and `projector8.*` (1/8).
  */
 import { conv2d, l2Normalize, relu, reshape, transpose, type Graph, type Tensor } from '@mcsc/graph';
 import { fanInBias, kaimingUniformA5 } from './init.js';

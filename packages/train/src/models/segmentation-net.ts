@@ -11,7 +11,7 @@ export interface SegmentationNet {
   logits: Tensor;
 }
 
-/** Build the network of `config` on `image` [N, C, H, W]; the head is `classifier.conv1` (SPEC §1). */
+/** Build the network of `config` on `image` [N, C, H, W]; the head is `classifier.conv1` (docs/method/networks.md#segmentation-heads). */
 export function segmentationNet(g: Graph, image: Tensor, config: ModelConfig): SegmentationNet {
   const features = config.arch === 'unet'
     ? unet(g, image, { inChannels: config.inChannels, channels: config.channels, dropout: config.dropout })

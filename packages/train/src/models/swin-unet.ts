@@ -1,6 +1,6 @@
 /**
  * Swin-UNet (Cao et al. 2022, `SwinTransformerSys`, final upsample "expand_first") as MCSC uses it
- * (SPEC §1): parameters under `swin_unet.`; returns four decoder features:
+ * (docs/method/networks.md#swin-unet): parameters under `swin_unet.`; returns four decoder features:
  *   0: tokens [B, (R/16)², 8C/2]  after layers_up.0 (PatchExpand of the bottleneck)
  *   1: tokens [B, (R/8)², 2C]     after layers_up.1 — MCSC's 1/8 scale (192 ch, 28×28 at 224)
  *   2: tokens [B, (R/4)², C]      after layers_up.2
@@ -24,7 +24,7 @@ export interface SwinUNetConfig {
   dropPathRate: number;
 }
 
-/** Swin-Tiny at 224 (SPEC §1). */
+/** Swin-Tiny at 224 (docs/method/networks.md#swin-unet). */
 export const SWIN_TINY: Omit<SwinUNetConfig, 'inChannels'> = {
   imgSize: 224, patchSize: 4, embedDim: 96, depths: [2, 2, 2, 2], numHeads: [3, 6, 12, 24], windowSize: 7, mlpRatio: 4, dropPathRate: 0.2,
 };

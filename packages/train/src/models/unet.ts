@@ -1,5 +1,5 @@
 /**
- * The SSL4MIS 2D UNet (`networks/unet.py`), as MCSC uses it (SPEC §1): an encoder of five ConvBlocks
+ * The SSL4MIS 2D UNet (`networks/unet.py`), as MCSC uses it (docs/method/networks.md#unet): an encoder of five ConvBlocks
  * with dropout, a decoder of four transposed-conv up blocks, returning the four decoder features
  * [x5 (1/8), x6 (1/4), x7 (1/2), x8 (1/1)]. The segmentation head is separate (`classifier`).
  * Parameter names are the reference state_dict's, so its checkpoints load by name.

@@ -6,7 +6,7 @@
  * MIDL 2022: supervised + cross pseudo-label Dice), `mcsc` (+ the multi-scale class-balanced block
  * contrastive loss), `mcsc-unbalanced` (plain SupCon denominator), `mcsc-single-scale` (1/1 only).
  */
-import { writeFileAtomic } from '@mcsc/graph';
+import { writeFileAtomic } from '@mcsc/graph/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SegmentationDataset } from '../data/types.js';

@@ -1,6 +1,6 @@
 /**
  * The trainer's configuration: one JSON document, validated by zod, whose omitted fields take the
- * published MCSC defaults (SPEC §2–§4). Two presets: `paper` (the published run: 224 px, Swin-Tiny,
+ * published MCSC defaults (docs/method/). Two presets: `paper` (the published run: 224 px, Swin-Tiny,
  * 40 000 iterations) and `cpu` (a run that trains, validates, tests and exports on 2 CPU cores in
  * minutes). Every field carries a description; `docs/trainer-config.md` is generated from them
  * ({@link configReference}).
@@ -47,18 +47,18 @@ const dataSchema = z.strictObject({
 
 const modelSchema = z.strictObject({
   patchSize: int(16).default(224).describe('Training and evaluation patch size (slices are zoomed to it, order 0); must equal transformer.imgSize and be a multiple of 16.'),
-  cnn: unetModelConfigSchema.prefault({ arch: 'unet' }).describe('The UNet (SPEC §1); numClasses and inChannels are taken from the data.'),
-  transformer: swinUnetModelConfigSchema.prefault({ arch: 'swin-unet' }).describe('The Swin-UNet (SPEC §1); numClasses and inChannels are taken from the data.'),
+  cnn: unetModelConfigSchema.prefault({ arch: 'unet' }).describe('The UNet (docs/method/networks.md#unet); numClasses and inChannels are taken from the data.'),
+  transformer: swinUnetModelConfigSchema.prefault({ arch: 'swin-unet' }).describe('The Swin-UNet (docs/method/networks.md#swin-unet); numClasses and inChannels are taken from the data.'),
   projector: z.strictObject({
     hidden: int(1).default(256).describe('Hidden channels of the 1×1 projection heads.'),
     out: int(1).default(128).describe('Embedding channels (L2-normalised).'),
-  }).prefault({}).describe('Projection heads of the contrastive loss (SPEC §1).'),
+  }).prefault({}).describe('Projection heads of the contrastive loss (docs/method/networks.md#projectors).'),
   pretrainedSwin: z.string().min(1).optional().describe('ImageNet Swin-Tiny weights (timm names, safetensors) to start the transformer from; random init when absent.'),
 }).prefault({});
 
 const contrastSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Add the block contrastive loss L_c (MCSC); off = cross teaching or supervised only.'),
-  weight: z.number().min(0).default(0.001).describe('Weight of L_c in L_cnn and in L_trans (SPEC §2: 0.001).'),
+  weight: z.number().min(0).default(0.001).describe('Weight of L_c in L_cnn and in L_trans (0.001, docs/method/losses.md#total-loss).'),
   scales: z.array(z.enum(['full', 'eighth'])).min(1).default(['full', 'eighth'])
     .refine((s) => new Set(s).size === s.length, 'scales must not repeat')
     .describe("Scales contrasted: 'full' (1/1, decoder output features) and 'eighth' (1/8); one scale = single-scale MCSC."),
@@ -66,7 +66,7 @@ const contrastSchema = z.strictObject({
   blockSize: z.strictObject({
     full: int(1).default(19).describe('Block side b at 1/1 (19 at 224 px).'),
     eighth: int(1).default(14).describe('Block side b at 1/8 (14 at 28 px).'),
-  }).prefault({}).describe('Block sides of the block sampling (SPEC §2).'),
+  }).prefault({}).describe('Block sides of the block sampling (docs/method/losses.md#block-sampling).'),
   blockCoverage: z.enum(['reference', 'full']).default('reference')
     .describe("'reference': G = ⌊H/b⌋ − 1 blocks per side (published); 'full': every whole block."),
   labelOrder: z.enum(['paper', 'reference']).default('paper')
@@ -85,7 +85,7 @@ const lossSchema = z.strictObject({
     rampupLength: z.number().min(0).default(200).describe('Ramp-up length of λ(t), in units of `rampupDivisor` iterations.'),
     rampupDivisor: int(1).default(150).describe('λ(t) = weight·exp(−5(1 − min(⌊t/divisor⌋, length)/length)²).'),
   }).prefault({}).describe('Cross teaching between the CNN and the Transformer.'),
-  contrast: contrastSchema.describe('The multi-scale class-balanced block contrastive loss (SPEC §2).'),
+  contrast: contrastSchema.describe('The multi-scale class-balanced block contrastive loss (docs/method/losses.md).'),
 }).prefault({});
 
 const optimSchema = z.strictObject({
@@ -95,7 +95,7 @@ const optimSchema = z.strictObject({
   cnnLr: z.number().positive().default(5e-4).describe('Base lr of UNet + classifier1: cnnLr·(1 − t/T)^power.'),
   transformerLr: z.number().positive().default(1e-4).describe('Base lr of Swin-UNet + classifier2 (base_lr/5), times the warm-up-then-poly factor.'),
   projectorLr: z.number().positive().default(5e-4).describe('Base lr of the projectors: projectorLr·(1 − t/T)^power.'),
-  transformerWarmup: z.boolean().default(true).describe('Warm-up-then-poly factor on the transformer lr (SPEC §3); false = the same poly decay as the CNN.'),
+  transformerWarmup: z.boolean().default(true).describe('Warm-up-then-poly factor on the transformer lr (docs/method/optimisation.md#transformer-warm-up); false = the same poly decay as the CNN.'),
   polyPower: z.number().min(0).default(0.9).describe('Exponent of the poly decays.'),
   weightDecay: z.number().min(0).default(5e-4).describe('Decoupled weight decay of AdamW, all three groups.'),
   betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]).describe('AdamW β₁, β₂.'),
@@ -105,7 +105,7 @@ const optimSchema = z.strictObject({
 }).prefault({});
 
 const augmentSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('Training augmentation (SPEC §4); off = only the zoom to the patch size.'),
+  enabled: z.boolean().default(true).describe('Training augmentation (docs/method/data.md#augmentation); off = only the zoom to the patch size.'),
   rotFlipProbability: z.number().min(0).max(1).default(0.5).describe('Probability of rot90 + flip.'),
   rotateProbability: z.number().min(0).max(1).default(0.5).describe('Probability of a small rotation when rot90 + flip was not drawn.'),
   maxAngle: int(0).default(20).describe('Rotation angles are integers in [−maxAngle, maxAngle) degrees.'),
@@ -132,7 +132,7 @@ export const trainConfigSchema = z.strictObject({
   data: dataSchema.describe('Where the slices and volumes come from, and which are labeled.'),
   model: modelSchema.describe('Networks and projection heads.'),
   loss: lossSchema.describe('Which MCSC ingredients are on, with their weights.'),
-  optim: optimSchema.describe('AdamW, its three parameter groups and their schedules (SPEC §3).'),
+  optim: optimSchema.describe('AdamW, its three parameter groups and their schedules (docs/method/optimisation.md).'),
   augment: augmentSchema.describe('Training augmentation.'),
   run: runSchema.describe('Logging, validation, checkpoints and reporting.'),
   runtime: runtimeSchema.describe('Where the graphs run.'),

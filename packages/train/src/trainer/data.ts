@@ -1,6 +1,6 @@
 /**
  * The trainer's data side: the data set a config names, its labeled / unlabeled split, the batch of
- * every iteration (SPEC §4), and the feeds built from it.
+ * every iteration (docs/method/data.md), and the feeds built from it.
  *
  * Determinism for exact resume: batches come from a {@link TwoStreamBatchSampler} seeded from the run
  * seed and are replayed from the start on resume (index shuffles only, milliseconds); augmentation and
@@ -127,7 +127,7 @@ export interface BatchFeeds {
 }
 
 /**
- * Augments (SPEC §4) and stacks the first `batch` slices of `indices`; labels of the first B_l only.
+ * Augments (docs/method/data.md#augmentation) and stacks the first `batch` slices of `indices`; labels of the first B_l only.
  * Draws come from `Random.forName(seed, 'augment:<t>')`.
  */
 export function prepareBatch(train: readonly TrainingSlice[], indices: Int32Array, batch: number, config: TrainConfig, t: number): BatchFeeds {

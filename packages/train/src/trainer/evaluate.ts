@@ -1,5 +1,5 @@
 /**
- * Volume evaluation as the reference does it (SPEC §5): each slice of a volume is zoomed to the patch
+ * Volume evaluation as the reference does it (docs/method/evaluation.md): each slice of a volume is zoomed to the patch
  * size (order 0), predicted, and the argmax zoomed back (order 0); Dice, HD95 and ASD per foreground
  * class on the 3-D masks (`SegmentationMetricAggregator` of @mcsc/core), for the CNN, the Transformer
  * and their ensemble (the argmax of the mean of both softmaxes).
@@ -9,8 +9,7 @@
  */
 import ndarray from 'ndarray';
 import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type SpacingMode } from '@mcsc/core';
-import { TrainingSession, softmax } from '@mcsc/graph';
-import type { Tensor as OrtTensor } from 'onnxruntime-node';
+import { TrainingSession, loadWeights, nodeRuntime, softmax } from '@mcsc/graph/node';
 import type { ModelConfig } from '../models/model-config.js';
 import { segmentationNet } from '../models/segmentation-net.js';
 import type { Volume } from '../data/types.js';
@@ -33,16 +32,15 @@ export function jointPredictor(session: TrainingSession): Predictor {
 export async function networkSession(config: ModelConfig, patchSize: number, device: 'cpu' | 'cuda', weights?: string, threads?: number): Promise<TrainingSession> {
   const session = await TrainingSession.create({
     build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, patchSize, patchSize]), config).logits, 1) } }),
-    executionProvider: device,
-    ...(threads !== undefined ? { threads } : {}),
+    runtime: nodeRuntime({ device, ...(threads !== undefined ? { threads } : {}) }),
   });
-  if (weights !== undefined) session.loadWeights(weights, { strict: true });
+  if (weights !== undefined) loadWeights(session, weights, { strict: true });
   return session;
 }
 
 /** A predictor over two single-network sessions. */
 export function pairPredictor(cnn: TrainingSession, trans: TrainingSession): Predictor {
-  const probs = async (s: TrainingSession, image: Float32Array) => ((await s.evaluate({ image })).probs as OrtTensor).data as Float32Array;
+  const probs = async (s: TrainingSession, image: Float32Array) => (await s.evaluate({ image })).probs!.data as Float32Array;
   return async (image) => ({ cnn: await probs(cnn, image), trans: await probs(trans, image) });
 }
 

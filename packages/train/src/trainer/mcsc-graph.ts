@@ -1,5 +1,5 @@
 /**
- * The joint MCSC step as one graph (SPEC §2): UNet + classifier1, Swin-UNet + classifier2, the
+ * The joint MCSC step as one graph (docs/method/losses.md): UNet + classifier1, Swin-UNet + classifier2, the
  * projection heads, and every loss, so that one onnxruntime run does forward, backward and the AdamW
  * update of all three parameter groups.
  *
@@ -95,7 +95,7 @@ export function graphBatch(o: McscGraphOptions): number {
   return o.usesUnlabeled ? o.batchSize : o.labeledBatchSize;
 }
 
-/** The three AdamW groups of SPEC §3; parameter names are the reference's (see models/). */
+/** The three AdamW groups of docs/method/optimisation.md#parameter-groups; parameter names are the reference's (see models/). */
 export function parameterGroups(weightDecay: number): ParamGroup[] {
   return [
     { name: 'cnn', params: (n) => n.startsWith('encoder.') || n.startsWith('decoder.') || n.startsWith('classifier1.'), weightDecay },

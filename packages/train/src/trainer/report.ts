@@ -5,7 +5,7 @@
  * Transformer, ensemble).
  */
 import type { AggregateSummary, MetricValues } from '@mcsc/core';
-import { writeFileAtomic } from '@mcsc/graph';
+import { writeFileAtomic } from '@mcsc/graph/node';
 import type { SegmentationDataset } from '../data/types.js';
 import type { TrainConfig } from './config.js';
 import { EVALUATED, type EvaluationResult, type Evaluated } from './evaluate.js';
@@ -107,7 +107,7 @@ export function reportMarkdown(r: Report): string {
     `Data: ${r.data.name}, ${r.data.trainSlices} training slices of which ${r.data.labeledSlices} labeled (${r.data.labeledCases.length} case${r.data.labeledCases.length === 1 ? '' : 's'}: ${r.data.labeledCases.join(', ')}), ${r.data.valVolumes} validation and ${r.data.testVolumes} test volumes.`,
     `Training: ${r.iterations} iterations in ${(r.trainSeconds / 60).toFixed(1)} min (${r.iterationsPerSecond.toFixed(2)} it/s), seed ${r.seed}.`,
     `Weights tested: ${(['cnn', 'trans'] as const).map((n) => (r.weights[n] ? `${n} from iteration ${r.weights[n]!.iteration} (validation Dice ${fmt(100 * r.weights[n]!.dice, 1)})` : `${n} final`)).join('; ')}.`,
-    `Dice in %, HD95 and ASD in ${unit}; per test volume, then averaged (SPEC §5).`,
+    `Dice in %, HD95 and ASD in ${unit}; per test volume, then averaged (docs/method/evaluation.md).`,
     '',
     '| model | mean Dice | mean HD95 | mean ASD |',
     '| --- | --- | --- | --- |',

@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, writeFileAtomic, type NamedTensor, type TrainingSession } from '@mcsc/graph';
+import { decodeSafetensors, encodeSafetensors, saveState, writeFileAtomic, type NamedTensor, type TrainingSession } from '@mcsc/graph/node';
 import { parseConfig, type TrainConfig } from './config.js';
 import { NETWORK_PARAMS, type NetworkName } from './mcsc-graph.js';
 
@@ -134,7 +134,7 @@ export class RunDir {
   writeCheckpoint(session: TrainingSession, state: TrainerState): void {
     const name = `state-${String(state.iteration).padStart(7, '0')}.safetensors`;
     const rel = join('checkpoints', name);
-    session.saveState(this.path(rel), { iteration: String(state.iteration) });
+    saveState(session, this.path(rel), { iteration: String(state.iteration) });
     const file: CheckpointFile = { format: 'mcsc-checkpoint', state: rel, ...state };
     writeFileAtomic(this.checkpointPath, `${JSON.stringify(file, null, 2)}\n`);
     for (const old of readdirSync(this.path('checkpoints'))) {

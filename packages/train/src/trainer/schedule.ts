@@ -1,5 +1,5 @@
 /**
- * Per-step hyper-parameters (SPEC §2–§3), computed from the iteration counter t = steps already taken
+ * Per-step hyper-parameters (docs/method/optimisation.md, docs/method/losses.md#consistency-weight), computed from the iteration counter t = steps already taken
  * (0 for the first step), as the reference does: its schedules are updated after each step, so step
  * t + 1 runs with the values of t.
  *

@@ -10,7 +10,7 @@
  * augmentation and block shuffles from generators derived from (seed, t)), so a resumed run repeats
  * the losses of an uninterrupted one.
  */
-import { Random, TrainingSession, writeFileAtomic, type Feeds } from '@mcsc/graph';
+import { Random, TrainingSession, loadState, nodeRuntime, writeFileAtomic, type Feeds } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import cliProgress from 'cli-progress';
 import { loadImageNetSwin } from '../models/imagenet-swin.js';
@@ -70,8 +70,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     build: graph.build,
     optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
     seed: config.seed,
-    executionProvider: config.runtime.device,
-    ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}),
+    runtime: nodeRuntime({ device: config.runtime.device, ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}) }),
   });
 
   const T = config.optim.iterations;
@@ -80,7 +79,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let elapsed = 0;
   const checkpoint = options.resume ? dir.readCheckpoint() : null;
   if (checkpoint) {
-    session.loadState(dir.path(checkpoint.state));
+    loadState(session, dir.path(checkpoint.state));
     t = checkpoint.iteration;
     best = { ...checkpoint.best };
     elapsed = checkpoint.elapsedSeconds;
@@ -148,7 +147,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         for (const net of ['cnn', 'trans'] as const) {
           if (best[net] === undefined || dice[net] > best[net]!.dice) {
             best = { ...best, [net]: { dice: dice[net], iteration: t } };
-            dir.writeNetworkWeights(session.values, net, `best/${net}.safetensors`, { iteration: String(t), valDice: String(dice[net]) });
+            dir.writeNetworkWeights(session.weights(), net, `best/${net}.safetensors`, { iteration: String(t), valDice: String(dice[net]) });
           }
         }
         if (bar) bar.update(t, { val: `${(100 * dice.cnn).toFixed(1)}/${(100 * dice.trans).toFixed(1)}` });
@@ -165,7 +164,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     say(`stopped at iteration ${t} of ${T}; resume with: mcsc train --resume ${dir.root}`);
     return { dir, config, iteration: t, completed: false };
   }
-  for (const net of ['cnn', 'trans'] as const) dir.writeNetworkWeights(session.values, net, `final/${net}.safetensors`, { iteration: String(t) });
+  for (const net of ['cnn', 'trans'] as const) dir.writeNetworkWeights(session.weights(), net, `final/${net}.safetensors`, { iteration: String(t) });
   const report = await finishRun(dir, { config, dataset, iterations: t, trainSeconds: seconds(), best, log: say });
   return { dir, config, iteration: t, completed: true, report };
 }
@@ -199,7 +198,7 @@ export interface FinishOptions {
 
 /**
  * The end of a run (also `mcsc evaluate`): each network with its best-by-validation weights (the
- * final ones when there was no validation), the test volumes per SPEC §5, the report and the two
+ * final ones when there was no validation), the test volumes per docs/method/evaluation.md, the report and the two
  * inference models `cnn.onnx` and `transformer.onnx`.
  */
 export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> {

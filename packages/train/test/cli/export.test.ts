@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeSafetensors, encodeSafetensors, TrainingSession } from '@mcsc/graph';
+import { decodeSafetensors, encodeSafetensors, TrainingSession, nodeRuntime, saveWeights } from '@mcsc/graph/node';
 import { exportModel } from '../../src/cli/export';
 import { parseModelConfig } from '../../src/models/model-config';
 import { segmentationNet } from '../../src/models/segmentation-net';
@@ -46,13 +46,14 @@ describe('mcsc export', () => {
     // A "reference checkpoint": this model's weights plus the unused out_conv head.
     const weights = join(dir, 'w.safetensors');
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g) => {
         const net = segmentationNet(g, g.input('image', [1, 1, 16, 16]), parseModelConfig({ arch: 'unet' }));
         return { outputs: { logits: net.logits } };
       },
       seed: 77,
     });
-    session.saveWeights(weights);
+    saveWeights(session, weights);
     const { tensors } = decodeSafetensors(readFileSync(weights));
     tensors.set('decoder.out_conv.weight', { dtype: 'float32', shape: [4, 16, 3, 3], data: new Float32Array(576) });
     writeFileSync(weights, encodeSafetensors(tensors));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Random, TrainingSession, decodeSafetensors, encodeSafetensors } from '@mcsc/graph';
+import { Random, TrainingSession, decodeSafetensors, encodeSafetensors, nodeRuntime, saveWeights } from '@mcsc/graph/node';
 import { computeGrad } from '../../src/cli/grad';
 import { parseModelConfig } from '../../src/models/model-config';
 import { segmentationNet } from '../../src/models/segmentation-net';
@@ -14,8 +14,8 @@ test('mcsc grad writes the loss and one gradient per parameter under reference n
   const configPath = join(dir, 'm.json');
   writeFileSync(configPath, JSON.stringify(config));
   const weights = join(dir, 'w.safetensors');
-  const s = await TrainingSession.create({ build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, 16, 16]), config).logits } }), seed: 3 });
-  s.saveWeights(weights);
+  const s = await TrainingSession.create({ runtime: nodeRuntime(), build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, 16, 16]), config).logits } }), seed: 3 });
+  saveWeights(s, weights);
   const r = new Random(9);
   const batch = join(dir, 'batch.safetensors');
   writeFileSync(batch, encodeSafetensors(new Map([

@@ -19,7 +19,7 @@ export async function checkParameterGradients(session: TrainingSession, feeds: F
   const failures: string[] = [];
   let checked = 0;
   for (const name of session.parameterNames) {
-    const values = session.values.get(name)!.data as Float32Array;
+    const values = session.weights().get(name)!.data as Float32Array;
     const analytic = grads.get(name)!;
     for (const i of new Set(entries(values.length))) {
       const keep = values[i]!;

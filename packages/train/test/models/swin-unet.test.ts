@@ -1,4 +1,4 @@
-import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor } from '@mcsc/graph';
+import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor, nodeRuntime } from '@mcsc/graph/node';
 import { classifier, relativePositionIndex, shiftedWindowMask, swinStages, swinUnet, SWIN_TINY, type SwinUNetConfig } from '../../src/models/index';
 import { checkParameterGradients } from './parameter-gradcheck';
 
@@ -49,6 +49,7 @@ describe('Swin-UNet', () => {
     const image = Float32Array.from({ length: n * 16 * 16 }, () => random.normal());
     const label = BigInt64Array.from({ length: n * 16 * 16 }, () => BigInt(random.int(k)));
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g) => {
         const logits = classifier(g, swinUnet(g, g.input('image', [n, 1, 16, 16]), cfg).at(-1)!, k, 'classifier2');
         const target = transpose(oneHot(g.input('label', [n, 16, 16], 'int64'), k), [0, 3, 1, 2]);

@@ -1,4 +1,4 @@
-import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor } from '@mcsc/graph';
+import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor, nodeRuntime } from '@mcsc/graph/node';
 import { classifier, unet, type UNetConfig } from '../../src/models/index';
 import { checkParameterGradients } from './parameter-gradcheck';
 
@@ -38,6 +38,7 @@ describe('UNet (SSL4MIS) and classifier', () => {
     const image = Float32Array.from({ length: n * size * size }, () => random.normal());
     const label = BigInt64Array.from({ length: n * size * size }, () => BigInt(random.int(k)));
     const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
       build: (g) => {
         const x = g.input('image', [n, 1, size, size]);
         const logits = classifier(g, unet(g, x, config)[3]!, k);

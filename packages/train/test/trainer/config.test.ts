@@ -19,7 +19,7 @@ function problems(f: () => unknown): string[] {
 }
 
 describe('trainer config', () => {
-  test('the paper preset is the published run (SPEC §2–§4)', () => {
+  test('the paper preset is the published run (docs/method/)', () => {
     const c = resolveConfig('paper');
     expect(c.seed).toBe(1337);
     expect(c.model.patchSize).toBe(224);

@@ -46,7 +46,7 @@ function oracle(k: number, p: number, wrongTransformer = false): Predictor {
   return async (image, n) => ({ cnn: probs(image, n, false), trans: probs(image, n, wrongTransformer) });
 }
 
-describe('evaluation (SPEC §5) and the report', () => {
+describe('evaluation (docs/method/evaluation.md) and the report', () => {
   const vols = [volume('a'), volume('b')];
   const options = { patchSize: 32, numClasses: 3, classNames: ['bg', 'square', 'bar'], batch: 2, spacing: 'mm' as const };
 

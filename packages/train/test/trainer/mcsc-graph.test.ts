@@ -65,7 +65,7 @@ describe('the joint MCSC graph', () => {
     expect(g.inputs.map((t) => t.name)).toEqual(['image']);
   });
 
-  test('a short MCSC run: finite losses, L = L_cnn + L_trans as SPEC §2, contrast after the switch, falling supervised loss', async () => {
+  test('a short MCSC run: finite losses, L = L_cnn + L_trans as docs/method/losses.md#total-loss, contrast after the switch, falling supervised loss', async () => {
     const config = tinyConfig({ optim: { iterations: 30 }, run: { validateEvery: 30 } });
     const result = await train({ config, out: join(dir, 'short'), dataset: await tinyData(), progress: false, log: () => {} });
     expect(result.completed).toBe(true);

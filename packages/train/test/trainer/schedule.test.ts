@@ -1,7 +1,7 @@
 import { resolveConfig } from '../../src/trainer/config';
 import { stepSchedule } from '../../src/trainer/schedule';
 
-describe('per-step schedule (SPEC §2–§3)', () => {
+describe('per-step schedule (docs/method/optimisation.md, losses.md#consistency-weight)', () => {
   // The paper run on ACDC with 3 labeled patients: 68 labeled slices, B_l = 2 → n = 34 batches per epoch,
   // E = ⌊40000/34⌋ + 1 = 1177 epochs, E_w = ⌊1177/20⌋ = 58, warm-up W = 58·34 = 1972 iterations.
   const paper = resolveConfig('paper');

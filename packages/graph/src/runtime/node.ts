@@ -1,0 +1,49 @@
+/** The {@link GraphRuntime} of Node: onnxruntime-node, CPU by default, CUDA where its libraries are installed. */
+import * as ort from 'onnxruntime-node';
+import { wrapOrtSession, firstLine } from './ort-session.js';
+import { checkDevice, DEVICES, devicesOf, type Device, type GraphRuntime } from './runtime.js';
+
+export interface NodeRuntimeOptions {
+  /** `'cpu'` (default) or `'cuda'`. */
+  readonly device?: Device;
+  /** Intra-op threads; default: onnxruntime's choice (one per core). */
+  readonly threads?: number;
+}
+
+/** Devices the installed onnxruntime-node can run (CUDA appears only once its libraries are installed). */
+export function availableNodeDevices(): Device[] {
+  const backends = ort.listSupportedBackends();
+  return devicesOf('node').filter((d) => backends.some((b) => b.name === DEVICES[d].providers[0] && (b.bundled || d === 'cuda')));
+}
+
+/** A runtime over onnxruntime-node. Throws a RangeError naming the devices there are for one that is not. */
+export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
+  const { threads } = options;
+  const device = checkDevice(options.device ?? 'cpu', 'node', 'nodeRuntime');
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new RangeError(`nodeRuntime: threads must be a positive integer, got ${threads}`);
+  }
+  const available = availableNodeDevices();
+  if (!available.includes(device)) {
+    throw new RangeError(`nodeRuntime: device '${device}' is not available in this onnxruntime-node install; available: ${available.join(', ')} (CUDA: see the README section "CUDA")`);
+  }
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [...DEVICES[device].providers],
+    graphOptimizationLevel: 'all',
+    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+  };
+  return {
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${device}, ${threads ?? 'default'} threads)`,
+    device,
+    async createSession(model) {
+      try {
+        return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), ort.Tensor);
+      } catch (e) {
+        if (device === 'cuda') {
+          throw new Error(`nodeRuntime: device 'cuda' failed to start (${firstLine(e)}); expected onnxruntime-node's CUDA libraries: see the README section "CUDA"`);
+        }
+        throw e;
+      }
+    },
+  };
+}
