@@ -1,10 +1,14 @@
 import { defineConfig } from 'tsup';
 
 // Two entries: `index` (Node: onnxruntime-node, files) and `browser` (onnxruntime-web, no Node modules).
+// nifti-reader-js is bundled in: it ships as an ES module only (no `require` export), so the CJS build
+// could not load it otherwise; it is ~100 kB.
 export default defineConfig({
   entry: ['src/index.ts', 'src/browser.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
+  noExternal: ['nifti-reader-js'],
+  external: ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-common'],
 });

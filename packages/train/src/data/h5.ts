@@ -4,8 +4,22 @@
  */
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { SourceArray } from './convert.js';
+
+type H5wasm = (typeof import('h5wasm/node'))['default'];
+let h5wasmModule: Promise<H5wasm> | undefined;
+
+/**
+ * h5wasm ships as an ES module only (its exports map has no `require`): a dynamic import() loads it
+ * from both builds of this package, ESM and CJS, and only when an HDF5 file is first read.
+ */
+function loadH5wasm(): Promise<H5wasm> {
+  h5wasmModule ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return h5wasmModule;
+}
 
 /** One dataset's values (row-major) and shape. */
 export interface H5Array {
@@ -23,7 +37,7 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 export async function readH5Arrays(path: string, names: readonly string[], what: string): Promise<Record<string, H5Array>> {
   const where = `${what} ${path}`;
   await checkSignature(path, where);
-  await h5wasm.ready;
+  const h5wasm = await loadH5wasm();
   let file: InstanceType<typeof h5wasm.File> | undefined;
   try {
     file = new h5wasm.File(resolve(path), 'r');
