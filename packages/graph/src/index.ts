@@ -9,6 +9,7 @@ export { Random } from './random.js';
 export { gradients } from './autodiff.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';
 export * from './ops/index.js';
+export { nearestIndices, type NearestEdge, type NearestRule } from './nearest-indices.js';
 export { addOptimizerUpdate, groupOf, lrInput, weightDecayInput, stepScalars, STEP_INPUT, type OptimizerConfig, type ParamGroup } from './optim.js';
 export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type StepHyperParameters } from './session.js';
 export type { Feeds, FeedValue } from './session-feeds.js';

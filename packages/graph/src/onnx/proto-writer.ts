@@ -5,6 +5,8 @@
  * Wire format: https://protobuf.dev/programming-guides/encoding/ (tag = field << 3 | wire type).
  */
 
+// Repeated scalars are written packed, as protobufjs does for onnx.proto3 (the encoder this replaced);
+// protobuf parsers, onnxruntime's included, accept packed and unpacked alike.
 const VARINT = 0;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
@@ -22,23 +24,26 @@ export class ProtoWriter {
     return this;
   }
 
-  /** A repeated int64 field, unpacked (ONNX's proto2 fields are not declared packed). */
+  /** A repeated int64 field, packed (one length-delimited run of varints), as onnx.proto3 declares it; none when empty. */
   ints(field: number, values: readonly number[]): this {
-    for (const v of values) this.int(field, v);
-    return this;
+    if (values.length === 0) return this;
+    const run = new ProtoWriter();
+    for (const v of values) run.varint(v);
+    return this.bytes(field, run.finish());
   }
 
   float(field: number, value: number): this {
     this.tag(field, FIXED32);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, value, true);
-    this.scratch.push(...b);
+    this.fixed32(value);
     return this;
   }
 
+  /** A repeated float field, packed; none when empty. */
   floats(field: number, values: readonly number[]): this {
-    for (const v of values) this.float(field, v);
-    return this;
+    if (values.length === 0) return this;
+    const run = new ProtoWriter();
+    for (const v of values) run.fixed32(v);
+    return this.bytes(field, run.finish());
   }
 
   string(field: number, value: string): this {
@@ -71,6 +76,12 @@ export class ProtoWriter {
       at += c.length;
     }
     return out;
+  }
+
+  private fixed32(value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, value, true);
+    this.scratch.push(...b);
   }
 
   private tag(field: number, wireType: number): void {

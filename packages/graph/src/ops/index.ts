@@ -9,5 +9,5 @@ export { softmax, logSoftmax } from './softmax.js';
 export { conv2d, convTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions } from './conv.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './pool.js';
 export { batchNorm2d, layerNorm, l2Normalize, type BatchNormParams, type BatchNormOptions } from './norm.js';
-export { resizeNearest, nearestIndices } from './resize.js';
+export { resizeNearest } from './resize.js';
 export { dropout } from './dropout.js';

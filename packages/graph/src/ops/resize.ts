@@ -1,15 +1,12 @@
 /** Nearest-neighbour resizing of the two spatial axes of NCHW tensors. */
+import { nearestIndices } from '../nearest-indices.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { matmul } from './matmul.js';
 import { transpose } from './shape.js';
 
-/** Source index of each output index under PyTorch's `mode='nearest'`: ⌊o·in/out⌋. */
-export function nearestIndices(inSize: number, outSize: number): number[] {
-  return Array.from({ length: outSize }, (_, o) => Math.min(Math.floor((o * inSize) / outSize), inSize - 1));
-}
-
 /**
- * PyTorch's `F.interpolate(x, size, mode='nearest')` (ONNX Resize, asymmetric coordinates, floor).
+ * PyTorch's `F.interpolate(x, size, mode='nearest')` (ONNX Resize, asymmetric coordinates, floor): the
+ * `'torch'` rule of {@link nearestIndices}, not scipy's order-0 zoom (`zoomLabels` in @mcsc/core is that).
  * Because it is linear with fixed sizes, Y = A_h·X·A_wᵀ with 0/1 matrices, so dX = A_hᵀ·gy·A_w —
  * two MatMuls, exact.
  */
@@ -27,8 +24,8 @@ export function resizeNearest(x: Tensor, size: readonly [number, number]): Tenso
     attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor', axes: [2, 3] },
     gradient: ([gy]) => [
       () => {
-        const aH = selectionMatrix(x, nearestIndices(h, size[0]), h); // [outH, inH]
-        const aW = selectionMatrix(x, nearestIndices(w, size[1]), w); // [outW, inW]
+        const aH = selectionMatrix(x, nearestIndices(h, size[0], 'torch'), h); // [outH, inH]
+        const aW = selectionMatrix(x, nearestIndices(w, size[1], 'torch'), w); // [outW, inW]
         return matmul(matmul(transpose(aH, [1, 0]), gy!), aW);
       },
       null,
@@ -38,7 +35,7 @@ export function resizeNearest(x: Tensor, size: readonly [number, number]): Tenso
   })[0]!;
 }
 
-function selectionMatrix(x: Tensor, idx: number[], inSize: number): Tensor {
+function selectionMatrix(x: Tensor, idx: Int32Array, inSize: number): Tensor {
   const m = new Float32Array(idx.length * inSize);
   idx.forEach((src, o) => (m[o * inSize + src] = 1));
   return x.graph.constant(m, [idx.length, inSize]);
