@@ -17,7 +17,7 @@ import { segmentationNet } from '../../train/src/models/segmentation-net.js';
 import type { ModelConfig } from '../../train/src/models/model-config.js';
 import { buildWebDemo } from '../../../examples/web/scripts/build-site.js';
 import { serveStatic } from '../../../examples/web/scripts/static-server.js';
-import { launchChromium } from '../test/helpers/browser.js';
+import { launchChromium } from '../../../test/helpers/chromium.js';
 
 const SIZE = 224;
 const BATCHES = [1, 16] as const;

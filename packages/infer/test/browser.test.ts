@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildWebDemo } from '../../../examples/web/scripts/build-site';
 import { serveStatic, type StaticServer } from '../../../examples/web/scripts/static-server';
 import { createSegmenter, decodePng, encodePng, predictFile, readNifti, rgbaToPlanes, writeNifti } from '../src/index';
-import { launchChromium } from './helpers/browser';
+import { launchChromium } from '../../../test/helpers/chromium';
 import { exportedModel, phantomVolume } from './helpers/models';
 
 const [X, Y, Z] = [36, 40, 6];

@@ -2,7 +2,8 @@ jest.mock('nifti-reader-js', () => require('./helpers/esm').niftiReader(), { vir
 
 import * as ort from 'onnxruntime-node';
 import { zoomNearest2D } from '@mcsc/core';
-import { createSegmenter, resizeNearest2D, Segmenter, nodeRuntime } from '../src/index';
+import { nearestIndices as graphNearestIndices } from '@mcsc/graph';
+import { createSegmenter, nearestIndices, resizeNearest2D, Segmenter, nodeRuntime } from '../src/index';
 import { evaluateVolumes, type Predictor } from '../../train/src/trainer/evaluate';
 import { exportedModel, phantomVolume } from './helpers/models';
 
@@ -28,6 +29,10 @@ describe('order-0 resize', () => {
     const src = Float32Array.from({ length: h * w }, (_, i) => i + 1);
     expect(Array.from(resizeNearest2D(src, h, w, oh, ow))).toEqual(Array.from(zoomNearest2D(src, h, w, oh, ow)));
     expect(Array.from(resizeNearest2D(src, h, w, oh, ow, 'clamp'))).toEqual(Array.from(zoomNearest2D(src, h, w, oh, ow, { edge: 'clamp' })));
+  });
+
+  test("infer's nearestIndices is @mcsc/graph's, the one rule @mcsc/core's zoom reads too", () => {
+    expect(nearestIndices).toBe(graphNearestIndices);
   });
 });
 
