@@ -20,7 +20,7 @@ async function run(): Promise<{ losses: number[]; stateBase64: string; runtime: 
   const { losses, state } = await trainRecipe(runtime);
   losses.forEach((loss, i) => say(`step ${i + 1}: loss ${loss.toFixed(6)}`));
   const link = document.getElementById('download') as HTMLAnchorElement;
-  link.href = URL.createObjectURL(new Blob([state], { type: 'application/octet-stream' }));
+  link.href = URL.createObjectURL(new Blob([new Uint8Array(state)], { type: 'application/octet-stream' }));
   link.hidden = false;
   let binary = '';
   for (const b of state) binary += String.fromCharCode(b);
