@@ -3,7 +3,8 @@
  * Ctrl-C leaves a resumable checkpoint; `--resume DIR` continues one.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { readConfigFile, resolveConfig, type ConfigOverrides, type PresetName, type TrainConfig } from '../trainer/config.js';
+import type { Device } from '@mcsc/graph';
+import { readConfigFile, resolveConfig, TRAIN_DEVICES, type ConfigOverrides, type PresetName, type TrainConfig } from '../trainer/config.js';
 import { detectDataSource } from '../trainer/data.js';
 import { train } from '../trainer/trainer.js';
 
@@ -13,7 +14,7 @@ export interface RunCliOptions {
   config?: string;
   data?: string;
   labeled?: number;
-  device?: 'cpu' | 'cuda';
+  device?: Device;
   iterations?: number;
   seed?: number;
   threads?: number;
@@ -36,8 +37,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--config <file>', 'JSON config: fields that differ from the preset (docs/trainer-config.md)')
     .option('--data <path>', "'synthetic' (default), an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json")
     .option('--labeled <N>', 'labeled patients (ACDC: the SSL4MIS slice count for N)', positiveInt('--labeled'))
-    .option('--device <name>', "'cpu' or 'cuda'", (v) => {
-      if (v !== 'cpu' && v !== 'cuda') throw new InvalidArgumentError(`--device must be 'cpu' or 'cuda', got '${v}'`);
+    .option('--device <name>', TRAIN_DEVICES.map((d) => `'${d}'`).join(' or '), (v) => {
+      if (!(TRAIN_DEVICES as string[]).includes(v)) throw new InvalidArgumentError(`--device must be ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')}, got '${v}'`);
       return v;
     })
     .option('--iterations <N>', 'override optim.iterations', positiveInt('--iterations'))

@@ -9,6 +9,7 @@
  * overrides, then parsed, so `{"optim": {"iterations": 500}}` is a complete config.
  */
 import { readFileSync } from 'node:fs';
+import { devicesOf, type Device } from '@mcsc/graph';
 import { z } from 'zod';
 import { swinStages } from '../models/swin-unet.js';
 import { swinUnetModelConfigSchema, unetModelConfigSchema } from '../models/model-config.js';
@@ -120,8 +121,11 @@ const runSchema = z.strictObject({
   overlays: int(0).default(4).describe('PNG overlays of test predictions written to the report (slices).'),
 }).prefault({});
 
+/** Devices training accepts: those of onnxruntime-node in @mcsc/graph's one device table. */
+export const TRAIN_DEVICES = devicesOf('node') as [Device, ...Device[]];
+
 const runtimeSchema = z.strictObject({
-  device: z.enum(['cpu', 'cuda']).default('cpu').describe('onnxruntime execution provider.'),
+  device: z.enum(TRAIN_DEVICES).default('cpu').describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
   threads: int(1).optional().describe("Intra-op threads (default: onnxruntime's choice, all cores)."),
 }).prefault({});
 

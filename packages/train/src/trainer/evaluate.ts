@@ -9,7 +9,7 @@
  */
 import ndarray from 'ndarray';
 import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type SpacingMode } from '@mcsc/core';
-import { TrainingSession, loadWeights, nodeRuntime, softmax } from '@mcsc/graph/node';
+import { TrainingSession, loadWeights, nodeRuntime, softmax, type Device } from '@mcsc/graph/node';
 import type { ModelConfig } from '../models/model-config.js';
 import { segmentationNet } from '../models/segmentation-net.js';
 import type { Volume } from '../data/types.js';
@@ -29,7 +29,7 @@ export function jointPredictor(session: TrainingSession): Predictor {
 }
 
 /** An eval-only session of one network (`probs` output) with the given weights (reference names, head `classifier.*`). */
-export async function networkSession(config: ModelConfig, patchSize: number, device: 'cpu' | 'cuda', weights?: string, threads?: number): Promise<TrainingSession> {
+export async function networkSession(config: ModelConfig, patchSize: number, device: Device, weights?: string, threads?: number): Promise<TrainingSession> {
   const session = await TrainingSession.create({
     build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, patchSize, patchSize]), config).logits, 1) } }),
     runtime: nodeRuntime({ device, ...(threads !== undefined ? { threads } : {}) }),
