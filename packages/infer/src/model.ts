@@ -83,12 +83,13 @@ export class SegmentationModel {
 function describe(loaded: RuntimeSession, source: string, options: ModelIoOptions): ModelInfo {
   const input = pick(loaded.inputs, options.input, 'image', 'input', source, true);
   const output = pick(loaded.outputs, options.output, 'probs', 'output', source, false);
-  const dims = (v: ValueInfo, kind: string, what: string): (number | null)[] => {
+  const dims = (v: ValueInfo, kind: string, what: string): [number | null, number | null, number | null, number | null] => {
     if (v.type !== 'float32') throw new Error(`model ${source}: ${kind} '${v.name}' is ${v.type}, expected float32`);
     if (v.shape.length !== 4) {
       throw new Error(`model ${source}: ${kind} '${v.name}' has shape [${v.shape.join(', ')}], expected rank 4 ${what}`);
     }
-    return v.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null));
+    const [a, b, c, d] = v.shape.map((x) => (typeof x === 'number' && x > 0 ? x : null));
+    return [a ?? null, b ?? null, c ?? null, d ?? null];
   };
   const [n, c, h, w] = dims(input, 'input', '[N, C, H, W]');
   const [n2, k, h2, w2] = dims(output, 'output', '[N, K, H, W]');

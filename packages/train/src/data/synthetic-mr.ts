@@ -143,7 +143,7 @@ export function gaussianBlur(src: Float32Array, h: number, w: number, sigma: num
   const kernel = new Float64Array(2 * radius + 1);
   let sum = 0;
   for (let i = -radius; i <= radius; i++) sum += kernel[i + radius] = exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < kernel.length; i++) kernel[i] /= sum;
+  for (let i = 0; i < kernel.length; i++) kernel[i]! /= sum;
   const tmp = new Float32Array(h * w);
   const out = new Float32Array(h * w);
   for (let r = 0; r < h; r++) {

@@ -66,7 +66,7 @@ describe.each([
     const [d, h, w] = shape;
     let bad = 0;
     for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const [i, j, k] = voxel(z, y, x);
+      const [i, j, k] = voxel(z, y, x) as [number, number, number];
       const o = (z * h + y) * w + x;
       if (v.image[o] !== value(i, j, k) || v.label[o] !== expectedClass(i, j, k)) bad++;
     }

@@ -1,11 +1,15 @@
+jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
+
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zoomNearest2D } from '@mcsc/core';
+import { classColour, decodePng, overlayRgba, writeOverlayPngs } from '@mcsc/infer';
 import { evaluateVolumes, type Predictor } from '../../src/trainer/evaluate';
 import { Canvas, readPng } from '../../src/trainer/png';
-import { chooseOverlaySlices, lossCurves, methodName, writeReport } from '../../src/trainer/report';
+import { chooseOverlaySlices, lossCurves, methodName, overlayPng, writeReport } from '../../src/trainer/report';
 import { RunDir } from '../../src/trainer/run-dir';
+import type { EvaluationResult } from '../../src/trainer/evaluate';
 import type { SegmentationDataset, Volume } from '../../src/data/types';
 import { tinyConfig } from './tiny';
 
@@ -38,7 +42,7 @@ function oracle(k: number, p: number, wrongTransformer = false): Predictor {
         let c = Math.round(image[i * p * p + j]! * 2);
         if (swap) c = c === 1 ? 2 : c === 2 ? 1 : 0;
         out[(i * k + c) * p * p + j] = swap ? 0.6 : 1;
-        if (swap) out[(i * k + 0) * p * p + j] += 0.4 * (c === 0 ? 0 : 1);
+        if (swap) out[(i * k + 0) * p * p + j]! += 0.4 * (c === 0 ? 0 : 1);
       }
     }
     return out;
@@ -107,6 +111,34 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     expect([curves.width, curves.height]).toEqual([640, 4 * 170]);
     expect(curves.data.some((v, i) => i % 4 === 2 && v === 180)).toBe(true); // the blue of the first series is drawn
     expect(readPng(readFileSync(run.path('val.png'))).height).toBe(200);
+  });
+
+  test('the report overlays colour class k as `mcsc predict` does (one palette: @mcsc/infer classColour)', async () => {
+    // One 8×10 slice: classes 0 … 4 in vertical bands over a grey ramp whose first row is black (its minimum).
+    const [h, w] = [8, 10];
+    const label = Uint8Array.from({ length: h * w }, (_, i) => Math.floor((i % w) / 2));
+    const image = Float32Array.from({ length: h * w }, (_, i) => (i < w ? 0 : 1 + ((i * 7) % 23)));
+    const vol: Volume = { caseId: 'p', shape: [1, h, w], image, label };
+    const ds: SegmentationDataset = { name: 'x', numClasses: 5, classNames: ['bg', 'a', 'b', 'c', 'd'], train: [], val: [], test: [vol] };
+    const predictions = [{ cnn: label, trans: label, ensemble: label }];
+    const report = readPng(overlayPng(ds, { predictions } as unknown as EvaluationResult, 0, 0));
+    // `mcsc predict`'s overlay of the same slice and labels.
+    const [predicted] = await writeOverlayPngs(join(dir, 'predict-overlays'), image, label, [1, h, w]);
+    const predict = decodePng(readFileSync(predicted!), predicted!);
+    expect([predict.width, predict.height]).toEqual([w, h]);
+    // The ground-truth tile (second of five): each label pixel is a `zoom`×`zoom` square.
+    const zoom = Math.floor(192 / Math.max(h, w));
+    const [x0, y0] = [4 + (w * zoom + 4), 16];
+    const reportRgb = (x: number, y: number) => Array.from(report.data.subarray(((y0 + y * zoom) * report.width + x0 + x * zoom) * 4, ((y0 + y * zoom) * report.width + x0 + x * zoom) * 4 + 3));
+    const predictRgb = (x: number, y: number) => Array.from(predict.rgba.subarray((y * w + x) * 4, (y * w + x) * 4 + 3));
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expect(reportRgb(x, y)).toEqual(predictRgb(x, y));
+    // Classes 1 … 4 take classColour(k): on the black first row the blend (opacity 0.5) is half of it.
+    for (let k = 1; k <= 4; k++) {
+      const half = classColour(k).map((c) => c / 2);
+      reportRgb(2 * k, 0).forEach((v, ch) => expect(Math.abs(v - half[ch]!)).toBeLessThanOrEqual(0.5));
+      expect(Array.from(overlayRgba([0], [k], 1, 1, { window: [0, 1] }).subarray(0, 3))).toEqual(reportRgb(2 * k, 0));
+    }
+    expect(new Set([1, 2, 3, 4].map((k) => classColour(k).join())).size).toBe(4);
   });
 
   test('figure helpers: empty logs, text, overlay slice choice, method names', () => {
