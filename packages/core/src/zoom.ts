@@ -3,11 +3,10 @@
  * (default `mode='constant'`, `cval=0`, `grid_mode=False`), which the reference pipeline uses to resize
  * slices and label maps (training augmentation, the 1/8-scale contrastive labels, evaluation).
  *
- * What scipy does, per axis (scipy/ndimage/_interpolation.py `zoom`, src/ni_interpolation.c `NI_ZoomShift`):
- * - the coordinate scale is `z = (in − 1) / (out − 1)` in float64, or 1 when `out == 1` (scipy divides
- *   with `where=zoom_div != 0`, leaving 1);
- * - output index `k` samples input coordinate `c = k · z` (float64 product);
- * - order 0 takes input index `floor(c + 0.5)` (`start = floor(cc + 0.5) − order / 2`);
+ * Which input index each output index reads is @mcsc/graph's `nearestIndices` (the project's one
+ * nearest-neighbour rule, shared with @mcsc/infer's resize and the trainer's graph label zoom); per axis:
+ * - the coordinate scale is `z = (in − 1) / (out − 1)` in float64, or 1 when `out == 1`;
+ * - output index `k` samples input coordinate `c = k · z` and reads input index `floor(c + 0.5)`;
  * - with `mode='constant'`, a coordinate with `c > in − 1` is "outside" and the output gets `cval`.
  *   That last rule matters: `(out − 1) · ((in − 1)/(out − 1))` can round one ulp above `in − 1`
  *   (e.g. 232 → 224, 224 → 216, 768 → 96), and scipy then writes `cval` into the whole last row/column
@@ -19,14 +18,15 @@
  * {@link zoomOutputShape} reproduces that, so `zoomNearest(x, s, zoomOutputShape(s, f))` equals
  * `zoom(x, f, order=0)`.
  */
+import { nearestIndices, type NearestEdge } from '@mcsc/graph';
 import { z } from 'zod';
 import { parseOptions, rangeError, typeError } from './internal/errors.js';
 import type { NumericTypedArray } from './internal/ndarray.js';
 
 export type { NumericTypedArray };
 
-/** How a coordinate that rounds past the last input sample is treated. */
-export type ZoomEdge = 'scipy' | 'clamp';
+/** How a coordinate that rounds past the last input sample is treated (@mcsc/graph's `NearestEdge`). */
+export type ZoomEdge = NearestEdge;
 
 export interface ZoomOptions {
   /** `'scipy'` (default): coordinates above `in − 1` give `cval`, as scipy's `mode='constant'`; `'clamp'`: use the last sample. */
@@ -67,8 +67,7 @@ export function zoomNearest<T extends NumericTypedArray>(
   // Per axis, the flat input offset contributed by each output index, or -1 for "outside" (cval).
   const inStrides = rowMajorStrides(inShape);
   const axisOffsets = inShape.map((n, axis) => {
-    const indices = sourceIndices(n, outShape[axis]!, edge);
-    return indices.map((i) => (i < 0 ? -1 : i * inStrides[axis]!));
+    return Array.from(nearestIndices(n, outShape[axis]!, edge), (i) => (i < 0 ? -1 : i * inStrides[axis]!));
   });
 
   const outSize = outShape.reduce((a, b) => a * b, 1);
@@ -113,13 +112,14 @@ export function zoomNearest2D<T extends NumericTypedArray>(
 /**
  * The input index that order-0 zoom reads for each of `outLength` output positions along one axis
  * (−1 where scipy's constant mode gives `cval`). Exposed so that callers can build gather indices
- * (e.g. a graph `Gather`) identical to {@link zoomNearest}.
+ * (e.g. a graph `Gather`) identical to {@link zoomNearest}. @mcsc/graph's `nearestIndices` with
+ * core's argument checks (and error messages).
  */
 export function zoomSourceIndices(inLength: number, outLength: number, edge: ZoomEdge = 'scipy'): Int32Array {
   const fn = 'zoomSourceIndices';
   if (!Number.isInteger(inLength) || inLength < 1) throw rangeError(fn, 'inLength', 'must be a positive integer', inLength);
   if (!Number.isInteger(outLength) || outLength < 0) throw rangeError(fn, 'outLength', 'must be a non-negative integer', outLength);
-  return Int32Array.from(sourceIndices(inLength, outLength, edge));
+  return nearestIndices(inLength, outLength, edge);
 }
 
 /**
@@ -136,23 +136,6 @@ export function zoomOutputShape(inShape: readonly number[], factors: number | re
     if (!Number.isFinite(factor) || factor < 0) throw rangeError(fn, `factors[${axis}]`, 'must be a finite non-negative number', factor);
     return roundHalfEven(n * factor);
   });
-}
-
-function sourceIndices(inLength: number, outLength: number, edge: ZoomEdge): number[] {
-  const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 1;
-  const indices: number[] = [];
-  for (let k = 0; k < outLength; k++) {
-    let c = k * scale;
-    if (c > inLength - 1) {
-      if (edge === 'scipy') {
-        indices.push(-1);
-        continue;
-      }
-      c = inLength - 1;
-    }
-    indices.push(Math.floor(c + 0.5));
-  }
-  return indices;
 }
 
 function roundHalfEven(x: number): number {

@@ -1,3 +1,4 @@
+import { nearestIndices } from '@mcsc/graph';
 import { zoomNearest, zoomNearest2D, zoomOutputShape, zoomSourceIndices } from '../src/index.js';
 
 function arange(n: number, start = 0): Int32Array {
@@ -57,6 +58,16 @@ describe('zoomNearest (scipy.ndimage.zoom, order 0, grid_mode=False)', () => {
     expect(zoomNearest(src, [232], [224], { cval: -7 })[223]).toBe(-7);
     const clamped = zoomNearest(src, [232], [224], { edge: 'clamp' });
     expect(Array.from(clamped.slice(-4))).toEqual([229, 230, 231, 232]);
+  });
+
+  test("reads @mcsc/graph's nearestIndices, the project's one nearest-neighbour rule", () => {
+    for (const [n, out] of [[224, 28], [232, 224], [224, 216], [768, 96], [40, 32], [32, 40], [1, 3], [3, 1]] as const) {
+      for (const edge of ['scipy', 'clamp'] as const) {
+        expect(Array.from(zoomSourceIndices(n, out, edge))).toEqual(Array.from(nearestIndices(n, out, edge)));
+        const expected = Array.from(nearestIndices(n, out, edge), (i) => (i < 0 ? 0 : i + 1));
+        expect(Array.from(zoomNearest(arange(n, 1), [n], [out], { edge }))).toEqual(expected);
+      }
+    }
   });
 
   test('rejects mismatched shapes and bad options', () => {

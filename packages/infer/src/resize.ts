@@ -7,37 +7,19 @@
  * reads index `floor(c + 0.5)`. With its default `mode='constant'` a coordinate that rounds one ulp past
  * `in − 1` (e.g. 232 → 224) reads the constant 0 instead: `edge: 'scipy'` (default) reproduces that, as
  * @mcsc/core's `zoomNearest` and the trainer's evaluation do; `edge: 'clamp'` reads the last sample.
- * This file is the browser-safe copy of that rule (@mcsc/core pulls in the graph engine and Node).
+ * The index rule itself is @mcsc/graph's `nearestIndices` (pure, browser-safe), the one that @mcsc/core's
+ * zoom and the trainer use too; this file builds 2-D gathers from it. `nearestIndices` is re-exported here
+ * for @mcsc/infer's users.
  */
+import { nearestIndices, type NearestEdge } from '@mcsc/graph';
 
-/** How a coordinate that rounds past the last input sample is treated. */
-export type ResizeEdge = 'scipy' | 'clamp';
+export { nearestIndices };
+
+/** How a coordinate that rounds past the last input sample is treated (@mcsc/graph's `NearestEdge`). */
+export type ResizeEdge = NearestEdge;
 
 /** Typed arrays a plane can be held in. */
 export type PlaneArray = Float32Array | Float64Array | Uint8Array | Int16Array | Uint16Array | Int32Array;
-
-/**
- * The input index read by each of `outLength` output positions along one axis; −1 where scipy's
- * constant mode writes 0.
- */
-export function nearestIndices(inLength: number, outLength: number, edge: ResizeEdge = 'scipy'): Int32Array {
-  if (!Number.isInteger(inLength) || inLength < 1) throw new RangeError(`nearestIndices: inLength must be a positive integer, got ${inLength}`);
-  if (!Number.isInteger(outLength) || outLength < 1) throw new RangeError(`nearestIndices: outLength must be a positive integer, got ${outLength}`);
-  const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 1;
-  const out = new Int32Array(outLength);
-  for (let k = 0; k < outLength; k++) {
-    let c = k * scale;
-    if (c > inLength - 1) {
-      if (edge === 'scipy') {
-        out[k] = -1;
-        continue;
-      }
-      c = inLength - 1;
-    }
-    out[k] = Math.floor(c + 0.5);
-  }
-  return out;
-}
 
 /**
  * Flat source offsets of an `outH × outW` plane read from an `h × w` plane (row-major), −1 for "write 0".

@@ -6,6 +6,7 @@
  */
 import type { AggregateSummary, MetricValues } from '@mcsc/core';
 import { writeFileAtomic } from '@mcsc/graph/node';
+import { imageRange, overlayRgba } from '@mcsc/infer';
 import type { SegmentationDataset } from '../data/types.js';
 import type { TrainConfig } from './config.js';
 import { EVALUATED, type EvaluationResult, type Evaluated } from './evaluate.js';
@@ -122,10 +123,8 @@ export function reportMarkdown(r: Report): string {
   return lines.join('\n');
 }
 
-// Math's functions as module constants: hot loops then avoid a global lookup per call (slow under jest's vm).
-const { max, min, round } = Math;
-
-const PALETTE: readonly Rgb[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127]];
+/** Line colours of the curves' series (matplotlib's tab10), not classes: class colours are @mcsc/infer's `classColour`. */
+const SERIES_COLOURS: readonly Rgb[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127]];
 const INK: Rgb = [40, 40, 40];
 const GRID: Rgb = [225, 225, 225];
 
@@ -159,7 +158,7 @@ function drawPanel(c: Canvas, x0: number, y0: number, w: number, h: number, titl
   c.text(left, top + plotH + 4, String(xMin), INK);
   c.text(left + plotW - textWidth(String(xMax)), top + plotH + 4, String(xMax), INK);
   series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length]!;
+    const color = SERIES_COLOURS[i % SERIES_COLOURS.length]!;
     const pts = s.points.filter(([, y]) => Number.isFinite(y));
     for (let k = 1; k < pts.length; k++) c.line(px(pts[k - 1]![0]), py(pts[k - 1]![1]), px(pts[k]![0]), py(pts[k]![1]), color);
     if (pts.length === 1) c.fillRect(px(pts[0]![0]) - 1, py(pts[0]![1]) - 1, 3, 3, color);
@@ -215,27 +214,22 @@ export function chooseOverlaySlices(dataset: SegmentationDataset, count: number)
   return out;
 }
 
-const CLASS_COLORS: readonly Rgb[] = [[0, 0, 0], [230, 60, 60], [60, 200, 80], [70, 120, 240], [240, 200, 40], [200, 80, 220], [40, 210, 210], [250, 140, 40], [150, 150, 255]];
-
-/** One test slice as a strip: image, ground truth, CNN, Transformer, ensemble (labels blended at 45 %). */
+/**
+ * One test slice as a strip: image, ground truth, CNN, Transformer, ensemble. Each tile is @mcsc/infer's
+ * `overlayRgba` (its class palette, `classColour`, and its default opacity) with the slice's own grey
+ * window, so class k has the colour `mcsc predict`'s overlays and the web page give it.
+ */
 export function overlayPng(dataset: SegmentationDataset, test: EvaluationResult, volume: number, z: number): Uint8Array {
   const vol = dataset.test[volume]!;
   const [, h, w] = vol.shape;
   const plane = h * w;
   const image = vol.image.subarray(z * plane, (z + 1) * plane);
-  let lo = image[0]!;
-  let hi = image[0]!;
-  for (let i = 1; i < plane; i++) [lo, hi] = [min(lo, image[i]!), max(hi, image[i]!)];
-  const scale = 255 / max(hi - lo, 1e-9);
+  const window = imageRange(image);
+  const none = new Uint8Array(plane);
   const tile = (labels: Uint8Array | null): Uint8Array => {
+    const rgba = overlayRgba(image, labels === null ? none : labels.subarray(z * plane, (z + 1) * plane), h, w, { window });
     const rgb = new Uint8Array(plane * 3);
-    for (let i = 0; i < plane; i++) {
-      const g = (image[i]! - lo) * scale;
-      const k = labels === null ? 0 : labels[z * plane + i]!;
-      const col = CLASS_COLORS[k % CLASS_COLORS.length]!;
-      const a = k === 0 ? 0 : 0.45;
-      for (let ch = 0; ch < 3; ch++) rgb[i * 3 + ch] = round((1 - a) * g + a * col[ch]!);
-    }
+    for (let i = 0; i < plane; i++) for (let ch = 0; ch < 3; ch++) rgb[i * 3 + ch] = rgba[i * 4 + ch]!;
     return rgb;
   };
   const zoom = Math.max(1, Math.floor(192 / Math.max(h, w)));
