@@ -41,38 +41,172 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-/** Parse a safetensors file. `source` names the file in errors. Half and double floats load as float32. */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): DecodedSafetensors {
+/** The header size limit of the reference implementation (huggingface/safetensors `MAX_HEADER_SIZE`). */
+export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
+
+/** Options of {@link decodeSafetensors}. */
+export interface DecodeSafetensorsOptions {
+  /**
+   * The dtype each tensor must load as, by name (a map, or a function returning undefined for "any").
+   * F32, F64, F16 and BF16 load as float32; I64 and I32 as int64; BOOL and U8 as bool. A tensor whose
+   * file dtype loads as another type is an error naming it — e.g. I64 where the model has a float32
+   * parameter, which would otherwise be reinterpreted as garbage weights.
+   */
+  readonly expect?: ReadonlyMap<string, DType> | ((name: string) => DType | undefined);
+  /** Largest header accepted, in bytes (default {@link SAFETENSORS_MAX_HEADER_BYTES}). */
+  readonly maxHeaderBytes?: number;
+}
+
+/** File dtype → bytes per element and the dtype it loads as. */
+const FILE_DTYPES: Readonly<Record<string, { readonly size: number; readonly as: DType }>> = {
+  F32: { size: 4, as: 'float32' }, F64: { size: 8, as: 'float32' }, F16: { size: 2, as: 'float32' }, BF16: { size: 2, as: 'float32' },
+  I64: { size: 8, as: 'int64' }, I32: { size: 4, as: 'int64' }, U8: { size: 1, as: 'bool' }, BOOL: { size: 1, as: 'bool' },
+};
+
+const LOADS_FROM: Readonly<Record<DType, string>> = { float32: 'F32, F64, F16 or BF16', int64: 'I64 or I32', bool: 'BOOL or U8' };
+
+/** Names that would reach an object's prototype if a consumer copied the header into a plain object. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+interface Entry { readonly name: string; readonly dtype: string; readonly shape: number[]; readonly begin: number; readonly end: number }
+
+/**
+ * Parses a safetensors file. `source` names the file in errors. Half and double floats load as float32.
+ *
+ * Everything is validated before any tensor is allocated, as the reference implementation does: the
+ * header length (at most `maxHeaderBytes` and inside the file), the header (a UTF-8 JSON object whose
+ * entries are objects: a known dtype, a shape of non-negative integers and integer `data_offsets`
+ * [begin, end] with begin ≤ end), dtype size × shape = end − begin, and the byte ranges, which must tile
+ * the data exactly: sorted by offset they start at 0, each begins where the previous ends (no overlap,
+ * no gap) and the last ends at the end of the file. Offsets count from the end of the header, so none
+ * can point into it. With `expect`, each tensor's dtype must load as the expected type.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data', options: DecodeSafetensorsOptions = {}): DecodedSafetensors {
   const fail = (why: string) => new Error(`${source}: not a valid safetensors file: ${why}`);
+  const maxHeader = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
   if (bytes.length < 8) throw fail(`${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(maxHeader)) throw fail(`header length ${n64} exceeds the limit of ${maxHeader} bytes`);
+  const n = Number(n64);
   if (n > bytes.length - 8) throw fail(`header length ${n} exceeds the file size ${bytes.length}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    throw fail('header is not valid UTF-8');
+  }
+  if (!text.startsWith('{')) throw fail(`header starts with ${JSON.stringify(text.slice(0, 16))}, expected a JSON object "{…}"`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
   } catch (e) {
     throw fail(`header is not JSON (${(e as Error).message})`);
   }
+  if (!isObject(header)) throw fail(`header is ${describe(header)}, expected a JSON object of tensors`);
   const base = 8 + n;
-  const tensors = new Map<string, NamedTensor>();
-  let metadata: Record<string, string> = {};
+  const dataLength = bytes.length - base;
+  const entries: Entry[] = [];
+  const metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
+    if (FORBIDDEN_KEYS.has(name)) throw fail(`header key '${name}' is not allowed`);
     if (name === '__metadata__') {
-      metadata = entry as Record<string, string>;
+      if (!isObject(entry)) throw fail(`__metadata__ is ${describe(entry)}, expected an object of strings`);
+      for (const [k, v] of Object.entries(entry)) {
+        if (FORBIDDEN_KEYS.has(k)) throw fail(`__metadata__ key '${k}' is not allowed`);
+        if (typeof v !== 'string') throw fail(`__metadata__.${k} is ${describe(v)}, expected a string`);
+        metadata[k] = v;
+      }
       continue;
     }
-    const { dtype, shape, data_offsets: [begin, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!Array.isArray(shape) || base + end > bytes.length || begin > end) throw fail(`tensor '${name}' has offsets [${begin}, ${end}] outside the data`);
+    entries.push(checkEntry(name, entry, dataLength, fail));
+  }
+  checkTiling(entries, dataLength, fail);
+  if (options.expect) {
+    const expected = typeof options.expect === 'function' ? options.expect : (k: string) => (options.expect as ReadonlyMap<string, DType>).get(k);
+    for (const e of entries) {
+      const want = expected(e.name);
+      const got = FILE_DTYPES[e.dtype]!.as;
+      if (want !== undefined && want !== got) {
+        throw new Error(`${source}: tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`);
+      }
+    }
+  }
+  const tensors = new Map<string, NamedTensor>();
+  for (const e of entries) {
     // Copy (Node's Buffer#slice would share memory): aligned, and detached from the file's buffer.
-    const raw = new Uint8Array(bytes.subarray(base + begin, base + end));
-    tensors.set(name, { shape, ...convert(raw, dtype, name, fail) });
+    const raw = new Uint8Array(bytes.subarray(base + e.begin, base + e.end));
+    tensors.set(e.name, { shape: e.shape, ...convert(raw, e.dtype) });
   }
   return { tensors, metadata };
 }
 
-function convert(raw: Uint8Array, dtype: string, name: string, fail: (why: string) => Error): { dtype: DType; data: TensorData } {
-  const b = raw.buffer;
+function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why: string) => Error): Entry {
+  const t = `tensor '${name}'`;
+  if (!isObject(entry)) throw fail(`${t} is ${describe(entry)}, expected an object {dtype, shape, data_offsets}`);
+  const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  if (typeof dtype !== 'string') throw fail(`${t} has dtype ${describe(dtype)}, expected one of ${Object.keys(FILE_DTYPES).join(', ')}`);
+  const type = Object.hasOwn(FILE_DTYPES, dtype) ? FILE_DTYPES[dtype] : undefined;
+  if (!type) throw fail(`${t} has dtype ${dtype}; expected F32, F64, F16, BF16, I64, I32, U8 or BOOL`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw fail(`${t} has shape ${describe(shape)}, expected an array of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    throw fail(`${t} has data_offsets ${describe(offsets)}, expected [begin, end], two non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) throw fail(`${t} has data_offsets [${begin}, ${end}], expected begin ≤ end`);
+  if (end > dataLength) throw fail(`${t} has data_offsets [${begin}, ${end}] past the end of the ${dataLength}-byte data`);
+  // Element count, stopping as soon as it cannot fit (no overflow past 2^53).
+  let count = 1;
+  for (const d of shape as number[]) {
+    count *= d;
+    if (count * type.size > dataLength) break;
+  }
+  if (count * type.size !== end - begin) {
+    throw fail(`${t} has shape [${(shape as number[]).join(', ')}] of ${dtype} (${count * type.size} bytes), but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
+  }
+  return { name, dtype, shape: [...(shape as number[])], begin, end };
+}
+
+/** The ranges, sorted by offset, must cover [0, dataLength) exactly once. */
+function checkTiling(entries: readonly Entry[], dataLength: number, fail: (why: string) => Error): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let previous: Entry | undefined;
+  for (const e of sorted) {
+    if (e.begin < at) {
+      throw fail(`tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]; expected non-overlapping ranges`);
+    }
+    if (e.begin > at) {
+      throw fail(`bytes ${at} … ${e.begin} of the data belong to no tensor (before tensor '${e.name}' at [${e.begin}, ${e.end}]); expected contiguous ranges`);
+    }
+    at = e.end;
+    previous = e;
+  }
+  if (at !== dataLength) throw fail(`the data holds ${dataLength} bytes but the tensors cover ${at}; expected the ranges to end at the end of the file`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'missing';
+  if (Array.isArray(v)) return `an array ${truncate(JSON.stringify(v))}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${truncate(JSON.stringify(v))}`;
+}
+
+function truncate(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+}
+
+function convert(raw: Uint8Array, dtype: string): { dtype: DType; data: TensorData } {
+  const b = raw.buffer as ArrayBuffer;
   switch (dtype) {
     case 'F32': return { dtype: 'float32', data: new Float32Array(b) };
     case 'F64': return { dtype: 'float32', data: Float32Array.from(new Float64Array(b)) };
@@ -80,9 +214,7 @@ function convert(raw: Uint8Array, dtype: string, name: string, fail: (why: strin
     case 'BF16': return { dtype: 'float32', data: Float32Array.from(new Uint16Array(b), (h) => new Float32Array(new Uint32Array([h << 16]).buffer)[0]!) };
     case 'I64': return { dtype: 'int64', data: new BigInt64Array(b) };
     case 'I32': return { dtype: 'int64', data: BigInt64Array.from(new Int32Array(b), (v) => BigInt(v)) };
-    case 'U8': return { dtype: 'bool', data: raw };
-    case 'BOOL': return { dtype: 'bool', data: raw };
-    default: throw fail(`tensor '${name}' has dtype ${dtype}; expected F32, F64, F16, BF16, I64, I32, U8 or BOOL`);
+    default: return { dtype: 'bool', data: raw }; // U8, BOOL (checked by checkEntry)
   }
 }
 
