@@ -8,8 +8,9 @@
  * Affine rule (nifti1.h "method 3" before "method 2"): the sform rows when `sform_code > 0`, else the
  * quaternion qform when `qform_code > 0`, else `diag(pixdim[1..3])`.
  */
-import { gunzipSync, gzipSync } from 'fflate';
+import { gzipSync } from 'fflate';
 import { isNIFTI2, readHeader, type NIFTI1 } from 'nifti-reader-js';
+import { gunzipChecked, isGzip } from './gzip.js';
 
 /** Voxel arrays a NIfTI-1 file can hold (complex, RGB and 64-bit integer types are not supported). */
 export type NiftiData =
@@ -81,7 +82,7 @@ export interface NiftiWriteOptions {
 const HEADER_BYTES = 348;
 const VOX_OFFSET = 352;
 
-type TypedArrayCtor = { new (buffer: ArrayBuffer): NiftiData; readonly BYTES_PER_ELEMENT: number };
+type TypedArrayCtor = { new (buffer: ArrayBuffer, byteOffset?: number, length?: number): NiftiData; readonly BYTES_PER_ELEMENT: number };
 
 /** datatype code → array constructor, for reading. */
 const READ_TYPES: ReadonlyMap<number, TypedArrayCtor> = new Map<number, TypedArrayCtor>([
@@ -97,40 +98,63 @@ function writeType(data: NiftiData, target: string): { datatype: number; bitpix:
   throw new TypeError(`${target}: data must be a Uint8Array, Int16Array or Float32Array, got ${data.constructor.name}`);
 }
 
-/** Parses NIfTI-1 bytes (gzipped or not); `source` names the file in errors. */
-export function parseNifti(bytes: Uint8Array, source: string): NiftiVolume {
+/** Limits on what a NIfTI file may claim (docs/limits.md). */
+export interface NiftiLimits {
+  /** Most voxels (product of dims) a file may hold; default {@link NIFTI_MAX_VOXELS}. */
+  readonly maxVoxels?: number;
+}
+
+/** Default voxel limit: 2^29 (e.g. 512 × 512 × 2048), 0.5 GiB of uint8, 2 GiB as float32. */
+export const NIFTI_MAX_VOXELS = 2 ** 29;
+
+/** Bytes a `.nii.gz` stream may hold past the voxel data its header declares (they are ignored). */
+export const NIFTI_MAX_TRAILING_BYTES = 1 << 20;
+
+/** What a validated header says about the voxel block. */
+interface VoxelLayout {
+  readonly header: NIFTI1;
+  readonly ndim: number;
+  readonly dims: number[];
+  readonly Ctor: TypedArrayCtor;
+  readonly count: number;
+  /** vox_offset: where the voxels start. */
+  readonly offset: number;
+  /** offset + voxel bytes: the bytes the file must hold. */
+  readonly end: number;
+}
+
+/**
+ * Parses NIfTI-1 bytes (gzipped or not); `source` names the file in errors. The header is validated
+ * before anything is allocated from it (dim[0] and dims, datatype, vox_offset, the voxel count against
+ * `limits.maxVoxels`, the declared size against the real one); a gzip stream is inflated in bounded
+ * steps, refused once it grows past what the header declares, and its CRC-32 and size are checked.
+ */
+export function parseNifti(bytes: Uint8Array, source: string, limits: NiftiLimits = {}): NiftiVolume {
+  return parseNiftiBytes(bytes, source, limits, false);
+}
+
+/**
+ * {@link parseNifti} for callers that hand over `bytes` (Node's reader): the voxels may then be a view
+ * into them instead of a copy.
+ */
+export function parseNiftiBytes(bytes: Uint8Array, source: string, limits: NiftiLimits, owned: boolean): NiftiVolume {
   let raw = bytes;
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = gunzipSync(raw);
-    } catch (e) {
-      throw new Error(`NIfTI file ${source}: gzip stream is corrupt: ${(e as Error).message}`);
-    }
+  let layout: VoxelLayout;
+  if (isGzip(bytes)) {
+    ({ raw, layout } = inflateNifti(bytes, source, limits));
+    owned = true;
+  } else {
+    layout = checkNiftiHeader(bytes.subarray(0, HEADER_BYTES + 4), source, limits, bytes.length);
   }
-  // nifti-reader-js reads from offset 0 of an ArrayBuffer: copy unless `raw` already owns a whole one.
-  const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer
-    ? raw.buffer
-    : raw.slice().buffer;
-  checkMagic(buffer, source);
-  const h = readHeader(buffer) as NIFTI1;
-  const view = new DataView(buffer);
+  const { header: h, dims, Ctor, count, offset, ndim } = layout;
   const le = h.littleEndian;
-  const ndim = h.dims[0]!;
-  if (ndim < 1 || ndim > 7) throw new Error(`NIfTI file ${source}: dim[0] is ${ndim}, expected 1 … 7`);
-  const dims = h.dims.slice(1, 1 + ndim);
-  if (dims.some((d) => !(d >= 1))) throw new Error(`NIfTI file ${source}: dims [${dims.join(', ')}] must all be ≥ 1`);
-  const Ctor = READ_TYPES.get(h.datatypeCode);
-  if (!Ctor) {
-    throw new Error(`NIfTI file ${source}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
-  }
-  const count = dims.reduce((a, b) => a * b, 1);
-  const offset = Math.floor(h.vox_offset);
-  const need = count * Ctor.BYTES_PER_ELEMENT;
-  if (offset < HEADER_BYTES || offset + need > buffer.byteLength) {
-    throw new Error(`NIfTI file ${source}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${offset + need} bytes), but the file holds ${buffer.byteLength} bytes`);
-  }
-  const voxels = buffer.slice(offset, offset + need);
-  if (!le && Ctor.BYTES_PER_ELEMENT > 1) swapBytes(new Uint8Array(voxels), Ctor.BYTES_PER_ELEMENT);
+  const width = Ctor.BYTES_PER_ELEMENT;
+  const at = raw.byteOffset + offset;
+  const data = owned && (le || width === 1) && at % width === 0
+    ? new Ctor(raw.buffer as ArrayBuffer, at, count)
+    : new Ctor(raw.slice(offset, offset + count * width).buffer as ArrayBuffer);
+  if (!le && width > 1) swapBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width);
+  const view = new DataView(raw.buffer, raw.byteOffset, HEADER_BYTES);
   const srow = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + (r * 4 + c) * 4, le)));
   const header: NiftiHeader = {
     littleEndian: le, dims, pixdim: h.pixDims.slice(0, 8), datatype: h.datatypeCode, bitpix: h.numBitsPerVoxel,
@@ -141,9 +165,104 @@ export function parseNifti(bytes: Uint8Array, source: string): NiftiVolume {
     description: h.description, auxFile: h.aux_file, qformCode: h.qform_code, sformCode: h.sform_code,
     quatern: [h.quatern_b, h.quatern_c, h.quatern_d], qoffset: [h.qoffset_x, h.qoffset_y, h.qoffset_z], srow,
   };
-  return {
-    data: new Ctor(voxels), dims, spacing: header.pixdim.slice(1, 1 + ndim), affine: headerAffine(header), header,
-  };
+  const affine = headerAffine(header);
+  if (affine.some((row) => row.some((x) => !Number.isFinite(x)))) {
+    throw new Error(`NIfTI file ${source}: the voxel-to-world affine (${h.sform_code > 0 ? 'sform' : h.qform_code > 0 ? 'qform' : 'pixdim'}) holds non-finite values ${JSON.stringify(affine.slice(0, 3))}; expected finite numbers`);
+  }
+  return { data, dims, spacing: header.pixdim.slice(1, 1 + ndim), affine, header };
+}
+
+/** What a NIfTI-1 header declares about its voxel block (see {@link inspectNiftiHeader}). */
+export interface NiftiHeaderInfo {
+  readonly dims: readonly number[];
+  readonly datatype: number;
+  readonly voxOffset: number;
+  /** vox_offset + voxels × bytes per voxel: the size the (uncompressed) file must have. */
+  readonly end: number;
+}
+
+/**
+ * Validates the first 352 bytes of an uncompressed NIfTI-1 file (its header and extension flag) against
+ * `limits` and, when given, the file's size — everything `parseNifti` checks before it allocates.
+ */
+export function inspectNiftiHeader(head: Uint8Array, source: string, limits: NiftiLimits = {}, fileSize?: number): NiftiHeaderInfo {
+  const { dims, header, offset, end } = checkNiftiHeader(head, source, limits, fileSize);
+  return { dims, datatype: header.datatypeCode, voxOffset: offset, end };
+}
+
+/**
+ * Validates a NIfTI-1 header (the first 348 bytes or more of the file) against `limits` and, when
+ * known, the file's size; returns where the voxels are. Throws errors naming `source`.
+ */
+function checkNiftiHeader(head: Uint8Array, source: string, limits: NiftiLimits, fileSize: number | undefined): VoxelLayout {
+  const where = `NIfTI file ${source}`;
+  // Only the fixed header: nifti-reader-js then skips extensions, whose sizes come from the file.
+  const copy = head.slice(0, Math.min(head.length, HEADER_BYTES + 4));
+  checkMagic(copy.buffer, source);
+  if (copy.length < VOX_OFFSET) throw new Error(`${where}: ${copy.length} bytes is shorter than the 348-byte NIfTI-1 header and its 4-byte extension flag`);
+  const h = readHeader(copy.buffer) as NIFTI1;
+  const ndim = h.dims[0]!;
+  if (!(ndim >= 1 && ndim <= 7)) throw new Error(`${where}: dim[0] is ${ndim}, expected 1 … 7`);
+  const dims = h.dims.slice(1, 1 + ndim);
+  if (dims.some((d) => !(d >= 1))) throw new Error(`${where}: dims [${dims.join(', ')}] must all be ≥ 1`);
+  const Ctor = READ_TYPES.get(h.datatypeCode);
+  if (!Ctor) {
+    throw new Error(`${where}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
+  }
+  const spacing = h.pixDims.slice(1, 1 + Math.min(ndim, 3));
+  if (spacing.some((p) => !Number.isFinite(p))) throw new Error(`${where}: pixdim [${spacing.join(', ')}] holds non-finite voxel sizes, expected finite numbers`);
+  const maxVoxels = limits.maxVoxels ?? NIFTI_MAX_VOXELS;
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > maxVoxels) {
+    throw new Error(`${where}: dims [${dims.join(', ')}] hold ${count} voxels, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md)`);
+  }
+  const offset = h.vox_offset;
+  if (!Number.isInteger(offset) || offset < VOX_OFFSET || offset > 2 ** 31) {
+    throw new Error(`${where}: vox_offset is ${offset}, expected a whole number ≥ ${VOX_OFFSET} (a single-file .nii puts the voxels after the 348-byte header and the 4-byte extension flag)`);
+  }
+  const need = count * Ctor.BYTES_PER_ELEMENT;
+  const end = offset + need;
+  if (fileSize !== undefined && end > fileSize) {
+    throw new Error(`${where}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${end} bytes), but the file holds ${fileSize} bytes`);
+  }
+  return { header: h, ndim, dims, Ctor, count, offset, end };
+}
+
+/**
+ * Inflates a `.nii.gz` stream into a buffer of exactly the size its header declares: the header is
+ * checked as soon as its 352 bytes are out, and inflation stops with an error once the output passes
+ * the declared size by more than {@link NIFTI_MAX_TRAILING_BYTES}.
+ */
+function inflateNifti(bytes: Uint8Array, source: string, limits: NiftiLimits): { raw: Uint8Array; layout: VoxelLayout } {
+  const where = `NIfTI file ${source}`;
+  const head = new Uint8Array(VOX_OFFSET);
+  let total = 0;
+  let layout: VoxelLayout | undefined;
+  let raw: Uint8Array | undefined;
+  gunzipChecked(bytes, (chunk) => {
+    const before = total;
+    total += chunk.length;
+    if (!raw) {
+      head.set(chunk.subarray(0, VOX_OFFSET - before), before);
+      if (total < VOX_OFFSET) return;
+      layout = checkNiftiHeader(head, source, limits, undefined);
+      raw = new Uint8Array(layout.end);
+      raw.set(head);
+      raw.set(chunk.subarray(VOX_OFFSET - before, layout.end - before), VOX_OFFSET);
+    } else if (before < raw.length) {
+      raw.set(chunk.subarray(0, raw.length - before), before);
+    }
+    if (total > raw.length + NIFTI_MAX_TRAILING_BYTES) {
+      throw new Error(`${where}: the gzip stream inflates to more than ${total} bytes, but the header declares ${raw.length} (${layout!.dims.join('×')} voxels at offset ${layout!.offset}); refused as a decompression bomb or a damaged file`);
+    }
+  }, where);
+  if (!raw || !layout) {
+    throw new Error(`${where}: ${total} bytes (inflated) is shorter than the 348-byte NIfTI-1 header and 4-byte extension flag`);
+  }
+  if (total < raw.length) {
+    throw new Error(`${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes at offset ${layout.offset} (${raw.length} bytes), but the file holds ${total} bytes (inflated)`);
+  }
+  return { raw, layout };
 }
 
 /** The voxel values as float32 with scl_slope / scl_inter applied (slope 0 or NaN: unscaled). */

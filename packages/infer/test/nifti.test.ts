@@ -6,11 +6,13 @@ jest.mock('nifti-reader-js', () => {
   return nodeModule._load(join(__dirname, '../node_modules/nifti-reader-js/dist/nifti.js'), null, false);
 }, { virtual: true });
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
-import { encodeNifti, headerAffine, niftiToFloat32, parseNifti, readNifti, writeNifti } from '../src/node/nifti';
+import { encodeNifti, headerAffine, inspectNiftiHeader, NIFTI_MAX_VOXELS, niftiToFloat32, parseNifti, readNifti, writeNifti } from '../src/node/nifti';
+import { crc32, gunzipChecked } from '../src/gzip';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'mcsc-nifti-')); });
@@ -158,5 +160,88 @@ describe('atomic writes', () => {
     const vol = await readNifti(path);
     expect(Array.from(vol.data)).toEqual([1, 2]);
     expect(readFileSync(path).length).toBe(354);
+  });
+});
+
+describe('validation before trusting the header', () => {
+  /** A uint8 4×4×4 volume's bytes with `edit` applied to the header. */
+  const edited = (edit: (v: DataView) => void, dims = [4, 4, 4]) => {
+    const bytes = encodeNifti(new Uint8Array(dims.reduce((a, b) => a * b, 1)).fill(3), { dims });
+    edit(new DataView(bytes.buffer));
+    return bytes;
+  };
+  test.each([
+    ['dim[0] = 0', (v: DataView) => v.setInt16(40, 0, true), /dim\[0\] is 0, expected 1 … 7/],
+    ['a negative dim', (v: DataView) => v.setInt16(44, -4, true), /dims \[4, -4, 4\] must all be ≥ 1/],
+    ['an unsupported datatype', (v: DataView) => v.setInt16(70, 32, true), /datatype 32 .* is not supported/],
+    ['a fractional vox_offset', (v: DataView) => v.setFloat32(108, 352.5, true), /vox_offset is 352.5, expected a whole number ≥ 352/],
+    ['vox_offset inside the header', (v: DataView) => v.setFloat32(108, 0, true), /vox_offset is 0, expected a whole number ≥ 352/],
+    ['a NaN voxel size', (v: DataView) => v.setFloat32(80, NaN, true), /pixdim \[NaN, 1, 1\] holds non-finite voxel sizes/],
+    ['a non-finite sform', (v: DataView) => { v.setInt16(254, 1, true); v.setFloat32(280, Infinity, true); }, /affine \(sform\) holds non-finite values/],
+    ['more voxels than the file holds', (v: DataView) => v.setInt16(46, 400, true), /header promises 4×4×400 voxels of 1 bytes at offset 352 \(6752 bytes\), but the file holds 416 bytes/],
+  ] as const)('%s', (_, edit, message) => {
+    expect(() => parseNifti(edited(edit), 'h.nii')).toThrow(message);
+    expect(() => parseNifti(gzipSync(edited(edit)), 'h.nii.gz')).toThrow(/^NIfTI file h\.nii(\.gz)?: /);
+  });
+  test('a voxel count over the limit is refused from the header alone', () => {
+    const head = edited((v) => { v.setInt16(42, 1024, true); v.setInt16(44, 1024, true); v.setInt16(46, 1024, true); });
+    expect(() => parseNifti(head, 'big.nii')).toThrow(`NIfTI file big.nii: dims [1024, 1024, 1024] hold 1073741824 voxels, more than the limit of ${NIFTI_MAX_VOXELS} (maxVoxels; see docs/limits.md)`);
+    expect(() => inspectNiftiHeader(head, 'big.nii', { maxVoxels: 2 ** 31 })).not.toThrow();
+    expect(() => parseNifti(encodeNifti(new Uint8Array(64), { dims: [4, 4, 4] }), 'x.nii', { maxVoxels: 63 })).toThrow(/more than the limit of 63/);
+  });
+});
+
+describe('gzip streams are checked, and bounded by the header', () => {
+  const volume = () => encodeNifti(Uint8Array.from({ length: 8 * 8 * 8 }, (_, i) => i % 7), { dims: [8, 8, 8] });
+  test('a bad CRC-32 is refused', () => {
+    const gz = gzipSync(volume());
+    gz[gz.length - 8]! ^= 0x01;
+    expect(() => parseNifti(gz, 'crc.nii.gz')).toThrow(/NIfTI file crc\.nii\.gz: gzip stream is corrupt: CRC-32 of the stream is 0x[0-9a-f]{8}, but its trailer records/);
+  });
+  test('a wrong ISIZE is refused', () => {
+    const gz = gzipSync(volume());
+    gz[gz.length - 1]! ^= 0x10;
+    expect(() => parseNifti(gz, 'size.nii.gz')).toThrow(/inflates to 864 bytes, but its trailer records/);
+  });
+  test('trailing bytes and truncation are refused', () => {
+    const gz = gzipSync(volume());
+    expect(() => parseNifti(Uint8Array.from([...gz, 0, 0]), 't.nii.gz')).toThrow(/gzip stream is corrupt: bytes after the end of a member/);
+    expect(() => parseNifti(gz.subarray(0, gz.length - 3), 't.nii.gz')).toThrow(/gzip stream is corrupt/);
+  });
+  test('several members (bgzip, cat a.gz b.gz) are one stream', () => {
+    const raw = volume();
+    const gz = Uint8Array.from([...gzipSync(raw.subarray(0, 100)), ...gzipSync(raw.subarray(100))]);
+    expect(Array.from(parseNifti(gz, 'm.nii.gz').data)).toEqual(Array.from(raw.subarray(352)));
+  });
+  test('a stream that inflates far past the declared size stops early, without allocating it', () => {
+    const raw = new Uint8Array(64 << 20);
+    raw.set(encodeNifti(new Uint8Array(64 * 64 * 8), { dims: [64, 64, 8] }).subarray(0, 352));
+    const gz = gzipSync(raw, { level: 1 });
+    expect(() => parseNifti(gz, 'bomb.nii.gz')).toThrow(/NIfTI file bomb\.nii\.gz: the gzip stream inflates to more than \d+ bytes, but the header declares 33120 \(64×64×8 voxels at offset 352\); refused as a decompression bomb/);
+  });
+  test('crc32 and gunzipChecked agree with the reference values', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    const parts: number[] = [];
+    gunzipChecked(gzipSync(Uint8Array.of(1, 2, 3)), (c) => parts.push(...c), 'x');
+    expect(parts).toEqual([1, 2, 3]);
+  });
+});
+
+describe('only regular files are read', () => {
+  test('a directory', async () => {
+    await expect(readNifti(dir)).rejects.toThrow(`NIfTI file ${dir}: cannot read: it is a directory; expected a regular .nii or .nii.gz file`);
+  });
+  test('a character device', async () => {
+    await expect(readNifti('/dev/zero')).rejects.toThrow('NIfTI file /dev/zero: cannot read: it is a character device');
+  });
+  (process.platform === 'win32' ? test.skip : test)('a FIFO is refused without opening it (no hang)', async () => {
+    const fifo = join(dir, 'pipe.nii');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readNifti(fifo)).rejects.toThrow(`NIfTI file ${fifo}: cannot read: it is a FIFO (named pipe)`);
+  });
+  test('an uncompressed file is validated from its header before the voxels are read', async () => {
+    const path = join(dir, 'cut.nii');
+    writeFileSync(path, encodeNifti(new Float32Array(1000), { dims: [10, 10, 10] }).subarray(0, 2000));
+    await expect(readNifti(path)).rejects.toThrow(/cut\.nii: header promises 10×10×10 voxels of 4 bytes at offset 352 \(4352 bytes\), but the file holds 2000 bytes/);
   });
 });

@@ -83,6 +83,61 @@ test.each([
   expect(leftovers().filter((f) => f !== 'out')).toEqual([]);
 });
 
+test('chunks of slices give the same labels and probabilities as one pass', async () => {
+  const one = join(dir, 'chunk', 'one.nii');
+  const many = join(dir, 'chunk', 'many.nii');
+  await predictFile({ models: [modelPath], input: scan, out: one, probabilities: join(dir, 'chunk', 'p1.nii'), batchSize: 4 });
+  const progress: number[] = [];
+  await predictFile({ models: [modelPath], input: scan, out: many, probabilities: join(dir, 'chunk', 'p2.nii'), batchSize: 1, chunkSlices: 2, onProgress: (d) => progress.push(d) });
+  expect(progress).toEqual([1, 2, 3, 4, 5]);
+  expect(Buffer.from((await readNifti(many)).data as Uint8Array).equals(Buffer.from((await readNifti(one)).data as Uint8Array))).toBe(true);
+  expect(Array.from((await readNifti(join(dir, 'chunk', 'p2.nii'))).data)).toEqual(Array.from((await readNifti(join(dir, 'chunk', 'p1.nii'))).data));
+  rmSync(join(dir, 'chunk'), { recursive: true });
+});
+
+describe('all outputs or none', () => {
+  test.each([
+    ['the overlay folder is a file', () => {
+      writeFileSync(join(dir, 'in-taken'), 'x');
+      return { png: join(dir, 'in-taken') };
+    }, /PNG folder .*in-taken: exists and is not a folder/],
+    ['the overlay folder cannot be created', () => {
+      writeFileSync(join(dir, 'in-file'), 'x');
+      return { png: join(dir, 'in-file', 'png') };
+    }, /PNG folder .*in-file\/png: cannot create folder .*in-file: /],
+    ['the probabilities cannot be written', () => {
+      writeFileSync(join(dir, 'in-file2'), 'x');
+      return { probabilities: join(dir, 'in-file2', 'p.nii') };
+    }, /NIfTI file .*in-file2\/p\.nii: cannot create folder/],
+  ])('%s: no labels file is left either', async (_, extra, message) => {
+    const out = join(dir, 'partial', 'labels.nii.gz');
+    await expect(predictFile({ models: [modelPath], input: scan, out, ...extra() })).rejects.toThrow(message);
+    expect(existsSync(join(dir, 'partial'))).toBe(false);
+    expect(leftovers().filter((f) => f !== 'out')).toEqual([]);
+  });
+});
+
+describe('inputs are checked before the work', () => {
+  test('a voxel count over maxVoxels is refused from the header, with the limit', async () => {
+    await expect(predictFile({ models: [modelPath], input: scan, out: join(dir, 'bad', 'l.nii'), maxVoxels: 1000 }))
+      .rejects.toThrow(`NIfTI file ${scan}: dims [36, 40, 5] hold 7200 voxels, more than the limit of 1000 (maxVoxels; see docs/limits.md)`);
+  });
+  test('probabilities over the limit are refused before segmenting', async () => {
+    await expect(predictFile({ models: [modelPath], input: scan, out: join(dir, 'bad', 'l.nii'), probabilities: join(dir, 'bad', 'p.nii'), maxVoxels: 20000 }))
+      .rejects.toThrow(/probabilities output .*p\.nii: 36×40×5 voxels × 4 classes = 28800 float32 values, more than the limit of 20000/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+  test('a NaN voxel names the file and the voxel', async () => {
+    const bad = join(dir, 'in-nan.nii');
+    const data = new Float32Array(X * Y * Z).fill(1);
+    data[3 + X * (2 + Y * 4)] = NaN;
+    await writeNifti(bad, data, { dims: [X, Y, Z] });
+    await expect(predictFile({ models: [modelPath], input: bad, out: join(dir, 'bad', 'l.nii') }))
+      .rejects.toThrow(`NIfTI file ${bad}: voxel (3, 2, 4) is NaN, expected finite values`);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+});
+
 test.each([0, 1, 2] as const)('slicing along axis %i and back is the identity, channels included', (axis) => {
   const dims = [4, 3, 5, 2];
   const data = Float32Array.from({ length: 4 * 3 * 5 * 2 }, (_, i) => i);
