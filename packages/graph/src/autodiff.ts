@@ -8,12 +8,13 @@
  *    gradients, built only for inputs on the path (unused branches are pruned); a tensor used twice
  *    gets the sum of its gradients (fan-out accumulation).
  * A node on the path without a gradient rule (ArgMax, comparisons, OneHot…) is an error, unless the
- * path is cut with `stopGradient`.
+ * path is cut with `stopGradient`. Rules come from the one table in ops/rules.ts (`backwardOf`).
  */
 import type { Node } from './graph.js';
 import { formatShape, type Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { reshape, zeros } from './ops/shape.js';
+import { backwardOf } from './ops/rules.js';
 
 /**
  * Gradients of the scalar `loss` with respect to each tensor of `wrt`; null for a tensor the loss
@@ -58,7 +59,7 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
     if (targets.every((x) => x === null)) continue;
     if (!node.gradient) throw notDifferentiable(node);
     const gy = node.outputs.map((o) => grads.get(o.id) ?? zeros(g, o.shape, o.dtype));
-    const rules = node.gradient(gy, node);
+    const rules = backwardOf(node, gy);
     targets.forEach((x, k) => {
       if (!x) return;
       const rule = rules[k];

@@ -4,12 +4,47 @@ import { allocate, formatShape, shapeSize, Tensor, type DType, type Shape, type 
 export type AttrValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
+/** Per input of a node, a thunk that builds that input's gradient, or null where the input has none (integer indices, shapes). */
+export type InputGradients = ReadonlyArray<(() => Tensor) | null>;
+
 /**
- * The gradient rule of an op: given the gradients of its outputs (zeros stand in for unused float
- * outputs), return, per input, a thunk that builds that input's gradient — or null where the input
- * has none (integer indices, shapes). Thunks let autodiff build only the gradients it needs.
+ * A named gradient rule: the derivative of one ONNX op, written next to the op's forward function
+ * and registered in the one table `GRADIENT_RULES` (ops/rules.ts), which `listGradientRules()` and
+ * docs/gradients.md print. `backward` gets the gradients of the node's outputs (zeros stand in for
+ * unused float outputs) and `ctx`, what the op recorded when it built the node (operands, axes,
+ * geometry); it returns thunks so autodiff builds only the gradients it needs.
  */
-export type GradientRule = (gradOutputs: Tensor[], node: Node) => ReadonlyArray<(() => Tensor) | null>;
+export interface GradientRule<C = void> {
+  /** The key in GRADIENT_RULES: the ONNX op, or `Op.variant` where one op has several rules. */
+  readonly name: string;
+  /** The ONNX operator of the nodes it differentiates. */
+  readonly op: string;
+  /** The inputs that receive a gradient, by their ONNX names (others: indices, shapes, axes). */
+  readonly grads: readonly string[];
+  /** The derivative in one line, e.g. `dx = y·(gy − Σ gy·y)`. */
+  readonly formula: string;
+  backward(gradOutputs: Tensor[], ctx: C, node: Node): InputGradients;
+  /** Attach the rule to a node, with the context its backward pass reads. */
+  with(ctx: C): BoundGradient;
+}
+
+/** A rule attached to a node. */
+export interface BoundGradient {
+  readonly rule: GradientRule<unknown>;
+  readonly ctx: unknown;
+}
+
+/**
+ * An unnamed gradient closure, kept for callers outside this package (e.g. a custom loss with a
+ * private backward pass). It is not listed anywhere; prefer `defineGradient` and `registerGradientRules`.
+ */
+export type CustomGradient = (gradOutputs: Tensor[], node: Node) => InputGradients;
+
+/** Create a gradient rule; list it in ops/rules.ts (or `registerGradientRules`) so autodiff accepts it. */
+export function defineGradient<C = void>(spec: Omit<GradientRule<C>, 'with'>): GradientRule<C> {
+  const rule: GradientRule<C> = Object.freeze({ ...spec, with: (ctx: C): BoundGradient => ({ rule: rule as GradientRule<unknown>, ctx }) });
+  return rule;
+}
 
 export interface Node {
   readonly id: number;
@@ -20,7 +55,7 @@ export interface Node {
   readonly outputs: readonly Tensor[];
   readonly attrs: Attrs;
   /** Undefined: the op is not differentiable (ArgMax, comparisons, OneHot…). */
-  readonly gradient: GradientRule | undefined;
+  readonly gradient: BoundGradient | CustomGradient | undefined;
   /** A stop-gradient marker: autodiff treats its output as a constant. */
   readonly stopsGradient: boolean;
 }
@@ -30,7 +65,7 @@ export interface OpSpec {
   inputs: ReadonlyArray<Tensor | null>;
   outputs: ReadonlyArray<{ shape: Shape; dtype: DType }>;
   attrs?: Attrs;
-  gradient?: GradientRule;
+  gradient?: BoundGradient | CustomGradient;
   stopsGradient?: boolean;
 }
 

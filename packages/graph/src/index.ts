@@ -5,6 +5,7 @@
  */
 export { Tensor, shapeSize, formatShape, type DType, type Shape, type TensorData } from './tensor.js';
 export { Graph, type Node, type OpSpec, type Attrs, type GradientRule, type Initializer, type InitContext } from './graph.js';
+export { defineGradient, type BoundGradient, type CustomGradient, type InputGradients } from './graph.js';
 export { Random } from './random.js';
 export { gradients } from './autodiff.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';

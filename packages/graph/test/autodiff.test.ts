@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { Graph, argMax, cast, emitModel, exp, gradients, greater, liveNodes, mul, oneHot, reduceSum, stopGradient, where, add } from '@mcsc/graph';
+import { Graph, argMax, cast, defineGradient, emitModel, exp, gradients, greater, listGradientRules, liveNodes, mul, neg, oneHot, reduceSum, registerGradientRules, stopGradient, where, add, type Tensor } from '@mcsc/graph';
 
 async function run(g: Graph, outputs: Record<string, ReturnType<typeof mul>>, feeds: Record<string, Float32Array>) {
   const s = await ort.InferenceSession.create(emitModel(g, { outputs }).bytes);
@@ -78,5 +78,23 @@ describe('autodiff', () => {
     const y = exp(x);
     mul(x, 2); // dead
     expect(liveNodes(g, [y]).map((n) => n.op)).toEqual(['Exp']);
+  });
+
+  test('a rule registered from outside the package is listed and used; a taken name is refused', async () => {
+    // d/dx of a "Neg" node whose rule passes the gradient through negated twice: the custom rule, not the library's.
+    const NEG_TWICE = defineGradient<Tensor>({ name: 'Neg.test', op: 'Neg', grads: ['X'], formula: 'dx = −(−gy)', backward: ([gy]) => [() => neg(neg(gy!))] });
+    registerGradientRules(NEG_TWICE);
+    registerGradientRules(NEG_TWICE); // the same rule again: fine
+    expect(listGradientRules().map((r) => r.name)).toContain('Neg.test');
+    const clash = defineGradient({ name: 'Neg.test', op: 'Neg', grads: ['X'], formula: 'dx = gy', backward: ([gy]) => [() => gy!] });
+    expect(() => registerGradientRules(clash)).toThrow(/'Neg.test' \(op Neg\) is already registered/);
+
+    const g = new Graph();
+    const x = g.input('x', [2]);
+    const [y] = g.addNode({ op: 'Neg', inputs: [x], outputs: [{ shape: [2], dtype: 'float32' }], gradient: NEG_TWICE.with(x) });
+    const [dx] = gradients(reduceSum(mul(y!, x)), [x]);
+    // d/dx Σ (−x)·x with the rule's dy/dx = +1: x·1 + (−x) = 0.
+    const r = await run(g, { dx: dx! }, { x: Float32Array.of(3, -4) });
+    expect(r.dx).toEqual([0, 0]);
   });
 });

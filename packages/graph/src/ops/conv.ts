@@ -10,6 +10,7 @@
  *   im2col cost 2–15× a forward pass here; this costs about one forward.
  * - ConvTranspose dX is a Conv of gy with the same weight; dW is the Conv-dW recipe with roles swapped.
  */
+import { defineGradient } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { concat, pad, reshape, slice, transpose } from './shape.js';
 import { matmul, transposeLast } from './matmul.js';
@@ -53,6 +54,25 @@ function attrs(k: readonly number[], geo: Geometry) {
   return { kernel_shape: [k[0]!, k[1]!], strides: geo.s, dilations: geo.d, pads: geo.p, group: geo.groups };
 }
 
+interface ConvContext {
+  x: Tensor;
+  w: Tensor;
+  b: Tensor | null;
+  geo: Geometry;
+}
+
+const CONV = defineGradient<ConvContext>({
+  name: 'Conv',
+  op: 'Conv',
+  grads: ['X', 'W', 'B'],
+  formula: 'dX = Conv(gy, W flipped, channels swapped) at stride 1, else ConvTranspose(gy, W); dW = Σ_taps MatMul(gy, shifted X); dB = Σ gy',
+  backward: ([gy], { x, w, b, geo }) => [
+    () => convInputGrad(gy!, w, x.shape, geo),
+    () => kernelGrad(x, gy!, [w.shape[2]!, w.shape[3]!], geo),
+    ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
+  ],
+});
+
 /** PyTorch's `F.conv2d`: x [N, C, H, W], w [O, C/groups, kh, kw], b [O]. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const geo = geometry(opts);
@@ -69,13 +89,25 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
     inputs: b ? [x, w, b] : [x, w],
     outputs: [{ shape: [n, o, oh, ow], dtype: 'float32' }],
     attrs: attrs([kh, kw], geo),
-    gradient: ([gy]) => [
-      () => convInputGrad(gy!, w, x.shape, geo),
-      () => kernelGrad(x, gy!, [kh, kw], geo),
-      ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
-    ],
+    gradient: CONV.with({ x, w, b, geo }),
   })[0]!;
 }
+
+const CONV_TRANSPOSE = defineGradient<ConvContext & { outputPadding: [number, number] }>({
+  name: 'ConvTranspose',
+  op: 'ConvTranspose',
+  grads: ['X', 'W', 'B'],
+  formula: 'dX = Conv(gy, W) (same geometry); dW = the Conv dW recipe with X and gy swapped; dB = Σ gy',
+  backward: ([gy], { x, w, b, geo, outputPadding: op }) => {
+    const { s, d, p, groups } = geo;
+    return [
+      // y = Wᵀ ⋆ x, so dx = W ⋆ gy: a plain Conv with the same geometry maps Cout back to Cin.
+      () => conv2d(gy!, w, null, { stride: s, padding: p, dilation: d, groups }),
+      () => kernelGrad(gy!, x, [w.shape[2]!, w.shape[3]!], { ...geo, p: [p[0], p[1], Math.max(0, p[2] - op[0]), Math.max(0, p[3] - op[1])] }),
+      ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
+    ];
+  },
+});
 
 /** PyTorch's `F.conv_transpose2d`: x [N, Cin, H, W], w [Cin, Cout/groups, kh, kw], b [Cout]. */
 export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
@@ -95,12 +127,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, o
     inputs: b ? [x, w, b] : [x, w],
     outputs: [{ shape: [n, co, oh, ow], dtype: 'float32' }],
     attrs: { ...attrs([kh, kw], geo), output_padding: op },
-    gradient: ([gy]) => [
-      // y = Wᵀ ⋆ x, so dx = W ⋆ gy: a plain Conv with the same geometry maps Cout back to Cin.
-      () => conv2d(gy!, w, null, { stride: s, padding: p, dilation: d, groups }),
-      () => kernelGrad(gy!, x, [kh, kw], { ...geo, p: [p[0], p[1], Math.max(0, p[2] - op[0]), Math.max(0, p[3] - op[1])] }),
-      ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
-    ],
+    gradient: CONV_TRANSPOSE.with({ x, w, b, geo, outputPadding: op }),
   })[0]!;
 }
 
@@ -185,3 +212,5 @@ function kernelGradFlat(big: Tensor, small: Tensor, k: [number, number], geo: Ge
   const summed = reshape(reduceSum(concat(products, 2), [0]), [groups, k[0] * k[1], cBig / groups, cSmall / groups]);
   return reshape(transpose(summed, [0, 3, 2, 1]), [cSmall, cBig / groups, k[0], k[1]]);
 }
+
+export const CONV_RULES = [CONV, CONV_TRANSPOSE];

@@ -1,8 +1,8 @@
 /**
- * Elementwise arithmetic with NumPy broadcasting. Each op: its ONNX node and, beside it, its gradient.
- * A plain number operand becomes a float32 scalar constant.
+ * Elementwise arithmetic with NumPy broadcasting, and Where. Each op: its gradient rule, then its
+ * ONNX node. A plain number operand becomes a float32 scalar constant.
  */
-import type { Graph } from '../graph.js';
+import { defineGradient, type Graph, type GradientRule } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 
@@ -22,94 +22,105 @@ function checkDtypes(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) throw new TypeError(`${op}: operand dtypes differ (${a.dtype} and ${b.dtype})`);
 }
 
-function binary(
-  op: string,
-  x: Operand,
-  y: Operand,
-  gradA: ((gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => Tensor) | null,
-  gradB: ((gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => Tensor) | null,
-): Tensor {
+type BinaryGrad = (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => Tensor;
+
+/** The rule of a broadcasting binary op: each partial, summed back to its operand's shape. */
+function binaryRule(op: string, formula: string, gradA: BinaryGrad, gradB: BinaryGrad, inputs = ['A', 'B']): GradientRule<{ a: Tensor; b: Tensor }> {
+  return defineGradient({
+    name: op,
+    op,
+    grads: inputs,
+    formula,
+    backward: ([gy], { a, b }, node) => [
+      () => unbroadcast(gradA(gy!, a, b, node.outputs[0]!), a.shape),
+      () => unbroadcast(gradB(gy!, a, b, node.outputs[0]!), b.shape),
+    ],
+  });
+}
+
+function binary(rule: GradientRule<{ a: Tensor; b: Tensor }>, x: Operand, y: Operand): Tensor {
+  const op = rule.op;
   const g = graphOf(op, x, y);
   const ref = typeof x === 'number' ? (y as Tensor) : x;
   const a = lift(g, x, ref);
   const b = lift(g, y, ref);
   checkDtypes(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const [out] = g.addNode({
-    op,
-    inputs: [a, b],
-    outputs: [{ shape, dtype: a.dtype }],
-    gradient: ([gy], node) => [
-      gradA ? () => unbroadcast(gradA(gy!, a, b, node.outputs[0]!), a.shape) : null,
-      gradB ? () => unbroadcast(gradB(gy!, a, b, node.outputs[0]!), b.shape) : null,
-    ],
-  });
-  return out!;
+  return g.addNode({ op, inputs: [a, b], outputs: [{ shape, dtype: a.dtype }], gradient: rule.with({ a, b }) })[0]!;
 }
 
-function unary(op: string, x: Tensor, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor, attrs = {}): Tensor {
+/** The rule of a unary op from dx(gy, x, y). */
+function unaryRule(op: string, formula: string, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor): GradientRule<Tensor> {
+  return defineGradient<Tensor>({ name: op, op, grads: ['X'], formula, backward: ([gy], x, node) => [() => grad(gy!, x, node.outputs[0]!)] });
+}
+
+function unary(rule: GradientRule<Tensor>, x: Tensor): Tensor {
+  const op = rule.op;
   if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
-  const [out] = x.graph.addNode({
-    op,
+  return x.graph.addNode({ op, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient: rule.with(x) })[0]!;
+}
+
+const ADD = binaryRule('Add', 'dA = gy, dB = gy', (gy) => gy, (gy) => gy);
+const SUB = binaryRule('Sub', 'dA = gy, dB = −gy', (gy) => gy, (gy) => neg(gy));
+const MUL = binaryRule('Mul', 'dA = gy·B, dB = gy·A', (gy, _a, b) => mul(gy, b), (gy, a) => mul(gy, a));
+const DIV = binaryRule('Div', 'dA = gy/B, dB = −gy·C/B (C = A/B, the output)', (gy, _a, b) => div(gy, b), (gy, _a, b, out) => neg(div(mul(gy, out), b)));
+const POW = binaryRule(
+  'Pow',
+  'dX = gy·Y·X^(Y−1), dY = gy·Z·log X',
+  (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
+  (gy, a, _b, out) => mul(gy, mul(out, log(a))),
+  ['X', 'Y'],
+);
+
+export const add = (a: Operand, b: Operand): Tensor => binary(ADD, a, b);
+export const sub = (a: Operand, b: Operand): Tensor => binary(SUB, a, b);
+export const mul = (a: Operand, b: Operand): Tensor => binary(MUL, a, b);
+export const div = (a: Operand, b: Operand): Tensor => binary(DIV, a, b);
+export const pow = (a: Operand, b: Operand): Tensor => binary(POW, a, b);
+
+const NEG = unaryRule('Neg', 'dx = −gy', (gy) => neg(gy));
+const SQRT = unaryRule('Sqrt', 'dx = gy/(2y)', (gy, _x, y) => div(gy, mul(y, 2)));
+const EXP = unaryRule('Exp', 'dx = gy·y', (gy, _x, y) => mul(gy, y));
+const LOG = unaryRule('Log', 'dx = gy/x', (gy, x) => div(gy, x));
+const ABS = unaryRule('Abs', 'dx = gy·sign(x) (0 at 0, as PyTorch)', (gy, x) => mul(gy, sign(x)));
+const TANH = unaryRule('Tanh', 'dx = gy·(1 − y²)', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
+const SIGMOID = unaryRule('Sigmoid', 'dx = gy·y·(1 − y)', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
+const ERF = unaryRule('Erf', 'dx = gy·2/√π·exp(−x²)', (gy, x) => mul(gy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
+const RELU = unaryRule('Relu', 'dx = gy·[x > 0]', (gy, x) => selectPositive(x, gy, x.graph.scalar(0)));
+
+export const neg = (x: Tensor): Tensor => unary(NEG, x);
+export const sqrt = (x: Tensor): Tensor => unary(SQRT, x);
+export const exp = (x: Tensor): Tensor => unary(EXP, x);
+export const log = (x: Tensor): Tensor => unary(LOG, x);
+export const abs = (x: Tensor): Tensor => unary(ABS, x);
+export const tanh = (x: Tensor): Tensor => unary(TANH, x);
+export const sigmoid = (x: Tensor): Tensor => unary(SIGMOID, x);
+export const erf = (x: Tensor): Tensor => unary(ERF, x);
+export const relu = (x: Tensor): Tensor => unary(RELU, x);
+
+const LEAKY_RELU = defineGradient<{ x: Tensor; alpha: number }>({
+  name: 'LeakyRelu',
+  op: 'LeakyRelu',
+  grads: ['X'],
+  formula: 'dx = where(x > 0, gy, α·gy)',
+  backward: ([gy], { x, alpha }) => [() => selectPositive(x, gy!, mul(gy!, alpha))],
+});
+
+export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
+  if (x.dtype !== 'float32') throw new TypeError(`LeakyRelu: expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
+  return x.graph.addNode({
+    op: 'LeakyRelu',
     inputs: [x],
     outputs: [{ shape: x.shape, dtype: x.dtype }],
-    attrs,
-    gradient: ([gy], node) => [() => grad(gy!, x, node.outputs[0]!)],
-  });
-  return out!;
+    attrs: { alpha: { float: alpha } },
+    gradient: LEAKY_RELU.with({ x, alpha }),
+  })[0]!;
 }
 
-// d(a+b) = (1, 1)
-export const add = (a: Operand, b: Operand): Tensor => binary('Add', a, b, (gy) => gy, (gy) => gy);
-// d(a−b) = (1, −1)
-export const sub = (a: Operand, b: Operand): Tensor => binary('Sub', a, b, (gy) => gy, (gy) => neg(gy));
-// d(a·b) = (b, a)
-export const mul = (a: Operand, b: Operand): Tensor =>
-  binary('Mul', a, b, (gy, _a, b) => mul(gy, b), (gy, a) => mul(gy, a));
-// d(a/b) = (1/b, −a/b² = −out/b)
-export const div = (a: Operand, b: Operand): Tensor =>
-  binary('Div', a, b, (gy, _a, b) => div(gy, b), (gy, _a, b, out) => neg(div(mul(gy, out), b)));
-// d(a^b) = (b·a^(b−1), out·log a)
-export const pow = (a: Operand, b: Operand): Tensor =>
-  binary(
-    'Pow',
-    a,
-    b,
-    (gy, a, b) => mul(gy, mul(b, pow(a, sub(b, 1)))),
-    (gy, a, _b, out) => mul(gy, mul(out, log(a))),
-  );
-
-// d(−x) = −1
-export const neg = (x: Tensor): Tensor => unary('Neg', x, (gy) => neg(gy));
-// d√x = 1/(2√x)
-export const sqrt = (x: Tensor): Tensor => unary('Sqrt', x, (gy, _x, y) => div(gy, mul(y, 2)));
-// d eˣ = eˣ
-export const exp = (x: Tensor): Tensor => unary('Exp', x, (gy, _x, y) => mul(gy, y));
-// d log x = 1/x
-export const log = (x: Tensor): Tensor => unary('Log', x, (gy, x) => div(gy, x));
-// d|x| = sign(x)  (0 at 0, as PyTorch)
-export const abs = (x: Tensor): Tensor => unary('Abs', x, (gy, x) => mul(gy, sign(x)));
-// d tanh = 1 − tanh²
-export const tanh = (x: Tensor): Tensor => unary('Tanh', x, (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
-// d σ = σ(1 − σ)
-export const sigmoid = (x: Tensor): Tensor => unary('Sigmoid', x, (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
-// d erf = 2/√π · e^(−x²)
-export const erf = (x: Tensor): Tensor =>
-  unary('Erf', x, (gy, x) => mul(gy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
-// d relu = [x > 0]
-export const relu = (x: Tensor): Tensor => unary('Relu', x, (gy, x) => selectPositive(x, gy, zerosLikeScalar(x)));
-
-const zerosLikeScalar = (x: Tensor): Tensor => x.graph.scalar(0);
-// d leaky = 1 where x > 0, α elsewhere: where(x > 0, gy, α·gy)
-export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
-  return unary('LeakyRelu', x, (gy, x) => selectPositive(x, gy, mul(gy, alpha)), { alpha: { float: alpha } });
-}
-
-/** where(x > 0, a, b), built directly (a gradient-rule helper; not differentiable). */
+/** where(x > 0, a, b) (a gradient-rule helper; the comparison is not differentiable). */
 function selectPositive(x: Tensor, a: Tensor, b: Tensor): Tensor {
   const g = x.graph;
-  const positive = g.addNode({ op: 'Greater', inputs: [x, g.scalar(0)], outputs: [{ shape: x.shape, dtype: 'bool' }] })[0]!;
-  return g.addNode({ op: 'Where', inputs: [positive, a, b], outputs: [{ shape: a.shape, dtype: a.dtype }] })[0]!;
+  return where(g.addNode({ op: 'Greater', inputs: [x, g.scalar(0)], outputs: [{ shape: x.shape, dtype: 'bool' }] })[0]!, a, b);
 }
 
 /** GELU, exact (erf) form as PyTorch's default: x·½(1 + erf(x/√2)), built from differentiable primitives. */
@@ -119,6 +130,31 @@ export function gelu(x: Tensor): Tensor {
 
 /** sign(x) ∈ {−1, 0, 1}; not differentiable (used inside gradient rules). */
 export function sign(x: Tensor): Tensor {
-  const [out] = x.graph.addNode({ op: 'Sign', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }] });
-  return out!;
+  return x.graph.addNode({ op: 'Sign', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }] })[0]!;
 }
+
+const WHERE = defineGradient<{ cond: Tensor; a: Tensor; b: Tensor }>({
+  name: 'Where',
+  op: 'Where',
+  grads: ['X', 'Y'],
+  formula: 'dX = where(c, gy, 0), dY = where(c, 0, gy)',
+  backward: ([gy], { cond, a, b }) => [
+    null,
+    () => unbroadcast(where(cond, gy!, 0), a.shape),
+    () => unbroadcast(where(cond, 0, gy!), b.shape),
+  ],
+});
+
+/** where(cond, a, b): a where cond holds, else b. Gradient flows to a and b, masked. */
+export function where(cond: Tensor, x: Operand, y: Operand): Tensor {
+  const g = cond.graph;
+  if (cond.dtype !== 'bool') throw new TypeError(`Where: condition must be bool, got ${cond.dtype}`);
+  const ref = typeof x === 'number' ? (typeof y === 'number' ? undefined : y) : x;
+  const a = lift(g, x, ref);
+  const b = lift(g, y, ref);
+  if (a.dtype !== b.dtype) throw new TypeError(`Where: branch dtypes differ (${a.dtype} and ${b.dtype})`);
+  const shape = broadcastShapes('Where', broadcastShapes('Where', cond.shape, a.shape), b.shape);
+  return g.addNode({ op: 'Where', inputs: [cond, a, b], outputs: [{ shape, dtype: a.dtype }], gradient: WHERE.with({ cond, a, b }) })[0]!;
+}
+
+export const ELEMENTWISE_RULES = [ADD, SUB, MUL, DIV, POW, NEG, SQRT, EXP, LOG, ABS, TANH, SIGMOID, ERF, RELU, LEAKY_RELU, WHERE];

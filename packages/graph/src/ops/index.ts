@@ -11,3 +11,6 @@ export { maxPool2d, avgPool2d, type Pool2dOptions } from './pool.js';
 export { batchNorm2d, layerNorm, l2Normalize, type BatchNormParams, type BatchNormOptions } from './norm.js';
 export { resizeNearest } from './resize.js';
 export { dropout } from './dropout.js';
+export {
+  GRADIENT_RULES, NO_GRADIENT, listGradientRules, registerGradientRules, gradientRulesMarkdown, noGradientMarkdown, type GradientRuleInfo,
+} from './rules.js';

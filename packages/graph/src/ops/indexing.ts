@@ -1,6 +1,30 @@
 /** Index-driven ops: Gather (differentiable in its data), ScatterND-add, OneHot and ArgMax (not differentiable). */
+import { defineGradient } from '../graph.js';
+import { ScatterReduction } from '../onnx/onnx-schema.js';
 import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
 import { transpose, zeros, unsqueeze } from './shape.js';
+
+const GATHER = defineGradient<{ x: Tensor; indices: Tensor; axis: number }>({
+  name: 'Gather',
+  op: 'Gather',
+  grads: ['data'],
+  formula: 'dx = scatter-add of gy at the indices (ScatterND, reduction add)',
+  backward: ([gy], { x, indices, axis: a }) => [
+    () => {
+      // Move the gathered axis to the front, scatter-add rows, move it back.
+      const front = [a, ...x.shape.map((_, i) => i).filter((i) => i !== a)];
+      const xFront = front.map((i) => x.shape[i]!);
+      const q = indices.rank;
+      const gyPerm = [...Array(q).keys()].map((i) => a + i);
+      const rest = [...Array(gy!.rank).keys()].filter((i) => i < a || i >= a + q);
+      const gyFront = transpose(gy!, [...gyPerm, ...rest]);
+      const target = zeros(x.graph, xFront, x.dtype);
+      const scattered = scatterNDAdd(target, unsqueeze(indices, -1), gyFront);
+      return transpose(scattered, front.map((_, i) => front.indexOf(i)));
+    },
+    null,
+  ],
+});
 
 /** Take entries of x along `axis` at int64 `indices` (ONNX Gather). dx: scatter-add of gy at the indices. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
@@ -12,21 +36,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
     inputs: [x, indices],
     outputs: [{ shape, dtype: x.dtype }],
     attrs: { axis: a },
-    gradient: ([gy]) => [
-      () => {
-        // Move the gathered axis to the front, scatter-add rows, move it back.
-        const front = [a, ...x.shape.map((_, i) => i).filter((i) => i !== a)];
-        const xFront = front.map((i) => x.shape[i]!);
-        const q = indices.rank;
-        const gyPerm = [...Array(q).keys()].map((i) => a + i);
-        const rest = [...Array(gy!.rank).keys()].filter((i) => i < a || i >= a + q);
-        const gyFront = transpose(gy!, [...gyPerm, ...rest]);
-        const target = zeros(x.graph, xFront, x.dtype);
-        const scattered = scatterNDAdd(target, unsqueeze(indices, -1), gyFront);
-        return transpose(scattered, front.map((_, i) => front.indexOf(i)));
-      },
-      null,
-    ],
+    gradient: GATHER.with({ x, indices, axis: a }),
   })[0]!;
 }
 
@@ -36,7 +46,7 @@ export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor): Te
     op: 'ScatterND',
     inputs: [data, indices, updates],
     outputs: [{ shape: data.shape, dtype: data.dtype }],
-    attrs: { reduction: 'add' },
+    attrs: { reduction: ScatterReduction.ADD },
   })[0]!;
 }
 
@@ -63,3 +73,5 @@ export function argMax(x: Tensor, axis: number, keepDims = false): Tensor {
     attrs: { axis: a, keepdims: keepDims ? 1 : 0, select_last_index: 0 },
   })[0]!;
 }
+
+export const INDEXING_RULES = [GATHER];

@@ -1,4 +1,5 @@
 /** Matrix products. dA = gy·Bᵀ, dB = Aᵀ·gy, summed over broadcast batch axes. */
+import { defineGradient } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 import { add, mul } from './elementwise.js';
@@ -12,6 +13,17 @@ export function transposeLast(x: Tensor): Tensor {
   return transpose(x, perm);
 }
 
+const MATMUL = defineGradient<{ a: Tensor; b: Tensor }>({
+  name: 'MatMul',
+  op: 'MatMul',
+  grads: ['A', 'B'],
+  formula: 'dA = gy·Bᵀ, dB = Aᵀ·gy (summed over broadcast batch axes)',
+  backward: ([gy], { a, b }) => [
+    () => unbroadcast(matmul(gy!, transposeLast(b)), a.shape),
+    () => unbroadcast(matmul(transposeLast(a), gy!), b.shape),
+  ],
+});
+
 /** Batched, broadcasting matrix product of tensors of rank ≥ 2 (ONNX MatMul, `torch.matmul`). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
@@ -24,10 +36,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     op: 'MatMul',
     inputs: [a, b],
     outputs: [{ shape: [...batch, m!, n!], dtype: 'float32' }],
-    gradient: ([gy]) => [
-      () => unbroadcast(matmul(gy!, transposeLast(b)), a.shape),
-      () => unbroadcast(matmul(transposeLast(a), gy!), b.shape),
-    ],
+    gradient: MATMUL.with({ a, b }),
   })[0]!;
 }
 
@@ -38,6 +47,24 @@ export interface GemmOptions {
   beta?: number;
 }
 
+const GEMM = defineGradient<{ a: Tensor; b: Tensor; c: Tensor | null } & Required<GemmOptions>>({
+  name: 'Gemm',
+  op: 'Gemm',
+  grads: ['A', 'B', 'C'],
+  formula: 'd op(A) = α·gy·op(B)ᵀ, d op(B) = α·op(A)ᵀ·gy, dC = β·Σ gy over broadcast axes',
+  backward: ([gy], { a, b, c, transA, transB, alpha, beta }) => {
+    const opA = (): Tensor => (transA ? transpose(a, [1, 0]) : a);
+    const opB = (): Tensor => (transB ? transpose(b, [1, 0]) : b);
+    const g = mul(gy!, alpha);
+    return [
+      // d op(A) = g·op(B)ᵀ; transpose back if A was transposed.
+      () => (transA ? matmul(opB(), transpose(g, [1, 0])) : matmul(g, transpose(opB(), [1, 0]))),
+      () => (transB ? matmul(transpose(g, [1, 0]), opA()) : matmul(transpose(opA(), [1, 0]), g)),
+      ...(c ? [() => unbroadcast(mul(gy!, beta), c.shape)] : []),
+    ];
+  },
+});
+
 /** Y = α·op(A)·op(B) + β·C for 2-D A and B (ONNX Gemm); C broadcasts to [M, N]. */
 export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions = {}): Tensor {
   const { transA = false, transB = false, alpha = 1, beta = 1 } = opts;
@@ -46,22 +73,12 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions =
   const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (k !== k2) throw new RangeError(`Gemm: inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`);
   if (c) broadcastShapes('Gemm', c.shape, [m, n]);
-  const opA = (): Tensor => (transA ? transpose(a, [1, 0]) : a);
-  const opB = (): Tensor => (transB ? transpose(b, [1, 0]) : b);
   return a.graph.addNode({
     op: 'Gemm',
     inputs: c ? [a, b, c] : [a, b],
     outputs: [{ shape: [m, n], dtype: 'float32' }],
     attrs: { transA: transA ? 1 : 0, transB: transB ? 1 : 0, alpha: { float: alpha }, beta: { float: beta } },
-    gradient: ([gy]) => {
-      const g = mul(gy!, alpha);
-      return [
-        // d op(A) = g·op(B)ᵀ; transpose back if A was transposed.
-        () => (transA ? matmul(opB(), transpose(g, [1, 0])) : matmul(g, transpose(opB(), [1, 0]))),
-        () => (transB ? matmul(transpose(g, [1, 0]), opA()) : matmul(transpose(opA(), [1, 0]), g)),
-        ...(c ? [() => unbroadcast(mul(gy!, beta), c.shape)] : []),
-      ];
-    },
+    gradient: GEMM.with({ a, b, c, transA, transB, alpha, beta }),
   })[0]!;
 }
 
@@ -77,3 +94,5 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const y = matmul(x, transpose(weight, [1, 0]));
   return bias ? add(y, bias) : y;
 }
+
+export const MATMUL_RULES = [MATMUL, GEMM];

@@ -1,4 +1,5 @@
 /** BatchNorm (training and eval) and LayerNorm, with hand-written gradients (ENGINE-NOTES recipes). */
+import { defineGradient, type GradientRule } from '../graph.js';
 import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
 import { add, div, mul, neg, pow, sub } from './elementwise.js';
 import { stopGradient } from './logic.js';
@@ -51,24 +52,34 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
   return y;
 }
 
+interface BatchNormContext {
+  x: Tensor;
+  gamma: Tensor;
+  mean: Tensor;
+  variance: Tensor;
+  eps: number;
+}
+
 /**
- * One fused BatchNormalization node (inference form) given the statistics to use. Gradients, with
- * r = (σ² + ε)^−½, x̂ = (x − μ)·r, M = N·H·W and sums over N, H, W:
+ * Gradients of one fused BatchNormalization node, with r = (σ² + ε)^−½, x̂ = (x − μ)·r, M = N·H·W
+ * and sums over N, H, W:
  *   dβ = Σ gy;  dγ = Σ gy·x̂ = r·(Σ gy·x − μ·Σ gy)
  *   batch statistics: dx = γr·(gy − (dβ + x̂·dγ)/M), folded into per-channel a·gy + b·x + c
  *   fixed statistics: dx = γr·gy
  * so the backward pass costs two full-size products and two additions.
  */
-function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number, batchStats: boolean): Tensor {
-  const axes = [0, 2, 3];
-  const m = x.size / x.shape[1]!;
-  const perChannel = (t: Tensor) => reshape(t, [1, -1, 1, 1]);
-  return x.graph.addNode({
+function batchNormRule(batchStats: boolean): GradientRule<BatchNormContext> {
+  return defineGradient<BatchNormContext>({
+    name: batchStats ? 'BatchNormalization.batchStats' : 'BatchNormalization',
     op: 'BatchNormalization',
-    inputs: [x, gamma, beta, mean, variance],
-    outputs: [{ shape: x.shape, dtype: 'float32' }],
-    attrs: { epsilon: { float: eps } },
-    gradient: ([gy]) => {
+    grads: ['X', 'scale', 'B'],
+    formula: batchStats
+      ? 'batch statistics (training): dx = γr·(gy − (Σ gy + x̂·Σ gy·x̂)/M), dγ = Σ gy·x̂, dβ = Σ gy; r = (σ² + ε)^−½, x̂ = (x − μ)·r'
+      : 'fixed (running) statistics: dx = γr·gy, dγ = Σ gy·x̂, dβ = Σ gy; r = (σ² + ε)^−½, x̂ = (x − μ)·r',
+    backward: ([gy], { x, gamma, mean, variance, eps }) => {
+      const axes = [0, 2, 3];
+      const m = x.size / x.shape[1]!;
+      const perChannel = (t: Tensor) => reshape(t, [1, -1, 1, 1]);
       const once = <T>(f: () => T) => { let v: T | undefined; return () => (v ??= f()); };
       const r = once(() => pow(add(variance, eps), -0.5));
       const dBeta = once(() => reduceSum(gy!, axes));
@@ -88,8 +99,45 @@ function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, varianc
         null,
       ];
     },
+  });
+}
+
+const BATCH_NORM = batchNormRule(false);
+const BATCH_NORM_BATCH_STATS = batchNormRule(true);
+
+/** One fused BatchNormalization node (inference form) given the statistics to use; see the rules above. */
+function normalize(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number, batchStats: boolean): Tensor {
+  return x.graph.addNode({
+    op: 'BatchNormalization',
+    inputs: [x, gamma, beta, mean, variance],
+    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    attrs: { epsilon: { float: eps } },
+    gradient: (batchStats ? BATCH_NORM_BATCH_STATS : BATCH_NORM).with({ x, gamma, mean, variance, eps }),
   })[0]!;
 }
+
+const LAYER_NORM = defineGradient<{ x: Tensor; gamma: Tensor; normAxes: number[]; leadAxes: number[]; eps: number }>({
+  name: 'LayerNormalization',
+  op: 'LayerNormalization',
+  grads: ['X', 'Scale', 'B'],
+  formula: 'with g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ gy·x̂, dβ = Σ gy over the leading axes',
+  backward: ([gy], { x, gamma, normAxes, leadAxes, eps }) => {
+    const stats = () => {
+      const mean = reduceMean(x, normAxes, true);
+      const r = pow(add(reduceMean(pow(sub(x, mean), 2), normAxes, true), eps), -0.5);
+      return { r, xhat: mul(sub(x, mean), r) };
+    };
+    return [
+      () => {
+        const { r, xhat } = stats();
+        const gg = mul(gy!, gamma);
+        return mul(r, sub(sub(gg, reduceMean(gg, normAxes, true)), mul(xhat, reduceMean(mul(gg, xhat), normAxes, true))));
+      },
+      () => sumLeading(mul(gy!, stats().xhat), leadAxes),
+      () => sumLeading(gy!, leadAxes),
+    ];
+  },
+});
 
 /**
  * PyTorch's `LayerNorm` over the trailing axes from `axis` (default: the last), ONNX LayerNormalization.
@@ -109,22 +157,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?:
     inputs: [x, gamma, beta],
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     attrs: { axis, epsilon: { float: eps } },
-    gradient: ([gy]) => {
-      const stats = () => {
-        const mean = reduceMean(x, normAxes, true);
-        const r = pow(add(reduceMean(pow(sub(x, mean), 2), normAxes, true), eps), -0.5);
-        return { r, xhat: mul(sub(x, mean), r) };
-      };
-      return [
-        () => {
-          const { r, xhat } = stats();
-          const gg = mul(gy!, gamma);
-          return mul(r, sub(sub(gg, reduceMean(gg, normAxes, true)), mul(xhat, reduceMean(mul(gg, xhat), normAxes, true))));
-        },
-        () => sumLeading(mul(gy!, stats().xhat), leadAxes),
-        () => sumLeading(gy!, leadAxes),
-      ];
-    },
+    gradient: LAYER_NORM.with({ x, gamma, normAxes, leadAxes, eps }),
   })[0]!;
 }
 
@@ -141,3 +174,5 @@ export function l2Normalize(x: Tensor, axis = 1, eps = 1e-12): Tensor {
   const norm = pow(add(reduceSum(mul(x, x), [a], true), eps * eps), 0.5);
   return div(x, norm);
 }
+
+export const NORM_RULES = [BATCH_NORM, BATCH_NORM_BATCH_STATS, LAYER_NORM];

@@ -1,8 +1,9 @@
 /** 2-D max and average pooling (NCHW). */
+import { defineGradient } from '../graph.js';
+import { ScatterReduction } from '../onnx/onnx-schema.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { convTranspose2d } from './conv.js';
-import { reshape } from './shape.js';
-import { zeros } from './shape.js';
+import { reshape, zeros } from './shape.js';
 
 export interface Pool2dOptions {
   kernel: number | readonly [number, number];
@@ -26,6 +27,27 @@ function resolve(op: string, x: Tensor, opts: Pool2dOptions) {
   return { k, s, p, attrs, shape: [x.shape[0]!, x.shape[1]!, oh, ow] };
 }
 
+const MAX_POOL = defineGradient<Tensor>({
+  name: 'MaxPool',
+  op: 'MaxPool',
+  grads: ['X'],
+  formula: 'dx = scatter-add of gy at the arg-max Indices output (training graphs only)',
+  backward: ([gy], x, node) => [
+    () => {
+      const g = x.graph;
+      const indices = node.outputs[1];
+      if (!indices) throw new Error('MaxPool: gradient needs a graph built with training = true');
+      const flat = g.addNode({
+        op: 'ScatterElements',
+        inputs: [zeros(g, [x.size]), reshape(indices, [-1]), reshape(gy!, [-1])],
+        outputs: [{ shape: [x.size], dtype: 'float32' }],
+        attrs: { axis: 0, reduction: ScatterReduction.ADD },
+      })[0]!;
+      return reshape(flat, x.shape);
+    },
+  ],
+});
+
 /**
  * Max pooling. In training graphs the node also returns the arg-max indices (flat over N·C·H·W, as
  * ONNX defines them); the gradient scatter-adds gy there, so it goes to one maximum per window as in
@@ -40,21 +62,24 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     inputs: [x],
     outputs,
     attrs,
-    gradient: ([gy], node) => [
-      () => {
-        const indices = node.outputs[1];
-        if (!indices) throw new Error('MaxPool: gradient needs a graph built with training = true');
-        const flat = g.addNode({
-          op: 'ScatterElements',
-          inputs: [zeros(g, [x.size]), reshape(indices, [-1]), reshape(gy!, [-1])],
-          outputs: [{ shape: [x.size], dtype: 'float32' }],
-          attrs: { axis: 0, reduction: 'add' },
-        })[0]!;
-        return reshape(flat, x.shape);
-      },
-    ],
+    gradient: MAX_POOL.with(x),
   })[0]!;
 }
+
+const AVERAGE_POOL = defineGradient<{ x: Tensor; k: [number, number]; s: [number, number]; p: [number, number]; shape: number[] }>({
+  name: 'AveragePool',
+  op: 'AveragePool',
+  grads: ['X'],
+  formula: 'dx = ConvTranspose(gy, per-channel kernel of 1/(kh·kw)), count_include_pad',
+  backward: ([gy], { x, k, s, p, shape }) => [
+    () => {
+      const c = x.shape[1]!;
+      const w = x.graph.constant(new Float32Array(c * k[0] * k[1]).fill(1 / (k[0] * k[1])), [c, 1, k[0], k[1]]);
+      const outPad = [0, 1].map((i) => x.shape[2 + i]! + 2 * p[i]! - (s[i]! * (shape[2 + i]! - 1) + k[i]!)) as [number, number];
+      return convTranspose2d(gy!, w, null, { stride: s, padding: p, groups: c, outputPadding: outPad });
+    },
+  ],
+});
 
 /**
  * Average pooling; padded cells count in the average (PyTorch's default count_include_pad=True).
@@ -68,13 +93,8 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     inputs: [x],
     outputs: [{ shape, dtype: 'float32' }],
     attrs: { ...attrs, count_include_pad: 1 },
-    gradient: ([gy]) => [
-      () => {
-        const c = x.shape[1]!;
-        const w = g.constant(new Float32Array(c * k[0] * k[1]).fill(1 / (k[0] * k[1])), [c, 1, k[0], k[1]]);
-        const outPad = [0, 1].map((i) => x.shape[2 + i]! + 2 * p[i]! - (s[i]! * (shape[2 + i]! - 1) + k[i]!)) as [number, number];
-        return convTranspose2d(gy!, w, null, { stride: s, padding: p, groups: c, outputPadding: outPad });
-      },
-    ],
+    gradient: AVERAGE_POOL.with({ x, k, s, p, shape }),
   })[0]!;
 }
+
+export const POOL_RULES = [MAX_POOL, AVERAGE_POOL];

@@ -1,32 +1,21 @@
-/** Shape and layout ops. Forward and gradient side by side; gradients are themselves shape ops. */
-import type { Graph } from '../graph.js';
-import { formatShape, normalizeAxis, shapeSize, type DType, type Shape, type Tensor } from '../tensor.js';
-import { broadcastShapes, unbroadcast } from './broadcast.js';
-
 /**
- * Reshape. `shape` may hold −1 (inferred) and 0 (copy the input's dimension), as ONNX and PyTorch's
- * `view`. The spec is emitted as written, so a model that writes its batch dimension as −1 or 0
- * exports with a dynamic batch.
+ * Shape and layout ops. Forward and gradient rule side by side; gradients are themselves shape ops.
+ * Reshape, Expand and zeros live in broadcast.ts (ReduceSum's adjoint) and are re-exported here.
  */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const out = shape.map((d, i) => (d === 0 ? x.shape[i]! : d));
-  const unknown = out.indexOf(-1);
-  if (unknown !== out.lastIndexOf(-1)) throw new RangeError(`Reshape: more than one −1 in ${formatShape(shape)}`);
-  if (unknown >= 0) {
-    const known = out.reduce((n, d) => (d === -1 ? n : n * d), 1);
-    out[unknown] = known === 0 ? 0 : x.size / known;
-  }
-  if (out.some((d) => !Number.isInteger(d) || d < 0) || shapeSize(out) !== x.size) {
-    throw new RangeError(`Reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
-  }
-  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
-  return x.graph.addNode({
-    op: 'Reshape',
-    inputs: [x, x.graph.ints(shape)],
-    outputs: [{ shape: out, dtype: x.dtype }],
-    gradient: ([gy]) => [() => reshape(gy!, x.shape), null],
-  })[0]!;
-}
+import { defineGradient } from '../graph.js';
+import { PadMode } from '../onnx/onnx-schema.js';
+import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
+import { reshape, zeros } from './broadcast.js';
+
+export { reshape, expand, zeros } from './broadcast.js';
+
+const TRANSPOSE = defineGradient<{ inverse: number[] }>({
+  name: 'Transpose',
+  op: 'Transpose',
+  grads: ['data'],
+  formula: 'dx = transpose(gy, perm⁻¹)',
+  backward: ([gy], { inverse }) => [() => transpose(gy!, inverse)],
+});
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
@@ -39,30 +28,8 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
     inputs: [x],
     outputs: [{ shape: perm.map((p) => x.shape[p]!), dtype: x.dtype }],
     attrs: { perm: [...perm] },
-    gradient: ([gy]) => [() => transpose(gy!, inverse)],
+    gradient: TRANSPOSE.with({ inverse }),
   })[0]!;
-}
-
-/**
- * Broadcast x to `shape` (NumPy rules, both directions, like ONNX Expand). Dimensions that x already
- * has are emitted as 1, so the node never pins the batch size.
- */
-export function expand(x: Tensor, shape: Shape): Tensor {
-  const out = broadcastShapes('Expand', x.shape, shape);
-  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
-  const lead = out.length - x.rank;
-  const spec = out.map((d, i) => (i >= lead && x.shape[i - lead] === d ? 1 : d));
-  return x.graph.addNode({
-    op: 'Expand',
-    inputs: [x, x.graph.ints(spec)],
-    outputs: [{ shape: out, dtype: x.dtype }],
-    gradient: ([gy]) => [() => unbroadcast(gy!, x.shape), null],
-  })[0]!;
-}
-
-/** A zero tensor of the given shape, as a scalar broadcast (no large constant in the model). */
-export function zeros(g: Graph, shape: Shape, dtype: DType = 'float32'): Tensor {
-  return expand(g.scalar(0, dtype), shape);
 }
 
 export interface SliceSpec {
@@ -89,6 +56,16 @@ function sliceAxis(dim: number, start: number, end: number, step: number) {
   return { first: s, step, count };
 }
 
+type SlicePlan = { axis: number; first: number; step: number; count: number }[];
+
+const SLICE = defineGradient<{ x: Tensor; plan: SlicePlan }>({
+  name: 'Slice',
+  op: 'Slice',
+  grads: ['data'],
+  formula: 'dx = zeros(shape(x)) with gy at the sliced positions (Pad, and interleaved zeros for steps > 1)',
+  backward: ([gy], { x, plan }) => [() => plan.reduce((acc, p) => unsliceAxis(acc, p.axis, x.shape[p.axis]!, p.first, p.step, p.count), gy!), null, null, null, null],
+});
+
 /** x[starts:ends:steps] on the given axes (ONNX Slice, negative indices and steps allowed). */
 export function slice(x: Tensor, spec: SliceSpec): Tensor {
   const steps = spec.steps ?? spec.axes.map(() => 1);
@@ -105,7 +82,7 @@ export function slice(x: Tensor, spec: SliceSpec): Tensor {
     op: 'Slice',
     inputs: [x, g.ints(spec.starts), g.ints(spec.ends), g.ints(axes), g.ints(steps)],
     outputs: [{ shape, dtype: x.dtype }],
-    gradient: ([gy]) => [() => plan.reduce((acc, p) => unsliceAxis(acc, p.axis, x.shape[p.axis]!, p.first, p.step, p.count), gy!), null, null, null, null],
+    gradient: SLICE.with({ x, plan }),
   })[0]!;
 }
 
@@ -136,6 +113,18 @@ function padsFor(rank: number, axis: number, before: number, after: number): num
   return pads;
 }
 
+const PAD = defineGradient<{ x: Tensor; pads: readonly number[] }>({
+  name: 'Pad',
+  op: 'Pad',
+  grads: ['data'],
+  formula: 'dx = gy with the padding sliced off',
+  backward: ([gy], { x, pads }) => [
+    () => slice(gy!, { axes: x.shape.map((_, i) => i), starts: x.shape.map((_, i) => pads[i]!), ends: x.shape.map((d, i) => pads[i]! + d) }),
+    null,
+    null,
+  ],
+});
+
 /** Constant padding; `pads` in ONNX order [x1_begin, x2_begin, …, x1_end, x2_end, …], non-negative. */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   if (pads.length !== 2 * x.rank || pads.some((p) => !Number.isInteger(p) || p < 0)) {
@@ -148,14 +137,18 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     op: 'Pad',
     inputs: [x, g.ints(pads), g.scalar(value, x.dtype)],
     outputs: [{ shape, dtype: x.dtype }],
-    attrs: { mode: 'constant' },
-    gradient: ([gy]) => [
-      () => slice(gy!, { axes: x.shape.map((_, i) => i), starts: x.shape.map((_, i) => pads[i]!), ends: x.shape.map((d, i) => pads[i]! + d) }),
-      null,
-      null,
-    ],
+    attrs: { mode: PadMode.CONSTANT },
+    gradient: PAD.with({ x, pads }),
   })[0]!;
 }
+
+const CONCAT = defineGradient<{ xs: readonly Tensor[]; axis: number; offsets: number[] }>({
+  name: 'Concat',
+  op: 'Concat',
+  grads: ['inputs…'],
+  formula: 'dxᵢ = slice of gy at xᵢ\'s offset along the axis',
+  backward: ([gy], { xs, axis, offsets }) => xs.map((x, i) => () => slice(gy!, { axes: [axis], starts: [offsets[i]!], ends: [offsets[i]! + x.shape[axis]!] })),
+});
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (xs.length === 0) throw new RangeError('Concat: no inputs');
@@ -175,9 +168,17 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     inputs: xs,
     outputs: [{ shape, dtype: first.dtype }],
     attrs: { axis: a },
-    gradient: ([gy]) => xs.map((x, i) => () => slice(gy!, { axes: [a], starts: [offsets[i]!], ends: [offsets[i]! + x.shape[a]!] })),
+    gradient: CONCAT.with({ xs, axis: a, offsets }),
   })[0]!;
 }
+
+const SPLIT = defineGradient<number>({
+  name: 'Split',
+  op: 'Split',
+  grads: ['input'],
+  formula: 'dx = concat(gy₀, gy₁, …) along the axis (zeros for unused outputs)',
+  backward: (gys, axis) => [() => concat(gys, axis), null],
+});
 
 /** Split along an axis into pieces of the given sizes. */
 export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
@@ -190,7 +191,7 @@ export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor
     inputs: [x, x.graph.ints(sizes)],
     outputs: sizes.map((s) => ({ shape: x.shape.map((d, i) => (i === a ? s : d)), dtype: x.dtype })),
     attrs: { axis: a },
-    gradient: (gys) => [() => concat(gys, a), null],
+    gradient: SPLIT.with(a),
   });
 }
 
@@ -199,3 +200,5 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   const a = axis < 0 ? axis + x.rank + 1 : axis;
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
 }
+
+export const SHAPE_RULES = [TRANSPOSE, SLICE, PAD, CONCAT, SPLIT];

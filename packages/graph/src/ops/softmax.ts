@@ -1,9 +1,20 @@
-/** Softmax and LogSoftmax over one axis. */
+/** Softmax and LogSoftmax over one axis, with hand-written gradients (checked against their composites in the tests). */
+import { defineGradient } from '../graph.js';
 import { normalizeAxis, type Tensor } from '../tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { reduceSum } from './reduce.js';
 
-// y = softmax(x): dx = y·(gy − Σ gy·y)
+const SOFTMAX = defineGradient<number>({
+  name: 'Softmax',
+  op: 'Softmax',
+  grads: ['input'],
+  formula: 'dx = y·(gy − Σ gy·y)',
+  backward: ([gy], a, node) => {
+    const y = node.outputs[0]!;
+    return [() => mul(y, sub(gy!, reduceSum(mul(gy!, y), [a], true)))];
+  },
+});
+
 export function softmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('Softmax', axis, x.rank);
   return x.graph.addNode({
@@ -11,14 +22,18 @@ export function softmax(x: Tensor, axis = -1): Tensor {
     inputs: [x],
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     attrs: { axis: a },
-    gradient: ([gy], node) => {
-      const y = node.outputs[0]!;
-      return [() => mul(y, sub(gy!, reduceSum(mul(gy!, y), [a], true)))];
-    },
+    gradient: SOFTMAX.with(a),
   })[0]!;
 }
 
-// y = log softmax(x): dx = gy − exp(y)·Σ gy
+const LOG_SOFTMAX = defineGradient<number>({
+  name: 'LogSoftmax',
+  op: 'LogSoftmax',
+  grads: ['input'],
+  formula: 'dx = gy − exp(y)·Σ gy',
+  backward: ([gy], a, node) => [() => sub(gy!, mul(exp(node.outputs[0]!), reduceSum(gy!, [a], true)))],
+});
+
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normalizeAxis('LogSoftmax', axis, x.rank);
   return x.graph.addNode({
@@ -26,6 +41,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
     inputs: [x],
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     attrs: { axis: a },
-    gradient: ([gy], node) => [() => sub(gy!, mul(exp(node.outputs[0]!), reduceSum(gy!, [a], true)))],
+    gradient: LOG_SOFTMAX.with(a),
   })[0]!;
 }
+
+export const SOFTMAX_RULES = [SOFTMAX, LOG_SOFTMAX];
