@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Graph, Random, TrainingSession, add, emitModel, gradients, liveNodes, type ParamGroup, type Tensor, type TensorData, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
+import { Graph, Random, TrainingSession, add, emitModel, gradients, liveNodes, type OptimizerConfig, type Tensor, type TensorData, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 
 interface Scale {
@@ -184,14 +184,13 @@ const describeSpecs = (specs: readonly graphLosses.BlockConSpec[]): string =>
 /** The parts of packages/train this case uses, typed here so that the core bench does not depend on the trainer's types. */
 interface TrainerModules {
   resolveConfig(preset: 'cpu', overrides?: readonly Record<string, unknown>[]): TrainerConfig;
-  mcscGraphOptions(config: TrainerConfig, data: { numClasses: number; inChannels: number }): unknown;
-  mcscGraph(options: unknown): { build: (g: Graph) => { loss?: Tensor }; blockSpecs: () => ReadonlyMap<string, graphLosses.BlockConSpec> };
-  parameterGroups(weightDecay: number): ParamGroup[];
+  runSettings(config: TrainerConfig, data: { numClasses: number; inChannels: number; classNames: readonly string[] }): { graph: unknown; optimizer: OptimizerConfig };
+  mcscGraph(options: unknown): { build: (g: Graph) => { loss?: Tensor }; blockSpecs: ReadonlyMap<string, graphLosses.BlockConSpec> };
 }
 
 interface TrainerConfig {
   model: { patchSize: number };
-  optim: { batchSize: number; labeledBatchSize: number; weightDecay: number };
+  optim: { batchSize: number; labeledBatchSize: number };
 }
 
 async function stepCase(c: StepCase): Promise<Record<string, string>> {
@@ -200,8 +199,9 @@ async function stepCase(c: StepCase): Promise<Record<string, string>> {
   try {
     // Computed specifiers: the trainer is optional here, and its types stay out of this package's typecheck.
     const config = (await import(new URL('config.ts', trainer).href)) as Pick<TrainerModules, 'resolveConfig'>;
-    const graph = (await import(new URL('mcsc-graph.ts', trainer).href)) as Omit<TrainerModules, 'resolveConfig'>;
-    mods = { ...config, ...graph };
+    const settings = (await import(new URL('run-settings.ts', trainer).href)) as Pick<TrainerModules, 'runSettings'>;
+    const graph = (await import(new URL('mcsc-graph.ts', trainer).href)) as Pick<TrainerModules, 'mcscGraph'>;
+    mods = { ...config, ...settings, ...graph };
   } catch (e) {
     return { case: c.title, result: `not measured: the trainer could not be loaded (${(e as Error).message.split('\n')[0]})` };
   }
@@ -210,14 +210,12 @@ async function stepCase(c: StepCase): Promise<Record<string, string>> {
     const config = mods.resolveConfig('cpu', contrast ? [] : [{ loss: { contrast: { enabled: false } } }]);
     const { batchSize: b, labeledBatchSize: bl } = config.optim;
     const p = config.model.patchSize;
-    const graph = mods.mcscGraph(mods.mcscGraphOptions(config, { numClasses: NUM_CLASSES, inChannels: 1 }));
-    const session = await TrainingSession.create({
-      runtime: nodeRuntime(),
-      build: graph.build, optimizer: { kind: 'adamw', groups: mods.parameterGroups(config.optim.weightDecay) }, seed: 1,
-    });
+    const settings = mods.runSettings(config, { numClasses: NUM_CLASSES, inChannels: 1, classNames: Array.from({ length: NUM_CLASSES }, (_, k) => `class ${k}`) });
+    const graph = mods.mcscGraph(settings.graph);
+    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: graph.build, optimizer: settings.optimizer, seed: 1 });
     const image = unitFeatures(b * p * p, 1, random);
     const label = BigInt64Array.from({ length: bl * p * p }, () => BigInt(random.int(NUM_CLASSES)));
-    const specs = [...graph.blockSpecs().values()];
+    const specs = [...graph.blockSpecs.values()];
     const feeds = (): Record<string, TensorData> => Object.assign(
       { image, label, ct_weight: Float32Array.of(0.1), contrast_weight: Float32Array.of(0.001) },
       ...specs.map((spec) => graphLosses.blockConFeeds(spec, { random })),

@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { methodConfig, type Method } from '../src/trainer/compare';
 import { train } from '../src/trainer/trainer';
-import { graphBatch, mcscGraphOptions } from '../src/trainer/mcsc-graph';
 import { RunDir, type LogRecord } from '../src/trainer/run-dir';
 
 async function measure(preset: PresetName, iterations: number, method: Method): Promise<string> {
@@ -23,7 +22,7 @@ async function measure(preset: PresetName, iterations: number, method: Method): 
     const base = resolveConfig(preset, [{ run: { logEvery: 1, validateEvery: 1_000_000, checkpointEvery: 1_000_000 } }]);
     const config = methodConfig(base, method);
     const t0 = performance.now();
-    await train({ config, out: join(dir, 'run'), stopAfter: iterations, progress: false, handleSignals: false, log: () => {} });
+    const { settings } = await train({ config, out: join(dir, 'run'), stopAfter: iterations, progress: false, log: () => {} });
     const wall = (performance.now() - t0) / 1000;
     const log = RunDir.open(join(dir, 'run')).readLog()
       .filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
@@ -32,7 +31,7 @@ async function measure(preset: PresetName, iterations: number, method: Method): 
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
-    return `| ${preset} | ${method} | ${graphBatch(mcscGraphOptions(config, { numClasses: 4, inChannels: 1 }))}×1×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
+    return `| ${preset} | ${method} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

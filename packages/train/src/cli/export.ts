@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { TrainingSession, loadWeights, nodeRuntime, softmax, writeFileAtomic } from '@mcsc/graph/node';
 import { readModelConfig } from '../models/model-config.js';
 import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
+import { positiveIntFlag } from './options.js';
 
 export interface ExportOptions {
   modelConfig: string;
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--weights <file>', 'weights (safetensors, reference state_dict names); default: seeded PyTorch-style init')
     .requiredOption('--out <file>', 'the .onnx file to write (atomically)')
     .option('--features', 'also output the four decoder features (feature0 … feature3)')
-    .option('--size <pixels>', 'UNet input height and width (a Swin-UNet uses its imgSize)', (v) => Number.parseInt(v, 10), 224)
+    .option('--size <pixels>', 'UNet input height and width (a Swin-UNet uses its imgSize)', positiveIntFlag('--size'), 224)
     .action(async (o: ExportOptions) => {
       const { parameters } = await exportModel(o);
       console.log(`wrote ${o.out} (${parameters.toLocaleString('en-US')} parameters)`);

@@ -6,36 +6,43 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
-import { parseIntensity, predictFile, type PredictFileOptions } from '@mcsc/infer';
+import { parseIntensity, predictFile, type IntensityMode, type PredictFileOptions } from '@mcsc/infer';
+import { choiceFlag, flagValue, positiveIntFlag } from './options.js';
 
-const optionsSchema = z.strictObject({
-  model: z.array(z.string().min(1)).min(1, '--model: give at least one .onnx file'),
-  input: z.string().min(1),
-  out: z.string().regex(/\.nii(\.gz)?$/, '--out must end in .nii or .nii.gz'),
-  png: z.string().min(1).optional(),
-  probs: z.string().regex(/\.nii(\.gz)?$/, '--probs must end in .nii or .nii.gz').optional(),
-  axis: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1), z.literal(2)])).default(2),
-  intensity: z.string().default('minmax'),
-  batch: z.coerce.number().int().min(1).default(16),
-  threads: z.coerce.number().int().min(1).optional(),
-  progress: z.boolean().default(true),
+/** `--axis`: the voxel axis to slice along. */
+const axisSchema = z.enum(['0', '1', '2']);
+const niftiPath = z.string().regex(/\.nii(\.gz)?$/);
+const intensity = z.string().transform((text, ctx) => {
+  try {
+    return parseIntensity(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not an intensity mode' });
+    return z.NEVER;
+  }
 });
 
-export type PredictCliOptions = z.input<typeof optionsSchema>;
+/** The options of `mcsc predict`, as its flags' parsers return them. */
+export interface PredictCliOptions {
+  model: string[];
+  input: string;
+  out: string;
+  png?: string;
+  probs?: string;
+  axis: 0 | 1 | 2;
+  intensity: IntensityMode;
+  batch: number;
+  threads?: number;
+  progress: boolean;
+}
 
 /** Volumes with more slices than this get a progress bar (smaller ones finish in a blink). */
 const PROGRESS_MIN_SLICES = 32;
 
-/** Runs `mcsc predict` with the options as commander gives them; prints through `log`. */
-export async function runPredict(raw: PredictCliOptions, log: (line: string) => void = console.log): Promise<void> {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`predict: ${parsed.error.issues.map((i) => `${i.path.length ? `--${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
-  }
-  const o = parsed.data;
+/** Runs `mcsc predict` with the options as its flags' parsers give them; prints through `log`. */
+export async function runPredict(o: PredictCliOptions, log: (line: string) => void = console.log): Promise<void> {
   let bar: cliProgress.SingleBar | undefined;
   const options: PredictFileOptions = {
-    models: o.model, input: o.input, out: o.out, axis: o.axis, intensity: parseIntensity(o.intensity), batchSize: o.batch,
+    models: o.model, input: o.input, out: o.out, axis: o.axis, intensity: o.intensity, batchSize: o.batch,
     ...(o.png !== undefined ? { png: o.png } : {}),
     ...(o.probs !== undefined ? { probabilities: o.probs } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
@@ -63,19 +70,22 @@ export async function runPredict(raw: PredictCliOptions, log: (line: string) => 
   }
 }
 
+const modelFlag = flagValue('--model', z.string().min(1), 'an .onnx file');
+const axisFlag = choiceFlag('--axis', axisSchema);
+
 export function register(program: Command): void {
   program
     .command('predict')
     .description('segment a NIfTI volume with exported models (several: an ensemble); labels keep the input geometry')
-    .requiredOption('--model <file>', 'an exported .onnx model (repeat for an ensemble)', (v: string, prev: string[] = []) => [...prev, v])
+    .requiredOption('--model <file>', 'an exported .onnx model (repeat for an ensemble)', (v: string, prev: string[] = []) => [...prev, modelFlag(v)])
     .requiredOption('--input <file>', 'the volume, .nii or .nii.gz: [X, Y, Z] or [X, Y, Z, C]')
-    .requiredOption('--out <file>', 'the label volume to write, .nii or .nii.gz (uint8)')
+    .requiredOption('--out <file>', 'the label volume to write, .nii or .nii.gz (uint8)', flagValue('--out', niftiPath, 'a .nii or .nii.gz file'))
     .option('--png <dir>', 'also write one overlay PNG per slice into this folder')
-    .option('--probs <file>', 'also write the mean class probabilities, float32 [X, Y, Z, K]')
-    .option('--axis <n>', 'voxel axis to slice along: 0, 1 or 2', '2')
-    .option('--intensity <mode>', "scaling before the network: 'minmax' (per volume, as training), 'none' or 'lo,hi'", 'minmax')
-    .option('--batch <n>', 'slices per onnxruntime run', '16')
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)')
+    .option('--probs <file>', 'also write the mean class probabilities, float32 [X, Y, Z, K]', flagValue('--probs', niftiPath, 'a .nii or .nii.gz file'))
+    .option('--axis <n>', 'voxel axis to slice along: 0, 1 or 2', (v: string) => Number(axisFlag(v)) as 0 | 1 | 2, 2)
+    .option('--intensity <mode>', "scaling before the network: 'minmax' (per volume, as training), 'none' or 'lo,hi'", flagValue('--intensity', intensity, "'minmax', 'none' or 'lo,hi' with hi > lo"), 'minmax')
+    .option('--batch <n>', 'slices per onnxruntime run', positiveIntFlag('--batch'), 16)
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveIntFlag('--threads'))
     .option('--no-progress', 'no progress bar')
     .action(async (o: PredictCliOptions) => runPredict(o));
 }

@@ -2,51 +2,46 @@
  * `mcsc train`: trains MCSC (or a baseline, by config) into a run directory, with a progress bar;
  * Ctrl-C leaves a resumable checkpoint; `--resume DIR` continues one.
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import type { Device } from '@mcsc/graph';
-import { readConfigFile, resolveConfig, TRAIN_DEVICES, type ConfigOverrides, type PresetName, type TrainConfig } from '../trainer/config.js';
-import { detectDataSource } from '../trainer/data.js';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { deviceSchema, presetSchema, readConfigFile, resolveConfig, type ConfigOverrides, type ConfigPatch, type PresetName, type TrainConfig } from '../trainer/config.js';
+import { detectDataSource, type DataSource } from '../trainer/data.js';
 import { train } from '../trainer/trainer.js';
+import { interruptOnSigint } from './interrupt.js';
+import { choiceFlag, flagValue, intFlag, positiveIntFlag, quoteChoices } from './options.js';
 
-/** Options shared by `train` and `compare`. */
+/** Options shared by `train` and `compare`, as their flags' parsers return them. */
 export interface RunCliOptions {
-  preset: PresetName;
+  /** Absent: the config file's preset, else 'cpu'. */
+  preset?: PresetName;
   config?: string;
-  data?: string;
+  data?: DataSource;
   labeled?: number;
-  device?: Device;
+  device?: TrainConfig['runtime']['device'];
   iterations?: number;
   seed?: number;
   threads?: number;
   progress: boolean;
 }
 
-export const positiveInt = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer, got '${v}'`);
-  return n;
-};
+/**
+ * `--data` (train, compare, evaluate): 'synthetic' or a path, resolved to `data.source` and `data.path`
+ * by what the path holds; a path that is none of them fails with `detectDataSource`'s message.
+ */
+export const dataFlag = flagValue('--data', z.string().min(1).transform(detectDataSource), "'synthetic' or a path");
 
 /** Adds the options of {@link RunCliOptions} to a command. */
 export function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('--preset <name>', "'cpu' (2 cores, minutes) or 'paper' (the published run)", (v) => {
-      if (v !== 'cpu' && v !== 'paper') throw new InvalidArgumentError(`--preset must be 'cpu' or 'paper', got '${v}'`);
-      return v;
-    }, 'cpu')
+    .option('--preset <name>', `${quoteChoices(presetSchema.options)}: 'cpu' trains on 2 cores in minutes, 'paper' is the published run (default: the config file's preset, else 'cpu')`,
+      choiceFlag('--preset', presetSchema))
     .option('--config <file>', 'JSON config: fields that differ from the preset (docs/trainer-config.md)')
-    .option('--data <path>', "'synthetic' (default), an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json")
-    .option('--labeled <N>', 'labeled patients (ACDC: the SSL4MIS slice count for N)', positiveInt('--labeled'))
-    .option('--device <name>', TRAIN_DEVICES.map((d) => `'${d}'`).join(' or '), (v) => {
-      if (!(TRAIN_DEVICES as string[]).includes(v)) throw new InvalidArgumentError(`--device must be ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')}, got '${v}'`);
-      return v;
-    })
-    .option('--iterations <N>', 'override optim.iterations', positiveInt('--iterations'))
-    .option('--seed <N>', 'override the seed', (v) => {
-      if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`--seed must be an integer, got '${v}'`);
-      return Number(v);
-    })
-    .option('--threads <N>', 'onnxruntime intra-op threads', positiveInt('--threads'))
+    .option('--data <path>', "'synthetic' (default), an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json", dataFlag)
+    .option('--labeled <N>', 'labeled patients (ACDC: the SSL4MIS slice count for N)', positiveIntFlag('--labeled'))
+    .option('--device <name>', quoteChoices(deviceSchema.options), choiceFlag('--device', deviceSchema))
+    .option('--iterations <N>', 'override optim.iterations', positiveIntFlag('--iterations'))
+    .option('--seed <N>', 'override the seed', intFlag('--seed'))
+    .option('--threads <N>', 'onnxruntime intra-op threads', positiveIntFlag('--threads'))
     .option('--no-progress', 'no progress bar (log lines instead)');
 }
 
@@ -54,16 +49,13 @@ export function addRunOptions(cmd: Command): Command {
 export function configFromCli(o: RunCliOptions): TrainConfig {
   const overrides: ConfigOverrides[] = [];
   if (o.config) overrides.push(readConfigFile(o.config));
-  const flags: ConfigOverrides = {};
-  const data: ConfigOverrides = {};
-  if (o.data !== undefined) Object.assign(data, detectDataSource(o.data));
-  if (o.labeled !== undefined) data.labeled = { patients: o.labeled };
-  if (Object.keys(data).length) flags.data = data;
+  const flags: ConfigPatch = {};
+  if (o.data !== undefined || o.labeled !== undefined) flags.data = { ...o.data, ...(o.labeled !== undefined ? { labeled: { patients: o.labeled } } : {}) };
   if (o.device !== undefined || o.threads !== undefined) flags.runtime = { ...(o.device ? { device: o.device } : {}), ...(o.threads ? { threads: o.threads } : {}) };
   if (o.iterations !== undefined) flags.optim = { iterations: o.iterations };
   if (o.seed !== undefined) flags.seed = o.seed;
   overrides.push(flags);
-  return resolveConfig(o.preset, overrides, o.config ?? `preset ${o.preset}`);
+  return resolveConfig(o.preset, overrides, o.config ?? (o.preset ? `preset ${o.preset}` : 'command line'));
 }
 
 export function register(program: Command): void {
@@ -72,10 +64,16 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (its own config is used)')
     .action(async (o: RunCliOptions & { out?: string; resume?: string }) => {
       const config = o.resume ? undefined : configFromCli(o);
-      const result = await train({
-        ...(config ? { config } : {}), ...(o.out ? { out: o.out } : {}), ...(o.resume ? { resume: o.resume } : {}),
-        ...(o.progress ? {} : { progress: false }),
-      });
+      const interrupt = interruptOnSigint();
+      let result: Awaited<ReturnType<typeof train>>;
+      try {
+        result = await train({
+          ...(config ? { config } : {}), ...(o.out ? { out: o.out } : {}), ...(o.resume ? { resume: o.resume } : {}),
+          ...(o.progress ? {} : { progress: false }), signal: interrupt.signal,
+        });
+      } finally {
+        interrupt.dispose();
+      }
       if (!result.completed) {
         process.exitCode = 130;
         return;

@@ -10,16 +10,20 @@ import { writeFileAtomic } from '@mcsc/graph/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SegmentationDataset } from '../data/types.js';
-import { deepMerge, parseConfig, type ConfigOverrides, type TrainConfig } from './config.js';
+import { z } from 'zod';
+import { resolveConfig, type ConfigPatch, type TrainConfig } from './config.js';
 import { loadData } from './data.js';
 import { EVALUATED, type Evaluated } from './evaluate.js';
 import { MODEL_TITLES, type Report } from './report.js';
 import { train } from './trainer.js';
 
-export const METHODS = ['supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced', 'mcsc-single-scale'] as const;
-export type Method = (typeof METHODS)[number];
+/** The methods (`--methods`). */
+export const methodSchema = z.enum(['supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced', 'mcsc-single-scale']);
+export const METHODS = methodSchema.options;
+export type Method = z.output<typeof methodSchema>;
 
-const METHOD_OVERRIDES: Readonly<Record<Method, ConfigOverrides>> = {
+/** Each method's switches, as a config patch applied over the compared config. */
+const METHOD_SWITCHES: Readonly<Record<Method, ConfigPatch>> = {
   'supervised': { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } },
   'cross-teaching': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: false } } },
   'mcsc': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true } } },
@@ -27,10 +31,14 @@ const METHOD_OVERRIDES: Readonly<Record<Method, ConfigOverrides>> = {
   'mcsc-single-scale': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true, scales: ['full'] } } },
 };
 
-/** `config` with the ingredients of `method` switched on or off, and a run name that says which. */
+/**
+ * `config` with the ingredients of `method` switched on or off, the seed, and a run name that says
+ * which: resolved as every config is, from `config`'s preset with `config`, then the switches, on top.
+ */
 export function methodConfig(config: TrainConfig, method: Method, seed = config.seed): TrainConfig {
-  if (!(METHODS as readonly string[]).includes(method)) throw new RangeError(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
-  return parseConfig(deepMerge(deepMerge(config as unknown as ConfigOverrides, METHOD_OVERRIDES[method]), { seed, name: `${config.name}-${method}-s${seed}` }), `method ${method}`);
+  if (!methodSchema.safeParse(method).success) throw new RangeError(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  const run: ConfigPatch = { seed, name: `${config.name}-${method}-s${seed}` };
+  return resolveConfig(config.preset, [config, METHOD_SWITCHES[method], run], `method ${method}`);
 }
 
 export interface CompareOptions {
@@ -40,6 +48,8 @@ export interface CompareOptions {
   /** Parent folder of the runs; each run is `<out>/<method>-s<seed>`. */
   out: string;
   progress?: boolean;
+  /** Once aborted, the current run stops after its step with a checkpoint and the comparison ends with an error (run it again to continue). */
+  signal?: AbortSignal;
   log?: (message: string) => void;
 }
 
@@ -84,12 +94,13 @@ export async function compareMethods(o: CompareOptions): Promise<CompareResult> 
  */
 async function runOnce(config: TrainConfig, out: string, dataset: SegmentationDataset, o: CompareOptions, say: (m: string) => void): Promise<Report> {
   const progress = o.progress !== undefined ? { progress: o.progress } : {};
+  const signal = o.signal !== undefined ? { signal: o.signal } : {};
   if (existsSync(join(out, 'report.json'))) {
     say(`compare: ${out} is finished; reusing its report`);
     return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
   }
   const resume = existsSync(join(out, 'checkpoint.json'));
-  const result = await train({ ...(resume ? { resume: out } : { config, out }), dataset, ...progress, log: say });
+  const result = await train({ ...(resume ? { resume: out } : { config, out }), dataset, ...progress, ...signal, log: say });
   if (!result.completed || !result.report) {
     throw new Error(`compare: stopped in ${out} at iteration ${result.iteration}; run the same mcsc compare again to continue`);
   }

@@ -7,6 +7,12 @@
  *
  * A config file only lists what differs from its preset: the file is deep-merged onto the preset's
  * overrides, then parsed, so `{"optim": {"iterations": 500}}` is a complete config.
+ *
+ * {@link resolveConfig} is the one way a {@link TrainConfig} is made from input: the CLI (preset, config
+ * file, flags), a run's config.json (resume, `mcsc evaluate`), `mcsc compare`'s methods, the benches and
+ * the tests all go through it. The preset is the one asked for, else the `preset` a config names, else
+ * `cpu` (the schema's default): a config without a preset is a cpu config, never the paper values
+ * labelled `cpu`.
  */
 import { readFileSync } from 'node:fs';
 import { devicesOf, type Device } from '@mcsc/graph';
@@ -123,15 +129,21 @@ const runSchema = z.strictObject({
 
 /** Devices training accepts: those of onnxruntime-node in @mcsc/graph's one device table. */
 export const TRAIN_DEVICES = devicesOf('node') as [Device, ...Device[]];
+/** `runtime.device` (and `--device`). */
+export const deviceSchema = z.enum(TRAIN_DEVICES);
+
+/** The presets (`preset`, `--preset`). */
+export const presetSchema = z.enum(['paper', 'cpu']);
+export type PresetName = z.output<typeof presetSchema>;
 
 const runtimeSchema = z.strictObject({
-  device: z.enum(TRAIN_DEVICES).default('cpu').describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
+  device: deviceSchema.default('cpu').describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
   threads: int(1).optional().describe("Intra-op threads (default: onnxruntime's choice, all cores)."),
 }).prefault({});
 
 export const trainConfigSchema = z.strictObject({
   name: z.string().min(1).regex(/^[\w.-]+$/, 'name may hold letters, digits, _ . - only').default('mcsc').describe('Run name; the run directory is runs/<name> unless --out is given.'),
-  preset: z.enum(['paper', 'cpu']).default('cpu').describe('The preset this config was resolved from (informational once resolved).'),
+  preset: presetSchema.default('cpu').describe("The preset the config is resolved from: its values lie under the config's own. Taken from `--preset` when given, else from the config; absent = 'cpu'."),
   seed: z.number().int().default(1337).describe('Seeds parameter init, dropout, the sampler, augmentation and block shuffles.'),
   data: dataSchema.describe('Where the slices and volumes come from, and which are labeled.'),
   model: modelSchema.describe('Networks and projection heads.'),
@@ -167,10 +179,14 @@ export const trainConfigSchema = z.strictObject({
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
-export type PresetName = 'paper' | 'cpu';
 
-/** A deep-partial config: what a preset or a config file lists. */
+/** A deep-partial config as it comes in (a config file, a test's fields): checked when resolved. */
 export type ConfigOverrides = { [key: string]: unknown };
+
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** A deep-partial config typed against the schema: what code writes (presets, CLI flags, compare's methods). */
+export type ConfigPatch = DeepPartial<TrainConfigInput>;
 
 /**
  * Preset overrides, applied before the user's config. `paper` is the schema's defaults.
@@ -179,10 +195,9 @@ export type ConfigOverrides = { [key: string]: unknown };
  * 100 block groups per step, the schedules scaled to 500 iterations: a run that trains, tests and
  * exports in about 10 minutes on 2 cores (measured; see README).
  */
-export const PRESETS: Readonly<Record<PresetName, ConfigOverrides>> = Object.freeze({
-  paper: { preset: 'paper' },
+export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze({
+  paper: {},
   cpu: {
-    preset: 'cpu',
     name: 'mcsc-cpu',
     model: {
       patchSize: 128,
@@ -222,24 +237,48 @@ export class ConfigError extends Error {
 }
 
 /**
- * Resolves a config: the preset's overrides, then `overrides` (a parsed config file, then CLI flags),
- * deep-merged and validated. Unknown fields, wrong types and inconsistent values are all reported.
+ * The one way a {@link TrainConfig} is made: the preset's overrides, then `overrides` in order (a config
+ * file, then CLI flags; a run's config.json; a method's switches), deep-merged (objects merge, arrays and
+ * scalars replace) and validated. Unknown fields, wrong types and inconsistent values are all reported.
+ *
+ * The preset is `preset` when given, else the `preset` the overrides name, else `'cpu'` (the schema's
+ * default). An override that names another preset than the one resolved from is an error: its values
+ * would be labelled with a preset they do not come from.
  */
-export function resolveConfig(preset: PresetName, overrides: readonly ConfigOverrides[] = [], source = 'config'): TrainConfig {
-  if (!(preset in PRESETS)) throw new ConfigError(source, [`preset: must be 'paper' or 'cpu', got ${JSON.stringify(preset)}`]);
-  const merged = overrides.reduce((acc, o) => deepMerge(acc, o), PRESETS[preset]);
-  return parseConfig(merged, source);
-}
-
-/** Validates a complete or partial config against the schema (defaults = paper values). */
-export function parseConfig(value: unknown, source = 'config'): TrainConfig {
-  const result = trainConfigSchema.safeParse(value);
+export function resolveConfig(preset: PresetName | undefined, overrides: readonly ConfigOverrides[] = [], source = 'config'): TrainConfig {
+  const chosen = choosePreset(preset, overrides, source);
+  const merged = [...overrides, { preset: chosen }].reduce<ConfigOverrides>((acc, o) => deepMerge(acc, o), PRESETS[chosen]);
+  const result = trainConfigSchema.safeParse(merged);
   if (result.success) return result.data;
   throw new ConfigError(source, result.error.issues.map((i) => {
     const path = i.path.length ? i.path.join('.') : '(root)';
-    const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(value, i.path));
+    const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(merged, i.path));
     return `${path}: ${i.message}${got}`;
   }));
+}
+
+function choosePreset(preset: PresetName | undefined, overrides: readonly ConfigOverrides[], source: string): PresetName {
+  const names = presetSchema.options;
+  const expected = `must be ${names.map((n) => `'${n}'`).join(' or ')}`;
+  if (preset !== undefined && !names.includes(preset)) throw new ConfigError(source, [`preset: ${expected}, got ${JSON.stringify(preset)}`]);
+  const named = overrides.map((o) => o.preset).filter((p) => p !== undefined);
+  const bad = named.find((p) => !names.includes(p as PresetName));
+  if (bad !== undefined) throw new ConfigError(source, [`preset: ${expected}${describeValue(bad)}`]);
+  const chosen = preset ?? (named.at(-1) as PresetName | undefined) ?? trainConfigSchema.shape.preset.parse(undefined);
+  const other = named.find((p) => p !== chosen);
+  if (other !== undefined) {
+    throw new ConfigError(source, [`preset: the config names ${JSON.stringify(other)} but is resolved from preset ${JSON.stringify(chosen)}; give one preset`]);
+  }
+  return chosen;
+}
+
+/**
+ * A config document that names its own preset (a config file's content, a run's config.json):
+ * {@link resolveConfig} with the document's `preset` (absent = cpu).
+ */
+export function parseConfig(value: unknown, source = 'config'): TrainConfig {
+  if (!isPlainObject(value)) throw new ConfigError(source, [`(root): must be an object${describeValue(value)}`]);
+  return resolveConfig(undefined, [value], source);
 }
 
 /** Reads a JSON config file (a deep-partial config). */
@@ -281,7 +320,7 @@ function describeValue(v: unknown): string {
  */
 export function configReference(): string {
   const schema = z.toJSONSchema(trainConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const defaults = parseConfig({ preset: 'paper' });
+  const defaults = resolveConfig('paper');
   const cpu = resolveConfig('cpu');
   const rows: string[] = [];
   const walk = (node: JsonSchema, path: string[]): void => {

@@ -42,8 +42,14 @@ export async function loadData(config: TrainConfig): Promise<SegmentationDataset
   }
 }
 
+/** `data.source` and `data.path` as a `--data` argument names them. */
+export interface DataSource {
+  source: TrainConfig['data']['source'];
+  path?: string;
+}
+
 /** Guesses `data.source` from a `--data` argument: `synthetic`, an ACDC or Synapse folder, or a NIfTI config file. */
-export function detectDataSource(path: string): { source: TrainConfig['data']['source']; path?: string } {
+export function detectDataSource(path: string): DataSource {
   if (path === 'synthetic') return { source: 'synthetic' };
   if (!existsSync(path)) throw new Error(`--data: ${path} does not exist (give 'synthetic', an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json)`);
   if (statSync(path).isFile()) return { source: 'nifti', path };

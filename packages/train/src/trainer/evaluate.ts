@@ -9,7 +9,7 @@
  */
 import ndarray from 'ndarray';
 import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type SpacingMode } from '@mcsc/core';
-import { TrainingSession, loadWeights, nodeRuntime, softmax, type Device } from '@mcsc/graph/node';
+import { TrainingSession, loadWeights, nodeRuntime, softmax, type NodeRuntimeOptions } from '@mcsc/graph/node';
 import type { ModelConfig } from '../models/model-config.js';
 import { segmentationNet } from '../models/segmentation-net.js';
 import type { Volume } from '../data/types.js';
@@ -29,10 +29,10 @@ export function jointPredictor(session: TrainingSession): Predictor {
 }
 
 /** An eval-only session of one network (`probs` output) with the given weights (reference names, head `classifier.*`). */
-export async function networkSession(config: ModelConfig, patchSize: number, device: Device, weights?: string, threads?: number): Promise<TrainingSession> {
+export async function networkSession(config: ModelConfig, patchSize: number, runtime: NodeRuntimeOptions, weights?: string): Promise<TrainingSession> {
   const session = await TrainingSession.create({
     build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, patchSize, patchSize]), config).logits, 1) } }),
-    runtime: nodeRuntime({ device, ...(threads !== undefined ? { threads } : {}) }),
+    runtime: nodeRuntime(runtime),
   });
   if (weights !== undefined) loadWeights(session, weights, { strict: true });
   return session;

@@ -24,9 +24,13 @@
  * the graph takes only the B_l labeled slices: the same losses at a fraction of the cost.
  *
  * Evaluation graph: `image` [N, C, P, P] (dynamic N) → `probs_cnn`, `probs_trans` [N, K, P, P].
+ *
+ * {@link mcscGraph} is a pure function of its options: the block-sampling specs the trainer needs for
+ * its per-step feeds are computed up front and returned with the build function, which has no side
+ * effects (the training session calls it several times).
  */
 import {
-  add, argMax, concat, mul, slice, softmax, stopGradient, unsqueeze, type BuildFn, type Graph, type ParamGroup, type Tensor,
+  add, argMax, concat, Graph, mul, slice, softmax, stopGradient, unsqueeze, type BuildFn, type ParamGroup, type Tensor,
 } from '@mcsc/graph';
 import { graphLosses } from '@mcsc/core';
 import { projectEighth, projectFull } from '../models/projectors.js';
@@ -95,38 +99,85 @@ export function graphBatch(o: McscGraphOptions): number {
   return o.usesUnlabeled ? o.batchSize : o.labeledBatchSize;
 }
 
+/**
+ * The parameter-name prefixes of the joint graph (the reference's names, see models/), per AdamW group
+ * of docs/method/optimisation.md#parameter-groups, and each network's classifier head. The optimizer
+ * groups ({@link parameterGroups}), the per-network weights ({@link NETWORK_PARAMS}) and the graph's head
+ * names all come from this one table.
+ */
+const PARAMETER_PREFIXES = {
+  cnn: ['encoder.', 'decoder.', 'classifier1.'],
+  trans: ['swin_unet.', 'classifier2.'],
+  proj: ['projector'],
+} as const satisfies Record<string, readonly string[]>;
+const HEADS = { cnn: 'classifier1', trans: 'classifier2' } as const;
+
+const hasPrefix = (prefixes: readonly string[]) => (name: string): boolean => prefixes.some((p) => name.startsWith(p));
+
 /** The three AdamW groups of docs/method/optimisation.md#parameter-groups; parameter names are the reference's (see models/). */
 export function parameterGroups(weightDecay: number): ParamGroup[] {
-  return [
-    { name: 'cnn', params: (n) => n.startsWith('encoder.') || n.startsWith('decoder.') || n.startsWith('classifier1.'), weightDecay },
-    { name: 'trans', params: (n) => n.startsWith('swin_unet.') || n.startsWith('classifier2.'), weightDecay },
-    { name: 'proj', params: (n) => n.startsWith('projector'), weightDecay },
-  ];
+  return (['cnn', 'trans', 'proj'] as const).map((name) => ({ name, params: hasPrefix(PARAMETER_PREFIXES[name]), weightDecay }));
 }
 
 /** Which parameters and states of the joint graph belong to each network, and their names in a single-network model. */
 export const NETWORK_PARAMS = {
-  cnn: { owns: (n: string) => n.startsWith('encoder.') || n.startsWith('decoder.') || n.startsWith('classifier1.'), head: 'classifier1.' },
-  trans: { owns: (n: string) => n.startsWith('swin_unet.') || n.startsWith('classifier2.'), head: 'classifier2.' },
+  cnn: { owns: hasPrefix(PARAMETER_PREFIXES.cnn), head: `${HEADS.cnn}.` },
+  trans: { owns: hasPrefix(PARAMETER_PREFIXES.trans), head: `${HEADS.trans}.` },
 } as const;
 
 export type NetworkName = keyof typeof NETWORK_PARAMS;
 
-/** The block-sampling specs of the last training graph built, one per contrasted scale. */
 export interface McscGraph {
+  /** Builds the training or the evaluation graph; pure (no side effects), so it may be called any number of times. */
   build: BuildFn;
-  blockSpecs: () => ReadonlyMap<ContrastScale, graphLosses.BlockConSpec>;
+  /** The block-sampling spec of each contrasted scale (empty when the contrast is off): what the step feeds are made from. */
+  blockSpecs: ReadonlyMap<ContrastScale, graphLosses.BlockConSpec>;
+}
+
+/** The side of the feature map contrasted at `scale`: the patch (1/1) or the patch / 8. */
+const featureSide = (o: McscGraphOptions, scale: ContrastScale): number => (scale === 'full' ? o.patchSize : o.patchSize / 8);
+
+function blockOptions(o: McscGraphOptions, c: NonNullable<McscGraphOptions['contrast']>, scale: ContrastScale): graphLosses.BlockConGraphOptions {
+  return {
+    blockSize: c.blockSize[scale],
+    numClasses: o.numClasses,
+    temperature: c.temperature,
+    blockCoverage: c.blockCoverage,
+    labelOrder: c.labelOrder,
+    classBalanced: c.classBalanced,
+    ...(c.groupsPerStep !== null ? { groupsPerStep: c.groupsPerStep } : {}),
+    name: `blockcon_${scale}`,
+  };
+}
+
+/**
+ * The block specs of the training graph, from the options alone: each scale's loss is laid out on a
+ * scratch graph over stand-in features of the training graph's shapes ([B, 2, out, side, side]), so the
+ * spec is @mcsc/core's own, not a copy of its arithmetic.
+ */
+function blockSpecsOf(o: McscGraphOptions): Map<ContrastScale, graphLosses.BlockConSpec> {
+  const specs = new Map<ContrastScale, graphLosses.BlockConSpec>();
+  if (!o.contrast) return specs;
+  const batch = graphBatch(o);
+  for (const scale of o.contrast.scales) {
+    const g = new Graph({ training: true });
+    const side = featureSide(o, scale);
+    const features = g.input('features', [batch, 2, o.projector.out, side, side]);
+    const labels = g.input('labels', [batch, 2, side, side], 'int64');
+    specs.set(scale, graphLosses.blockConLoss(features, labels, blockOptions(o, o.contrast, scale)).spec);
+  }
+  return specs;
 }
 
 export function mcscGraph(o: McscGraphOptions): McscGraph {
-  let specs = new Map<ContrastScale, graphLosses.BlockConSpec>();
+  const blockSpecs = blockSpecsOf(o);
   const build: BuildFn = (g: Graph) => {
     const batch = g.training ? graphBatch(o) : 1;
     const image = g.input('image', [batch, o.inChannels, o.patchSize, o.patchSize]);
     const cnnFeatures = unet(g, image, o.cnn);
-    const cnnLogits = classifier(g, cnnFeatures[3]!, o.numClasses, 'classifier1');
+    const cnnLogits = classifier(g, cnnFeatures[3]!, o.numClasses, HEADS.cnn);
     const transFeatures = swinUnet(g, image, o.transformer);
-    const transLogits = classifier(g, transFeatures[3]!, o.numClasses, 'classifier2');
+    const transLogits = classifier(g, transFeatures[3]!, o.numClasses, HEADS.trans);
     const probsCnn = softmax(cnnLogits, 1);
     const probsTrans = softmax(transLogits, 1);
     const outputs = { probs_cnn: probsCnn, probs_trans: probsTrans };
@@ -169,7 +220,6 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
       const view = (pseudo: Tensor) => (batch === bl ? label : concat([label, tail(pseudo)], 0));
       const labels = concat([unsqueeze(view(pseudoTrans), 1), unsqueeze(view(pseudoCnn), 1)], 1);
       const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
-      specs = new Map();
       const parts: Tensor[] = [];
       for (const scale of c.scales) {
         const projected = scale === 'full'
@@ -177,17 +227,10 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
           : projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
         const side = projected.cnn.shape[2]!;
         const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
-        const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, {
-          blockSize: c.blockSize[scale],
-          numClasses: o.numClasses,
-          temperature: c.temperature,
-          blockCoverage: c.blockCoverage,
-          labelOrder: c.labelOrder,
-          classBalanced: c.classBalanced,
-          ...(c.groupsPerStep !== null ? { groupsPerStep: c.groupsPerStep } : {}),
-          name: `blockcon_${scale}`,
-        });
-        specs.set(scale, block.spec);
+        const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
+        if (JSON.stringify(block.spec) !== JSON.stringify(blockSpecs.get(scale))) {
+          throw new Error(`mcscGraph: the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`);
+        }
         scalars[`con_${scale}`] = block.loss;
         parts.push(block.loss);
       }
@@ -201,5 +244,5 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
     scalars.loss_trans = lossTrans;
     return { loss: add(lossCnn, lossTrans), scalars, outputs };
   };
-  return { build, blockSpecs: () => specs };
+  return { build, blockSpecs };
 }

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, saveState, writeFileAtomic, type NamedTensor, type TrainingSession } from '@mcsc/graph/node';
-import { parseConfig, type TrainConfig } from './config.js';
+import { readConfigFile, resolveConfig, type TrainConfig } from './config.js';
 import { NETWORK_PARAMS, type NetworkName } from './mcsc-graph.js';
 
 /** The best validation score of one network. */
@@ -99,14 +99,9 @@ export class RunDir {
     return dir;
   }
 
+  /** The run's config: config.json resolved again (from the preset it names), as every config is. */
   readConfig(): TrainConfig {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(this.configPath, 'utf8'));
-    } catch (e) {
-      throw new Error(`${this.configPath}: cannot read the run's config (${(e as Error).message})`);
-    }
-    return parseConfig(json, this.configPath);
+    return resolveConfig(undefined, [readConfigFile(this.configPath)], this.configPath);
   }
 
   appendLog(record: LogRecord): void {

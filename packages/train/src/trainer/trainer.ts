@@ -1,9 +1,13 @@
 /**
  * The MCSC training loop: one joint step per iteration (mcsc-graph.ts), schedules fed per step
  * (schedule.ts), validation every `run.validateEvery` iterations with best-by-validation weights per
- * network, resumable checkpoints (run-dir.ts) every `run.checkpointEvery` iterations, on Ctrl-C and at
- * the end, then the final test with the best weights, the report and the two inference models
- * ({@link finishRun}).
+ * network, resumable checkpoints (run-dir.ts) every `run.checkpointEvery` iterations, on a stop request
+ * (`signal`: Ctrl-C in the CLI) and at the end, then the final test with the best weights, the report
+ * and the two inference models ({@link finishRun}). Settings derived from the config and the data
+ * come from run-settings.ts.
+ *
+ * A library: it never exits the process nor installs signal handlers; a stop is reported by the
+ * result (`completed: false`, `stopReason`), and the CLI chooses the exit code.
  *
  * Exact resume: a step depends only on the restored session state (parameters, running statistics,
  * AdamW moments, step count, dropout generator) and on the iteration number (batch order replayed,
@@ -15,12 +19,13 @@ import { graphLosses } from '@mcsc/core';
 import cliProgress from 'cli-progress';
 import { loadImageNetSwin } from '../models/imagenet-swin.js';
 import type { SegmentationDataset } from '../data/types.js';
-import { parseConfig, type TrainConfig } from './config.js';
+import { resolveConfig, type TrainConfig } from './config.js';
 import { BatchStream, labeledSplit, loadData, prepareBatch } from './data.js';
-import { evaluateVolumes, jointPredictor, networkSession, pairPredictor, type EvaluationOptions } from './evaluate.js';
-import { graphBatch, mcscGraph, mcscGraphOptions, parameterGroups, type McscGraph, type McscGraphOptions, type NetworkName } from './mcsc-graph.js';
+import { evaluateVolumes, jointPredictor, networkSession, pairPredictor } from './evaluate.js';
+import { mcscGraph, type McscGraph, type NetworkName } from './mcsc-graph.js';
 import { writeReport, type Report } from './report.js';
 import { RunDir, type BestRecord } from './run-dir.js';
+import { dataShape, runSettings, type RunSettings } from './run-settings.js';
 import { stepSchedule, type StepSchedule } from './schedule.js';
 
 export interface TrainOptions {
@@ -34,10 +39,10 @@ export interface TrainOptions {
   dataset?: SegmentationDataset;
   /** Show the progress bar; default: when stderr is a terminal. */
   progress?: boolean;
-  /** Stop with a checkpoint once this many iterations are done, as Ctrl-C does (tests, time-boxed runs). */
+  /** Stop with a checkpoint once this many iterations are done (tests, time-boxed runs). */
   stopAfter?: number;
-  /** Install the Ctrl-C handler (default true). */
-  handleSignals?: boolean;
+  /** Once aborted, stop after the current step with a checkpoint (the CLI aborts it on Ctrl-C). */
+  signal?: AbortSignal;
   /** Where messages go (default: console.error). */
   log?: (message: string) => void;
 }
@@ -47,8 +52,12 @@ export interface TrainResult {
   readonly config: TrainConfig;
   /** Steps taken in total. */
   readonly iteration: number;
-  /** False when stopped early (Ctrl-C, `stopAfter`): the run directory holds a resumable checkpoint. */
+  /** False when stopped early (`signal`, `stopAfter`): the run directory holds a resumable checkpoint. */
   readonly completed: boolean;
+  /** Why an incomplete run stopped: `signal` aborted, or `stopAfter` reached. */
+  readonly stopReason?: 'signal' | 'stopAfter';
+  /** The settings derived from the config and the data. */
+  readonly settings: RunSettings;
   /** The final report (completed runs). */
   readonly report?: Report;
 }
@@ -60,18 +69,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const config = resumed ? resumed.readConfig() : options.config!;
   const dataset = options.dataset ?? await loadData(config);
   const split = labeledSplit(config, dataset);
-  const graphOptions = mcscGraphOptions(config, { numClasses: dataset.numClasses, inChannels: 1 });
-  const stream = new BatchStream(split, config, graphOptions.usesUnlabeled);
+  const settings = runSettings(config, dataShape(dataset));
+  const stream = new BatchStream(split, config, settings.graph.usesUnlabeled);
   // A new run directory only once the data and the config have been checked against each other.
   const dir = resumed ?? RunDir.create(options.out ?? RunDir.freshPath('runs', config.name), config);
-  const batch = graphBatch(graphOptions);
-  const graph = mcscGraph(graphOptions);
-  const session = await TrainingSession.create({
-    build: graph.build,
-    optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
-    seed: config.seed,
-    runtime: nodeRuntime({ device: config.runtime.device, ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}) }),
-  });
+  const { batch } = settings;
+  const graph = mcscGraph(settings.graph);
+  const session = await TrainingSession.create({ build: graph.build, optimizer: settings.optimizer, seed: config.seed, runtime: nodeRuntime(settings.runtime) });
 
   const T = config.optim.iterations;
   let t = 0;
@@ -96,22 +100,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   say(`run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${T} iterations, batch ${batch}`);
 
   const validation = dataset.val.slice(0, config.data.maxValVolumes ?? dataset.val.length);
-  const evalOptions: EvaluationOptions = {
-    patchSize: config.model.patchSize, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
-  };
-  const stop = { requested: false, at: 0 };
-  const onSigint = () => {
-    // A second Ctrl-C quits at once; one arriving within a second of the first is the same keypress
-    // relayed by a wrapper process (pnpm, tsx), not a second request.
-    if (stop.requested) {
-      if (Date.now() - stop.at > 1000) process.exit(130);
-      return;
-    }
-    stop.requested = true;
-    stop.at = Date.now();
-    say('\ninterrupt: finishing this step, then writing a checkpoint (Ctrl-C again to quit at once)');
-  };
-  if (options.handleSignals ?? true) process.on('SIGINT', onSigint);
+  const stopRequested = () => options.signal?.aborted === true;
   const showBar = options.progress ?? process.stderr.isTTY === true;
   const bar = showBar ? new cliProgress.SingleBar({
     format: 'train {bar} {value}/{total} | loss {loss} sup {sup} ct {ct} con {con} | val Dice {val} | {rate} it/s | ETA {eta_formatted}',
@@ -124,9 +113,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const seconds = () => startElapsed + performance.now() / 1000 - started;
   const saveCheckpoint = () => dir.writeCheckpoint(session, { iteration: t, best, elapsedSeconds: seconds() });
   try {
-    while (t < T && !stop.requested && !(options.stopAfter !== undefined && t >= options.stopAfter)) {
+    while (t < T && !stopRequested() && !(options.stopAfter !== undefined && t >= options.stopAfter)) {
       const s = stepSchedule(config, t, stream.itersPerEpoch, batch);
-      const losses = await session.step(stepFeeds(dataset, stream.next(), graph, graphOptions, config, t, s), { lr: s.lr });
+      const losses = await session.step(stepFeeds(dataset, stream.next(), graph, settings, config, t, s), { lr: s.lr });
       t++;
       if (!Number.isFinite(losses.loss)) {
         throw new Error(`iteration ${t}: the loss is not finite (${JSON.stringify(losses)}); the last checkpoint in ${dir.root} is from before it`);
@@ -141,7 +130,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         con: losses.con === undefined ? '-' : losses.con.toFixed(3), rate: rate.toFixed(2),
       });
       if (validation.length > 0 && (t % config.run.validateEvery === 0 || t === T)) {
-        const { summaries } = await evaluateVolumes(validation, jointPredictor(session), evalOptions);
+        const { summaries } = await evaluateVolumes(validation, jointPredictor(session), settings.evaluation);
         const dice = { cnn: summaries.cnn.mean.dice, trans: summaries.trans.mean.dice, ensemble: summaries.ensemble.mean.dice };
         dir.appendLog({ type: 'val', iteration: t, seconds: seconds(), dice });
         for (const net of ['cnn', 'trans'] as const) {
@@ -158,15 +147,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     saveCheckpoint();
   } finally {
     bar?.stop();
-    if (options.handleSignals ?? true) process.off('SIGINT', onSigint);
   }
   if (t < T) {
     say(`stopped at iteration ${t} of ${T}; resume with: mcsc train --resume ${dir.root}`);
-    return { dir, config, iteration: t, completed: false };
+    return { dir, config, settings, iteration: t, completed: false, stopReason: stopRequested() ? 'signal' : 'stopAfter' };
   }
   for (const net of ['cnn', 'trans'] as const) dir.writeNetworkWeights(session.weights(), net, `final/${net}.safetensors`, { iteration: String(t) });
   const report = await finishRun(dir, { config, dataset, iterations: t, trainSeconds: seconds(), best, log: say });
-  return { dir, config, iteration: t, completed: true, report };
+  return { dir, config, settings, iteration: t, completed: true, report };
 }
 
 /**
@@ -174,15 +162,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
  * and, per contrasted scale, a fresh block shuffle over the slices that take part.
  */
 function stepFeeds(
-  dataset: SegmentationDataset, indices: Int32Array, graph: McscGraph, o: McscGraphOptions, config: TrainConfig, t: number, s: StepSchedule,
+  dataset: SegmentationDataset, indices: Int32Array, graph: McscGraph, settings: RunSettings, config: TrainConfig, t: number, s: StepSchedule,
 ): Feeds {
-  const { image, label } = prepareBatch(dataset.train, indices, graphBatch(o), config, t);
+  const { image, label } = prepareBatch(dataset.train, indices, settings.batch, config, t);
   const feeds: Record<string, Feeds[string]> = { image, label };
-  if (o.crossTeaching) feeds.ct_weight = Float32Array.of(s.ctWeight);
-  if (o.contrast) {
+  if (settings.graph.crossTeaching) feeds.ct_weight = Float32Array.of(s.ctWeight);
+  if (settings.graph.contrast) {
     feeds.contrast_weight = Float32Array.of(s.contrastWeight);
     const random = Random.forName(config.seed, `blocks:${t}`);
-    for (const spec of graph.blockSpecs().values()) Object.assign(feeds, graphLosses.blockConFeeds(spec, { activeSlices: s.contrastSlices, random }));
+    for (const spec of graph.blockSpecs.values()) Object.assign(feeds, graphLosses.blockConFeeds(spec, { activeSlices: s.contrastSlices, random }));
   }
   return feeds;
 }
@@ -204,15 +192,12 @@ export interface FinishOptions {
 export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> {
   const say = o.log ?? ((m: string) => console.error(m));
   const { config, dataset } = o;
-  const models = { cnn: { ...config.model.cnn, numClasses: dataset.numClasses, inChannels: 1 }, trans: { ...config.model.transformer, numClasses: dataset.numClasses, inChannels: 1 } };
+  const settings = runSettings(config, dataShape(dataset));
   const weights = (net: NetworkName) => dir.path(o.best[net] ? `best/${net}.safetensors` : `final/${net}.safetensors`);
-  const threads = config.runtime.threads;
-  const cnn = await networkSession(models.cnn, config.model.patchSize, config.runtime.device, weights('cnn'), threads);
-  const trans = await networkSession(models.trans, config.model.patchSize, config.runtime.device, weights('trans'), threads);
+  const cnn = await networkSession(settings.networks.cnn, config.model.patchSize, settings.runtime, weights('cnn'));
+  const trans = await networkSession(settings.networks.trans, config.model.patchSize, settings.runtime, weights('trans'));
   say(`testing on ${dataset.test.length} volumes`);
-  const test = await evaluateVolumes(dataset.test, pairPredictor(cnn, trans), {
-    patchSize: config.model.patchSize, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
-  });
+  const test = await evaluateVolumes(dataset.test, pairPredictor(cnn, trans), settings.evaluation);
   writeFileAtomic(dir.path('cnn.onnx'), cnn.exportInference());
   writeFileAtomic(dir.path('transformer.onnx'), trans.exportInference());
   const split = labeledSplit(config, dataset);
@@ -226,7 +211,7 @@ export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> 
 export async function evaluateRun(root: string, options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void } = {}): Promise<Report> {
   const dir = RunDir.open(root);
   const stored = dir.readConfig();
-  const config = options.data ? parseConfig({ ...stored, data: { ...stored.data, ...options.data } }, `${dir.configPath} with --data`) : stored;
+  const config = options.data ? resolveConfig(stored.preset, [stored, { data: options.data }], `${dir.configPath} with --data`) : stored;
   const checkpoint = dir.readCheckpoint();
   if (!checkpoint) throw new Error(`${root}: the run has no checkpoint yet, nothing to evaluate`);
   const dataset = await loadData(config);

@@ -44,9 +44,10 @@ describe('mcsc predict', () => {
   });
 
   test.each([
-    [['--out', 'x.png'], /--out: --out must end in \.nii or \.nii\.gz/],
-    [['--out', 'x.nii', '--axis', '3'], /--axis/],
-    [['--out', 'x.nii', '--intensity', 'log'], /intensity: expected 'minmax', 'none' or 'lo,hi'/],
+    [['--out', 'x.png'], /--out must be a \.nii or \.nii\.gz file, got 'x\.png'/],
+    [['--out', 'x.nii', '--axis', '3'], /--axis must be '0', '1' or '2', got '3'/],
+    [['--out', 'x.nii', '--intensity', 'log'], /--intensity must be 'minmax', 'none' or 'lo,hi' with hi > lo, got 'log'/],
+    [['--out', 'x.nii', '--batch', '0'], /--batch must be a positive integer, got '0'/],
   ])('bad options %j are one clear error', async (extra, message) => {
     await expect(mcsc('predict', '--model', model, '--input', scan, ...extra)).rejects.toThrow(message);
   });

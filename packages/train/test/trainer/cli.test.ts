@@ -59,9 +59,12 @@ describe('the mcsc train / evaluate / compare commands', () => {
   });
 
   test('bad arguments are rejected with the flag and the value', async () => {
-    await expect(mcsc('train', '--preset', 'gpu')).rejects.toThrow(/--preset must be 'cpu' or 'paper', got 'gpu'/);
+    await expect(mcsc('train', '--preset', 'gpu')).rejects.toThrow(/--preset must be 'paper' or 'cpu', got 'gpu'/);
     await expect(mcsc('train', '--labeled', '0')).rejects.toThrow(/--labeled must be a positive integer, got '0'/);
-    await expect(mcsc('compare', '--methods', 'mcsc,foo')).rejects.toThrow(/--methods: unknown foo/);
+    await expect(mcsc('train', '--seed', '1.5')).rejects.toThrow(/--seed must be an integer, got '1\.5'/);
+    await expect(mcsc('train', '--device', 'tpu')).rejects.toThrow(/--device must be 'cpu'.*, got 'tpu'/);
+    await expect(mcsc('compare', '--methods', 'mcsc,foo')).rejects.toThrow(/--methods must be comma-separated 'supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced' or 'mcsc-single-scale', got 'foo'/);
+    await expect(mcsc('compare', '--seeds', '1,x')).rejects.toThrow(/--seeds must be comma-separated integers, got 'x'/);
     await expect(mcsc('train', '--data', join(dir, 'nowhere'))).rejects.toThrow(/--data: .*nowhere does not exist/);
     await expect(mcsc('train', '--config', configPath, '--resume', join(dir, 'nothing'))).rejects.toThrow(/not a run directory/);
   });

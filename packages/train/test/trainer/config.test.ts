@@ -42,6 +42,28 @@ describe('trainer config', () => {
     expect(c.loss.contrast.groupsPerStep).not.toBeNull();
   });
 
+  test('a config without a preset is the cpu preset, never the paper values labelled cpu', () => {
+    const cpu = resolveConfig('cpu');
+    expect(parseConfig({})).toEqual(cpu);
+    expect(resolveConfig(undefined)).toEqual(cpu);
+    expect(parseConfig({}).model.patchSize).toBe(128);
+    expect(parseConfig({ preset: 'cpu' })).toEqual(cpu);
+    expect(parseConfig({ preset: 'paper' })).toEqual(resolveConfig('paper'));
+    // the preset a config names is the one it is resolved from
+    const paper = resolveConfig(undefined, [{ preset: 'paper' }, { optim: { iterations: 7 } }]);
+    expect([paper.preset, paper.model.patchSize, paper.optim.iterations]).toEqual(['paper', 224, 7]);
+    // and every preset's values carry its own label
+    for (const preset of ['paper', 'cpu'] as const) expect(resolveConfig(preset).preset).toBe(preset);
+  });
+
+  test('a config naming another preset than the one asked for is an error', () => {
+    expect(problems(() => resolveConfig('cpu', [{ preset: 'paper' }], 'p.json'))).toEqual([
+      'preset: the config names "paper" but is resolved from preset "cpu"; give one preset',
+    ]);
+    expect(problems(() => resolveConfig(undefined, [{ preset: 'gpu' }]))).toEqual(["preset: must be 'paper' or 'cpu', got \"gpu\""]);
+    expect(problems(() => parseConfig([1], 'x.json'))).toEqual(['(root): must be an object, got [1]']);
+  });
+
   test('overrides deep-merge onto the preset; arrays replace', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] }, d: 2 })).toEqual({ a: { b: 1, c: [3] }, d: 2 });
     const c = resolveConfig('cpu', [{ optim: { iterations: 7 } }, { loss: { contrast: { scales: ['full'] } } }]);
@@ -96,6 +118,13 @@ describe('trainer config', () => {
     const c = configFromCli({ preset: 'cpu', config: file, labeled: 4, iterations: 9, progress: true });
     expect([c.seed, c.optim.iterations, c.data.labeled]).toEqual([5, 9, { patients: 4 }]);
     expect(c.data.source).toBe('synthetic');
+    // without --preset, the config file's preset is used; --preset naming another one is an error
+    const paperFile = join(dir, 'paper.json');
+    writeFileSync(paperFile, JSON.stringify({ preset: 'paper', optim: { iterations: 50 } }));
+    const paper = configFromCli({ config: paperFile, progress: true });
+    expect([paper.preset, paper.model.patchSize, paper.optim.iterations]).toEqual(['paper', 224, 50]);
+    expect(problems(() => configFromCli({ preset: 'cpu', config: paperFile, progress: true }))[0]).toMatch(/^preset: the config names "paper"/);
+    expect(configFromCli({ progress: true })).toEqual(resolveConfig('cpu'));
   });
 
   test('methods switch the ingredients of one config', () => {
@@ -106,6 +135,12 @@ describe('trainer config', () => {
     expect(methodConfig(base, 'mcsc-unbalanced').loss.contrast.classBalanced).toBe(false);
     expect(methodConfig(base, 'mcsc-single-scale').loss.contrast.scales).toEqual(['full']);
     expect(methodConfig(base, 'mcsc').optim).toEqual(base.optim);
+    // a method keeps every other field of the compared config, its preset included
+    const paper = resolveConfig('paper', [{ data: { labeled: { slices: 10 } } }]);
+    const { loss: _l, seed: _s, name: _n, ...rest } = methodConfig(paper, 'supervised', 2);
+    const { loss: _l2, seed: _s2, name: _n2, ...expected } = paper;
+    expect(rest).toEqual(expected);
+    expect(() => methodConfig(base, 'nope' as never)).toThrow(/method must be one of supervised, cross-teaching/);
   });
 
   test('a resolved config parses back to itself (config.json of a run)', () => {

@@ -103,9 +103,9 @@ describe('the joint MCSC graph', () => {
     const dataset = await tinyData();
     const all = { data: { labeled: { patients: 4 } } };
     const supervised = tinyConfig(all, { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } });
-    const result = await train({ config: supervised, out: join(dir, 'full'), dataset, stopAfter: 2, progress: false, handleSignals: false, log: () => {} });
+    const result = await train({ config: supervised, out: join(dir, 'full'), dataset, stopAfter: 2, progress: false, log: () => {} });
     expect(result.iteration).toBe(2);
-    await expect(train({ config: tinyConfig(all), out: join(dir, 'full-mcsc'), dataset, progress: false, handleSignals: false, log: () => {} }))
+    await expect(train({ config: tinyConfig(all), out: join(dir, 'full-mcsc'), dataset, progress: false, log: () => {} }))
       .rejects.toThrow(/every training slice is labeled.*optim\.labeledBatchSize to 4 for full supervision/);
     expect(existsSync(join(dir, 'full-mcsc'))).toBe(false); // refused before anything was written
   });
