@@ -4,12 +4,11 @@
  */
 import type { AttrValue, Graph, Node } from '../graph.js';
 import type { DType, Tensor, TensorData } from '../tensor.js';
-import { AttributeType, Field, TensorDataType } from './onnx-schema.js';
+import { AttributeType, DTYPE_DATA_TYPE, Field } from './onnx-schema.js';
 import { ProtoWriter } from './proto-writer.js';
 
 export const OPSET = 21;
 const IR_VERSION = 10;
-const DATA_TYPE: Record<DType, number> = { float32: TensorDataType.FLOAT, int64: TensorDataType.INT64, bool: TensorDataType.BOOL };
 
 export interface EmitOptions {
   /** Graph outputs by name. */
@@ -104,7 +103,7 @@ function writeAttribute(w: ProtoWriter, name: string, v: AttrValue): void {
 
 function writeTensor(w: ProtoWriter, name: string, shape: readonly number[], dtype: DType, data: TensorData): void {
   const T = Field.TensorProto;
-  w.ints(T.dims, shape).int(T.data_type, DATA_TYPE[dtype]).string(T.name, name);
+  w.ints(T.dims, shape).int(T.data_type, DTYPE_DATA_TYPE[dtype]).string(T.name, name);
   w.bytes(T.raw_data, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
@@ -112,7 +111,7 @@ function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], 
   const D = Field.TensorShapeProtoDimension;
   w.string(Field.ValueInfoProto.name, name).message(Field.ValueInfoProto.type, (type) =>
     type.message(Field.TypeProto.tensor_type, (tensor) =>
-      tensor.int(Field.TypeProtoTensor.elem_type, DATA_TYPE[dtype]).message(Field.TypeProtoTensor.shape, (s) => {
+      tensor.int(Field.TypeProtoTensor.elem_type, DTYPE_DATA_TYPE[dtype]).message(Field.TypeProtoTensor.shape, (s) => {
         shape.forEach((d, i) => s.message(Field.TensorShapeProto.dim, (dim) => (dynamicBatch && i === 0 ? dim.string(D.dim_param, 'N') : dim.int(D.dim_value, d))));
       }),
     ),
