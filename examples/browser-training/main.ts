@@ -1,6 +1,6 @@
 /**
  * Training in the browser: the page builds the recipe's graphs, runs three AdamW steps on
- * onnxruntime-web (WebGPU where the browser has an adapter, else wasm), shows the losses and offers
+ * onnxruntime-web (wasm; see docs/gpu.md for WebGPU), shows the losses and offers
  * the training state as a safetensors file that `loadState` in Node continues from.
  */
 import { webRuntime } from '@mcsc/graph/web';
@@ -15,7 +15,8 @@ const status = document.getElementById('status')!;
 const say = (line: string) => (status.textContent += `${line}\n`);
 
 async function run(): Promise<{ losses: number[]; stateBase64: string; runtime: string }> {
-  const runtime = await webRuntime({ device: 'auto' });
+  // wasm: onnxruntime-web's WebGPU MaxPool does not return the indices the max-pool gradient needs (docs/gpu.md).
+  const runtime = await webRuntime({ device: 'wasm' });
   say(`runtime: ${runtime.description}`);
   const { losses, state } = await trainRecipe(runtime);
   losses.forEach((loss, i) => say(`step ${i + 1}: loss ${loss.toFixed(6)}`));

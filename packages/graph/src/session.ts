@@ -98,6 +98,10 @@ export class TrainingSession {
       for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
     }
 
+    if (optimizer && options.runtime.device === 'webgpu' && liveNodes(trainGraph, Object.values(trainOutputs)).some((n) => n.op === 'MaxPool' && n.outputs.length === 2)) {
+      // Read in onnxruntime's source, not run here (no WebGPU adapter): docs/gpu.md.
+      throw new Error("TrainingSession.create: onnxruntime-web's WebGPU MaxPool kernel does not write the arg-max Indices output that the max-pool gradient reads (docs/gpu.md); expected device 'wasm' for training a graph with maxPool2d");
+    }
     const evalGraph = new Graph({ training: false });
     const evalOutputs = options.build(evalGraph).outputs ?? {};
     const session = new TrainingSession(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);

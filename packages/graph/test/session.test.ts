@@ -133,3 +133,10 @@ describe('TrainingSession', () => {
     expect(() => decodeSafetensors(Uint8Array.of(1, 2, 3), 'w.safetensors')).toThrow('w.safetensors: not a valid safetensors file');
   });
 });
+
+test('training a max-pooling graph on WebGPU is refused (its MaxPool returns no Indices), before any session is made', async () => {
+  let sessions = 0;
+  const webgpu = { description: 'fake webgpu', device: 'webgpu' as const, createSession: async () => { sessions++; throw new Error('not reached'); } };
+  await expect(TrainingSession.create({ runtime: webgpu, build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw })).rejects.toThrow(/WebGPU MaxPool kernel does not write the arg-max Indices/);
+  expect(sessions).toBe(0);
+});
