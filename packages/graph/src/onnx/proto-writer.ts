@@ -26,10 +26,7 @@ export class ProtoWriter {
 
   /** A repeated int64 field, packed (one length-delimited run of varints), as onnx.proto3 declares it; none when empty. */
   ints(field: number, values: readonly number[]): this {
-    if (values.length === 0) return this;
-    const run = new ProtoWriter();
-    for (const v of values) run.varint(v);
-    return this.bytes(field, run.finish());
+    return this.packed(field, values, (w, v) => w.varint(v));
   }
 
   float(field: number, value: number): this {
@@ -40,9 +37,13 @@ export class ProtoWriter {
 
   /** A repeated float field, packed; none when empty. */
   floats(field: number, values: readonly number[]): this {
+    return this.packed(field, values, (w, v) => w.fixed32(v));
+  }
+
+  private packed(field: number, values: readonly number[], write: (w: ProtoWriter, v: number) => void): this {
     if (values.length === 0) return this;
     const run = new ProtoWriter();
-    for (const v of values) run.fixed32(v);
+    for (const v of values) write(run, v);
     return this.bytes(field, run.finish());
   }
 
