@@ -15,21 +15,27 @@ import { join } from 'node:path';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
 import { readList } from './lists.js';
+import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
 
 export const ACDC_CLASS_NAMES = Object.freeze(['background', 'RV', 'Myo', 'LV']);
 
-export interface AcdcOptions {
+export interface AcdcOptions extends RootOptions {
   /** Only the first n training slices (default: all) — for smoke runs; keep n ≥ the labeled count. */
   readonly maxTrainSlices?: number;
   /** Load the validation and test volumes (default true). */
   readonly volumes?: boolean;
 }
 
-/** Loads an SSL4MIS ACDC directory. */
+/**
+ * Loads an SSL4MIS ACDC directory. Every file a list names must lie inside `root` (no `..`, absolute
+ * paths or symlinks out of it) unless `allowOutsideRoot`; every image must be finite and every label in
+ * 0 … 3 — checked here, before a training run creates anything.
+ */
 export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise<SegmentationDataset> {
   const { maxTrainSlices, volumes = true } = options;
-  let sliceNames = await readList(join(root, 'train_slices.list'));
+  const listPath = join(root, 'train_slices.list');
+  let sliceNames = await readList(listPath);
   if (maxTrainSlices !== undefined) {
     if (!Number.isInteger(maxTrainSlices) || maxTrainSlices < 1) {
       throw new RangeError(`loadAcdc: maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
@@ -37,12 +43,15 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
     sliceNames = sliceNames.slice(0, maxTrainSlices);
   }
   const train: TrainingSlice[] = [];
-  for (const name of sliceNames) train.push(await readAcdcSlice(join(root, 'data', 'slices', `${name}.h5`), name));
+  const inside = (list: string, name: string, rel: string) => resolveInside(root, rel, `list file ${list}: entry ${JSON.stringify(name)}`, options);
+  for (const name of sliceNames) train.push(await readAcdcSlice(await inside(listPath, name, join('data', 'slices', `${name}.h5`)), name));
   const val: Volume[] = [];
   const test: Volume[] = [];
   if (volumes) {
-    for (const name of await readList(join(root, 'val.list'))) val.push(await readAcdcVolume(join(root, 'data', `${name}.h5`), name));
-    for (const name of await readList(join(root, 'test.list'))) test.push(await readAcdcVolume(join(root, 'data', `${name}.h5`), name));
+    for (const [list, into] of [['val.list', val], ['test.list', test]] as const) {
+      const path = join(root, list);
+      for (const name of await readList(path)) into.push(await readAcdcVolume(await inside(path, name, join('data', `${name}.h5`)), name));
+    }
   }
   return { name: 'ACDC', numClasses: 4, classNames: ACDC_CLASS_NAMES, train, val, test };
 }
@@ -61,11 +70,11 @@ export async function readAcdcSlice(path: string, name: string): Promise<Trainin
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
     throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`);
   }
-  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
-  checkLabelRange(labels, 4, `${where}: dataset 'label'`);
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
+  checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);
   return {
     id: name, caseId: acdcPatientId(name), height: image!.shape[0]!, width: image!.shape[1]!,
-    image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels,
+    image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels,
   };
 }
 
@@ -78,8 +87,8 @@ export async function readAcdcVolume(path: string, name: string): Promise<Volume
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
     throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
   }
-  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
-  checkLabelRange(labels, 4, `${where}: dataset 'label'`);
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
+  checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);
   const [d, h, w] = image!.shape as [number, number, number];
-  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels };
+  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
 }

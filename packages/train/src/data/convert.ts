@@ -9,45 +9,67 @@ export type SourceArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
   | BigInt64Array | BigUint64Array;
 
-/** The values as float32 (the same array when it already is one). */
-export function toFloat32(data: SourceArray, where: string): Float32Array {
-  if (data instanceof Float32Array) return data;
-  const out = new Float32Array(data.length);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]!);
+/**
+ * The values as float32 (the same array when it already is one). Every value must be finite: a NaN or
+ * infinite voxel is an error naming `where` and its position (given `shape`, as slice / y / x).
+ */
+export function toFloat32(data: SourceArray, where: string, shape?: readonly number[]): Float32Array {
+  let out: Float32Array;
+  if (data instanceof Float32Array) {
+    out = data;
   } else {
-    out.set(data);
+    out = new Float32Array(data.length);
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      for (let i = 0; i < data.length; i++) out[i] = Number(data[i]!);
+    } else {
+      out.set(data);
+    }
   }
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i]!)) throw new Error(`${where}: value at index ${i} is ${out[i]}, expected finite numbers`);
+    if (!Number.isFinite(out[i]!)) {
+      const original = data instanceof BigInt64Array || data instanceof BigUint64Array ? String(data[i]) : String(data[i]);
+      throw new Error(`${where}: value ${original} at ${position(i, shape)} is not finite, expected finite numbers`);
+    }
   }
   return out;
 }
 
 /**
  * The values as uint8 class indices. Float labels (TransUNet stores them as float32) must hold whole
- * numbers; every value must lie in 0 … 255.
+ * numbers; every value must lie in 0 … 255. Errors name `where`, the position and the value.
  */
-export function toLabels(data: SourceArray, where: string): Uint8Array {
+export function toLabels(data: SourceArray, where: string, shape?: readonly number[]): Uint8Array {
   if (data instanceof Uint8Array) return data;
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]!);
     if (!Number.isInteger(v) || v < 0 || v > 255) {
-      throw new Error(`${where}: label value ${v} at index ${i} is not a class index, expected integers 0 … 255`);
+      throw new Error(`${where}: label value ${v} at ${position(i, shape)} is not a class index, expected integers 0 … 255`);
     }
     out[i] = v;
   }
   return out;
 }
 
-/** Throws unless every label is below `numClasses`. */
-export function checkLabelRange(label: Uint8Array, numClasses: number, where: string): void {
+/** Throws unless every label is below `numClasses`; the error names the position (given `shape`) and value. */
+export function checkLabelRange(label: Uint8Array, numClasses: number, where: string, shape?: readonly number[]): void {
   for (let i = 0; i < label.length; i++) {
     if (label[i]! >= numClasses) {
-      throw new Error(`${where}: label value ${label[i]} at index ${i} is out of range, expected 0 … ${numClasses - 1}`);
+      throw new Error(`${where}: label value ${label[i]} at ${position(i, shape)} is out of range, expected 0 … ${numClasses - 1}`);
     }
   }
+}
+
+/**
+ * Where flat index `i` of a row-major array lies: `slice z, y, x` for [D, H, W], `y, x` for [H, W]
+ * (`index i` without a shape).
+ */
+export function position(i: number, shape?: readonly number[]): string {
+  if (!shape || shape.length < 2 || shape.length > 3) return `index ${i}`;
+  const w = shape[shape.length - 1]!;
+  const h = shape[shape.length - 2]!;
+  const yx = `y ${Math.floor(i / w) % h}, x ${i % w}`;
+  return shape.length === 3 ? `slice ${Math.floor(i / (w * h))}, ${yx}` : yx;
 }
 
 /** Renders a shape as `[a, b, c]`. */

@@ -1,10 +1,13 @@
 /** The data API of @mcsc/train: loaders, the synthetic generator, labeled subsets, splits and augmentation. */
 export type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
 export { volumeSlices } from './types.js';
-export { checkLabelRange, toFloat32, toLabels, type SourceArray } from './convert.js';
-export { readH5Arrays, type H5Array } from './h5.js';
-export { parseNpy, parseNpz, readNpz, type NpyArray } from './npy.js';
-export { readList } from './lists.js';
+export { checkLabelRange, position, toFloat32, toLabels, type SourceArray } from './convert.js';
+export { H5_MAX_DATASET_BYTES, readH5Arrays, type H5Array } from './h5.js';
+export { NPZ_MAX_BYTES, parseNpy, parseNpz, readNpz, type NpyArray } from './npy.js';
+export { LIST_MAX_BYTES, readList } from './lists.js';
+export { JSON_DEFAULT_LIMITS, parseJsonText, readJsonFile, type JsonLimits } from './json-file.js';
+export { isInside, resolveInside, type RootOptions } from './paths.js';
+export { fileKind, readRegularFile, readRegularFileSync } from './files.js';
 export { ACDC_CLASS_NAMES, acdcPatientId, loadAcdc, readAcdcSlice, readAcdcVolume, type AcdcOptions } from './acdc.js';
 export {
   SYNAPSE_CLASS_NAMES, loadSynapse, readSynapseSlice, readSynapseVolume, synapseCaseId, type SynapseOptions,

@@ -20,11 +20,12 @@
  * one file). Volume layout: D = `axis`, then the two other NIfTI axes, slower one first: axis 2 gives
  * [k, j, i] (the file's own order), axis 0 gives [i, k, j], axis 1 gives [j, k, i]. Spacing comes from pixdim.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { niftiToFloat32, readNifti, type NiftiVolume } from '@mcsc/infer';
 import { z } from 'zod';
 import { shapeText } from './convert.js';
+import { readJsonFile } from './json-file.js';
+import { resolveInside, type RootOptions } from './paths.js';
 import { splitCases } from './split.js';
 import { volumeSlices, type SegmentationDataset, type TrainingSlice, type Volume } from './types.js';
 
@@ -51,22 +52,19 @@ export const niftiDatasetConfigSchema = z.strictObject({
 export type NiftiDatasetConfig = z.input<typeof niftiDatasetConfigSchema>;
 type ParsedConfig = z.output<typeof niftiDatasetConfigSchema>;
 
-export interface NiftiDatasetOptions {
+export interface NiftiDatasetOptions extends RootOptions {
   /** Overrides the config's `root` (e.g. where the data really is on this machine). */
   readonly root?: string;
 }
 
-/** Loads the task a config file describes. */
+/**
+ * Loads the task a config file describes (read with the project's JSON reader: size and depth limits,
+ * no prototype keys). Image and label paths must resolve inside the data folder (`root`), symlinks
+ * included, unless `allowOutsideRoot`; images must be finite and label values whole numbers — all
+ * checked here, before a training run creates its folder.
+ */
 export async function loadNiftiDataset(configPath: string, options: NiftiDatasetOptions = {}): Promise<SegmentationDataset> {
-  const text = await readFile(configPath, 'utf8').catch((e: unknown) => {
-    throw new Error(`NIfTI dataset config ${configPath}: cannot read: ${(e as Error).message}`);
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`NIfTI dataset config ${configPath}: invalid JSON: ${(e as Error).message}`);
-  }
+  const json = readJsonFile(configPath, 'NIfTI dataset config');
   return buildNiftiDataset(json, dirname(configPath), { ...options, source: configPath });
 }
 
@@ -92,7 +90,7 @@ export async function buildNiftiDataset(
   }
   const subsets = assignSplits(cfg, where);
   const root = resolve(baseDir, options.root ?? cfg.root ?? '.');
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+  const at = (id: string, field: string, p: string) => resolveInside(root, p, `${where}: case "${id}" ${field} ${JSON.stringify(p)}`, options);
   const files = new Map<string, Promise<NiftiVolume>>();
   const read = (p: string) => {
     let v = files.get(p);
@@ -104,8 +102,10 @@ export async function buildNiftiDataset(
   const val: Volume[] = [];
   const test: Volume[] = [];
   for (const c of cfg.cases) {
-    const [image, label] = await Promise.all([read(at(c.image)), read(at(c.label))]);
-    const volume = caseVolume(c.id, image, label, at(c.image), at(c.label), cfg, lut, c.range);
+    const imagePath = await at(c.id, 'image', c.image);
+    const labelPath = await at(c.id, 'label', c.label);
+    const [image, label] = await Promise.all([read(imagePath), read(labelPath)]);
+    const volume = caseVolume(c.id, image, label, imagePath, labelPath, cfg, lut, c.range);
     const subset = subsets.get(c.id)!;
     if (subset === 'train') train.push(...volumeSlices(volume));
     else (subset === 'val' ? val : test).push(volume);
@@ -182,8 +182,20 @@ function caseVolume(
   const [h, w] = [dims[others[0]]!, dims[others[1]]!];
   const d = end - start;
   const src = niftiToFloat32(image);
+  const voxel = (i: number) => {
+    const ijk = [i % dims[0], Math.floor(i / dims[0]) % dims[1], Math.floor(i / (dims[0] * dims[1]))];
+    return `voxel (${ijk.join(', ')}) (slice ${ijk[cfg.axis]} along axis ${cfg.axis})`;
+  };
+  for (let i = 0; i < src.length; i++) {
+    if (!Number.isFinite(src[i]!)) throw new Error(`NIfTI file ${imagePath}: image value ${src[i]} at ${voxel(i)} is not finite, expected finite intensities`);
+  }
   normalise(src, cfg.intensity); // over the whole file, so that slabs of one volume share a scale
   const atlas = label.data;
+  for (let i = 0; i < atlas.length; i++) {
+    if (!Number.isInteger(atlas[i]!)) {
+      throw new Error(`NIfTI file ${labelPath}: label value ${atlas[i]} at ${voxel(i)} is not a whole number, expected integer atlas values (mapped to classes 0 … ${lut.size === 0 ? 0 : Math.max(...lut.values())} by groups)`);
+    }
+  }
   const out = new Float32Array(d * h * w);
   const outLabel = new Uint8Array(d * h * w);
   let o = 0;

@@ -6,9 +6,12 @@
  * 2.0 / 3.0: 4-byte), then a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (512, 512), }`
  * padded with spaces, then the raw data. Fortran-ordered arrays are returned transposed to C order.
  */
-import { readFile } from 'node:fs/promises';
-import { unzipSync } from 'fflate';
+import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { SourceArray } from './convert.js';
+import { readRegularFile } from './files.js';
+
+/** Largest `.npz` file read, and largest member inflated (docs/limits.md). */
+export const NPZ_MAX_BYTES = 2 ** 31;
 
 /** A parsed array: row-major (C order) values and shape. */
 export interface NpyArray {
@@ -57,8 +60,9 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new Error(`${source}: .npy header ${JSON.stringify(header.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.some((n) => !Number.isInteger(n) || n < 0)) {
+  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const shape = parts.map((p) => (/^\d+L?$/.test(p) ? Number.parseInt(p, 10) : NaN));
+  if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) {
     throw new Error(`${source}: .npy shape (${shapeText}) is not a tuple of sizes`);
   }
   const m = /^([<>|=])([a-z])(\d+)$/.exec(descr);
@@ -81,28 +85,103 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   return { shape, data, descr };
 }
 
-/** Parses a `.npz` archive into its arrays, keyed by member name without `.npy`. */
+/**
+ * Parses a `.npz` archive into its arrays, keyed by member name without `.npy`. Each `.npy` member's
+ * declared size is checked before it is inflated (stored: its size; deflated: at most deflate's best
+ * ratio, 1032:1, times the compressed size, and at most {@link NPZ_MAX_BYTES}), and what comes out must
+ * match the size and CRC-32 the archive's central directory records.
+ */
 export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyArray> {
+  const declared = new Map<string, UnzipFileInfo>();
+  let refused: Error | undefined;
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    members = unzipSync(bytes, {
+      filter: (info) => {
+        if (!info.name.endsWith('.npy')) return false;
+        const where = `${source}: member '${info.name}'`;
+        const most = info.compression === 0 ? info.size : info.size * 1032 + 64;
+        if (info.compression !== 0 && info.compression !== 8) {
+          refused = new Error(`${where}: compression method ${info.compression} is not supported, expected stored (0) or deflate (8)`);
+        } else if (info.originalSize > most || info.originalSize > NPZ_MAX_BYTES) {
+          const limit = info.originalSize > NPZ_MAX_BYTES ? `the limit of ${NPZ_MAX_BYTES} bytes (see docs/limits.md)` : 'they can hold';
+          refused = new Error(`${where}: declares ${info.originalSize} bytes from ${info.size} ${info.compression === 0 ? 'stored' : 'compressed'} bytes, more than ${limit}`);
+        }
+        if (refused) throw refused;
+        declared.set(info.name, info);
+        return true;
+      },
+    });
   } catch (e) {
+    if (refused) throw refused;
     throw new Error(`${source}: not a readable .npz (zip) archive: ${(e as Error).message}`);
   }
+  const crcs = centralCrcs(bytes);
   const out: Record<string, NpyArray> = {};
   for (const [name, data] of Object.entries(members)) {
-    if (!name.endsWith('.npy')) continue;
-    out[name.slice(0, -4)] = parseNpy(data, `${source}: member '${name}'`);
+    const info = declared.get(name)!;
+    const where = `${source}: member '${name}'`;
+    if (data.length !== info.originalSize) throw new Error(`${where}: holds ${data.length} bytes, but the archive records ${info.originalSize} (truncated or damaged)`);
+    const crc = crcs.get(name);
+    const actual = crc32(data);
+    if (crc !== undefined && crc !== actual) {
+      throw new Error(`${where}: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, but the archive records 0x${crc.toString(16).padStart(8, '0')} (damaged data)`);
+    }
+    out[name.slice(0, -4)] = parseNpy(data, where);
   }
   return out;
 }
 
-/** Reads a `.npz` file. */
+/** Reads a `.npz` file (a regular file of at most {@link NPZ_MAX_BYTES}). */
 export async function readNpz(path: string, what: string): Promise<Record<string, NpyArray>> {
-  const bytes = await readFile(path).catch((e: unknown) => {
-    throw new Error(`${what} ${path}: cannot read: ${(e as Error).message}`);
-  });
-  return parseNpz(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${what} ${path}`);
+  const bytes = await readRegularFile(path, `${what} ${path}`, NPZ_MAX_BYTES, 'a .npz archive');
+  return parseNpz(bytes, `${what} ${path}`);
+}
+
+/** Name → CRC-32 from a zip's central directory (ZIP64 archives keep the 32-bit field). */
+function centralCrcs(bytes: Uint8Array): Map<string, number> {
+  const out = new Map<string, number>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let e = bytes.length - 22;
+  while (e >= 0 && view.getUint32(e, true) !== 0x06054b50) {
+    if (bytes.length - e > 65557) return out;
+    e--;
+  }
+  if (e < 0) return out;
+  let count = view.getUint16(e + 10, true);
+  let at = view.getUint32(e + 16, true);
+  if (e >= 20 && view.getUint32(e - 20, true) === 0x07064b50) {
+    const z = Number(view.getBigUint64(e - 12, true));
+    if (z + 56 <= bytes.length && view.getUint32(z, true) === 0x06064b50) {
+      count = Number(view.getBigUint64(z + 32, true));
+      at = Number(view.getBigUint64(z + 48, true));
+    }
+  }
+  const decoder = new TextDecoder();
+  for (let i = 0; i < count && at + 46 <= bytes.length && view.getUint32(at, true) === 0x02014b50; i++) {
+    const nameLength = view.getUint16(at + 28, true);
+    if (at + 46 + nameLength > bytes.length) break;
+    out.set(decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength)), view.getUint32(at + 16, true));
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return out;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 as zip stores it (the same function as @mcsc/infer's gzip reader). */
+function crc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 /** Reorders Fortran-ordered (first axis fastest) values into C order. */

@@ -17,6 +17,7 @@ import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
 import { readList } from './lists.js';
 import { readNpz } from './npy.js';
+import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
 
 export const SYNAPSE_CLASS_NAMES = Object.freeze([
@@ -25,7 +26,7 @@ export const SYNAPSE_CLASS_NAMES = Object.freeze([
 
 const K = SYNAPSE_CLASS_NAMES.length;
 
-export interface SynapseOptions {
+export interface SynapseOptions extends RootOptions {
   /** Folder with TransUNet's `train.txt` and `test_vol.txt`; default: list the data folders. */
   readonly listDir?: string;
   /** Test cases to use for validation instead (TransUNet has no validation set); default none. */
@@ -36,7 +37,11 @@ export interface SynapseOptions {
   readonly volumes?: boolean;
 }
 
-/** Loads a TransUNet Synapse directory. */
+/**
+ * Loads a TransUNet Synapse directory. Names from `listDir`'s lists must resolve inside `root`'s data
+ * folders (no `..`, absolute paths or symlinks out) unless `allowOutsideRoot`; images must be finite and
+ * labels in 0 … 8.
+ */
 export async function loadSynapse(root: string, options: SynapseOptions = {}): Promise<SegmentationDataset> {
   const { listDir, valCases = [], maxTrainSlices, volumes = true } = options;
   const trainDir = join(root, 'train_npz');
@@ -49,15 +54,19 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
     sliceNames = sliceNames.slice(0, maxTrainSlices);
   }
   const train: TrainingSlice[] = [];
-  for (const name of sliceNames) train.push(await readSynapseSlice(join(trainDir, `${name}.npz`), name));
+  const inside = (folder: string, source: string, name: string, suffix: string) =>
+    resolveInside(root, join(folder, `${name}${suffix}`), `${source}: entry ${JSON.stringify(name)}`, options);
+  const trainSource = listDir !== undefined ? `list file ${join(listDir, 'train.txt')}` : `Synapse folder ${trainDir}`;
+  for (const name of sliceNames) train.push(await readSynapseSlice(await inside('train_npz', trainSource, name, '.npz'), name));
   const val: Volume[] = [];
   const test: Volume[] = [];
   if (volumes) {
     const caseNames = listDir !== undefined ? await readList(join(listDir, 'test_vol.txt')) : await listFiles(testDir, '.npy.h5');
     const missing = valCases.filter((c) => !caseNames.includes(c));
     if (missing.length > 0) throw new RangeError(`loadSynapse: valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
+    const testSource = listDir !== undefined ? `list file ${join(listDir, 'test_vol.txt')}` : `Synapse folder ${testDir}`;
     for (const name of caseNames) {
-      const volume = await readSynapseVolume(join(testDir, `${name}.npy.h5`), name);
+      const volume = await readSynapseVolume(await inside('test_vol_h5', testSource, name, '.npy.h5'), name);
       (valCases.includes(name) ? val : test).push(volume);
     }
   }
@@ -82,11 +91,11 @@ export async function readSynapseSlice(path: string, name: string): Promise<Trai
   if (shapeText(label.shape) !== shapeText(image.shape)) {
     throw new Error(`${where}: array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`);
   }
-  const labels = toLabels(label.data, `${where}: array 'label'`);
-  checkLabelRange(labels, K, `${where}: array 'label'`);
+  const labels = toLabels(label.data, `${where}: array 'label'`, label.shape);
+  checkLabelRange(labels, K, `${where}: array 'label'`, label.shape);
   return {
     id: name, caseId: synapseCaseId(name), height: image.shape[0]!, width: image.shape[1]!,
-    image: toFloat32(image.data, `${where}: array 'image'`), label: labels,
+    image: toFloat32(image.data, `${where}: array 'image'`, image.shape), label: labels,
   };
 }
 
@@ -99,10 +108,10 @@ export async function readSynapseVolume(path: string, name: string): Promise<Vol
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
     throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
   }
-  const labels = toLabels(label!.data, `${where}: dataset 'label'`);
-  checkLabelRange(labels, K, `${where}: dataset 'label'`);
+  const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
+  checkLabelRange(labels, K, `${where}: dataset 'label'`, label!.shape);
   const [d, h, w] = image!.shape as [number, number, number];
-  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`), label: labels };
+  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
 }
 
 /** File names in `dir` ending in `suffix`, without it, sorted. */

@@ -2,8 +2,8 @@
  * The model config file of `mcsc export` / `mcsc grad`, validated with zod at the edge.
  * Omitted fields take the paper's defaults (docs/method/networks.md; the preset networks are the files in models/).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readJsonFile } from '../data/json-file.js';
 import { SWIN_TINY, swinStages } from './swin-unet.js';
 import { UNET_DEFAULTS } from './unet.js';
 
@@ -70,12 +70,10 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
   throw new Error(`${source}: invalid model config\n${lines.join('\n')}`);
 }
 
+/**
+ * Reads and validates a model config file with the project's JSON reader (size and depth limits, no
+ * prototype keys; errors `model config <path>: …`).
+ */
 export function readModelConfig(path: string): ModelConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: cannot read the model config as JSON (${(e as Error).message})`);
-  }
-  return parseModelConfig(json, path);
+  return parseModelConfig(readJsonFile(path, 'model config'), path);
 }

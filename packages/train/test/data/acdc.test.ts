@@ -116,7 +116,7 @@ describe('corrupt or mismatched files name the file', () => {
   test('a label value outside the 4 ACDC classes', async () => {
     const path = join(dir, 'range.h5');
     await writeH5(path, { image: { data: new Float32Array(4), shape: [2, 2] }, label: { data: Uint8Array.from([0, 1, 7, 2]), shape: [2, 2] } });
-    await expect(readAcdcSlice(path, 'range')).rejects.toThrow(`ACDC slice ${path}: dataset 'label': label value 7 at index 2 is out of range, expected 0 … 3`);
+    await expect(readAcdcSlice(path, 'range')).rejects.toThrow(`ACDC slice ${path}: dataset 'label': label value 7 at y 1, x 0 is out of range, expected 0 … 3`);
   });
   test('a missing slice file and a missing list', async () => {
     await expect(readAcdcSlice(join(dir, 'absent.h5'), 'absent')).rejects.toThrow(/ACDC slice .*absent\.h5: cannot open/);

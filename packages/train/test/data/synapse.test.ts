@@ -99,14 +99,14 @@ describe('corrupt or mismatched files name the file', () => {
       'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
       'label.npy': npyBytes('<f4', [1, 2], Float32Array.from([1, 2.5])),
     }));
-    await expect(readSynapseSlice(path2, 'frac2')).rejects.toThrow(`Synapse slice ${path2}: array 'label': label value 2.5 at index 1 is not a class index, expected integers 0 … 255`);
+    await expect(readSynapseSlice(path2, 'frac2')).rejects.toThrow(`Synapse slice ${path2}: array 'label': label value 2.5 at y 0, x 1 is not a class index, expected integers 0 … 255`);
   });
   test('a class index beyond the 8 organs', async () => {
     const path = write('k.npz', zipSync({
       'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
       'label.npy': npyBytes('|u1', [1, 2], Uint8Array.from([9, 0])),
     }));
-    await expect(readSynapseSlice(path, 'k')).rejects.toThrow(`Synapse slice ${path}: array 'label': label value 9 at index 0 is out of range, expected 0 … 8`);
+    await expect(readSynapseSlice(path, 'k')).rejects.toThrow(`Synapse slice ${path}: array 'label': label value 9 at y 0, x 0 is out of range, expected 0 … 8`);
   });
   test('a volume that is not HDF5, and one with mismatched datasets', async () => {
     const path = write('case0001.npy.h5', sliceNpz(1));

@@ -1,0 +1,72 @@
+/**
+ * Reading input files whole, safely: only regular files (a FIFO would block `open` forever and a device
+ * such as /dev/zero never ends — both are refused before they are opened), and only up to a stated size.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+
+/** `open` flags: read-only, and non-blocking so that a path swapped for a FIFO cannot hang the open. */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** What a non-regular file is, in words (undefined for a regular file). */
+export function fileKind(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  return st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device'
+    : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+function check(st: Stats, maxBytes: number, expected: string): void {
+  const kind = fileKind(st);
+  if (kind) throw new Error(`it is ${kind}, expected ${expected}`);
+  if (st.size > maxBytes) throw new Error(`${st.size} bytes is more than the limit of ${maxBytes} bytes (see docs/limits.md)`);
+}
+
+/**
+ * The bytes of a regular file of at most `maxBytes`. Errors read `${where}: cannot read: …`;
+ * `expected` says what the file should be (`a regular file`, `a .npz archive`, …).
+ */
+export async function readRegularFile(path: string, where: string, maxBytes: number, expected = 'a regular file'): Promise<Uint8Array> {
+  try {
+    check(await stat(path), maxBytes, expected);
+    const handle = await open(path, READ_FLAGS);
+    try {
+      const st = await handle.stat();
+      check(st, maxBytes, expected);
+      const out = new Uint8Array(st.size);
+      let at = 0;
+      while (at < out.length) {
+        const { bytesRead } = await handle.read(out, at, out.length - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return at === out.length ? out : out.subarray(0, at);
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw new Error(`${where}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+/** {@link readRegularFile}, synchronously. */
+export function readRegularFileSync(path: string, where: string, maxBytes: number, expected = 'a regular file'): Uint8Array {
+  let fd: number | undefined;
+  try {
+    check(statSync(path), maxBytes, expected);
+    fd = openSync(path, READ_FLAGS);
+    const st = fstatSync(fd);
+    check(st, maxBytes, expected);
+    const out = new Uint8Array(st.size);
+    let at = 0;
+    while (at < out.length) {
+      const n = readSync(fd, out, at, out.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === out.length ? out : out.subarray(0, at);
+  } catch (e) {
+    throw new Error(`${where}: cannot read: ${(e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
