@@ -34,6 +34,8 @@ export { percentile } from './metrics/percentile.js';
 export { asd, hd95, surfaceDistances, type Spacing } from './metrics/surface-distance.js';
 export {
   evaluateSegmentation,
+  EMPTY_CLASS_RULES,
+  type EmptyClassRule,
   type BinaryEvaluation,
   type ClassEvaluation,
   type MetricValues,
@@ -48,6 +50,18 @@ export {
   type SegmentationMetricAggregatorOptions,
   type VolumeEvaluation,
 } from './metrics/aggregator.js';
+export {
+  bootstrapMeanCi,
+  meanSd,
+  normalCdf,
+  wilcoxonSignedRank,
+  type BootstrapInterval,
+  type BootstrapOptions,
+  type SampleSummary,
+  type WilcoxonMethod,
+  type WilcoxonOptions,
+  type WilcoxonResult,
+} from './stats/index.js';
 
 export {
   consistencyWeight,

@@ -6,12 +6,18 @@
  * reference sums `calculate_metric_percase` over cases and divides by their number, so volumes with an
  * empty prediction enter with HD95 = ASD = 0); the overall mean is the mean of those per-class means.
  * NaN values (prediction without ground truth, see evaluate.ts) are skipped and counted.
+ *
+ * `emptyClass` decides what a volume whose ground truth lacks a class counts as in that class's means:
+ * `'published'` (default, the reference) keeps it (Dice 0); `'ignore'` (MONAI `ignore_empty`) leaves it
+ * out of every metric's mean — its values are NaN, counted in `skipped` and in `emptyReference`. A
+ * class absent from every volume then has NaN means and drops out of the overall mean.
  */
 import { z } from 'zod';
 import { parseOptions, rangeError } from '../internal/errors.js';
 import type { NumericNdArray } from '../internal/ndarray.js';
 import {
   classNamesFor,
+  type EmptyClassRule,
   type ClassEvaluation,
   evaluateSegmentation,
   type MetricValues,
@@ -30,6 +36,8 @@ export interface SegmentationMetricAggregatorOptions {
   spacingMode?: SpacingMode;
   /** Names of the foreground classes 1 … K−1. */
   classNames?: readonly string[];
+  /** Classes absent from a volume's ground truth: `'published'` (default) or `'ignore'` (left out). */
+  emptyClass?: EmptyClassRule;
 }
 
 export interface VolumeEvaluation extends SegmentationEvaluation {
@@ -40,12 +48,19 @@ export interface VolumeEvaluation extends SegmentationEvaluation {
 export interface ClassSummary extends MetricValues {
   readonly classIndex: number;
   readonly name: string;
-  /** Volumes whose value was NaN and was left out of the mean, per metric (HD95 and ASD only can be). */
-  readonly skipped: { readonly hd95: number; readonly asd: number };
+  /**
+   * Volumes whose value was NaN and was left out of the mean, per metric. Under `'published'` only HD95
+   * and ASD can be (prediction without ground truth); under `'ignore'` every volume without the class is.
+   */
+  readonly skipped: { readonly dice: number; readonly jaccard: number; readonly hd95: number; readonly asd: number };
+  /** Volumes whose ground truth has no voxel of the class (whatever the rule made of them). */
+  readonly emptyReference: number;
 }
 
 export interface AggregateSummary {
   readonly unit: SpacingMode;
+  /** The rule applied to classes absent from a volume's ground truth. */
+  readonly emptyClass: EmptyClassRule;
   readonly volumes: number;
   /** Per foreground class, the mean over volumes. */
   readonly perClass: readonly ClassSummary[];
@@ -59,6 +74,7 @@ const aggregatorSchema = z.strictObject({
   numClasses: z.number().int().min(2),
   spacingMode: z.enum(['mm', 'voxel']).optional(),
   classNames: z.array(z.string()).optional(),
+  emptyClass: z.enum(['published', 'ignore']).optional(),
 });
 
 const addSchema = z.strictObject({
@@ -70,6 +86,7 @@ export class SegmentationMetricAggregator {
   readonly numClasses: number;
   readonly spacingMode: SpacingMode;
   readonly classNames: readonly string[];
+  readonly emptyClass: EmptyClassRule;
   private volumes: VolumeEvaluation[] = [];
 
   constructor(options: SegmentationMetricAggregatorOptions) {
@@ -77,6 +94,7 @@ export class SegmentationMetricAggregator {
     this.numClasses = opts.numClasses;
     this.spacingMode = opts.spacingMode ?? 'voxel';
     this.classNames = classNamesFor('SegmentationMetricAggregator', opts.numClasses, opts.classNames);
+    this.emptyClass = opts.emptyClass ?? 'published';
   }
 
   /** Number of volumes added since construction or the last `reset`. */
@@ -101,6 +119,7 @@ export class SegmentationMetricAggregator {
       numClasses: this.numClasses,
       spacingMode: this.spacingMode,
       classNames: this.classNames,
+      emptyClass: this.emptyClass,
       ...(this.spacingMode === 'mm' && spacing !== undefined ? { spacing } : {}),
     });
     const result: VolumeEvaluation = { id: id ?? String(this.volumes.length), ...evaluation };
@@ -117,9 +136,12 @@ export class SegmentationMetricAggregator {
         name,
         ...meanMetrics(rows),
         skipped: {
+          dice: rows.filter((r) => Number.isNaN(r.dice)).length,
+          jaccard: rows.filter((r) => Number.isNaN(r.jaccard)).length,
           hd95: rows.filter((r) => Number.isNaN(r.hd95)).length,
           asd: rows.filter((r) => Number.isNaN(r.asd)).length,
         },
+        emptyReference: rows.filter((r) => r.referenceEmpty).length,
       };
     });
     const mean: MetricValues = {
@@ -128,7 +150,7 @@ export class SegmentationMetricAggregator {
       hd95: nanMean(perClass.map((c) => c.hd95)),
       asd: nanMean(perClass.map((c) => c.asd)),
     };
-    return { unit: this.spacingMode, volumes: this.volumes.length, perClass, perVolume: this.volumes.slice(), mean };
+    return { unit: this.spacingMode, emptyClass: this.emptyClass, volumes: this.volumes.length, perClass, perVolume: this.volumes.slice(), mean };
   }
 
   /** Forgets every volume. */

@@ -10,6 +10,12 @@
  * - non-empty prediction, empty ground truth: Dice = Jaccard = 0, HD95 = ASD = NaN (medpy raises here;
  *   the distance to nothing is undefined). Means skip NaN, as MONAI's metric reductions do.
  *
+ * Absent classes (empty ground truth), by `emptyClass` ({@link EmptyClassRule}):
+ * - `'published'` (default): the rows above as they stand — the class scores Dice 0 in that volume
+ *   whatever the network does (SSL4MIS / the paper's numbers);
+ * - `'ignore'`: MONAI's `ignore_empty` — all four metrics of the pair are NaN, so every mean leaves the
+ *   pair out (`referenceEmpty` says why).
+ *
  * Units: `spacingMode: 'voxel'` measures distances in voxels (the reference passes no spacing);
  * `'mm'` uses the volume's spacing, one value per array axis ([z, y, x] for `[D, H, W]`).
  */
@@ -22,6 +28,15 @@ import { asdOfMasks, hd95OfMasks, type Spacing } from './surface-distance.js';
 
 /** `'mm'`: distances scaled by the voxel spacing; `'voxel'`: spacing 1 on every axis (the reference). */
 export type SpacingMode = 'mm' | 'voxel';
+
+/**
+ * What a (volume, class) pair whose ground truth has no voxel of the class counts as.
+ * `'published'`: the reference's values (Dice 0; HD95 = ASD = 0 when nothing is predicted, else NaN);
+ * `'ignore'`: NaN for every metric, i.e. left out of every mean (MONAI `ignore_empty=True`).
+ */
+export type EmptyClassRule = 'published' | 'ignore';
+
+export const EMPTY_CLASS_RULES: readonly EmptyClassRule[] = ['published', 'ignore'];
 
 export interface MetricValues {
   readonly dice: number;
@@ -45,9 +60,11 @@ export interface ClassEvaluation extends BinaryEvaluation {
 export interface SegmentationEvaluation {
   /** Unit of HD95 and ASD. */
   readonly unit: SpacingMode;
+  /** The rule applied to classes absent from the ground truth. */
+  readonly emptyClass: EmptyClassRule;
   /** One entry per foreground class. */
   readonly perClass: readonly ClassEvaluation[];
-  /** Mean over the foreground classes (NaN skipped). */
+  /** Mean over the foreground classes (NaN skipped; NaN when every class is). */
   readonly mean: MetricValues;
 }
 
@@ -60,6 +77,8 @@ export interface SegmentationEvaluationOptions {
   spacingMode?: SpacingMode;
   /** Names of the foreground classes 1 … K−1 (e.g. ['RV', 'Myo', 'LV']). */
   classNames?: readonly string[];
+  /** Classes absent from the ground truth: `'published'` (default) or `'ignore'`. */
+  emptyClass?: EmptyClassRule;
 }
 
 export const spacingSchema = z.union([z.number().positive(), z.array(z.number().positive())]);
@@ -69,6 +88,7 @@ const evaluationSchema = z.strictObject({
   spacing: spacingSchema.optional(),
   spacingMode: z.enum(['mm', 'voxel']).optional(),
   classNames: z.array(z.string()).optional(),
+  emptyClass: z.enum(['published', 'ignore']).optional(),
 });
 
 /**
@@ -91,6 +111,12 @@ export function evaluateBinaryMasks(pred: Uint8Array, gt: Uint8Array, shape: rea
   };
 }
 
+/** `e` under `rule`: with `'ignore'`, a pair whose ground truth is empty gets NaN for every metric. */
+export function applyEmptyClassRule<T extends BinaryEvaluation>(e: T, rule: EmptyClassRule): T {
+  if (rule === 'published' || !e.referenceEmpty) return e;
+  return { ...e, dice: NaN, jaccard: NaN, hd95: NaN, asd: NaN };
+}
+
 /**
  * Evaluates a predicted label map against the ground truth.
  *
@@ -105,6 +131,7 @@ export function evaluateSegmentation(pred: NumericNdArray, gt: NumericNdArray, o
   const unit = resolveUnit(fn, opts.spacingMode, opts.spacing);
   const spacing = unit === 'voxel' ? normalizeSpacing(fn, undefined, shape.length) : normalizeSpacing(fn, opts.spacing, shape.length);
   const names = classNamesFor(fn, opts.numClasses, opts.classNames);
+  const emptyClass = opts.emptyClass ?? 'published';
   const p = toLabels(fn, 'pred', pred, opts.numClasses);
   const g = toLabels(fn, 'gt', gt, opts.numClasses);
   const perClass: ClassEvaluation[] = [];
@@ -115,9 +142,9 @@ export function evaluateSegmentation(pred: NumericNdArray, gt: NumericNdArray, o
       predMask[i] = p[i] === c ? 1 : 0;
       gtMask[i] = g[i] === c ? 1 : 0;
     }
-    perClass.push({ classIndex: c, name: names[c - 1]!, ...evaluateBinaryMasks(predMask, gtMask, shape, spacing) });
+    perClass.push({ classIndex: c, name: names[c - 1]!, ...applyEmptyClassRule(evaluateBinaryMasks(predMask, gtMask, shape, spacing), emptyClass) });
   }
-  return { unit, perClass, mean: meanMetrics(perClass) };
+  return { unit, emptyClass, perClass, mean: meanMetrics(perClass) };
 }
 
 /** Mean of each metric over a list, NaN entries skipped; NaN when nothing remains. */

@@ -1,15 +1,20 @@
 /**
- * The final test report of a run: `report.json` (everything, per class, per volume), `report.md`
- * (the tables a person reads), `report.html` (the same with the figures, for a browser), `loss.png`
- * and `val.png` (curves from log.jsonl) and `overlays/*.png` (test slices: image, ground truth, CNN,
- * Transformer, ensemble).
+ * The final test report of a run: `report.json` (everything, per class, per volume and class),
+ * `report.md` (the tables a person reads), `report.html` (the same with charts drawn by Vega-Lite, see
+ * charts.ts, for a browser), `loss.png` and `val.png` (curves from log.jsonl, as files) and
+ * `overlays/*.png` (test slices: image, ground truth, CNN, Transformer, ensemble).
+ *
+ * Every report states its empty-class rule (what a test volume without a class counts as, see
+ * @mcsc/core's `EmptyClassRule`). In report.json an undefined value (NaN: left out of the means) is
+ * written as `null`.
  */
-import type { AggregateSummary, MetricValues } from '@mcsc/core';
+import type { AggregateSummary, EmptyClassRule, MetricValues } from '@mcsc/core';
 import { writeFileAtomic } from '@mcsc/graph/node';
 import { imageRange, overlayRgba } from '@mcsc/infer';
 import type { SegmentationDataset } from '../data/types.js';
 import type { TrainConfig } from './config.js';
 import { EVALUATED, type EvaluationResult, type Evaluated } from './evaluate.js';
+import { lossChart, renderCharts, stripChart, validationChart, type ChartSpec, type StripRow } from './charts.js';
 import { Canvas, textWidth, type Rgb } from './png.js';
 import { reportHtml } from './report-html.js';
 import type { BestRecord, LogRecord, RunDir } from './run-dir.js';
@@ -27,8 +32,31 @@ export interface ReportInput {
   log: readonly LogRecord[];
 }
 
+/** What each empty-class rule means, as the reports state it. */
+export const EMPTY_CLASS_TEXT: Readonly<Record<EmptyClassRule, string>> = {
+  published: "published (SSL4MIS, the paper's numbers): a test volume whose ground truth has no voxel of a class still counts for that class, with Dice 0 whatever the network predicts (HD95 = ASD = 0 when nothing is predicted; undefined, left out, when something is)",
+  ignore: "ignore (MONAI's ignore_empty): a test volume whose ground truth has no voxel of a class is left out of that class's means (Dice, HD95 and ASD)",
+};
+
 export interface ClassRow extends MetricValues {
   readonly name: string;
+  /** Test volumes whose ground truth has no voxel of the class. (Absent in reports before the empty-class rule.) */
+  readonly emptyReference?: number;
+  /** Test volumes left out of each metric's mean (their value undefined under the rule). */
+  readonly skipped?: { readonly dice: number; readonly jaccard: number; readonly hd95: number; readonly asd: number };
+}
+
+/** One test volume: its mean over the classes and (since the empty-class rule) each class's values, in class order. */
+export interface VolumeRow {
+  readonly id: string;
+  readonly mean: MetricValues;
+  readonly perClass?: readonly MetricValues[];
+}
+
+export interface ModelResults {
+  readonly perClass: ClassRow[];
+  readonly mean: MetricValues;
+  readonly perVolume: VolumeRow[];
 }
 
 export interface Report {
@@ -42,9 +70,11 @@ export interface Report {
   readonly iterationsPerSecond: number;
   /** Unit of HD95 and ASD. */
   readonly unit: 'mm' | 'voxel';
+  /** What a test volume without a class counted as (absent in reports written before the rule existed: 'published'). */
+  readonly emptyClass?: EmptyClassRule;
   /** Iteration and validation Dice of the weights each network was tested with. */
   readonly weights: Partial<Record<'cnn' | 'trans', BestRecord>>;
-  readonly results: Readonly<Record<Evaluated, { perClass: ClassRow[]; mean: MetricValues; perVolume: { id: string; mean: MetricValues }[] }>>;
+  readonly results: Readonly<Record<Evaluated, ModelResults>>;
   readonly files: readonly string[];
 }
 
@@ -58,8 +88,11 @@ export function methodName(config: TrainConfig): string {
   return parts.join('-');
 }
 
-/** Writes report.json, report.md, loss.png, val.png and the overlays; returns the report. */
-export function writeReport(dir: RunDir, input: ReportInput): Report {
+/**
+ * Writes report.json, report.md, report.html (with its charts), loss.png, val.png and the overlays;
+ * returns the report. The empty-class rule is the one the test evaluation used (its summaries say).
+ */
+export async function writeReport(dir: RunDir, input: ReportInput): Promise<Report> {
   const files: string[] = ['report.json', 'report.md', 'report.html', 'loss.png', 'val.png'];
   writeFileAtomic(dir.path('loss.png'), lossCurves(input.log));
   writeFileAtomic(dir.path('val.png'), validationCurves(input.log));
@@ -69,10 +102,11 @@ export function writeReport(dir: RunDir, input: ReportInput): Report {
     writeFileAtomic(dir.path(name), overlayPng(input.dataset, input.test, volume, z));
     files.push(name);
   });
-  const summarise = (s: AggregateSummary) => ({
-    perClass: s.perClass.map((c) => ({ name: c.name, dice: c.dice, jaccard: c.jaccard, hd95: c.hd95, asd: c.asd })),
-    mean: s.mean,
-    perVolume: s.perVolume.map((v) => ({ id: v.id, mean: v.mean })),
+  const metrics = (m: MetricValues): MetricValues => ({ dice: m.dice, jaccard: m.jaccard, hd95: m.hd95, asd: m.asd });
+  const summarise = (s: AggregateSummary): ModelResults => ({
+    perClass: s.perClass.map((c) => ({ name: c.name, ...metrics(c), emptyReference: c.emptyReference, skipped: { ...c.skipped } })),
+    mean: metrics(s.mean),
+    perVolume: s.perVolume.map((v) => ({ id: v.id, mean: metrics(v.mean), perClass: v.perClass.map(metrics) })),
   });
   const report: Report = {
     format: 'mcsc-report',
@@ -87,6 +121,7 @@ export function writeReport(dir: RunDir, input: ReportInput): Report {
     trainSeconds: input.trainSeconds,
     iterationsPerSecond: input.trainSeconds > 0 ? input.iterations / input.trainSeconds : 0,
     unit: input.test.unit,
+    emptyClass: input.test.summaries.cnn.emptyClass,
     weights: input.best,
     results: Object.fromEntries(EVALUATED.map((e) => [e, summarise(input.test.summaries[e])])) as Report['results'],
     files,
@@ -94,11 +129,55 @@ export function writeReport(dir: RunDir, input: ReportInput): Report {
   writeFileAtomic(dir.path('report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = reportMarkdown(report);
   writeFileAtomic(dir.path('report.md'), markdown);
-  writeFileAtomic(dir.path('report.html'), reportHtml(report, markdown));
+  const charts = await renderCharts(reportCharts(report, input.log));
+  writeFileAtomic(dir.path('report.html'), reportHtml(report, markdown, charts));
   return report;
 }
 
-const fmt = (v: number, digits = 2) => (Number.isNaN(v) ? '—' : v.toFixed(digits));
+/** The charts of report.html: training losses, validation Dice, per-volume test Dice per class. */
+export function reportCharts(report: Report, log: readonly LogRecord[]): ChartSpec[] {
+  const titles: Record<string, string> = { ...MODEL_TITLES };
+  return [lossChart(log), validationChart(log, titles), perVolumeChart(report)].filter((c): c is ChartSpec => c !== null);
+}
+
+/** Per-volume test Dice (%) per class and model, with each class's mean (the table's number) as a bar. */
+export function perVolumeChart(report: Report): ChartSpec | null {
+  const classes = report.results.cnn.perClass.map((c) => c.name);
+  const overall = 'all (mean)';
+  const rows: StripRow[] = [];
+  const means: { row: string; series: string; value: number }[] = [];
+  for (const e of EVALUATED) {
+    const res = report.results[e];
+    for (const v of res.perVolume) {
+      v.perClass?.forEach((m, c) => {
+        if (isNumber(m.dice)) rows.push({ row: classes[c]!, series: MODEL_TITLES[e], value: 100 * m.dice, unit: v.id });
+      });
+      if (isNumber(v.mean.dice)) rows.push({ row: overall, series: MODEL_TITLES[e], value: 100 * v.mean.dice, unit: v.id });
+    }
+    res.perClass.forEach((c) => means.push({ row: c.name, series: MODEL_TITLES[e], value: isNumber(c.dice) ? 100 * c.dice : NaN }));
+    means.push({ row: overall, series: MODEL_TITLES[e], value: isNumber(res.mean.dice) ? 100 * res.mean.dice : NaN });
+  }
+  const rule = report.emptyClass ?? 'published';
+  return stripChart({
+    id: 'per-volume',
+    title: 'Test Dice per volume',
+    caption: `One dot per test volume; the dark bar is the number in the tables (the mean over volumes; for "${overall}", each dot is a volume's mean over the classes and the bar the mean of the class means). Empty-class rule ${rule}: ${rule === 'ignore' ? 'a volume without the class in its ground truth is not drawn for that class' : 'a volume without the class in its ground truth is drawn at 0 for that class'}.`,
+    rows,
+    rowOrder: [...classes, overall],
+    seriesOrder: EVALUATED.map((e) => MODEL_TITLES[e]),
+    rowTitle: null,
+    seriesTitle: 'model',
+    valueTitle: 'Dice (%)',
+    domain: [0, 100],
+    means,
+  });
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+/** A number to `digits` decimals, or '—' for NaN (null in report.json). */
+const fmt = (v: number | null | undefined, digits = 2) => (isNumber(v) ? v.toFixed(digits) : '—');
+/** A fraction in % (Dice). */
+const pct = (v: number | null | undefined, digits = 2) => (isNumber(v) ? (100 * v).toFixed(digits) : '—');
 
 export function reportMarkdown(r: Report): string {
   const unit = r.unit === 'mm' ? 'mm' : 'voxels';
@@ -107,19 +186,34 @@ export function reportMarkdown(r: Report): string {
     '',
     `Data: ${r.data.name}, ${r.data.trainSlices} training slices of which ${r.data.labeledSlices} labeled (${r.data.labeledCases.length} case${r.data.labeledCases.length === 1 ? '' : 's'}: ${r.data.labeledCases.join(', ')}), ${r.data.valVolumes} validation and ${r.data.testVolumes} test volumes.`,
     `Training: ${r.iterations} iterations in ${(r.trainSeconds / 60).toFixed(1)} min (${r.iterationsPerSecond.toFixed(2)} it/s), seed ${r.seed}.`,
-    `Weights tested: ${(['cnn', 'trans'] as const).map((n) => (r.weights[n] ? `${n} from iteration ${r.weights[n]!.iteration} (validation Dice ${fmt(100 * r.weights[n]!.dice, 1)})` : `${n} final`)).join('; ')}.`,
+    `Weights tested: ${(['cnn', 'trans'] as const).map((n) => (r.weights[n] ? `${n} from iteration ${r.weights[n]!.iteration} (validation Dice ${pct(r.weights[n]!.dice, 1)})` : `${n} final`)).join('; ')}.`,
     `Dice in %, HD95 and ASD in ${unit}; per test volume, then averaged (docs/method/evaluation.md).`,
+    `Empty-class rule: ${EMPTY_CLASS_TEXT[r.emptyClass ?? 'published']}.`,
     '',
     '| model | mean Dice | mean HD95 | mean ASD |',
     '| --- | --- | --- | --- |',
-    ...EVALUATED.map((e) => `| ${MODEL_TITLES[e]} | ${fmt(100 * r.results[e].mean.dice)} | ${fmt(r.results[e].mean.hd95)} | ${fmt(r.results[e].mean.asd)} |`),
+    ...EVALUATED.map((e) => `| ${MODEL_TITLES[e]} | ${pct(r.results[e].mean.dice)} | ${fmt(r.results[e].mean.hd95)} | ${fmt(r.results[e].mean.asd)} |`),
   ];
+  const volumes = r.data.testVolumes;
   for (const e of EVALUATED) {
-    lines.push('', `## ${MODEL_TITLES[e]}`, '', '| class | Dice | HD95 | ASD |', '| --- | --- | --- | --- |');
-    for (const c of r.results[e].perClass) lines.push(`| ${c.name} | ${fmt(100 * c.dice)} | ${fmt(c.hd95)} | ${fmt(c.asd)} |`);
-    lines.push(`| **mean** | **${fmt(100 * r.results[e].mean.dice)}** | **${fmt(r.results[e].mean.hd95)}** | **${fmt(r.results[e].mean.asd)}** |`);
+    lines.push('', `## ${MODEL_TITLES[e]}`, '', '| class | Dice | HD95 | ASD | n | absent |', '| --- | --- | --- | --- | --- | --- |');
+    for (const c of r.results[e].perClass) {
+      const n = c.skipped ? String(volumes - c.skipped.dice) : '—';
+      lines.push(`| ${c.name} | ${pct(c.dice)} | ${fmt(c.hd95)} | ${fmt(c.asd)} | ${n} | ${c.emptyReference ?? '—'} |`);
+    }
+    lines.push(`| **mean** | **${pct(r.results[e].mean.dice)}** | **${fmt(r.results[e].mean.hd95)}** | **${fmt(r.results[e].mean.asd)}** | | |`);
+    const distances = r.results[e].perClass.filter((c) => c.skipped && c.skipped.hd95 > c.skipped.dice);
+    if (distances.length > 0) {
+      lines.push('', `HD95 and ASD also leave out volumes where a class is predicted but absent (no distance to nothing): ${distances.map((c) => `${c.name} ${c.skipped!.hd95 - c.skipped!.dice}`).join(', ')}.`);
+    }
   }
-  lines.push('', 'Figures: `loss.png` (training losses), `val.png` (validation Dice), `overlays/` (test slices).', '');
+  lines.push(
+    '',
+    `n: test volumes in the class's Dice mean (of ${volumes}); absent: test volumes whose ground truth has no voxel of the class.`,
+    '',
+    'Figures: `report.html` (charts), `loss.png` (training losses), `val.png` (validation Dice), `overlays/` (test slices).',
+    '',
+  );
   return lines.join('\n');
 }
 

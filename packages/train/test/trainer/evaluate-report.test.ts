@@ -1,20 +1,25 @@
 jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
+jest.mock('vega', () => require('./vega-modules').vegaModule('vega'), { virtual: true });
+jest.mock('vega-lite', () => require('./vega-modules').vegaModule('vega-lite'), { virtual: true });
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zoomNearest2D } from '@mcsc/core';
+import ndarray from 'ndarray';
+import { SegmentationMetricAggregator, zoomNearest2D, type EmptyClassRule } from '@mcsc/core';
 import { classColour, decodePng, overlayRgba, writeOverlayPngs } from '@mcsc/infer';
-import { evaluateVolumes, type Predictor } from '../../src/trainer/evaluate';
+import { EVALUATED, evaluateVolumes, type Predictor } from '../../src/trainer/evaluate';
 import { Canvas, readPng } from '../../src/trainer/png';
 import { chooseOverlaySlices, lossCurves, methodName, overlayPng, writeReport } from '../../src/trainer/report';
 import { RunDir } from '../../src/trainer/run-dir';
 import type { EvaluationResult } from '../../src/trainer/evaluate';
 import type { SegmentationDataset, Volume } from '../../src/data/types';
 import { tinyConfig } from './tiny';
+import { preloadVega } from './vega-modules';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(preloadVega);
 
 /** A volume [3, 20, 24] with a square of class 1 and a bar of class 2 on every slice, spacing 2 mm in-plane. */
 function volume(id: string): Volume {
@@ -87,7 +92,7 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
       type: 'train' as const, iteration, seconds: iteration, lr: { cnn: 1 }, ctWeight: 0.1, contrastSlices: 2,
       losses: { loss: 3 - iteration / 2, sup_cnn: 1 / iteration, sup_trans: 1, ct_cnn: 0.5, ct_trans: 0.4, con_full: 2, con_eighth: 1 },
     }));
-    const report = writeReport(run, {
+    const report = await writeReport(run, {
       config, dataset, labeled: { slices: 4, cases: ['p1'] }, iterations: 3, trainSeconds: 6, best: { cnn: { dice: 0.5, iteration: 2 } }, test,
       log: [...log, { type: 'val', iteration: 3, seconds: 3, dice: { cnn: 0.5, trans: 0.2, ensemble: 0.4 } }],
     });
@@ -98,12 +103,33 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     const html = readFileSync(run.path('report.html'), 'utf8');
     expect(html).toMatch(/<td>CNN \(UNet\)<\/td>\s*<td>100\.00<\/td>/);
     expect(html).toContain('<img src="overlays/01-b-z0.png"');
-    expect(html).toContain('<img src="loss.png"');
+    expect(html).toContain('<img src="loss.png"'); // the PNG files, folded away under the charts
+    // Charts: inline SVG with axis titles and legends (Vega-Lite), one per figure.
+    const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    expect(html).not.toContain('Charts not drawn');
+    expect(svgs).toHaveLength(3);
+    const [loss, val, perVolume] = svgs;
+    for (const title of ['Training losses', 'iteration', 'loss', 'term', 'network', 'total', 'supervised', 'cross teaching', 'contrastive', 'scale 1/8', '½(CE + Dice)', 'pseudo-label Dice']) expect(loss).toContain(`>${title}<`);
+    for (const title of ['Validation Dice', 'mean Dice (%)', 'network', 'Transformer (Swin-UNet)']) expect(val).toContain(`>${title}<`);
+    for (const title of ['Test Dice per volume', 'Dice (%)', 'model', 'square', 'bar', 'all (mean)']) expect(perVolume).toContain(`>${title}<`);
+    for (const svg of svgs) {
+      expect(svg).toMatch(/role-legend/);
+      expect(svg).toMatch(/role-axis-title/);
+      // readable text: no font below 11 px
+      const sizes = [...svg!.matchAll(/font-size="(\d+(?:\.\d+)?)px"/g)].map((m) => Number(m[1]));
+      expect(sizes.length).toBeGreaterThan(0);
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(11);
+    }
+    expect(html).not.toContain('Charts not drawn');
     expect(JSON.parse(readFileSync(run.path('report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     const md = readFileSync(run.path('report.md'), 'utf8');
     expect(md).toContain('| CNN (UNet) | 100.00 | 0.00 | 0.00 |');
     expect(md).toContain('| Transformer (Swin-UNet) | 0.00 |');
     expect(md).toContain('HD95 and ASD in mm');
+    expect(md).toContain('Empty-class rule: published (SSL4MIS');
+    expect(md).toContain('| square | 100.00 | 0.00 | 0.00 | 2 | 0 |');
+    expect(report.emptyClass).toBe('published');
+    expect(report.results.trans.perVolume[0]!.perClass!.map((m) => m.dice)).toEqual([0, 0]);
     expect(md).toContain('cnn from iteration 2 (validation Dice 50.0); trans final');
     const overlay = readPng(readFileSync(run.path('overlays/00-a-z0.png')));
     expect([overlay.width, overlay.height]).toEqual([5 * (24 * 8 + 4) + 4, 20 * 8 + 20]);
@@ -111,6 +137,43 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     expect([curves.width, curves.height]).toEqual([640, 4 * 170]);
     expect(curves.data.some((v, i) => i % 4 === 2 && v === 180)).toBe(true); // the blue of the first series is drawn
     expect(readPng(readFileSync(run.path('val.png'))).height).toBe(200);
+  });
+
+  test("the report states its empty-class rule; under 'ignore' a volume without a class is left out of that class", async () => {
+    // Volume b has no bar (class 2) in its ground truth, and the CNN predicts none there either.
+    const b = volume('b');
+    b.label.forEach((v, i) => { if (v === 2) { b.label[i] = 0; b.image[i] = 0; } });
+    const both = [volume('a'), b];
+    const dataset: SegmentationDataset = { name: 'squares', numClasses: 3, classNames: ['bg', 'square', 'bar'], train: [], val: [], test: both };
+    const evaluated = await evaluateVolumes(both, oracle(3, 32, true), options);
+    // The same predictions, aggregated under each rule (the rule is the aggregator's setting).
+    const summaries = (rule: EmptyClassRule) => Object.fromEntries(EVALUATED.map((e) => {
+      const agg = new SegmentationMetricAggregator({ numClasses: 3, spacingMode: 'mm', classNames: ['square', 'bar'], emptyClass: rule });
+      both.forEach((v, i) => agg.add(ndarray(evaluated.predictions[i]![e], [...v.shape]), ndarray(v.label, [...v.shape]), { id: v.caseId, spacing: [...v.spacing!] }));
+      return [e, agg.aggregate()];
+    })) as unknown as EvaluationResult['summaries'];
+    const input = (rule: EmptyClassRule) => ({
+      config: tinyConfig(), dataset, labeled: { slices: 4, cases: ['p1'] }, iterations: 3, trainSeconds: 6, best: {}, log: [],
+      test: { ...evaluated, summaries: summaries(rule) },
+    });
+    const published = await writeReport(new RunDir(join(dir, 'published')), input('published'));
+    const ignore = await writeReport(new RunDir(join(dir, 'ignore')), input('ignore'));
+    expect([published.emptyClass, ignore.emptyClass]).toEqual(['published', 'ignore']);
+    // CNN on the bar: published (1 + 0)/2 — volume b counts with Dice 0 although nothing was there to find; ignore: 1.
+    expect(published.results.cnn.perClass[1]).toMatchObject({ dice: 0.5, emptyReference: 1, skipped: { dice: 0, hd95: 0 } });
+    expect(ignore.results.cnn.perClass[1]).toMatchObject({ dice: 1, emptyReference: 1, skipped: { dice: 1, jaccard: 1, hd95: 1, asd: 1 } });
+    expect(ignore.results.cnn.mean.dice).toBe(1);
+    const md = readFileSync(join(dir, 'ignore', 'report.md'), 'utf8');
+    expect(md).toContain("Empty-class rule: ignore (MONAI's ignore_empty)");
+    expect(md).toContain('| bar | 100.00 | 0.00 | 0.00 | 1 | 1 |');
+    expect(readFileSync(join(dir, 'published', 'report.md'), 'utf8')).toContain('| bar | 50.00 | 0.00 | 0.00 | 2 | 1 |');
+    // report.json: the left-out pair is null (NaN)
+    const json = JSON.parse(readFileSync(join(dir, 'ignore', 'report.json'), 'utf8'));
+    expect(json.results.cnn.perVolume[1].perClass[1]).toEqual({ dice: null, jaccard: null, hd95: null, asd: null });
+    expect(json.emptyClass).toBe('ignore');
+    const html = readFileSync(join(dir, 'ignore', 'report.html'), 'utf8');
+    expect(html).toContain('ignore (MONAI');
+    expect(html).toContain('a volume without the class in its ground truth is not drawn for that class');
   });
 
   test('the report overlays colour class k as `mcsc predict` does (one palette: @mcsc/infer classColour)', async () => {
