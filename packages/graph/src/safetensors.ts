@@ -196,13 +196,17 @@ function isCount(v: unknown): v is number {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'missing';
-  if (Array.isArray(v)) return `an array ${truncate(JSON.stringify(v))}`;
+  if (Array.isArray(v)) return `an array ${short(v)}`;
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${truncate(JSON.stringify(v))}`;
+  return `${typeof v} ${short(v)}`;
 }
 
-function truncate(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+/** JSON text of a value, cut to 40 characters; never recursion-deep (headers may nest arrays 10⁵ deep). */
+function short(v: unknown): string {
+  if (Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null)) return `of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  const s = JSON.stringify(Array.isArray(v) ? v.slice(0, 8) : v) ?? String(v);
+  const text = Array.isArray(v) && v.length > 8 ? `${s.slice(0, -1)},…]` : s;
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 
 function convert(raw: Uint8Array, dtype: string): { dtype: DType; data: TensorData } {

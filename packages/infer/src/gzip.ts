@@ -80,6 +80,7 @@ export function gunzipChecked(bytes: Uint8Array, sink: (chunk: Uint8Array) => vo
     const end = starts[i + 1] ?? bytes.length;
     const label = members.length > 1 ? `member ${i + 1} of ${members.length}` : 'the stream';
     if (end - 8 < starts[i]! + 10) throw corrupt(`${label} is truncated (no CRC-32 and size trailer)`);
+    checkMemberHeader(bytes, starts[i]!, end - 8, label, corrupt);
     const wantCrc = view.getUint32(end - 8, true);
     const wantSize = view.getUint32(end - 4, true);
     if (wantCrc !== m.crc) {
@@ -89,6 +90,21 @@ export function gunzipChecked(bytes: Uint8Array, sink: (chunk: Uint8Array) => vo
       throw corrupt(`${label} inflates to ${m.size} bytes, but its trailer records ${wantSize} (ISIZE)`);
     }
   });
+}
+
+/** RFC 1952 §2.3: reserved flag bits must be zero; an FHCRC header CRC must match. */
+function checkMemberHeader(bytes: Uint8Array, start: number, end: number, label: string, corrupt: (why: string) => Error): void {
+  const flags = bytes[start + 3]!;
+  if (flags & 0xe0) throw corrupt(`${label} sets reserved header flags (0x${flags.toString(16)}); expected them zero`);
+  if (!(flags & 0x02)) return;
+  let p = start + 10;
+  if (flags & 0x04) p += 2 + (bytes[p]! | (bytes[p + 1]! << 8));
+  if (flags & 0x08) while (p < end && bytes[p++] !== 0);
+  if (flags & 0x10) while (p < end && bytes[p++] !== 0);
+  if (p + 2 > end) throw corrupt(`${label} has a header that runs past its data`);
+  const want = bytes[p]! | (bytes[p + 1]! << 8);
+  const got = crc32(bytes.subarray(start, p)) & 0xffff;
+  if (want !== got) throw corrupt(`${label} has a header CRC of 0x${got.toString(16)}, but it records 0x${want.toString(16)}`);
 }
 
 /** gzip of nothing: header, an empty final stored block, CRC 0, ISIZE 0. */

@@ -75,5 +75,11 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
  * prototype keys; errors `model config <path>: …`).
  */
 export function readModelConfig(path: string): ModelConfig {
-  return parseModelConfig(readJsonFile(path, 'model config'), path);
+  const json = readJsonFile(path, 'model config');
+  try {
+    return parseModelConfig(json, path);
+  } catch (e) {
+    // One line (the CLI prints it as `mcsc: …`): the field errors joined with '; '.
+    throw new Error((e as Error).message.replace(/\n\s*/g, '; '));
+  }
 }
