@@ -58,6 +58,12 @@ async function hugeH5(file: string): Promise<void> {
 const CASES: [string, string, () => Uint8Array | string | Promise<string>, RegExp][] = [
   ['a .nii.gz inflating to 2 GiB behind a 64×64×8 header', 'nifti', bomb, /the gzip stream inflates to more than \d+ bytes, but the header declares 33120/],
   ['a .nii.gz whose header claims 1024³ uint8 voxels', 'nifti', () => gzipSync(encodeNifti(new Uint8Array(8), { dims: [2, 2, 2] }).map((b, i) => (i === 42 || i === 44 || i === 46 ? 0 : i === 43 || i === 45 || i === 47 ? 4 : b))), /hold 1073741824 voxels, more than the limit of 536870912/],
+  ['a small .nii.gz whose header claims 2^29 int16 voxels (1 GiB)', 'nifti', () => {
+    const b = encodeNifti(new Int16Array(8), { dims: [2, 2, 2] });
+    const v = new DataView(b.buffer);
+    v.setInt16(42, 1024, true); v.setInt16(44, 1024, true); v.setInt16(46, 512, true);
+    return gzipSync(b);
+  }, /more than the \d+-byte gzip stream can inflate to/],
   ['/dev/zero as a volume', 'nifti', () => '/dev/zero', /it is a character device/],
   ['a safetensors header length of 2^40', 'safetensors', () => { const b = new Uint8Array(64); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; }, /exceeds the limit of 100000000 bytes/],
   ['a .npz member declaring 2 GiB − 1', 'npz', () => {

@@ -110,6 +110,9 @@ export const NIFTI_MAX_VOXELS = 2 ** 29;
 /** Bytes a `.nii.gz` stream may hold past the voxel data its header declares (they are ignored). */
 export const NIFTI_MAX_TRAILING_BYTES = 1 << 20;
 
+/** deflate's best compression ratio (258-byte matches in 2 bits). */
+const MAX_DEFLATE_RATIO = 1032;
+
 /** What a validated header says about the voxel block. */
 interface VoxelLayout {
   readonly header: NIFTI1;
@@ -246,6 +249,11 @@ function inflateNifti(bytes: Uint8Array, source: string, limits: NiftiLimits): {
       head.set(chunk.subarray(0, VOX_OFFSET - before), before);
       if (total < VOX_OFFSET) return;
       layout = checkNiftiHeader(head, source, limits, undefined);
+      // Deflate inflates at most 1032:1: a claim the stream cannot hold is refused before it is allocated.
+      const most = bytes.length * MAX_DEFLATE_RATIO;
+      if (layout.end > most) {
+        throw new Error(`${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes (${layout.end} bytes), more than the ${bytes.length}-byte gzip stream can inflate to (at most ${most}); expected a complete file`);
+      }
       raw = new Uint8Array(layout.end);
       raw.set(head);
       raw.set(chunk.subarray(VOX_OFFSET - before, layout.end - before), VOX_OFFSET);

@@ -219,6 +219,12 @@ describe('gzip streams are checked, and bounded by the header', () => {
     const gz = gzipSync(raw, { level: 1 });
     expect(() => parseNifti(gz, 'bomb.nii.gz')).toThrow(/NIfTI file bomb\.nii\.gz: the gzip stream inflates to more than \d+ bytes, but the header declares 33120 \(64×64×8 voxels at offset 352\); refused as a decompression bomb/);
   });
+  test('a claim the compressed stream cannot hold is refused before it is allocated', () => {
+    const head = encodeNifti(new Int16Array(8), { dims: [2, 2, 2] });
+    const v = new DataView(head.buffer);
+    v.setInt16(42, 1024, true); v.setInt16(44, 1024, true); v.setInt16(46, 512, true);
+    expect(() => parseNifti(gzipSync(head), 'claim.nii.gz')).toThrow(/header promises 1024×1024×512 voxels of 2 bytes \(1073742176 bytes\), more than the \d+-byte gzip stream can inflate to/);
+  });
   test('crc32 and gunzipChecked agree with the reference values', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     const parts: number[] = [];
