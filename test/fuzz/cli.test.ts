@@ -29,11 +29,8 @@ const config = join(dir, 'unet.json');
 const SMALL_UNET = { arch: 'unet', numClasses: 3, channels: [4, 8, 8, 8, 8] };
 
 /** Known gaps outside this suite's reach, reported instead of failed (see the note at each). */
-const KNOWN_GAPS = new Set([
-  // The dtype check belongs to TrainingSession.loadWeights (session-weights.ts assignWeights):
-  // until it checks, I64 weights for a float32 parameter load.
-  'export: I64 weights where the model has float32',
-]);
+/** Cases known to exit 0 for now (each with the reason); empty: every case must fail cleanly. */
+const KNOWN_GAPS = new Set<string>([]);
 
 interface Run { code: number | null; stderr: string; peak: number }
 

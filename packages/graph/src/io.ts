@@ -1,7 +1,8 @@
 /** Node file I/O: atomic writes (temp file in the same folder, then rename), safetensors files, session weights and state. */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readRegularFileSync } from './files.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
 import type { TrainingSession } from './session.js';
 import type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
@@ -23,15 +24,12 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, what = 
   }
 }
 
-/** Reads and decodes a safetensors file; errors name the file. */
+/** The largest weights or state file read whole (Node's Buffer limit; Swin-Tiny's state is ~330 MB). */
+export const MAX_WEIGHTS_FILE_BYTES = 2 ** 32 - 1;
+
+/** Reads and decodes a safetensors file (a regular file only: no FIFO, no device); errors name the file. */
 export function readSafetensorsFile(path: string): DecodedSafetensors {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
-  }
-  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return decodeSafetensors(readRegularFileSync(path, path, MAX_WEIGHTS_FILE_BYTES, 'a safetensors file'), path);
 }
 
 /** Writes a session's weights (parameters and running statistics, PyTorch state_dict names) as a safetensors file. */
@@ -51,11 +49,5 @@ export function saveState(session: TrainingSession, path: string, metadata: Reco
 
 /** Restores a `saveState` file; returns its metadata. */
 export function loadState(session: TrainingSession, path: string): Record<string, string> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
-  }
-  return session.importState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return session.importState(readRegularFileSync(path, path, MAX_WEIGHTS_FILE_BYTES, 'a training state file'), path);
 }

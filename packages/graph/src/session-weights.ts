@@ -45,12 +45,17 @@ export function assignWeights(own: Map<string, NamedTensor>, given: ReadonlyMap<
   const mismatched = [...given]
     .filter(([k, t]) => own.has(k) && own.get(k)!.shape.join() !== t.shape.join())
     .map(([k, t]) => `${k}: file ${formatShape(t.shape)}, model ${formatShape(own.get(k)!.shape)}`);
+  // An int64 state may be given as float (a PyTorch num_batches_tracked saved as F32); nothing else converts.
+  const wrongType = [...given]
+    .filter(([k, t]) => own.has(k) && t.dtype !== own.get(k)!.dtype && !(own.get(k)!.dtype === 'int64' && t.dtype === 'float32'))
+    .map(([k, t]) => `${k}: file ${t.dtype}, model ${own.get(k)!.dtype}`);
   const problems = [
     ...(strict && missing.length ? [`missing: ${missing.join(', ')}`] : []),
     ...(strict && unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : []),
     ...(mismatched.length ? [`shape mismatch: ${mismatched.join('; ')}`] : []),
+    ...(wrongType.length ? [`dtype mismatch: ${wrongType.join('; ')}`] : []),
   ];
-  if (problems.length) throw new Error(`${source}: weights do not match the model.\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new Error(`${source}: weights do not match the model: ${problems.join('; ')}`);
   const loaded: string[] = [];
   for (const [k, t] of given) {
     const mine = own.get(k);

@@ -6,7 +6,7 @@ import { nodeRuntime, type NodeRuntimeOptions } from './node/runtime.js';
 
 export * from './common.js';
 export { nodeRuntime, type NodeRuntimeOptions } from './node/runtime.js';
-export { readNifti, writeNifti } from './node/nifti.js';
+export { readNifti, writeNifti, NIFTI_MAX_GZIP_FILE_BYTES } from './node/nifti.js';
 export { decodePng, encodePng, writeOverlayPngs } from './node/png.js';
 export { writeFileAtomic } from '@mcsc/graph/node';
 export { predictFile, type PredictFileOptions, type PredictFileResult } from './node/predict-file.js';

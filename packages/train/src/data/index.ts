@@ -7,7 +7,7 @@ export { NPZ_MAX_BYTES, parseNpy, parseNpz, readNpz, type NpyArray } from './npy
 export { LIST_MAX_BYTES, readList } from './lists.js';
 export { JSON_DEFAULT_LIMITS, parseJsonText, readJsonFile, type JsonLimits } from './json-file.js';
 export { isInside, resolveInside, type RootOptions } from './paths.js';
-export { fileKind, readRegularFile, readRegularFileSync } from './files.js';
+export { fileKind, readRegularFile, readRegularFileSync } from '@mcsc/graph/node';
 export { ACDC_CLASS_NAMES, acdcPatientId, loadAcdc, readAcdcSlice, readAcdcVolume, type AcdcOptions } from './acdc.js';
 export {
   SYNAPSE_CLASS_NAMES, loadSynapse, readSynapseSlice, readSynapseVolume, synapseCaseId, type SynapseOptions,

@@ -6,7 +6,7 @@
  * own key, which `Object.assign` or a spread into a plain object would then turn into a prototype.
  * Every error is one line: `${what} ${path}: …`.
  */
-import { readRegularFileSync } from './files.js';
+import { readRegularFileSync } from '@mcsc/graph/node';
 
 /** Limits of {@link readJsonFile} / {@link parseJsonText}; docs/limits.md states the defaults. */
 export interface JsonLimits {

@@ -1,5 +1,5 @@
 /** Plain-text case lists (SSL4MIS `*.list`, TransUNet `lists/*.txt`). */
-import { readRegularFile } from './files.js';
+import { readRegularFile } from '@mcsc/graph/node';
 
 /** Largest list file read (docs/limits.md). */
 export const LIST_MAX_BYTES = 64 * 1024 * 1024;

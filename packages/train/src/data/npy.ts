@@ -8,7 +8,7 @@
  */
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { SourceArray } from './convert.js';
-import { readRegularFile } from './files.js';
+import { readRegularFile } from '@mcsc/graph/node';
 
 /** Largest `.npz` file read, and largest member inflated (docs/limits.md). */
 export const NPZ_MAX_BYTES = 2 ** 31;

@@ -65,7 +65,7 @@ describe('mcsc export', () => {
     writeFileSync(weights, encodeSafetensors(new Map([['classifier.conv1.weight', { dtype: 'float32', shape: [2, 16, 3, 3], data: new Float32Array(288) }]])));
     const out = join(dir, 'never.onnx');
     await expect(exportModel({ modelConfig: configPath, weights, out, size: 16 })).rejects.toThrow(
-      /bad\.safetensors: weights do not match the model\.[\s\S]*missing: encoder\.in_conv\.conv_conv\.0\.weight[\s\S]*shape mismatch: classifier\.conv1\.weight: file \[2, 16, 3, 3\], model \[4, 16, 3, 3\]/,
+      /bad\.safetensors: weights do not match the model: [\s\S]*missing: encoder\.in_conv\.conv_conv\.0\.weight[\s\S]*shape mismatch: classifier\.conv1\.weight: file \[2, 16, 3, 3\], model \[4, 16, 3, 3\]/,
     );
     expect(readdirSync(dir).filter((f) => f.startsWith('never') || f.includes('.tmp'))).toEqual([]);
   });
