@@ -34,9 +34,8 @@ export type SpacingMode = 'mm' | 'voxel';
  * `'published'`: the reference's values (Dice 0; HD95 = ASD = 0 when nothing is predicted, else NaN);
  * `'ignore'`: NaN for every metric, i.e. left out of every mean (MONAI `ignore_empty=True`).
  */
-export type EmptyClassRule = 'published' | 'ignore';
-
-export const EMPTY_CLASS_RULES: readonly EmptyClassRule[] = ['published', 'ignore'];
+export const EMPTY_CLASS_RULES = ['published', 'ignore'] as const;
+export type EmptyClassRule = (typeof EMPTY_CLASS_RULES)[number];
 
 export interface MetricValues {
   readonly dice: number;

@@ -1,20 +1,20 @@
 /**
  * `mcsc compare`: the same data, labels and seeds through several methods — each a switch setting of
- * the one trainer — and a table of test Dice, mean ± sd over seeds.
+ * the one trainer — then the compare report (compare-report.ts): test Dice per method (± sd only over
+ * two or more seeds) and paired per-volume differences with bootstrap CIs and a Wilcoxon test.
  *
  * Methods: `supervised` (labeled slices only, each network on its own), `cross-teaching` (Luo et al.,
  * MIDL 2022: supervised + cross pseudo-label Dice), `mcsc` (+ the multi-scale class-balanced block
  * contrastive loss), `mcsc-unbalanced` (plain SupCon denominator), `mcsc-single-scale` (1/1 only).
  */
-import { writeFileAtomic } from '@mcsc/graph/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SegmentationDataset } from '../data/types.js';
 import { z } from 'zod';
 import { resolveConfig, type ConfigPatch, type TrainConfig } from './config.js';
 import { loadData } from './data.js';
-import { EVALUATED, type Evaluated } from './evaluate.js';
-import { MODEL_TITLES, type Report } from './report.js';
+import { writeCompareReport, type CompareAnalysis, type CompareRun } from './compare-report.js';
+import type { Report } from './report.js';
 import { train } from './trainer.js';
 
 /** The methods (`--methods`). */
@@ -53,39 +53,32 @@ export interface CompareOptions {
   log?: (message: string) => void;
 }
 
-export interface CompareRow {
-  readonly method: Method;
-  /** Mean test Dice per seed, per evaluated model. */
-  readonly dice: Readonly<Record<Evaluated, readonly number[]>>;
-  readonly seconds: readonly number[];
-}
-
 export interface CompareResult {
-  readonly rows: readonly CompareRow[];
+  /** Every (method, seed) run with its report. */
+  readonly runs: readonly CompareRun[];
+  /** Means, per-volume paired differences with bootstrap CIs and Wilcoxon p (compare-report.ts). */
+  readonly analysis: CompareAnalysis;
+  /** compare.md: what `mcsc compare` prints. */
   readonly table: string;
 }
 
-/** Trains every method with every seed (the data set loaded once) and tabulates the test Dice. */
+/**
+ * Trains every method with every seed (the data set loaded once) and writes compare.json, compare.md and
+ * compare.html: means, and each method's paired per-volume differences from the first method.
+ */
 export async function compareMethods(o: CompareOptions): Promise<CompareResult> {
   const say = o.log ?? ((m: string) => console.error(m));
   const dataset: SegmentationDataset = await loadData(o.config);
-  const rows: CompareRow[] = [];
+  const runs: CompareRun[] = [];
   for (const method of o.methods) {
-    const dice = Object.fromEntries(EVALUATED.map((e) => [e, [] as number[]])) as Record<Evaluated, number[]>;
-    const seconds: number[] = [];
     for (const seed of o.seeds) {
       const config = methodConfig(o.config, method, seed);
       say(`compare: ${method}, seed ${seed}`);
-      const report = await runOnce(config, join(o.out, `${method}-s${seed}`), dataset, o, say);
-      for (const e of EVALUATED) dice[e].push(report.results[e].mean.dice);
-      seconds.push(report.trainSeconds);
+      runs.push({ method, seed, report: await runOnce(config, join(o.out, `${method}-s${seed}`), dataset, o, say) });
     }
-    rows.push({ method, dice, seconds });
   }
-  const table = compareTable(rows, o.config, o.seeds);
-  writeFileAtomic(join(o.out, 'compare.json'), `${JSON.stringify({ seeds: o.seeds, rows }, null, 2)}\n`);
-  writeFileAtomic(join(o.out, 'compare.md'), `${table}\n`);
-  return { rows, table };
+  const { analysis, markdown } = await writeCompareReport(o.out, runs, { methods: o.methods, description: describeSetting(o.config, o.seeds) });
+  return { runs, analysis, table: markdown };
 }
 
 /**
@@ -107,25 +100,9 @@ async function runOnce(config: TrainConfig, out: string, dataset: SegmentationDa
   return result.report;
 }
 
-/** mean ± sd (sample standard deviation; 0 for one seed), in Dice %. */
-export function meanSd(values: readonly number[]): { mean: number; sd: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, sd };
-}
-
-export function compareTable(rows: readonly CompareRow[], config: TrainConfig, seeds: readonly number[]): string {
-  const cell = (v: readonly number[]) => {
-    const { mean, sd } = meanSd(v.map((x) => 100 * x));
-    return `${mean.toFixed(2)} ± ${sd.toFixed(2)}`;
-  };
+/** One sentence on what was compared: data, labels, iterations, preset, seeds. */
+function describeSetting(config: TrainConfig, seeds: readonly number[]): string {
   const count = (n: number, noun: string) => `${n} labeled ${noun}${n === 1 ? '' : 's'}`;
   const labeled = 'patients' in config.data.labeled ? count(config.data.labeled.patients, 'patient') : count(config.data.labeled.slices, 'slice');
-  return [
-    `Test Dice (%), mean ± sd over seeds ${seeds.join(', ')}; ${config.data.source} data, ${labeled}, ${config.optim.iterations} iterations (${config.preset} preset).`,
-    '',
-    `| method | ${EVALUATED.map((e) => MODEL_TITLES[e]).join(' | ')} | train min / run |`,
-    `| --- | ${EVALUATED.map(() => '---').join(' | ')} | --- |`,
-    ...rows.map((r) => `| ${r.method} | ${EVALUATED.map((e) => cell(r.dice[e])).join(' | ')} | ${(r.seconds.reduce((a, b) => a + b, 0) / r.seconds.length / 60).toFixed(1)} |`),
-  ].join('\n');
+  return `Seeds ${seeds.join(', ')}; ${config.data.source} data, ${labeled}, ${config.optim.iterations} iterations (${config.preset} preset).`;
 }

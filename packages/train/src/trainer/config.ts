@@ -14,9 +14,10 @@
  * `cpu` (the schema's default): a config without a preset is a cpu config, never the paper values
  * labelled `cpu`.
  */
-import { readFileSync } from 'node:fs';
+import { EMPTY_CLASS_RULES } from '@mcsc/core';
 import { devicesOf, type Device } from '@mcsc/graph';
 import { z } from 'zod';
+import { readJsonFile } from '../data/json-file.js';
 import { swinStages } from '../models/swin-unet.js';
 import { swinUnetModelConfigSchema, unetModelConfigSchema } from '../models/model-config.js';
 
@@ -125,6 +126,7 @@ const runSchema = z.strictObject({
   evalBatch: int(1).default(16).describe('Slices per inference batch in validation and testing.'),
   spacing: z.enum(['voxel', 'mm']).default('mm').describe("Unit of HD95/ASD: 'mm' when the volumes record a spacing (else voxels), 'voxel' always (the reference)."),
   overlays: int(0).default(4).describe('PNG overlays of test predictions written to the report (slices).'),
+  emptyClass: z.enum(EMPTY_CLASS_RULES).default('published').describe("Volumes whose ground truth lacks a class: 'published' scores them (Dice 0; SSL4MIS, the paper's numbers); 'ignore' leaves those (volume, class) pairs out of the class means (MONAI ignore_empty). Stated in every report."),
 }).prefault({});
 
 /** Devices training accepts: those of onnxruntime-node in @mcsc/graph's one device table. */
@@ -214,12 +216,18 @@ export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze(
   },
 });
 
-/** Recursively merges plain objects; arrays and scalars of `over` replace those of `base`. */
+/**
+ * Recursively merges plain objects; arrays and scalars of `over` replace those of `base`. Keys are
+ * defined as own properties, so a `"__proto__"` key (JSON.parse keeps it as an own key) stays a key —
+ * which the strict schema then reports — and never becomes the merged object's prototype.
+ */
 export function deepMerge(base: ConfigOverrides, over: ConfigOverrides): ConfigOverrides {
-  const out: ConfigOverrides = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const prev = out[key];
-    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  const out: ConfigOverrides = {};
+  for (const [key, value] of [...Object.entries(base), ...Object.entries(over)]) {
+    const prev = Object.hasOwn(out, key) ? out[key] : undefined;
+    Object.defineProperty(out, key, {
+      value: isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value, enumerable: true, writable: true, configurable: true,
+    });
   }
   return out;
 }
@@ -281,19 +289,23 @@ export function parseConfig(value: unknown, source = 'config'): TrainConfig {
   return resolveConfig(undefined, [value], source);
 }
 
-/** Reads a JSON config file (a deep-partial config). */
+/**
+ * Reads a JSON config file (a deep-partial config) with the project's one JSON reader
+ * (data/json-file.ts): a regular file of bounded size and nesting, no prototype keys (`__proto__`,
+ * `constructor`, `prototype`), so that neither parsing nor {@link deepMerge} can overflow the stack or
+ * reach a prototype.
+ */
 export function readConfigFile(path: string): ConfigOverrides {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(path, [`cannot read the file (${(e as Error).message})`]);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = readJsonFile(path, 'trainer config');
   } catch (e) {
-    throw new ConfigError(path, [`not valid JSON (${(e as Error).message})`]);
+    // One problem line, without readJsonFile's `trainer config <path>: ` prefix (ConfigError names the file).
+    const prefix = `trainer config ${path}: `;
+    const message = (e as Error).message.startsWith(prefix) ? (e as Error).message.slice(prefix.length) : (e as Error).message;
+    const reason = /^cannot read: (.*)$/s.exec(message) ?? /^invalid JSON: (.*)$/s.exec(message);
+    if (!reason) throw new ConfigError(path, [message]);
+    throw new ConfigError(path, [message.startsWith('cannot read') ? `cannot read the file (${reason[1]})` : `not valid JSON (${reason[1]})`]);
   }
   if (!isPlainObject(json)) throw new ConfigError(path, [`(root): must be a JSON object, got ${describeValue(json).slice(6)}`]);
   return json;

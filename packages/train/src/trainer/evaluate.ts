@@ -8,7 +8,7 @@
  * or two single-network sessions restored from saved weights (the final test, `mcsc evaluate`).
  */
 import ndarray from 'ndarray';
-import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type SpacingMode } from '@mcsc/core';
+import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type EmptyClassRule, type SpacingMode } from '@mcsc/core';
 import { TrainingSession, loadWeights, nodeRuntime, softmax, type NodeRuntimeOptions } from '@mcsc/graph/node';
 import type { ModelConfig } from '../models/model-config.js';
 import { segmentationNet } from '../models/segmentation-net.js';
@@ -53,6 +53,8 @@ export interface EvaluationOptions {
   batch: number;
   /** `'mm'` uses each volume's spacing when every volume has one; otherwise voxels. */
   spacing: SpacingMode;
+  /** Volumes whose ground truth lacks a class: counted ('published', default) or left out ('ignore'). */
+  emptyClass?: EmptyClassRule;
 }
 
 export interface EvaluationResult {
@@ -68,7 +70,7 @@ export async function evaluateVolumes(volumes: readonly Volume[], predict: Predi
   if (volumes.length === 0) throw new RangeError('evaluateVolumes: no volumes to evaluate (the data set has no validation or test volumes)');
   const unit: SpacingMode = options.spacing === 'mm' && volumes.every((v) => v.spacing !== undefined) ? 'mm' : 'voxel';
   const aggregators = Object.fromEntries(EVALUATED.map((e) => [e, new SegmentationMetricAggregator({
-    numClasses: k, spacingMode: unit, classNames: options.classNames.slice(1),
+    numClasses: k, spacingMode: unit, classNames: options.classNames.slice(1), emptyClass: options.emptyClass ?? 'published',
   })])) as Record<Evaluated, SegmentationMetricAggregator>;
   const predictions: Record<Evaluated, Uint8Array>[] = [];
   const plane = p * p;

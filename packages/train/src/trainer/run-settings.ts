@@ -54,6 +54,7 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
     runtime: { device: config.runtime.device, ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}) },
     evaluation: {
       patchSize: config.model.patchSize, numClasses: data.numClasses, classNames: data.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
+      emptyClass: config.run.emptyClass,
     },
   };
 }

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { register as registerCompare } from '../../src/cli/compare';
 import { register as registerEvaluate } from '../../src/cli/evaluate';
 import { register as registerTrain } from '../../src/cli/train';
-import { meanSd } from '../../src/trainer/compare';
 import { TINY } from './tiny';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-cli-'));
@@ -47,11 +46,12 @@ describe('the mcsc train / evaluate / compare commands', () => {
   test('compare runs each method with the same seeds and prints mean ± sd', async () => {
     const out = join(dir, 'compare');
     const printed = await mcsc('compare', '--config', configPath, '--iterations', '2', '--seeds', '1,2', '--methods', 'supervised,cross-teaching', '--out', out, '--no-progress');
-    expect(printed).toMatch(/seeds 1, 2; synthetic data, 2 labeled patients, 2 iterations/);
-    expect(printed).toMatch(/\| supervised \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| [\d.]+ \|/);
-    expect(printed).toMatch(/\| cross-teaching \| /);
+    expect(printed).toMatch(/Seeds 1, 2; synthetic data, 2 labeled patients, 2 iterations/);
+    expect(printed).toMatch(/\| supervised \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 1, 2 \| [\d.]+ \|/);
+    expect(printed).toMatch(/\| cross-teaching − supervised \| CNN \| \d+ \| /);
     const saved = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-    expect(saved.rows.map((r: { method: string; dice: { cnn: number[] } }) => [r.method, r.dice.cnn.length])).toEqual([['supervised', 2], ['cross-teaching', 2]]);
+    expect(saved.methods.map((m: { method: string; seeds: number[] }) => [m.method, m.seeds.length])).toEqual([['supervised', 2], ['cross-teaching', 2]]);
+    expect(readFileSync(join(out, 'compare.html'), 'utf8')).toContain('Paired differences');
     expect(JSON.parse(readFileSync(join(out, 'supervised-s2', 'config.json'), 'utf8')).seed).toBe(2);
     // started again, compare reuses the finished runs
     const again = await mcsc('compare', '--config', configPath, '--iterations', '2', '--seeds', '1,2', '--methods', 'supervised,cross-teaching', '--out', out, '--no-progress');
@@ -67,11 +67,5 @@ describe('the mcsc train / evaluate / compare commands', () => {
     await expect(mcsc('compare', '--seeds', '1,x')).rejects.toThrow(/--seeds must be comma-separated integers, got 'x'/);
     await expect(mcsc('train', '--data', join(dir, 'nowhere'))).rejects.toThrow(/--data: .*nowhere does not exist/);
     await expect(mcsc('train', '--config', configPath, '--resume', join(dir, 'nothing'))).rejects.toThrow(/not a run directory/);
-  });
-
-  test('mean ± sd', () => {
-    expect(meanSd([0.5])).toEqual({ mean: 0.5, sd: 0 });
-    const { mean, sd } = meanSd([1, 2, 3]);
-    expect([mean, sd]).toEqual([2, 1]);
   });
 });
