@@ -29,7 +29,7 @@ describe('run settings', () => {
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
     expect(s.runtime).toEqual({ device: 'cpu', threads: 2 });
     expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu' });
-    expect(s.evaluation).toEqual({ patchSize: 64, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: 16, spacing: 'mm' });
+    expect(s.evaluation).toEqual({ patchSize: 64, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: 16, spacing: 'mm', emptyClass: 'published' });
     expect(s.optimizer).toMatchObject({ kind: 'adamw', betas: [0.9, 0.999], eps: 1e-8 });
     expect(s.optimizer.groups.map((g) => [g.name, g.weightDecay])).toEqual([['cnn', 5e-4], ['trans', 5e-4], ['proj', 5e-4]]);
   });
