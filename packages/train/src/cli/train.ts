@@ -1,13 +1,15 @@
 /**
  * `mcsc train`: trains MCSC (or a baseline, by config) into a run directory, with a progress bar;
- * Ctrl-C leaves a resumable checkpoint; `--resume DIR` continues one.
+ * Ctrl-C or SIGTERM leaves a resumable checkpoint (exit 130 / 143); `--resume DIR` continues one.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { deviceSchema, presetSchema, readConfigFile, resolveConfig, type ConfigOverrides, type ConfigPatch, type PresetName, type TrainConfig } from '../trainer/config.js';
 import { detectDataSource, type DataSource } from '../trainer/data.js';
+import { RunDir } from '../trainer/run-dir.js';
 import { train } from '../trainer/trainer.js';
-import { interruptOnSigint } from './interrupt.js';
+import { requireCuda } from './cuda.js';
+import { interruptOnSignals, SIGNAL_EXIT_CODES } from './interrupt.js';
 import { choiceFlag, flagValue, intFlag, positiveIntFlag, quoteChoices } from './options.js';
 
 /** Options shared by `train` and `compare`, as their flags' parsers return them. */
@@ -59,12 +61,14 @@ export function configFromCli(o: RunCliOptions): TrainConfig {
 }
 
 export function register(program: Command): void {
-  addRunOptions(program.command('train').description('train MCSC (UNet + Swin-UNet) into a run directory; Ctrl-C leaves a resumable checkpoint'))
+  addRunOptions(program.command('train').description('train MCSC (UNet + Swin-UNet) into a run directory; Ctrl-C or SIGTERM leaves a resumable checkpoint'))
     .option('--out <dir>', 'run directory (default runs/<config name>, or runs/<config name>-N when that holds a run)')
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (its own config is used)')
     .action(async (o: RunCliOptions & { out?: string; resume?: string }) => {
       const config = o.resume ? undefined : configFromCli(o);
-      const interrupt = interruptOnSigint();
+      // CUDA that cannot start is one line before anything is written (not onnxruntime's raw log line).
+      if ((config ?? RunDir.open(o.resume!).readConfig()).runtime.device === 'cuda') await requireCuda();
+      const interrupt = interruptOnSignals();
       let result: Awaited<ReturnType<typeof train>>;
       try {
         result = await train({
@@ -75,7 +79,7 @@ export function register(program: Command): void {
         interrupt.dispose();
       }
       if (!result.completed) {
-        process.exitCode = 130;
+        process.exitCode = interrupt.received ? SIGNAL_EXIT_CODES[interrupt.received] : 130;
         return;
       }
       const r = result.report!;

@@ -65,15 +65,49 @@ export interface TrainResult {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const say = options.log ?? ((m: string) => console.error(m));
   if (!options.resume && !options.config) throw new TypeError('train: give a config for a new run, or resume');
+  // A resumed run's directory is locked before anything is read from it; a new one once the data
+  // and the config have been checked against each other (RunDir.create).
   const resumed = options.resume ? RunDir.open(options.resume) : null;
-  const config = resumed ? resumed.readConfig() : options.config!;
-  const dataset = options.dataset ?? await loadData(config);
-  const split = labeledSplit(config, dataset);
-  const settings = runSettings(config, dataShape(dataset));
-  const stream = new BatchStream(split, config, settings.graph.usesUnlabeled);
-  // A new run directory only once the data and the config have been checked against each other.
-  const dir = resumed ?? RunDir.create(options.out ?? RunDir.freshPath('runs', config.name), config);
+  resumed?.acquireLock(say);
+  let dir = resumed;
+  try {
+    const config = resumed ? resumed.readConfig() : options.config!;
+    const dataset = options.dataset ?? await loadData(config);
+    const split = labeledSplit(config, dataset);
+    const settings = runSettings(config, dataShape(dataset));
+    const stream = new BatchStream(split, config, settings.graph.usesUnlabeled);
+    dir ??= RunDir.create(options.out ?? RunDir.freshPath('runs', config.name), config, say);
+    return await trainLocked(dir, options, { config, dataset, split, settings, stream }, say);
+  } finally {
+    dir?.releaseLock();
+  }
+}
+
+interface Prepared {
+  config: TrainConfig;
+  dataset: SegmentationDataset;
+  split: ReturnType<typeof labeledSplit>;
+  settings: RunSettings;
+  stream: BatchStream;
+}
+
+/** The run itself, in a directory this process holds the lock of. */
+async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say: (m: string) => void): Promise<TrainResult> {
+  const { config, dataset, split, settings, stream } = p;
   const { batch } = settings;
+  // A damaged checkpoint.json or state file fails here, before the graphs are built.
+  const checkpoint = options.resume ? dir.readCheckpoint() : null;
+  if (checkpoint) {
+    let recorded: number;
+    try {
+      recorded = dir.verifyState(checkpoint.state).iteration;
+    } catch (e) {
+      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: ${(e as Error).message}`, checkpoint.state);
+    }
+    if (recorded !== checkpoint.iteration) {
+      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: it says iteration ${checkpoint.iteration}, its state file ${checkpoint.state} holds iteration ${recorded}`, checkpoint.state);
+    }
+  }
   const graph = mcscGraph(settings.graph);
   const session = await TrainingSession.create({ build: graph.build, optimizer: settings.optimizer, seed: config.seed, runtime: nodeRuntime(settings.runtime) });
 
@@ -81,17 +115,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let t = 0;
   let best: Partial<Record<NetworkName, BestRecord>> = {};
   let elapsed = 0;
-  const checkpoint = options.resume ? dir.readCheckpoint() : null;
   if (checkpoint) {
-    loadState(session, dir.path(checkpoint.state));
+    try {
+      loadState(session, dir.path(checkpoint.state));
+    } catch (e) {
+      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: ${(e as Error).message}`, checkpoint.state);
+    }
     t = checkpoint.iteration;
     best = { ...checkpoint.best };
     elapsed = checkpoint.elapsedSeconds;
     stream.skip(t);
-    dir.truncateLog(t);
+    dir.truncateLog(t, say);
     say(`resuming ${dir.root} at iteration ${t} of ${T}`);
   } else {
-    if (options.resume) dir.truncateLog(-1);
+    if (options.resume) dir.truncateLog(-1, say);
     if (config.model.pretrainedSwin) {
       const { dropped } = loadImageNetSwin(session, config.model.pretrainedSwin);
       say(`loaded ImageNet Swin weights from ${config.model.pretrainedSwin}${dropped.length ? ` (${dropped.length} keys dropped)` : ''}`);
@@ -111,14 +148,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = performance.now() / 1000;
   const startElapsed = elapsed;
   const seconds = () => startElapsed + performance.now() / 1000 - started;
-  const saveCheckpoint = () => dir.writeCheckpoint(session, { iteration: t, best, elapsedSeconds: seconds() });
+  /** Iteration of the checkpoint on disk (-1: none). */
+  let savedAt = checkpoint?.iteration ?? -1;
+  const saveCheckpoint = () => {
+    if (savedAt === t) return;
+    dir.writeCheckpoint(session, { iteration: t, best, elapsedSeconds: seconds() });
+    savedAt = t;
+  };
   try {
     while (t < T && !stopRequested() && !(options.stopAfter !== undefined && t >= options.stopAfter)) {
       const s = stepSchedule(config, t, stream.itersPerEpoch, batch);
       const losses = await session.step(stepFeeds(dataset, stream.next(), graph, settings, config, t, s), { lr: s.lr });
       t++;
-      if (!Number.isFinite(losses.loss)) {
-        throw new Error(`iteration ${t}: the loss is not finite (${JSON.stringify(losses)}); the last checkpoint in ${dir.root} is from before it`);
+      const notFinite = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));
+      if (notFinite.length > 0) {
+        // The step has already updated the parameters from a non-finite loss: that state is not saved.
+        const kept = savedAt >= 0
+          ? `the last good checkpoint (iteration ${savedAt}) in ${dir.root} is kept; resume it with mcsc train --resume ${dir.root} (perhaps with a lower learning rate)`
+          : `${dir.root} has no checkpoint yet`;
+        const byValue = [NaN, Infinity, -Infinity].map((x) => [x, notFinite.filter(([, v]) => Object.is(v, x)).map(([k]) => k)] as const).filter(([, ks]) => ks.length);
+        throw new Error(`iteration ${t}: the loss is not finite (${byValue.map(([x, ks]) => `${x}: ${ks.join(', ')}`).join('; ')}); stopped without saving this state; ${kept}`);
       }
       if (t % config.run.logEvery === 0 || t === T) {
         dir.appendLog({ type: 'train', iteration: t, seconds: seconds(), lr: { ...s.lr }, ctWeight: s.ctWeight, contrastSlices: s.contrastSlices, losses });
@@ -210,6 +259,16 @@ export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> 
 /** `mcsc evaluate`: tests a finished (or interrupted) run again, optionally on other data of the same task. */
 export async function evaluateRun(root: string, options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void } = {}): Promise<Report> {
   const dir = RunDir.open(root);
+  dir.acquireLock(options.log ?? ((m: string) => console.error(m)));
+  try {
+    return await evaluateLocked(dir, options);
+  } finally {
+    dir.releaseLock();
+  }
+}
+
+async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void }): Promise<Report> {
+  const root = dir.root;
   const stored = dir.readConfig();
   const config = options.data ? resolveConfig(stored.preset, [stored, { data: options.data }], `${dir.configPath} with --data`) : stored;
   const checkpoint = dir.readCheckpoint();
