@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDir } from '../../src/trainer/run-dir';
-import { train, type TrainResult } from '../../src/trainer/trainer';
+import { train } from '../../src/trainer/trainer';
 import { TINY, tinyConfig, tinyData } from '../trainer/tiny';
 import { loggedIterations, spawnMcsc, strip, waitFor, within, writeConfig, type McscChild } from './helpers';
 
@@ -72,18 +72,18 @@ describe('kill -9, then --resume', () => {
     expect(readdirSync(join(dir, 'state', 'checkpoints')).sort()).toEqual(['state-0000004.safetensors', 'state-0000006.safetensors']);
     expect(readdirSync(join(dir, 'pointer', 'checkpoints')).sort()).toEqual(['state-0000004.safetensors', 'state-0000006.safetensors']);
 
-    for (const c of cases) {
-      const lock = RunDir.open(c.out).readLock();
-      expect(lock).toMatchObject({ pid: expect.any(Number) }); // the killed trainer's lock is left behind
+    // The resumes run at once (onnxruntime computes off the main thread); each is checked on its own.
+    const locks = cases.map((c) => RunDir.open(c.out).readLock());
+    for (const lock of locks) expect(lock).toMatchObject({ pid: expect.any(Number) }); // the killed trainers' locks are left behind
+    const resumes = await Promise.all(cases.map(async (c) => {
       const messages: string[] = [];
-      let resumed: TrainResult;
-      try {
-        resumed = await train({ resume: c.out, dataset, progress: false, log: (m) => messages.push(m) });
-      } catch (e) {
-        throw new Error(`${c.name}: ${(e as Error).message}\n${messages.join('\n')}`);
-      }
-      const said = messages.join('\n');
-      expect(said).toContain(`took over the lock of pid ${lock!.pid}`);
+      const resumed = await train({ resume: c.out, dataset, progress: false, log: (m) => messages.push(m) })
+        .catch((e: Error) => Promise.reject(new Error(`${c.name}: ${e.message}\n${messages.join('\n')}`)));
+      return { resumed, said: messages.join('\n') };
+    }));
+    cases.forEach((c, i) => {
+      const { resumed, said } = resumes[i]!;
+      expect(said).toContain(`took over the lock of pid ${locks[i]!.pid}`);
       if (c.resumeAt !== undefined) expect(said).toContain(`resuming ${c.out} at iteration ${c.resumeAt} of 8`);
       if (c.says) expect(said).toMatch(c.says);
       expect([c.name, resumed.completed, resumed.iteration]).toEqual([c.name, true, 8]);
@@ -94,6 +94,6 @@ describe('kill -9, then --resume', () => {
       for (const sub of ['', 'checkpoints', 'best', 'final']) {
         expect(readdirSync(join(c.out, sub)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
       }
-    }
+    });
   }, 480_000);
 });
