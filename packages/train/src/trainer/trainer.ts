@@ -2,9 +2,14 @@
  * The MCSC training loop: one joint step per iteration (mcsc-graph.ts), schedules fed per step
  * (schedule.ts), validation every `run.validateEvery` iterations with best-by-validation weights per
  * network, resumable checkpoints (run-dir.ts) every `run.checkpointEvery` iterations, on a stop request
- * (`signal`: Ctrl-C in the CLI) and at the end, then the final test with the best weights, the report
- * and the two inference models ({@link finishRun}). Settings derived from the config and the data
- * come from run-settings.ts.
+ * (`signal`: Ctrl-C or SIGTERM in the CLI) and at the end, then the final test with the best weights,
+ * the report and the two inference models ({@link finishRun}). Settings derived from the config and
+ * the data come from run-settings.ts.
+ *
+ * Faults (run-dir.ts has the details): the run directory is locked while the run writes it; a step
+ * whose loss is not finite stops the run with an error naming the iteration and the terms, and its
+ * state is not saved (the last good checkpoint stays); a damaged checkpoint fails before the graphs
+ * are built, naming the file.
  *
  * A library: it never exits the process nor installs signal handlers; a stop is reported by the
  * result (`completed: false`, `stopReason`), and the CLI chooses the exit code.
@@ -41,7 +46,7 @@ export interface TrainOptions {
   progress?: boolean;
   /** Stop with a checkpoint once this many iterations are done (tests, time-boxed runs). */
   stopAfter?: number;
-  /** Once aborted, stop after the current step with a checkpoint (the CLI aborts it on Ctrl-C). */
+  /** Once aborted, stop after the current step with a checkpoint (the CLI aborts it on Ctrl-C and SIGTERM). */
   signal?: AbortSignal;
   /** Where messages go (default: console.error). */
   log?: (message: string) => void;
