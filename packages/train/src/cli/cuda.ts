@@ -32,7 +32,9 @@ export async function checkCuda(from = process.argv[1], timeoutMs = 60_000): Pro
   }
   const g = new Graph();
   const model = emitModel(g, { outputs: { y: relu(g.input('x', [1, 4])) } }).bytes;
-  const child = spawn(process.execPath, ['-e', CHILD, ortPath, Buffer.from(model).toString('base64')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', CHILD, ortPath, Buffer.from(model).toString('base64')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -49,11 +51,14 @@ export async function checkCuda(from = process.argv[1], timeoutMs = 60_000): Pro
  * (`Failed to load library X with error: Y`), else the first line of its error.
  */
 export function cudaFailureReason(error: string, log = '', code: number | null = 3): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colour codes of onnxruntime's log
   const text = `${log}\n${error}`.replace(/\u001b\[[0-9;]*m/g, '');
   const missing = /with error: ([^\n]*?cannot open shared object file[^\n]*)/.exec(text) ?? /with error: ([^\n]+)/.exec(text);
   if (missing) return missing[1]!.replace(/^\S*\/(?=[^/\s]+\.so)/, '').trim();
-  const first = error.split('\n').map((l) => l.trim()).find(Boolean);
+  const first = error
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean);
   return first ?? `the check exited with code ${code}`;
 }
 
@@ -61,5 +66,7 @@ export function cudaFailureReason(error: string, log = '', code: number | null =
 export async function requireCuda(): Promise<void> {
   const check = await checkCuda();
   if (check.ok) return;
-  throw new Error(`--device cuda: onnxruntime-node cannot start CUDA here (${check.reason}); install its CUDA libraries as the README section "CUDA" says, or use --device cpu`);
+  throw new Error(
+    `--device cuda: onnxruntime-node cannot start CUDA here (${check.reason}); install its CUDA libraries as the README section "CUDA" says, or use --device cpu`,
+  );
 }

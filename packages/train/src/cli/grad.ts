@@ -6,7 +6,15 @@
  * a loss and gradients that mean nothing.
  */
 import type { Command } from 'commander';
-import { encodeSafetensors, readSafetensorsFile, TrainingSession, writeFileAtomic, type NamedTensor, loadWeights, nodeRuntime } from '@mcsc/graph/node';
+import {
+  encodeSafetensors,
+  readSafetensorsFile,
+  TrainingSession,
+  writeFileAtomic,
+  type NamedTensor,
+  loadWeights,
+  nodeRuntime,
+} from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { readModelConfig } from '../models/model-config.js';
 import { IGNORED_REFERENCE_KEYS, segmentationNet } from '../models/segmentation-net.js';
@@ -23,12 +31,16 @@ export function readBatch(path: string): { image: NamedTensor; label: { shape: r
   const { tensors } = readSafetensorsFile(path);
   const image = tensors.get('image');
   const label = tensors.get('label');
-  if (!image || image.dtype !== 'float32' || image.shape.length !== 4) {
-    throw new Error(`${path}: tensor 'image' must be float32 [B, C, H, W], got ${image ? `${image.dtype} [${image.shape.join(', ')}]` : 'nothing'}`);
+  if (image?.dtype !== 'float32' || image.shape.length !== 4) {
+    throw new Error(
+      `${path}: tensor 'image' must be float32 [B, C, H, W], got ${image ? `${image.dtype} [${image.shape.join(', ')}]` : 'nothing'}`,
+    );
   }
   const [b, , h, w] = image.shape as [number, number, number, number];
   if (!label || label.shape.join() !== [b, h, w].join() || label.dtype === 'float32') {
-    throw new Error(`${path}: tensor 'label' must be int64 or uint8 [${b}, ${h}, ${w}], got ${label ? `${label.dtype} [${label.shape.join(', ')}]` : 'nothing'}`);
+    throw new Error(
+      `${path}: tensor 'label' must be int64 or uint8 [${b}, ${h}, ${w}], got ${label ? `${label.dtype} [${label.shape.join(', ')}]` : 'nothing'}`,
+    );
   }
   const data = label.data instanceof BigInt64Array ? label.data : BigInt64Array.from(label.data as Uint8Array, (v) => BigInt(v));
   return { image, label: { shape: label.shape, data } };
@@ -42,7 +54,8 @@ export function readBatch(path: string): { image: NamedTensor; label: { shape: r
 export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, model: { numClasses: number; inChannels: number }): void {
   const { image, label } = batch;
   const [b, c, h, w] = image.shape as [number, number, number, number];
-  if (c !== model.inChannels) throw new Error(`${path}: tensor 'image' has ${c} channels [${image.shape.join(', ')}], but the model takes ${model.inChannels}`);
+  if (c !== model.inChannels)
+    throw new Error(`${path}: tensor 'image' has ${c} channels [${image.shape.join(', ')}], but the model takes ${model.inChannels}`);
   const pixels = image.data as Float32Array;
   let bad = 0;
   let first = -1;
@@ -57,7 +70,9 @@ export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, mo
     const y = Math.floor(first / w) % h;
     const ch = Math.floor(first / (w * h)) % c;
     const n = Math.floor(first / (w * h * c));
-    throw new Error(`${path}: image[${n}, ${ch}, ${y}, ${x}] (slice ${n}, channel ${ch}, row ${y}, column ${x}) is ${pixels[first]}; images must be finite (${bad} of ${pixels.length} values are not)`);
+    throw new Error(
+      `${path}: image[${n}, ${ch}, ${y}, ${x}] (slice ${n}, channel ${ch}, row ${y}, column ${x}) is ${pixels[first]}; images must be finite (${bad} of ${pixels.length} values are not)`,
+    );
   }
   const k = BigInt(model.numClasses);
   bad = 0;
@@ -73,7 +88,9 @@ export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, mo
     const x = first % w;
     const y = Math.floor(first / w) % h;
     const n = Math.floor(first / (w * h));
-    throw new Error(`${path}: label[${n}, ${y}, ${x}] (slice ${n}, row ${y}, column ${x}) is ${label.data[first]}, not a class of this ${model.numClasses}-class model: labels must be integers in [0, ${model.numClasses}) (${bad} of ${label.data.length} labels are out of range; ${b} slices)`);
+    throw new Error(
+      `${path}: label[${n}, ${y}, ${x}] (slice ${n}, row ${y}, column ${x}) is ${label.data[first]}, not a class of this ${model.numClasses}-class model: labels must be integers in [0, ${model.numClasses}) (${bad} of ${label.data.length} labels are out of range; ${b} slices)`,
+    );
   }
 }
 

@@ -29,10 +29,29 @@
  *   owner's pid, host and start time; a lock whose pid no longer runs on this host (kill -9) is taken
  *   over with a message. Temp files left by a killed writer are removed when the lock is taken.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { encodeSafetensors, readSafetensorsFile, saveState, writeFileAtomic, type NamedTensor, type TrainingSession } from '@mcsc/graph/node';
+import {
+  encodeSafetensors,
+  readSafetensorsFile,
+  saveState,
+  writeFileAtomic,
+  type NamedTensor,
+  type TrainingSession,
+} from '@mcsc/graph/node';
 import { parseJsonText } from '../data/json-file.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from './config.js';
 import { NETWORK_PARAMS, type NetworkName } from './mcsc-graph.js';
@@ -61,7 +80,15 @@ export interface CheckpointFile extends TrainerState {
 
 /** One line of log.jsonl. */
 export type LogRecord =
-  | { type: 'train'; iteration: number; seconds: number; lr: Record<string, number>; ctWeight: number; contrastSlices: number; losses: Record<string, number> }
+  | {
+      type: 'train';
+      iteration: number;
+      seconds: number;
+      lr: Record<string, number>;
+      ctWeight: number;
+      contrastSlices: number;
+      losses: Record<string, number>;
+    }
   | { type: 'val'; iteration: number; seconds: number; dice: Record<string, number> };
 
 /** Who holds a run directory's `run.lock`. */
@@ -132,7 +159,9 @@ export class RunDir {
     dir.acquireLock(log);
     try {
       if (existsSync(dir.checkpointPath) || existsSync(dir.path('report.json'))) {
-        throw new Error(`${root}: already holds a run (checkpoint.json or report.json); resume it with --resume ${root}, or choose another --out`);
+        throw new Error(
+          `${root}: already holds a run (checkpoint.json or report.json); resume it with --resume ${root}, or choose another --out`,
+        );
       }
       writeFileAtomic(dir.configPath, `${JSON.stringify(config, null, 2)}\n`);
       writeFileAtomic(dir.logPath, '');
@@ -178,7 +207,8 @@ export class RunDir {
       try {
         fd = openSync(this.lockPath, 'wx');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${this.lockPath}: cannot create the lock: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new Error(`${this.lockPath}: cannot create the lock: ${(e as Error).message}`);
         this.takeOverStaleLock(log);
         continue;
       }
@@ -196,7 +226,9 @@ export class RunDir {
       this.removeTempFiles(log);
       return;
     }
-    throw new Error(`${this.root}: another trainer took the lock ${this.lockPath} while this one was taking over a stale lock; run one trainer at a time`);
+    throw new Error(
+      `${this.root}: another trainer took the lock ${this.lockPath} while this one was taking over a stale lock; run one trainer at a time`,
+    );
   }
 
   /** Removes `run.lock` if this object holds it. */
@@ -236,11 +268,15 @@ export class RunDir {
     const owner = parseLock(text, this.lockPath);
     const since = `since ${owner.started}`;
     if (owner.host !== hostname()) {
-      throw new Error(`${this.root}: in use by a trainer on host ${owner.host} (pid ${owner.pid}, ${since}; ${this.lockPath}); if it no longer runs, delete the lock file`);
+      throw new Error(
+        `${this.root}: in use by a trainer on host ${owner.host} (pid ${owner.pid}, ${since}; ${this.lockPath}); if it no longer runs, delete the lock file`,
+      );
     }
     if (pidAlive(owner.pid)) {
       const who = owner.pid === process.pid ? 'this process' : `pid ${owner.pid}`;
-      throw new Error(`${this.root}: another trainer is writing there (${who}, ${since}; ${this.lockPath}); wait for it or stop it, or choose another --out`);
+      throw new Error(
+        `${this.root}: another trainer is writing there (${who}, ${since}; ${this.lockPath}); wait for it or stop it, or choose another --out`,
+      );
     }
     // Remove it only if it is still the stale lock judged here (not one another process just took over).
     try {
@@ -268,7 +304,10 @@ export class RunDir {
         removed.push(join(sub, name));
       }
     }
-    if (removed.length) log(`${this.root}: removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} left by an interrupted write (${removed.join(', ')})`);
+    if (removed.length)
+      log(
+        `${this.root}: removed ${removed.length} temp file${removed.length === 1 ? '' : 's'} left by an interrupted write (${removed.join(', ')})`,
+      );
   }
 
   /** The run's config: config.json resolved again (from the preset it names), as every config is. */
@@ -354,7 +393,9 @@ export class RunDir {
     } catch {
       // an unreadable pointer: nothing to keep
     }
-    const kept = previous ? `the previous checkpoint (iteration ${previous.iteration}, ${previous.state}) is kept` : 'there is no previous checkpoint';
+    const kept = previous
+      ? `the previous checkpoint (iteration ${previous.iteration}, ${previous.state}) is kept`
+      : 'there is no previous checkpoint';
     const fail = (e: unknown) => {
       if (previous?.state !== rel) rmSync(statePath, { force: true });
       return new Error(`checkpoint at iteration ${t} not written: ${(e as Error).message}; ${kept}`);
@@ -378,7 +419,8 @@ export class RunDir {
     }
     try {
       writeFileAtomic(this.checkpointPath, text);
-      if (readFileSync(this.checkpointPath, 'utf8') !== text) throw new Error(`${this.checkpointPath}: reads back different from what was written`);
+      if (readFileSync(this.checkpointPath, 'utf8') !== text)
+        throw new Error(`${this.checkpointPath}: reads back different from what was written`);
       fsyncPath(this.checkpointPath);
       fsyncPath(this.root);
     } catch (e) {
@@ -412,7 +454,8 @@ export class RunDir {
     const problem = checkpointProblem(value);
     if (problem) throw this.checkpointError(`checkpoint ${this.checkpointPath}: not an mcsc checkpoint (${problem})`);
     const file = value as CheckpointFile;
-    if (!existsSync(this.path(file.state))) throw this.checkpointError(`checkpoint ${this.checkpointPath}: its state file ${file.state} is missing`);
+    if (!existsSync(this.path(file.state)))
+      throw this.checkpointError(`checkpoint ${this.checkpointPath}: its state file ${file.state} is missing`);
     return file;
   }
 
@@ -425,7 +468,9 @@ export class RunDir {
     const { metadata } = readSafetensorsFile(path);
     const iteration = Number(metadata.iteration);
     if (metadata.format !== 'mcsc-training-state' || !Number.isInteger(iteration)) {
-      throw new Error(`${path}: not a checkpoint state (metadata format ${JSON.stringify(metadata.format)}, iteration ${JSON.stringify(metadata.iteration)})`);
+      throw new Error(
+        `${path}: not a checkpoint state (metadata format ${JSON.stringify(metadata.format)}, iteration ${JSON.stringify(metadata.iteration)})`,
+      );
     }
     let trainer: TrainerState | undefined;
     try {
@@ -445,7 +490,10 @@ export class RunDir {
       return [];
     }
     const out: IntactState[] = [];
-    for (const name of names.filter((n) => STATE_FILE.test(n)).sort().reverse()) {
+    for (const name of names
+      .filter((n) => STATE_FILE.test(n))
+      .sort()
+      .reverse()) {
       const rel = join('checkpoints', name);
       if (rel === except) continue;
       try {
@@ -471,7 +519,12 @@ export class RunDir {
   }
 
   /** Saves one network's parameters and running statistics under single-network reference names. */
-  writeNetworkWeights(values: ReadonlyMap<string, NamedTensor>, network: NetworkName, file: string, metadata: Record<string, string> = {}): void {
+  writeNetworkWeights(
+    values: ReadonlyMap<string, NamedTensor>,
+    network: NetworkName,
+    file: string,
+    metadata: Record<string, string> = {},
+  ): void {
     writeFileAtomic(this.path(file), encodeSafetensors(networkWeights(values, network), { network, ...metadata }));
   }
 
@@ -498,13 +551,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function checkpointProblem(v: unknown): string | undefined {
   if (!isObject(v)) return 'not an object';
   if (v.format !== 'mcsc-checkpoint') return `format ${JSON.stringify(v.format)}, expected "mcsc-checkpoint"`;
-  if (!Number.isInteger(v.iteration) || (v.iteration as number) < 0) return `iteration ${JSON.stringify(v.iteration)}, expected a non-negative integer`;
+  if (!Number.isInteger(v.iteration) || (v.iteration as number) < 0)
+    return `iteration ${JSON.stringify(v.iteration)}, expected a non-negative integer`;
   const state = typeof v.state === 'string' ? v.state.split(/[\\/]/) : [];
-  if (state.length !== 2 || state[0] !== 'checkpoints' || !STATE_FILE.test(state[1]!)) return `state ${JSON.stringify(v.state)}, expected "checkpoints/state-<iteration>.safetensors"`;
-  if (typeof v.elapsedSeconds !== 'number' || !Number.isFinite(v.elapsedSeconds)) return `elapsedSeconds ${JSON.stringify(v.elapsedSeconds)}, expected a number`;
+  if (state.length !== 2 || state[0] !== 'checkpoints' || !STATE_FILE.test(state[1]!))
+    return `state ${JSON.stringify(v.state)}, expected "checkpoints/state-<iteration>.safetensors"`;
+  if (typeof v.elapsedSeconds !== 'number' || !Number.isFinite(v.elapsedSeconds))
+    return `elapsedSeconds ${JSON.stringify(v.elapsedSeconds)}, expected a number`;
   if (!isObject(v.best)) return `best ${JSON.stringify(v.best)}, expected an object`;
   for (const [net, b] of Object.entries(v.best)) {
-    if (!(net in NETWORK_PARAMS) || !isObject(b) || typeof b.dice !== 'number' || !Number.isInteger(b.iteration)) return `best.${net} ${JSON.stringify(b)}, expected {dice, iteration}`;
+    if (!(net in NETWORK_PARAMS) || !isObject(b) || typeof b.dice !== 'number' || !Number.isInteger(b.iteration))
+      return `best.${net} ${JSON.stringify(b)}, expected {dice, iteration}`;
   }
   return undefined;
 }
@@ -526,7 +583,9 @@ function parseLock(text: string, path: string): LockOwner {
     v = undefined;
   }
   if (!isObject(v) || !Number.isInteger(v.pid) || typeof v.host !== 'string' || typeof v.started !== 'string') {
-    throw new Error(`${path}: a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`);
+    throw new Error(
+      `${path}: a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`,
+    );
   }
   return { pid: v.pid as number, host: v.host, started: v.started };
 }
@@ -542,7 +601,7 @@ function pidAlive(pid: number): boolean {
 }
 
 function writeAllFd(fd: number, data: Uint8Array): void {
-  for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
+  for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
 }
 
 function writeAll(path: string, data: Uint8Array, flag: string): void {

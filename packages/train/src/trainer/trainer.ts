@@ -77,7 +77,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let dir = resumed;
   try {
     const config = resumed ? resumed.readConfig() : options.config!;
-    const dataset = options.dataset ?? await loadData(config);
+    const dataset = options.dataset ?? (await loadData(config));
     const split = labeledSplit(config, dataset);
     const settings = runSettings(config, dataShape(dataset));
     const stream = new BatchStream(split, config, settings.graph.usesUnlabeled);
@@ -110,11 +110,19 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
       throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: ${(e as Error).message}`, checkpoint.state);
     }
     if (recorded !== checkpoint.iteration) {
-      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: it says iteration ${checkpoint.iteration}, its state file ${checkpoint.state} holds iteration ${recorded}`, checkpoint.state);
+      throw dir.checkpointError(
+        `cannot resume from ${dir.checkpointPath}: it says iteration ${checkpoint.iteration}, its state file ${checkpoint.state} holds iteration ${recorded}`,
+        checkpoint.state,
+      );
     }
   }
   const graph = mcscGraph(settings.graph);
-  const session = await TrainingSession.create({ build: graph.build, optimizer: settings.optimizer, seed: config.seed, runtime: nodeRuntime(settings.runtime) });
+  const session = await TrainingSession.create({
+    build: graph.build,
+    optimizer: settings.optimizer,
+    seed: config.seed,
+    runtime: nodeRuntime(settings.runtime),
+  });
 
   const T = config.optim.iterations;
   let t = 0;
@@ -139,15 +147,25 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
       say(`loaded ImageNet Swin weights from ${config.model.pretrainedSwin}${dropped.length ? ` (${dropped.length} keys dropped)` : ''}`);
     }
   }
-  say(`run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${T} iterations, batch ${batch}`);
+  say(
+    `run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${T} iterations, batch ${batch}`,
+  );
 
   const validation = dataset.val.slice(0, config.data.maxValVolumes ?? dataset.val.length);
   const stopRequested = () => options.signal?.aborted === true;
   const showBar = options.progress ?? process.stderr.isTTY === true;
-  const bar = showBar ? new cliProgress.SingleBar({
-    format: 'train {bar} {value}/{total} | loss {loss} sup {sup} ct {ct} con {con} | val Dice {val} | {rate} it/s | ETA {eta_formatted}',
-    etaBuffer: 50, hideCursor: true, barsize: 24,
-  }, cliProgress.Presets.shades_classic) : null;
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            'train {bar} {value}/{total} | loss {loss} sup {sup} ct {ct} con {con} | val Dice {val} | {rate} it/s | ETA {eta_formatted}',
+          etaBuffer: 50,
+          hideCursor: true,
+          barsize: 24,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   bar?.start(T, t, { loss: '-', sup: '-', ct: '-', con: '-', val: '-', rate: '-' });
 
   const started = performance.now() / 1000;
@@ -168,20 +186,35 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
       const notFinite = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));
       if (notFinite.length > 0) {
         // The step has already updated the parameters from a non-finite loss: that state is not saved.
-        const kept = savedAt >= 0
-          ? `the last good checkpoint (iteration ${savedAt}) in ${dir.root} is kept; resume it with mcsc train --resume ${dir.root} (perhaps with a lower learning rate)`
-          : `${dir.root} has no checkpoint yet`;
-        const byValue = [NaN, Infinity, -Infinity].map((x) => [x, notFinite.filter(([, v]) => Object.is(v, x)).map(([k]) => k)] as const).filter(([, ks]) => ks.length);
-        throw new Error(`iteration ${t}: the loss is not finite (${byValue.map(([x, ks]) => `${x}: ${ks.join(', ')}`).join('; ')}); stopped without saving this state; ${kept}`);
+        const kept =
+          savedAt >= 0
+            ? `the last good checkpoint (iteration ${savedAt}) in ${dir.root} is kept; resume it with mcsc train --resume ${dir.root} (perhaps with a lower learning rate)`
+            : `${dir.root} has no checkpoint yet`;
+        const byValue = [NaN, Infinity, -Infinity]
+          .map((x) => [x, notFinite.filter(([, v]) => Object.is(v, x)).map(([k]) => k)] as const)
+          .filter(([, ks]) => ks.length);
+        throw new Error(
+          `iteration ${t}: the loss is not finite (${byValue.map(([x, ks]) => `${x}: ${ks.join(', ')}`).join('; ')}); stopped without saving this state; ${kept}`,
+        );
       }
       if (t % config.run.logEvery === 0 || t === T) {
-        dir.appendLog({ type: 'train', iteration: t, seconds: seconds(), lr: { ...s.lr }, ctWeight: s.ctWeight, contrastSlices: s.contrastSlices, losses });
+        dir.appendLog({
+          type: 'train',
+          iteration: t,
+          seconds: seconds(),
+          lr: { ...s.lr },
+          ctWeight: s.ctWeight,
+          contrastSlices: s.contrastSlices,
+          losses,
+        });
       }
       const rate = (t - (checkpoint?.iteration ?? 0)) / Math.max(seconds() - startElapsed, 1e-9);
       bar?.update(t, {
-        loss: losses.loss!.toFixed(3), sup: ((losses.sup_cnn! + losses.sup_trans!) / 2).toFixed(3),
+        loss: losses.loss!.toFixed(3),
+        sup: ((losses.sup_cnn! + losses.sup_trans!) / 2).toFixed(3),
         ct: losses.ct_cnn === undefined ? '-' : ((losses.ct_cnn + losses.ct_trans!) / 2).toFixed(3),
-        con: losses.con === undefined ? '-' : losses.con.toFixed(3), rate: rate.toFixed(2),
+        con: losses.con === undefined ? '-' : losses.con.toFixed(3),
+        rate: rate.toFixed(2),
       });
       if (validation.length > 0 && (t % config.run.validateEvery === 0 || t === T)) {
         const { summaries } = await evaluateVolumes(validation, jointPredictor(session), settings.evaluation);
@@ -190,11 +223,17 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
         for (const net of ['cnn', 'trans'] as const) {
           if (best[net] === undefined || dice[net] > best[net]!.dice) {
             best = { ...best, [net]: { dice: dice[net], iteration: t } };
-            dir.writeNetworkWeights(session.weights(), net, `best/${net}.safetensors`, { iteration: String(t), valDice: String(dice[net]) });
+            dir.writeNetworkWeights(session.weights(), net, `best/${net}.safetensors`, {
+              iteration: String(t),
+              valDice: String(dice[net]),
+            });
           }
         }
         if (bar) bar.update(t, { val: `${(100 * dice.cnn).toFixed(1)}/${(100 * dice.trans).toFixed(1)}` });
-        else say(`iteration ${t}: validation Dice cnn ${(100 * dice.cnn).toFixed(1)} trans ${(100 * dice.trans).toFixed(1)} ensemble ${(100 * dice.ensemble).toFixed(1)}`);
+        else
+          say(
+            `iteration ${t}: validation Dice cnn ${(100 * dice.cnn).toFixed(1)} trans ${(100 * dice.trans).toFixed(1)} ensemble ${(100 * dice.ensemble).toFixed(1)}`,
+          );
       }
       if (t % config.run.checkpointEvery === 0 && t < T) saveCheckpoint();
     }
@@ -206,7 +245,8 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
     say(`stopped at iteration ${t} of ${T}; resume with: mcsc train --resume ${dir.root}`);
     return { dir, config, settings, iteration: t, completed: false, stopReason: stopRequested() ? 'signal' : 'stopAfter' };
   }
-  for (const net of ['cnn', 'trans'] as const) dir.writeNetworkWeights(session.weights(), net, `final/${net}.safetensors`, { iteration: String(t) });
+  for (const net of ['cnn', 'trans'] as const)
+    dir.writeNetworkWeights(session.weights(), net, `final/${net}.safetensors`, { iteration: String(t) });
   const report = await finishRun(dir, { config, dataset, iterations: t, trainSeconds: seconds(), best, log: say });
   return { dir, config, settings, iteration: t, completed: true, report };
 }
@@ -216,7 +256,13 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
  * and, per contrasted scale, a fresh block shuffle over the slices that take part.
  */
 function stepFeeds(
-  dataset: SegmentationDataset, indices: Int32Array, graph: McscGraph, settings: RunSettings, config: TrainConfig, t: number, s: StepSchedule,
+  dataset: SegmentationDataset,
+  indices: Int32Array,
+  graph: McscGraph,
+  settings: RunSettings,
+  config: TrainConfig,
+  t: number,
+  s: StepSchedule,
 ): Feeds {
   const { image, label } = prepareBatch(dataset.train, indices, settings.batch, config, t);
   const feeds: Record<string, Feeds[string]> = { image, label };
@@ -224,7 +270,8 @@ function stepFeeds(
   if (settings.graph.contrast) {
     feeds.contrast_weight = Float32Array.of(s.contrastWeight);
     const random = Random.forName(config.seed, `blocks:${t}`);
-    for (const spec of graph.blockSpecs.values()) Object.assign(feeds, graphLosses.blockConFeeds(spec, { activeSlices: s.contrastSlices, random }));
+    for (const spec of graph.blockSpecs.values())
+      Object.assign(feeds, graphLosses.blockConFeeds(spec, { activeSlices: s.contrastSlices, random }));
   }
   return feeds;
 }
@@ -256,13 +303,22 @@ export async function finishRun(dir: RunDir, o: FinishOptions): Promise<Report> 
   writeFileAtomic(dir.path('transformer.onnx'), trans.exportInference());
   const split = labeledSplit(config, dataset);
   return writeReport(dir, {
-    config, dataset, labeled: { slices: split.labeled.length, cases: split.labeledCases }, iterations: o.iterations, trainSeconds: o.trainSeconds,
-    best: o.best, test, log: dir.readLog(),
+    config,
+    dataset,
+    labeled: { slices: split.labeled.length, cases: split.labeledCases },
+    iterations: o.iterations,
+    trainSeconds: o.trainSeconds,
+    best: o.best,
+    test,
+    log: dir.readLog(),
   });
 }
 
 /** `mcsc evaluate`: tests a finished (or interrupted) run again, optionally on other data of the same task. */
-export async function evaluateRun(root: string, options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void } = {}): Promise<Report> {
+export async function evaluateRun(
+  root: string,
+  options: { data?: Partial<TrainConfig['data']>; log?: (m: string) => void } = {},
+): Promise<Report> {
   const dir = RunDir.open(root);
   dir.acquireLock(options.log ?? ((m: string) => console.error(m)));
   try {
@@ -283,7 +339,15 @@ async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig
   if (!best.cnn || !best.trans) {
     // No validation result for a network (interrupted early, or no validation volumes): test the checkpoint's weights.
     const values = dir.readCheckpointTensors(checkpoint);
-    for (const net of ['cnn', 'trans'] as const) if (!best[net]) dir.writeNetworkWeights(values, net, `final/${net}.safetensors`, { iteration: String(checkpoint.iteration) });
+    for (const net of ['cnn', 'trans'] as const)
+      if (!best[net]) dir.writeNetworkWeights(values, net, `final/${net}.safetensors`, { iteration: String(checkpoint.iteration) });
   }
-  return finishRun(dir, { config, dataset, iterations: checkpoint.iteration, trainSeconds: checkpoint.elapsedSeconds, best, ...(options.log ? { log: options.log } : {}) });
+  return finishRun(dir, {
+    config,
+    dataset,
+    iterations: checkpoint.iteration,
+    trainSeconds: checkpoint.elapsedSeconds,
+    best,
+    ...(options.log ? { log: options.log } : {}),
+  });
 }

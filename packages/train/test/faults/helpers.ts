@@ -25,13 +25,16 @@ export interface McscChild {
  */
 export function spawnMcsc(args: readonly string[], options: { via?: 'pnpm' | 'node'; env?: Record<string, string> } = {}): McscChild {
   const env = { ...process.env, ...options.env };
-  const child = options.via === 'pnpm'
-    ? spawn('pnpm', ['mcsc', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    options.via === 'pnpm'
+      ? spawn('pnpm', ['mcsc', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return { child, stderr: () => stderr, closed };
 }
 
@@ -39,7 +42,8 @@ export function spawnMcsc(args: readonly string[], options: { via?: 'pnpm' | 'no
 export async function waitFor(ready: () => boolean, timeoutMs: number, what: string, child?: McscChild): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ready()) {
-    if (child && child.child.exitCode !== null) throw new Error(`${what}: the child exited (${child.child.exitCode}) first; stderr:\n${child.stderr()}`);
+    if (child && child.child.exitCode !== null)
+      throw new Error(`${what}: the child exited (${child.child.exitCode}) first; stderr:\n${child.stderr()}`);
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${child ? `; stderr:\n${child.stderr()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -65,14 +69,18 @@ export async function within<T>(p: Promise<T>, ms: number, what: string, child?:
 export function loggedIterations(out: string): number[] {
   const path = join(out, 'log.jsonl');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => {
-    try {
-      const r = JSON.parse(l) as LogRecord;
-      return r.type === 'train' ? r.iteration : -1;
-    } catch {
-      return -1;
-    }
-  }).filter((t) => t >= 0);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith('}'))
+    .map((l) => {
+      try {
+        const r = JSON.parse(l) as LogRecord;
+        return r.type === 'train' ? r.iteration : -1;
+      } catch {
+        return -1;
+      }
+    })
+    .filter((t) => t >= 0);
 }
 
 /** A log without its wall-clock seconds: what an exact resume must reproduce. */

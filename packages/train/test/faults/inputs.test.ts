@@ -30,14 +30,24 @@ describe('mcsc grad checks the batch before computing', () => {
     if (o.pixel !== undefined) image[256 * c + 3 * 16 + 5] = o.pixel;
     const labels = new BigInt64Array(512).fill(1n);
     if (o.label !== undefined) labels[256 + 3 * 16 + 5] = o.label;
-    const label: NamedTensor = o.labelDtype === 'bool'
-      ? { dtype: 'bool', shape: [2, 16, 16], data: Uint8Array.from(labels, (v) => Number(v)) }
-      : { dtype: 'int64', shape: [2, 16, 16], data: labels };
+    const label: NamedTensor =
+      o.labelDtype === 'bool'
+        ? { dtype: 'bool', shape: [2, 16, 16], data: Uint8Array.from(labels, (v) => Number(v)) }
+        : { dtype: 'int64', shape: [2, 16, 16], data: labels };
     const path = join(dir, `${name}.safetensors`);
-    writeFileSync(path, encodeSafetensors(new Map([['image', { dtype: 'float32', shape: [2, c, 16, 16], data: image }], ['label', label]])));
+    writeFileSync(
+      path,
+      encodeSafetensors(
+        new Map([
+          ['image', { dtype: 'float32', shape: [2, c, 16, 16], data: image }],
+          ['label', label],
+        ]),
+      ),
+    );
     return path;
   };
-  const grad = (b: string) => computeGrad({ modelConfig: model, weights: join(dir, 'never-read.safetensors'), batch: b, out: join(dir, 'grads.safetensors') });
+  const grad = (b: string) =>
+    computeGrad({ modelConfig: model, weights: join(dir, 'never-read.safetensors'), batch: b, out: join(dir, 'grads.safetensors') });
 
   test.each([
     ['7', 7n, 'int64'],
@@ -54,7 +64,9 @@ describe('mcsc grad checks the batch before computing', () => {
 
   test.each([[NaN], [Infinity], [-Infinity]])('an image with %s: an error naming the file, the position and the value', async (value) => {
     const b = batch(`pixel-${value}`, { pixel: value });
-    await expect(grad(b)).rejects.toThrow(`${b}: image[1, 0, 3, 5] (slice 1, channel 0, row 3, column 5) is ${value}; images must be finite (1 of 512 values are not)`);
+    await expect(grad(b)).rejects.toThrow(
+      `${b}: image[1, 0, 3, 5] (slice 1, channel 0, row 3, column 5) is ${value}; images must be finite (1 of 512 values are not)`,
+    );
   });
 
   test('an image with other channels than the model takes', async () => {
@@ -68,7 +80,9 @@ describe('mcsc grad checks the batch before computing', () => {
     const run = spawnMcsc(['grad', '--model-config', model, '--weights', join(dir, 'never-read.safetensors'), '--batch', b, '--out', out]);
     const { code } = await within(run.closed, 60_000, 'mcsc grad', run);
     expect(code).toBe(1);
-    expect(run.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^mcsc: .*cli\.safetensors: label\[1, 3, 5\] .* is 7, not a class of this 4-class model/)]);
+    expect(run.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(/^mcsc: .*cli\.safetensors: label\[1, 3, 5\] .* is 7, not a class of this 4-class model/),
+    ]);
     expect(existsSync(out)).toBe(false);
   }, 90_000);
 });
@@ -90,13 +104,17 @@ describe('trainer config files are read with the safe JSON reader', () => {
     expect(problems(() => readConfigFile(deep))).toEqual([
       'JSON nested deeper than 64 levels (line 1, column 74); expected a configuration, at most 64 levels deep',
     ]);
-    expect(() => configFromCli({ config: deep, progress: false })).toThrow(new RegExp(`^${deep}: invalid trainer config\\n {2}JSON nested deeper than 64 levels`));
+    expect(() => configFromCli({ config: deep, progress: false })).toThrow(
+      new RegExp(`^${deep}: invalid trainer config\\n {2}JSON nested deeper than 64 levels`),
+    );
   });
 
   test('__proto__, constructor and prototype keys are refused, naming the file and where', () => {
     const proto = join(dir, 'proto.json');
     writeFileSync(proto, '{"optim": {"__proto__": {"iterations": 3}}}');
-    expect(problems(() => readConfigFile(proto))).toEqual(['key "__proto__" in optim is not allowed (it would reach an object\'s prototype)']);
+    expect(problems(() => readConfigFile(proto))).toEqual([
+      'key "__proto__" in optim is not allowed (it would reach an object\'s prototype)',
+    ]);
     writeFileSync(proto, '{"constructor": {"prototype": {}}}');
     expect(problems(() => readConfigFile(proto))).toEqual(['key "constructor" is not allowed (it would reach an object\'s prototype)']);
     // and a "__proto__" own key that reaches the merge another way stays a key, which the schema refuses
@@ -120,16 +138,23 @@ describe('trainer config files are read with the safe JSON reader', () => {
 
 describe('--device cuda where CUDA cannot start', () => {
   test("onnxruntime's failure is summed up in one line", () => {
-    const log = '\u001b[1;31m2026-12-02 10:52:52.831 [E:onnxruntime:onnxruntime-node, provider_bridge_ort.cc:2146 Create] /onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /x/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so with error: /x/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory\n\u001b[m';
+    const log =
+      '\u001b[1;31m2026-12-02 10:52:52.831 [E:onnxruntime:onnxruntime-node, provider_bridge_ort.cc:2146 Create] /onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library /x/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so with error: /x/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory\n\u001b[m';
     expect(cudaFailureReason('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', log)).toBe(
       'libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory',
     );
-    expect(cudaFailureReason('Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.12: cannot open shared object file: No such file or directory', ''))
-      .toBe('libcublasLt.so.12: cannot open shared object file: No such file or directory');
-    expect(cudaFailureReason('CUDA failure 100: no CUDA-capable device is detected ; GPU=0\nmore', '')).toBe('CUDA failure 100: no CUDA-capable device is detected ; GPU=0');
+    expect(
+      cudaFailureReason(
+        'Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.12: cannot open shared object file: No such file or directory',
+        '',
+      ),
+    ).toBe('libcublasLt.so.12: cannot open shared object file: No such file or directory');
+    expect(cudaFailureReason('CUDA failure 100: no CUDA-capable device is detected ; GPU=0\nmore', '')).toBe(
+      'CUDA failure 100: no CUDA-capable device is detected ; GPU=0',
+    );
   });
 
-  test('`mcsc train --device cuda` prints one clear line (not onnxruntime\'s log) and creates no run directory', async () => {
+  test("`mcsc train --device cuda` prints one clear line (not onnxruntime's log) and creates no run directory", async () => {
     if ((await checkCuda(join(__dirname, '../../src/cli/main.ts'))).ok) return; // CUDA works here: nothing to refuse
     const out = join(dir, 'cuda-run');
     const configPath = writeConfig(join(dir, 'cuda.json'), { ...TINY, optim: { iterations: 2 } });
@@ -137,7 +162,9 @@ describe('--device cuda where CUDA cannot start', () => {
     const { code } = await within(run.closed, 60_000, 'mcsc train --device cuda', run);
     expect(code).toBe(1);
     expect(run.stderr().trim().split('\n')).toEqual([
-      expect.stringMatching(/^mcsc: --device cuda: onnxruntime-node cannot start CUDA here \(.+\); install its CUDA libraries as the README section "CUDA" says, or use --device cpu$/),
+      expect.stringMatching(
+        /^mcsc: --device cuda: onnxruntime-node cannot start CUDA here \(.+\); install its CUDA libraries as the README section "CUDA" says, or use --device cpu$/,
+      ),
     ]);
     expect(existsSync(out)).toBe(false);
   }, 90_000);

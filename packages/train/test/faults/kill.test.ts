@@ -75,12 +75,15 @@ describe('kill -9, then --resume', () => {
     // The resumes run at once (onnxruntime computes off the main thread); each is checked on its own.
     const locks = cases.map((c) => RunDir.open(c.out).readLock());
     for (const lock of locks) expect(lock).toMatchObject({ pid: expect.any(Number) }); // the killed trainers' locks are left behind
-    const resumes = await Promise.all(cases.map(async (c) => {
-      const messages: string[] = [];
-      const resumed = await train({ resume: c.out, dataset, progress: false, log: (m) => messages.push(m) })
-        .catch((e: Error) => Promise.reject(new Error(`${c.name}: ${e.message}\n${messages.join('\n')}`)));
-      return { resumed, said: messages.join('\n') };
-    }));
+    const resumes = await Promise.all(
+      cases.map(async (c) => {
+        const messages: string[] = [];
+        const resumed = await train({ resume: c.out, dataset, progress: false, log: (m) => messages.push(m) }).catch((e: Error) =>
+          Promise.reject(new Error(`${c.name}: ${e.message}\n${messages.join('\n')}`)),
+        );
+        return { resumed, said: messages.join('\n') };
+      }),
+    );
     cases.forEach((c, i) => {
       const { resumed, said } = resumes[i]!;
       expect(said).toContain(`took over the lock of pid ${locks[i]!.pid}`);

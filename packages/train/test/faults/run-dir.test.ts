@@ -5,7 +5,18 @@
 jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { type PathOrFileDescriptor, type WriteFileOptions, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  type PathOrFileDescriptor,
+  type WriteFileOptions,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrainingSession } from '@mcsc/graph/node';
@@ -15,7 +26,6 @@ import { TINY, tinyConfig, tinyData } from '../trainer/tiny';
 import { loggedIterations, spawnMcsc, waitFor, within, writeConfig } from './helpers';
 
 // The module object itself (not an import's copy), so that a spy on it reaches writeFileAtomic and RunDir.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs: typeof import('node:fs') = require('node:fs');
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-rundir-'));
@@ -23,7 +33,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => jest.restoreAllMocks());
 
 const quiet = { progress: false, log: () => {} } as const;
-const record = (iteration: number): LogRecord => ({ type: 'train', iteration, seconds: 0, lr: {}, ctWeight: 0, contrastSlices: 0, losses: { loss: 1 } });
+const record = (iteration: number): LogRecord => ({
+  type: 'train',
+  iteration,
+  seconds: 0,
+  lr: {},
+  ctWeight: 0,
+  contrastSlices: 0,
+  losses: { loss: 1 },
+});
 /** A pid that ran on this host and no longer does. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
 /** Files in a folder that are temp files of atomic writes. */
@@ -33,7 +51,13 @@ let base: Promise<string> | undefined;
 
 /** A copy of one run stopped after 3 iterations (checkpoints every 2): its checkpoint is iteration 3. */
 async function stoppedRun(name: string): Promise<RunDir> {
-  base ??= train({ config: tinyConfig({ run: { checkpointEvery: 2 } }), out: join(dir, 'base'), dataset: await tinyData(), stopAfter: 3, ...quiet }).then((r) => r.dir.root);
+  base ??= train({
+    config: tinyConfig({ run: { checkpointEvery: 2 } }),
+    out: join(dir, 'base'),
+    dataset: await tinyData(),
+    stopAfter: 3,
+    ...quiet,
+  }).then((r) => r.dir.root);
   cpSync(await base, join(dir, name), { recursive: true });
   return RunDir.open(join(dir, name));
 }
@@ -45,7 +69,9 @@ describe('one writer per run directory (run.lock)', () => {
     const first = RunDir.create(out, config);
     const owner = first.readLock()!;
     expect(owner).toEqual({ pid: process.pid, host: hostname(), started: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
-    expect(() => RunDir.create(out, config)).toThrow(new RegExp(`${out}: another trainer is writing there \\(this process, since ${owner.started}`));
+    expect(() => RunDir.create(out, config)).toThrow(
+      new RegExp(`${out}: another trainer is writing there \\(this process, since ${owner.started}`),
+    );
     await expect(train({ config, out, dataset: await tinyData(), ...quiet })).rejects.toThrow(/another trainer is writing there/);
     // without --out, a directory in use is skipped like one that holds a run
     expect(RunDir.freshPath(dir, 'locked')).toBe(join(dir, 'locked-1'));
@@ -63,15 +89,23 @@ describe('one writer per run directory (run.lock)', () => {
 
     // another host's lock cannot be judged from here; an unreadable one says how to clear it
     writeFileSync(first.lockPath, JSON.stringify({ pid: 1, host: 'elsewhere', started: '2020-01-01T00:00:00.000Z' }));
-    expect(() => RunDir.create(out, config)).toThrow(`${out}: in use by a trainer on host elsewhere (pid 1, since 2020-01-01T00:00:00.000Z; ${first.lockPath}); if it no longer runs, delete the lock file`);
+    expect(() => RunDir.create(out, config)).toThrow(
+      `${out}: in use by a trainer on host elsewhere (pid 1, since 2020-01-01T00:00:00.000Z; ${first.lockPath}); if it no longer runs, delete the lock file`,
+    );
     writeFileSync(first.lockPath, '{"pid": 12');
-    expect(() => RunDir.create(out, config)).toThrow(`${first.lockPath}: a lock that does not say who holds it ("{\\"pid\\": 12"); if no trainer runs in this directory, delete the file`);
+    expect(() => RunDir.create(out, config)).toThrow(
+      `${first.lockPath}: a lock that does not say who holds it ("{\\"pid\\": 12"); if no trainer runs in this directory, delete the file`,
+    );
     rmSync(first.lockPath);
   });
 
   test('two `mcsc train` processes on one --out: the second refuses and the first runs on undisturbed; SIGTERM stops it with a checkpoint (exit 143)', async () => {
     const out = join(dir, 'two');
-    const configPath = writeConfig(join(dir, 'long.json'), { ...TINY, optim: { iterations: 1000 }, run: { ...(TINY.run as object), validateEvery: 1000 } });
+    const configPath = writeConfig(join(dir, 'long.json'), {
+      ...TINY,
+      optim: { iterations: 1000 },
+      run: { ...(TINY.run as object), validateEvery: 1000 },
+    });
     const args = ['train', '--config', configPath, '--out', out, '--no-progress'];
     const first = spawnMcsc(args);
     try {
@@ -106,12 +140,18 @@ describe('a damaged log or checkpoint', () => {
     fs.appendFileSync(run.logPath, '{"type":"train","iteration":4,"seconds":0.5,"lr":{"cn');
     const messages: string[] = [];
     expect(run.readLog((m) => messages.push(m)).map((r) => r.iteration)).toEqual([1, 2, 3]);
-    expect(messages).toEqual([expect.stringMatching(new RegExp(`^${run.logPath}:4: dropped the torn last line \\(log line: invalid JSON: .*\\): \\{"type":"train","iteration":4`))]);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${run.logPath}:4: dropped the torn last line \\(log line: invalid JSON: .*\\): \\{"type":"train","iteration":4`),
+      ),
+    ]);
     run.truncateLog(3);
     expect(readFileSync(run.logPath, 'utf8').split('\n')).toHaveLength(4);
 
     writeFileSync(run.logPath, `${JSON.stringify(record(1))}\n{"type":"tr\n${JSON.stringify(record(3))}\n`);
-    expect(() => run.readLog()).toThrow(new RegExp(`^${run.logPath}:2: not a log record \\(log line: invalid JSON: .*\\); only a torn last line is repaired on resume$`));
+    expect(() => run.readLog()).toThrow(
+      new RegExp(`^${run.logPath}:2: not a log record \\(log line: invalid JSON: .*\\); only a torn last line is repaired on resume$`),
+    );
     writeFileSync(run.logPath, `${JSON.stringify(record(1))}\n[1, 2]\n${JSON.stringify(record(3))}\n`);
     expect(() => run.readLog()).toThrow(`${run.logPath}:2: not a log record (expected {"type": "train" | "val", "iteration": N, …})`);
   });
@@ -122,7 +162,11 @@ describe('a damaged log or checkpoint', () => {
     writeFileSync(run.checkpointPath, good.slice(0, 40));
     let message = '';
     await train({ resume: run.root, dataset: await tinyData(), ...quiet }).catch((e: Error) => (message = e.message));
-    expect(message).toMatch(new RegExp(`^checkpoint ${run.checkpointPath}: invalid JSON: .*; the state file checkpoints/state-0000003\\.safetensors \\(iteration 3\\) is intact: to resume from it, write this to ${run.checkpointPath}: \\{`));
+    expect(message).toMatch(
+      new RegExp(
+        `^checkpoint ${run.checkpointPath}: invalid JSON: .*; the state file checkpoints/state-0000003\\.safetensors \\(iteration 3\\) is intact: to resume from it, write this to ${run.checkpointPath}: \\{`,
+      ),
+    );
     expect(existsSync(run.lockPath)).toBe(false);
     // the JSON the message gives is the lost checkpoint.json
     const restore = JSON.parse(message.slice(message.indexOf(': {') + 2));
@@ -132,7 +176,9 @@ describe('a damaged log or checkpoint', () => {
     expect(resumed.iteration).toBe(4);
 
     writeFileSync(run.checkpointPath, JSON.stringify({ ...restore, state: '../../etc/passwd' }));
-    expect(() => run.readCheckpoint()).toThrow(`checkpoint ${run.checkpointPath}: not an mcsc checkpoint (state "../../etc/passwd", expected "checkpoints/state-<iteration>.safetensors")`);
+    expect(() => run.readCheckpoint()).toThrow(
+      `checkpoint ${run.checkpointPath}: not an mcsc checkpoint (state "../../etc/passwd", expected "checkpoints/state-<iteration>.safetensors")`,
+    );
   });
 
   test('a truncated state file: the error names it and says which state is intact, or that none is', async () => {
@@ -156,7 +202,9 @@ describe('a damaged log or checkpoint', () => {
     const pointer = readFileSync(run.checkpointPath, 'utf8');
     const session = { exportState: () => new Uint8Array(100) };
     expect(() => run.writeCheckpoint(session as never, { iteration: 4, best: {}, elapsedSeconds: 1 })).toThrow(
-      new RegExp(`^checkpoint at iteration 4 not written: ${run.path('checkpoints', 'state-0000004.safetensors')}: .*; the previous checkpoint \\(iteration 3, checkpoints/state-0000003\\.safetensors\\) is kept$`),
+      new RegExp(
+        `^checkpoint at iteration 4 not written: ${run.path('checkpoints', 'state-0000004.safetensors')}: .*; the previous checkpoint \\(iteration 3, checkpoints/state-0000003\\.safetensors\\) is kept$`,
+      ),
     );
     expect(readFileSync(run.checkpointPath, 'utf8')).toBe(pointer);
     expect(readdirSync(run.path('checkpoints'))).toEqual(['state-0000003.safetensors']);
@@ -168,7 +216,11 @@ describe('a full disk', () => {
   /** Makes fs.writeFileSync write half of what it is given to paths matching `match`, then fail with ENOSPC. */
   function fullDiskFor(match: RegExp): void {
     const real = fs.writeFileSync;
-    jest.spyOn(fs, 'writeFileSync').mockImplementation(((path: PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, options?: WriteFileOptions) => {
+    jest.spyOn(fs, 'writeFileSync').mockImplementation(((
+      path: PathOrFileDescriptor,
+      data: string | NodeJS.ArrayBufferView,
+      options?: WriteFileOptions,
+    ) => {
       if (typeof path === 'string' && match.test(path)) {
         const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         real(path, bytes.subarray(0, bytes.length >> 1), options);
@@ -223,29 +275,47 @@ describe('a full disk', () => {
   });
 
   const tmpfs = mountTmpfs(join(dir, 'tmpfs'), '9m');
-  (tmpfs ? test : test.skip)('on a real full file system (a 9 MiB tmpfs; needs root): ENOSPC on the second checkpoint keeps the first, whole', async () => {
-    const out = join(tmpfs!, 'run');
-    let message = '';
-    // one state (~6.5 MB) fits, two do not: the previous state is kept while the next is written
-    await train({ config: tinyConfig({ run: { checkpointEvery: 2, validateEvery: 100 } }), out, dataset: await tinyData(), stopAfter: 4, ...quiet })
-      .catch((e: Error) => (message = e.message));
-    expect(message).toMatch(new RegExp(`^checkpoint at iteration 4 not written: ${out}/checkpoints/state-0000004\\.safetensors: cannot write: ENOSPC: no space left on device.*; the previous checkpoint \\(iteration 2, checkpoints/state-0000002\\.safetensors\\) is kept$`));
-    const run = RunDir.open(out);
-    expect(readdirSync(run.path('checkpoints'))).toEqual(['state-0000002.safetensors']);
-    expect(run.verifyState(run.readCheckpoint()!.state).iteration).toBe(2);
-    expect([...temps(out), ...temps(run.path('checkpoints'))]).toEqual([]);
-    expect(existsSync(run.lockPath)).toBe(false);
-  });
+  (tmpfs ? test : test.skip)(
+    'on a real full file system (a 9 MiB tmpfs; needs root): ENOSPC on the second checkpoint keeps the first, whole',
+    async () => {
+      const out = join(tmpfs!, 'run');
+      let message = '';
+      // one state (~6.5 MB) fits, two do not: the previous state is kept while the next is written
+      await train({
+        config: tinyConfig({ run: { checkpointEvery: 2, validateEvery: 100 } }),
+        out,
+        dataset: await tinyData(),
+        stopAfter: 4,
+        ...quiet,
+      }).catch((e: Error) => (message = e.message));
+      expect(message).toMatch(
+        new RegExp(
+          `^checkpoint at iteration 4 not written: ${out}/checkpoints/state-0000004\\.safetensors: cannot write: ENOSPC: no space left on device.*; the previous checkpoint \\(iteration 2, checkpoints/state-0000002\\.safetensors\\) is kept$`,
+        ),
+      );
+      const run = RunDir.open(out);
+      expect(readdirSync(run.path('checkpoints'))).toEqual(['state-0000002.safetensors']);
+      expect(run.verifyState(run.readCheckpoint()!.state).iteration).toBe(2);
+      expect([...temps(out), ...temps(run.path('checkpoints'))]).toEqual([]);
+      expect(existsSync(run.lockPath)).toBe(false);
+    },
+  );
 });
 
 describe('a loss that is not finite', () => {
   test('stops at that iteration, naming it and the terms, without saving that state; the last good checkpoint is kept', async () => {
     const out = join(dir, 'nan');
     // a learning rate of 1e30 blows the parameters up in a step or two
-    const config = tinyConfig({ optim: { cnnLr: 1e30, transformerLr: 1e30, projectorLr: 1e30 }, run: { checkpointEvery: 1, validateEvery: 100 } });
+    const config = tinyConfig({
+      optim: { cnnLr: 1e30, transformerLr: 1e30, projectorLr: 1e30 },
+      run: { checkpointEvery: 1, validateEvery: 100 },
+    });
     let message = '';
     await train({ config, out, dataset: await tinyData(), ...quiet }).catch((e: Error) => (message = e.message));
-    const m = /^iteration (\d+): the loss is not finite \(([^)]*)\); stopped without saving this state; the last good checkpoint \(iteration (\d+)\) in (\S+) is kept; resume it with mcsc train --resume \S+ \(perhaps with a lower learning rate\)$/.exec(message);
+    const m =
+      /^iteration (\d+): the loss is not finite \(([^)]*)\); stopped without saving this state; the last good checkpoint \(iteration (\d+)\) in (\S+) is kept; resume it with mcsc train --resume \S+ \(perhaps with a lower learning rate\)$/.exec(
+        message,
+      );
     expect(m).not.toBeNull();
     const [, bad, terms, kept] = m!;
     expect(Number(kept)).toBe(Number(bad) - 1);
@@ -261,7 +331,10 @@ describe('a loss that is not finite', () => {
     const out = join(dir, 'inf');
     const real = TrainingSession.prototype.step;
     let calls = 0;
-    jest.spyOn(TrainingSession.prototype, 'step').mockImplementation(async function (this: TrainingSession, ...args: Parameters<TrainingSession['step']>) {
+    jest.spyOn(TrainingSession.prototype, 'step').mockImplementation(async function (
+      this: TrainingSession,
+      ...args: Parameters<TrainingSession['step']>
+    ) {
       const losses = await real.apply(this, args);
       return ++calls === 3 ? { ...losses, con_eighth: Infinity, con: Infinity, loss: Infinity } : losses;
     });
