@@ -4,7 +4,6 @@
  * stderr, leave no output file, and stay under CLI_MEMORY_BOUND of peak resident memory (the whole
  * process: Node, tsx and onnxruntime included).
  */
-jest.mock('nifti-reader-js', () => require('./native').loadNativeEsm('packages/infer/node_modules/nifti-reader-js/dist/nifti.js'), { virtual: true });
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -4,8 +4,6 @@
  * also load), and must leave no output file or temporary file behind. Prints the case count per
  * category. Peak memory is checked in memory.test.ts, the command line in cli.test.ts.
  */
-jest.mock('h5wasm/node', () => require('./native').loadNativeEsm('packages/train/node_modules/h5wasm/dist/node/hdf5_hl.js'), { virtual: true });
-jest.mock('nifti-reader-js', () => require('./native').loadNativeEsm('packages/infer/node_modules/nifti-reader-js/dist/nifti.js'), { virtual: true });
 
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,8 +4,6 @@
  * fail with its one-line message and raise the peak by less than MEMORY_BOUND; a control case reading
  * a valid 96 MiB volume shows that the measurement sees real allocations.
  */
-jest.mock('h5wasm/node', () => require('./native').loadNativeEsm('packages/train/node_modules/h5wasm/dist/node/hdf5_hl.js'), { virtual: true });
-jest.mock('nifti-reader-js', () => require('./native').loadNativeEsm('packages/infer/node_modules/nifti-reader-js/dist/nifti.js'), { virtual: true });
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

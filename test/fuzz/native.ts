@@ -1,6 +1,6 @@
 /**
- * h5wasm and nifti-reader-js ship as ES modules only and jest runs CommonJS: the fuzz suites map them to
- * the real packages loaded by Node's own loader (require(esm), Node ≥ 20.19).
+ * h5wasm ships as an ES module only and jest runs CommonJS: the fuzz suites load the real package with
+ * Node's own loader (require(esm), Node ≥ 20.19) to write their HDF5 corpora.
  */
 import { join } from 'node:path';
 

@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('./helpers/esm').niftiReader(), { virtual: true });
-
 /**
  * The demo page in Chromium gives the labels Node gives: the page is built (esbuild, the package's
  * browser entry), served on 127.0.0.1 with onnxruntime-web's wasm next to it, loads two small

@@ -1,11 +1,3 @@
-// nifti-reader-js ships ESM only; jest runs CommonJS. Load the real package through Node's own loader
-// (require(esm), Node ≥ 20.19) so that the module under test gets the genuine implementation.
-jest.mock('nifti-reader-js', () => {
-  const { join } = require('node:path') as typeof import('node:path');
-  const nodeModule = require('node:module') as { _load(request: string, parent: null, isMain: boolean): unknown };
-  return nodeModule._load(join(__dirname, '../node_modules/nifti-reader-js/dist/nifti.js'), null, false);
-}, { virtual: true });
-
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

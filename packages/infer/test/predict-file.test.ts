@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('./helpers/esm').niftiReader(), { virtual: true });
-
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

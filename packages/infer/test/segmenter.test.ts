@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('./helpers/esm').niftiReader(), { virtual: true });
-
 import * as ort from 'onnxruntime-node';
 import { zoomNearest2D } from '@mcsc/core';
 import { nearestIndices as graphNearestIndices } from '@mcsc/graph';

@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
-
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { choiceFlag, choiceListFlag, flagValue, intFlag, listFlag, integerText, positiveIntFlag, quoteChoices } from '../../src/cli/options';

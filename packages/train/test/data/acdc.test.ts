@@ -1,5 +1,3 @@
-jest.mock('h5wasm/node', () => require('./helpers').loadNativeEsm(require('./helpers').H5WASM_NODE), { virtual: true });
-
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acdcPatientId, loadAcdc, readAcdcSlice, readAcdcVolume } from '../../src/data/acdc';

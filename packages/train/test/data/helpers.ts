@@ -1,18 +1,12 @@
 /**
- * Shared fixtures for the data tests: temp folders, hand-written `.npy` bytes, HDF5 files via h5wasm.
- *
- * h5wasm and nifti-reader-js ship as ES modules only, and jest runs CommonJS. Test files that reach them
- * register `jest.mock(name, () => loadNativeEsm(...), { virtual: true })`, which loads the real package
- * through Node's own loader (require(esm), Node ≥ 20.19) instead of jest's registry.
+ * Shared fixtures for the data tests: temp folders, hand-written `.npy` bytes, HDF5 files via h5wasm
+ * (which, like nifti-reader-js, every test file gets through test/jest-esm-packages.cjs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const H5WASM_NODE = join(__dirname, '../../node_modules/h5wasm/dist/node/hdf5_hl.js');
-export const NIFTI_READER = join(__dirname, '../../../infer/node_modules/nifti-reader-js/dist/nifti.js');
-
-/** Loads an ES module with Node's loader, bypassing jest's module registry. */
+/** Loads an ES module with Node's loader, bypassing jest's module registry (vega-modules.ts uses it). */
 export function loadNativeEsm(path: string): unknown {
   const nodeModule = require('node:module') as { _load(request: string, parent: null, isMain: boolean): unknown };
   return nodeModule._load(path, null, false);

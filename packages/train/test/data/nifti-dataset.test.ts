@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('./helpers').loadNativeEsm(require('./helpers').NIFTI_READER), { virtual: true });
-
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNifti } from '../../../infer/src/node/nifti';

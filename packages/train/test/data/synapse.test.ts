@@ -1,5 +1,3 @@
-jest.mock('h5wasm/node', () => require('./helpers').loadNativeEsm(require('./helpers').H5WASM_NODE), { virtual: true });
-
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';

@@ -1,6 +1,3 @@
-jest.mock('h5wasm/node', () => require('./helpers').loadNativeEsm(require('./helpers').H5WASM_NODE), { virtual: true });
-jest.mock('nifti-reader-js', () => require('./helpers').loadNativeEsm(require('./helpers').NIFTI_READER), { virtual: true });
-
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

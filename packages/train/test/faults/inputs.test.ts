@@ -3,7 +3,6 @@
  * are not classes of the model or images that are not finite; hostile trainer config files (deep
  * nesting, prototype keys); `--device cuda` where CUDA cannot start.
  */
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

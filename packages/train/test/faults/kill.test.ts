@@ -5,7 +5,6 @@
  * the checkpoint protocol (MCSC_FAULT_KILL: the process SIGKILLs itself there) and at a moment
  * chosen by the clock.
  */
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,6 @@
  * Faults of a run directory, in process: one writer at a time (the lock), a damaged log or
  * checkpoint, a write that fails (a full disk), a loss that stops being finite.
  */
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import {

@@ -4,7 +4,6 @@
  * must finish its step, write a checkpoint, say how to resume, and exit by itself — not be killed by
  * a wrapper. `--iterations` is small and `--out` a temp folder; everything else is the README run.
  */
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,3 @@
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
 jest.mock('vega', () => require('./vega-modules').vegaModule('vega'), { virtual: true });
 jest.mock('vega-lite', () => require('./vega-modules').vegaModule('vega-lite'), { virtual: true });
 

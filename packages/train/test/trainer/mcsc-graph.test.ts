@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
-
 import { decodeSafetensors, Graph, gradients } from '@mcsc/graph';
 import { consistencyWeight } from '@mcsc/core';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

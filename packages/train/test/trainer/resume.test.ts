@@ -1,5 +1,3 @@
-jest.mock('nifti-reader-js', () => require('../data/helpers').loadNativeEsm(require('../data/helpers').NIFTI_READER), { virtual: true });
-
 import { spawn } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
