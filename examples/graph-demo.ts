@@ -28,12 +28,15 @@ async function main(): Promise<void> {
     const lr = 1e-2 * (1 - (i - 1) / STEPS) ** 0.9; // poly schedule, fed each step: no graph rebuild
     const { loss } = await session.step(discBatch(random, 8, 32), { lr });
     losses.push(loss!);
-    if (i % 25 === 0 || i === 1) console.log(`step ${String(i).padStart(4)}/${STEPS}  loss ${loss!.toFixed(4)}  ${((performance.now() - t0) / i).toFixed(0)} ms/step`);
+    if (i % 25 === 0 || i === 1)
+      console.log(`step ${String(i).padStart(4)}/${STEPS}  loss ${loss!.toFixed(4)}  ${((performance.now() - t0) / i).toFixed(0)} ms/step`);
   }
   writeFileAtomic(join(out, 'model.onnx'), session.exportInference());
   saveWeights(session, join(out, 'weights.safetensors'));
   writeFileSync(join(out, 'losses.json'), JSON.stringify({ steps: STEPS, losses }));
-  console.log(`loss ${losses[0]!.toFixed(4)} → ${losses[losses.length - 1]!.toFixed(4)}; wrote ${out}/model.onnx, weights.safetensors, losses.json`);
+  console.log(
+    `loss ${losses[0]!.toFixed(4)} → ${losses[losses.length - 1]!.toFixed(4)}; wrote ${out}/model.onnx, weights.safetensors, losses.json`,
+  );
 }
 
 main().catch((e) => {

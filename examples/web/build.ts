@@ -15,6 +15,11 @@ const args = process.argv.slice(2).filter((a) => a !== '--');
 const at = args.indexOf('--models');
 const run = at >= 0 ? resolve(cwd, args.splice(at, 2)[1]!) : undefined;
 const out = args[0] !== undefined ? resolve(cwd, args[0]) : join(webDir, 'dist');
-const models = run === undefined ? {} : Object.fromEntries(['cnn', 'transformer'].map((n) => [n, join(run, `${n}.onnx`)]).filter(([, p]) => existsSync(p!)));
+const models =
+  run === undefined
+    ? {}
+    : Object.fromEntries(['cnn', 'transformer'].map((n) => [n, join(run, `${n}.onnx`)]).filter(([, p]) => existsSync(p!)));
 await buildWebDemo(out, { webDir, models });
-console.log(`built ${out}${run !== undefined ? ` with the models of ${run}` : ''}; serve it with: pnpm --filter @mcsc/web-demo serve ${out}`);
+console.log(
+  `built ${out}${run !== undefined ? ` with the models of ${run}` : ''}; serve it with: pnpm --filter @mcsc/web-demo serve ${out}`,
+);

@@ -7,8 +7,20 @@
  * inputs and read the result from there.
  */
 import {
-  SegmentationModel, Segmenter, classColourCss, decodeImageFile, imageRange, niftiToFloat32, niftiToStack,
-  overlayRgba, parseNifti, rgbaToPlanes, stackLayout, webRuntime, type WebDevice, type WebRuntime,
+  SegmentationModel,
+  Segmenter,
+  classColourCss,
+  decodeImageFile,
+  imageRange,
+  niftiToFloat32,
+  niftiToStack,
+  overlayRgba,
+  parseNifti,
+  rgbaToPlanes,
+  stackLayout,
+  webRuntime,
+  type WebDevice,
+  type WebRuntime,
 } from '@mcsc/infer/browser';
 
 type Mode = 'cnn' | 'transformer' | 'ensemble';
@@ -93,7 +105,9 @@ async function start(): Promise<void> {
 function showModels(): void {
   const line = (name: 'cnn' | 'transformer') => {
     const info = models[name]?.info;
-    return info ? `${name}: ${info.source.split('/').pop()} — ${info.channels}×${info.height}×${info.width} → ${info.classes} classes` : `${name}: not loaded (pick a .onnx file)`;
+    return info
+      ? `${name}: ${info.source.split('/').pop()} — ${info.channels}×${info.height}×${info.width} → ${info.classes} classes`
+      : `${name}: not loaded (pick a .onnx file)`;
   };
   $('models').textContent = `${line('cnn')}\n${line('transformer')}`;
   $('models').style.whiteSpace = 'pre-wrap';
@@ -119,7 +133,9 @@ async function openImage(file: File, channels: number): Promise<NonNullable<type
     const volume = parseNifti(bytes, file.name);
     const layout = stackLayout(volume.dims, 2, `NIfTI file ${file.name}`);
     if (layout.channels !== channels) {
-      throw new Error(`NIfTI file ${file.name}: ${layout.channels} channels (dims [${volume.dims.join(', ')}]), but the model expects ${channels}`);
+      throw new Error(
+        `NIfTI file ${file.name}: ${layout.channels} channels (dims [${volume.dims.join(', ')}]), but the model expects ${channels}`,
+      );
     }
     const stack = niftiToStack(niftiToFloat32(volume), layout);
     return { name: file.name, stack, shape: [...layout.shape], window: imageRange(stack) };
@@ -144,12 +160,21 @@ async function run(): Promise<void> {
       onProgress: (done, total) => say(`segmenting ${image!.name} with ${mode}: ${done}/${total} slices`),
     });
     const [d, , h, w] = image.shape;
-    hook.result = { mode, file: file.name, shape: [d, h, w], classes: result.classes, labels: result.labels, milliseconds: performance.now() - started };
+    hook.result = {
+      mode,
+      file: file.name,
+      shape: [d, h, w],
+      classes: result.classes,
+      labels: result.labels,
+      milliseconds: performance.now() - started,
+    };
     slider.max = String(d - 1);
     slider.value = String(Math.floor(d / 2));
     showLegend(result.classes);
     draw();
-    say(`${file.name}: ${d} slice${d === 1 ? '' : 's'} of ${h}×${w} with ${mode} in ${hook.result.milliseconds.toFixed(0)} ms (${runtime?.description})`);
+    say(
+      `${file.name}: ${d} slice${d === 1 ? '' : 's'} of ${h}×${w} with ${mode} in ${hook.result.milliseconds.toFixed(0)} ms (${runtime?.description})`,
+    );
   } catch (e) {
     say((e as Error).message, true);
   } finally {
@@ -174,14 +199,16 @@ function draw(): void {
 function showLegend(classes: number): void {
   const names = (params.get('classes') ?? '').split(',').filter(Boolean);
   const legend = $('legend');
-  legend.replaceChildren(...Array.from({ length: classes }, (_, k) => {
-    const item = document.createElement('li');
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.style.background = k === 0 ? 'transparent' : classColourCss(k);
-    item.append(swatch, `${k}: ${names[k] ?? (k === 0 ? 'background' : `class ${k}`)}`);
-    return item;
-  }));
+  legend.replaceChildren(
+    ...Array.from({ length: classes }, (_, k) => {
+      const item = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = k === 0 ? 'transparent' : classColourCss(k);
+      item.append(swatch, `${k}: ${names[k] ?? (k === 0 ? 'background' : `class ${k}`)}`);
+      return item;
+    }),
+  );
 }
 
 async function pickModel(name: 'cnn' | 'transformer', input: HTMLInputElement): Promise<void> {

@@ -12,5 +12,8 @@ const cwd = process.env.INIT_CWD ?? process.cwd();
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const at = args.indexOf('--port');
 const port = at >= 0 ? Number(args.splice(at, 2)[1]) : 8080;
-const { url } = await serveStatic(args[0] !== undefined ? resolve(cwd, args[0]) : join(fileURLToPath(new URL('.', import.meta.url)), 'dist'), port);
+const { url } = await serveStatic(
+  args[0] !== undefined ? resolve(cwd, args[0]) : join(fileURLToPath(new URL('.', import.meta.url)), 'dist'),
+  port,
+);
 console.log(`serving on ${url} (Ctrl-C stops)`);

@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 
 const cases = corpus().filter((c) => !(c.posix && process.platform === 'win32'));
-const tally = new Map<string, { cases: number; mutations: number; loaded: number }>(CATEGORIES.map((c) => [c, { cases: 0, mutations: 0, loaded: 0 }]));
+const tally = new Map<string, { cases: number; mutations: number; loaded: number }>(
+  CATEGORIES.map((c) => [c, { cases: 0, mutations: 0, loaded: 0 }]),
+);
 for (const c of cases) {
   const t = tally.get(c.category)!;
   t.cases++;
@@ -67,7 +69,10 @@ describe.each(CATEGORIES.filter((cat) => cases.some((c) => c.category === cat)))
 });
 
 afterAll(() => {
-  const rows = [...tally].map(([cat, t]) => `  ${cat.padEnd(18)} ${String(t.cases).padStart(4)} cases (${t.mutations} seeded mutations, ${t.loaded} of them still valid and loaded)`);
+  const rows = [...tally].map(
+    ([cat, t]) =>
+      `  ${cat.padEnd(18)} ${String(t.cases).padStart(4)} cases (${t.mutations} seeded mutations, ${t.loaded} of them still valid and loaded)`,
+  );
   const total = cases.length;
   console.log(`fuzz corpus: ${total} cases\n${rows.join('\n')}`);
 });

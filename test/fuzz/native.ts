@@ -14,8 +14,17 @@ export function loadNativeEsm(path: string): unknown {
 export interface H5wasmModule {
   readonly default: {
     readonly ready: Promise<unknown>;
-    readonly File: new (path: string, mode: 'r' | 'w') => {
-      create_dataset(args: { name: string; data: ArrayBufferView | string; shape?: number[]; maxshape?: (number | null)[]; chunks?: number[] }): { resize(shape: number[]): void };
+    readonly File: new (
+      path: string,
+      mode: 'r' | 'w',
+    ) => {
+      create_dataset(args: {
+        name: string;
+        data: ArrayBufferView | string;
+        shape?: number[];
+        maxshape?: (number | null)[];
+        chunks?: number[];
+      }): { resize(shape: number[]): void };
       create_group(name: string): unknown;
       close(): void;
     };

@@ -23,8 +23,9 @@ export const WEBGPU_SOURCE_FACTS: ReadonlyArray<{ op: string; applies: (u: Opera
   {
     op: 'MaxPool',
     applies: (u) => u.outputs.length > 1,
-    reason: 'the WebGPU (JSEP) MaxPool kernel is registered with the Indices type (onnxruntime core/providers/js/operators/pool.cc) but computes Y only: '
-      + 'onnxruntime-web 1.30.0 lib/wasm/jsep/webgpu/ops/pool.ts maxPool runs one program with one output, so Indices is never written',
+    reason:
+      'the WebGPU (JSEP) MaxPool kernel is registered with the Indices type (onnxruntime core/providers/js/operators/pool.cc) but computes Y only: ' +
+      'onnxruntime-web 1.30.0 lib/wasm/jsep/webgpu/ops/pool.ts maxPool runs one program with one output, so Indices is never written',
   },
 ];
 
@@ -44,39 +45,44 @@ export const ALLOWED: readonly Allowance[] = [
     provider: 'webgpu',
     op: 'Identity',
     kind: 'cpu-fallback',
-    reason: 'no WebGPU kernel. Identity nodes are stop-gradient markers and the names emitModel gives graph outputs; onnxruntime\'s basic rewrite '
-      + '(EliminateIdentity, on at every optimization level above disabled) removes those that do not produce a graph output before partitioning, '
-      + 'and a graph output is read back to JavaScript after every run anyway, so the GPU→CPU copy moves before the Identity: no extra transfer',
+    reason:
+      "no WebGPU kernel. Identity nodes are stop-gradient markers and the names emitModel gives graph outputs; onnxruntime's basic rewrite " +
+      '(EliminateIdentity, on at every optimization level above disabled) removes those that do not produce a graph output before partitioning, ' +
+      'and a graph output is read back to JavaScript after every run anyway, so the GPU→CPU copy moves before the Identity: no extra transfer',
   },
   {
     provider: 'webgpu',
     op: 'OneHot',
     kind: 'cpu-fallback',
-    reason: 'no WebGPU kernel. Its input is the int64 label map, fed from JavaScript each step (already on the CPU); the one-hot targets '
-      + '(B·H·W·K floats) are computed on the wasm CPU provider and uploaded once per step',
+    reason:
+      'no WebGPU kernel. Its input is the int64 label map, fed from JavaScript each step (already on the CPU); the one-hot targets ' +
+      '(B·H·W·K floats) are computed on the wasm CPU provider and uploaded once per step',
   },
   {
     provider: 'webgpu',
     op: 'LogSoftmax',
     kind: 'cpu-fallback',
-    reason: 'no WebGPU kernel (Softmax has one). The cross-entropy loss\'s LogSoftmax over the logits and its output run on the wasm CPU provider: '
-      + 'a GPU→CPU→GPU round trip of B·K·H·W floats per network and step. Replaceable by x − max − log Σ exp(x − max) (all in the table) '
-      + 'if WebGPU training becomes a target',
+    reason:
+      "no WebGPU kernel (Softmax has one). The cross-entropy loss's LogSoftmax over the logits and its output run on the wasm CPU provider: " +
+      'a GPU→CPU→GPU round trip of B·K·H·W floats per network and step. Replaceable by x − max − log Σ exp(x − max) (all in the table) ' +
+      'if WebGPU training becomes a target',
   },
   {
     provider: 'webgpu',
     op: 'ScatterElements',
     kind: 'cpu-fallback',
-    reason: 'no WebGPU kernel. MaxPool\'s backward (scatter-add of the gradient to the argmax positions) runs on the wasm CPU provider: '
-      + 'the gradient is copied down and dX up per pooling layer and step',
+    reason:
+      "no WebGPU kernel. MaxPool's backward (scatter-add of the gradient to the argmax positions) runs on the wasm CPU provider: " +
+      'the gradient is copied down and dX up per pooling layer and step',
   },
   {
     provider: 'webgpu',
     op: 'MaxPool',
     applies: (u) => u.outputs.length > 1,
     kind: 'known-issue',
-    reason: 'training graphs ask MaxPool for Indices (for the backward); on WebGPU the node is assigned to a kernel that never writes them '
-      + '(WEBGPU_SOURCE_FACTS above). Training on WebGPU is not trustworthy until ops/pool.ts takes the argmax another way (docs/gpu.md)',
+    reason:
+      'training graphs ask MaxPool for Indices (for the backward); on WebGPU the node is assigned to a kernel that never writes them ' +
+      '(WEBGPU_SOURCE_FACTS above). Training on WebGPU is not trustworthy until ops/pool.ts takes the argmax another way (docs/gpu.md)',
   },
 ];
 
@@ -107,14 +113,19 @@ export interface GraphOperators {
 
 export function graphOperators(g: NamedGraph): GraphOperators {
   const outputs = Object.values(g.outputs);
-  return { name: g.name, description: g.description, nodes: liveNodes(g.graph, outputs).length + outputs.length, uses: listOperators(g.graph, g.outputs) };
+  return {
+    name: g.name,
+    description: g.description,
+    nodes: liveNodes(g.graph, outputs).length + outputs.length,
+    uses: listOperators(g.graph, g.outputs),
+  };
 }
 
 /** `Concat(float ×84) -> (float)`: runs of one type shortened, for logs and docs. */
 export function shortSignature(u: Pick<OperatorUse, 'op' | 'inputs' | 'outputs'>): string {
   const runs = (types: ReadonlyArray<string | null>) => {
     const out: string[] = [];
-    for (let i = 0; i < types.length;) {
+    for (let i = 0; i < types.length; ) {
       let j = i;
       while (j < types.length && types[j] === types[i]) j++;
       const t = types[i] ?? '-';
@@ -154,11 +165,16 @@ export function operatorTableMarkdown(graphs: readonly GraphOperators[], tables:
   }
   const cell = (p: Placement) => (p.verdict.ok ? 'yes' : p.allowance ? `**no** — allowlisted (${p.allowance.kind})` : '**no**');
   // The WebGPU table has no element types; JSEP registers no int64 data kernels (docs/gpu.md), so say so where the data is int64.
-  const webCell = (u: OperatorUse, p: Placement) => (p.verdict.ok && u.inputs[0] === 'int64' ? 'listed; int64 data: likely CPU (see above)' : p.verdict.ok ? 'listed' : cell(p));
+  const webCell = (u: OperatorUse, p: Placement) =>
+    p.verdict.ok && u.inputs[0] === 'int64' ? 'listed; int64 data: likely CPU (see above)' : p.verdict.ok ? 'listed' : cell(p);
   const head = `| operator (ONNX element types) | ${graphs.map((g) => g.name).join(' | ')} | CUDA | WebGPU |`;
   const rule = `| --- | ${graphs.map(() => ':---:').join(' | ')} | --- | --- |`;
-  const body = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, { use, where }]) =>
-    `| \`${key}\` | ${graphs.map((g) => (where.has(g.name) ? '✓' : '')).join(' | ')} | ${cell(place('cuda', use, tables))} | ${webCell(use, place('webgpu', use, tables))} |`);
+  const body = [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([key, { use, where }]) =>
+        `| \`${key}\` | ${graphs.map((g) => (where.has(g.name) ? '✓' : '')).join(' | ')} | ${cell(place('cuda', use, tables))} | ${webCell(use, place('webgpu', use, tables))} |`,
+    );
   return [head, rule, ...body].join('\n');
 }
 

@@ -5,8 +5,17 @@
  * net, constructed as `TrainingSession.create` constructs it (packages/graph/src/session.ts).
  */
 import {
-  addOptimizerUpdate, emitModel, gradients, Graph, groupOf, softmax, TrainingSession,
-  type BuildFn, type GraphRuntime, type OptimizerConfig, type Tensor,
+  addOptimizerUpdate,
+  emitModel,
+  gradients,
+  Graph,
+  groupOf,
+  softmax,
+  TrainingSession,
+  type BuildFn,
+  type GraphRuntime,
+  type OptimizerConfig,
+  type Tensor,
 } from '@mcsc/graph';
 import { packedParamResolver, planPacking } from '../../packages/graph/src/packing';
 import { tinyNet } from '../../packages/graph/test/tiny-net';
@@ -32,12 +41,21 @@ export function trainingStepGraph(build: BuildFn, optimizer: OptimizerConfig): {
   if (!probeLoss) throw new Error('trainingStepGraph: the build function returns no loss');
   const probeGrads = gradients(probeLoss, probe.params);
   const trained = probe.params.filter((_, i) => probeGrads[i]);
-  const plan = planPacking(trained, trained.map((p) => groupOf(optimizer, p.name)));
+  const plan = planPacking(
+    trained,
+    trained.map((p) => groupOf(optimizer, p.name)),
+  );
   const graph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => graph) });
   const built = build(graph);
   const flats = plan.map((group) => graph.inputs.find((t) => t.name === group.input)!);
   const grads = gradients(built.loss!, flats);
-  const updated = addOptimizerUpdate(graph, optimizer, flats, grads, plan.map((p) => p.group));
+  const updated = addOptimizerUpdate(
+    graph,
+    optimizer,
+    flats,
+    grads,
+    plan.map((p) => p.group),
+  );
   const outputs: Record<string, Tensor> = { loss: built.loss!, ...built.scalars };
   for (const [name, t] of updated) outputs[`new:${name}`] = t;
   for (const u of graph.stateUpdates) outputs[`new:${u.state.name}`] = u.value;
@@ -92,7 +110,10 @@ export function checkedGraphs(): readonly NamedGraph[] {
 
 function buildGraphs(): NamedGraph[] {
   const unet = inferenceGraph({ arch: 'unet', channels: [4, 8, 16, 32, 64] }, 32);
-  const swin = inferenceGraph({ arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], depths: [1, 1, 1, 1] }, 64);
+  const swin = inferenceGraph(
+    { arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], depths: [1, 1, 1, 1] },
+    64,
+  );
   const mcscEval = new Graph({ training: false });
   const mcscEvalOutputs = mcscBuild()(mcscEval).outputs!;
   const mcscSession = { build: mcscBuild(), optimizer: trainerOptimizer() };
@@ -101,10 +122,29 @@ function buildGraphs(): NamedGraph[] {
   const tinyTrain = trainingStepGraph(tinySession.build, tinySession.optimizer);
   return [
     { name: 'unet-inference', description: 'UNet inference model (eval mode, softmax probabilities), as `mcsc export` writes it', ...unet },
-    { name: 'swin-unet-inference', description: 'Swin-UNet inference model (eval mode, softmax probabilities), as `mcsc export` writes it', ...swin },
-    { name: 'mcsc-eval', description: 'joint MCSC eval graph (both networks\' probabilities; what validation runs)', graph: mcscEval, outputs: mcscEvalOutputs },
-    { name: 'mcsc-training-step', description: 'joint MCSC training step: UNet + Swin-UNet + projectors, all losses, autodiff, AdamW (3 groups)', ...mcscTrain, session: mcscSession },
-    { name: 'tiny-net-training-step', description: 'the tiny test net of packages/graph/test/tiny-net.ts: training step with AdamW', ...tinyTrain, session: tinySession },
+    {
+      name: 'swin-unet-inference',
+      description: 'Swin-UNet inference model (eval mode, softmax probabilities), as `mcsc export` writes it',
+      ...swin,
+    },
+    {
+      name: 'mcsc-eval',
+      description: "joint MCSC eval graph (both networks' probabilities; what validation runs)",
+      graph: mcscEval,
+      outputs: mcscEvalOutputs,
+    },
+    {
+      name: 'mcsc-training-step',
+      description: 'joint MCSC training step: UNet + Swin-UNet + projectors, all losses, autodiff, AdamW (3 groups)',
+      ...mcscTrain,
+      session: mcscSession,
+    },
+    {
+      name: 'tiny-net-training-step',
+      description: 'the tiny test net of packages/graph/test/tiny-net.ts: training step with AdamW',
+      ...tinyTrain,
+      session: tinySession,
+    },
   ];
 }
 

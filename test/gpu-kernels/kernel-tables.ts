@@ -172,7 +172,10 @@ export function checkCuda(table: CudaTable, use: Pick<OperatorUse, 'op' | 'opset
   if (!entry) return { ok: false, reason: `no ${use.op} row in the pinned CUDA table (test/gpu-kernels/cuda-kernels.excerpt.md)` };
   const version = entry.versions.filter((v) => covers(v, use.opset)).sort((a, b) => b.since - a.since)[0];
   if (!version) {
-    return { ok: false, reason: `no CUDA kernel registered for opset ${use.opset} (registered: ${entry.versions.map(formatRange).join(', ')})` };
+    return {
+      ok: false,
+      reason: `no CUDA kernel registered for opset ${use.opset} (registered: ${entry.versions.map(formatRange).join(', ')})`,
+    };
   }
   const failures: string[] = [];
   for (const sig of entry.signatures) {
@@ -218,15 +221,20 @@ export function checkWebGpu(table: WebGpuTable, use: Pick<OperatorUse, 'op' | 'd
   const ranges = entry?.domains[use.domain];
   if (!entry || !ranges) return { ok: false, reason: `${use.op} is not in onnxruntime-web's WebGPU operator table for ${use.domain}` };
   const range = ranges.find((r) => covers(r, use.opset));
-  if (!range) return { ok: false, reason: `WebGPU registers ${use.op} for opsets ${ranges.map(formatRange).join(', ')} only, not ${use.opset}` };
+  if (!range)
+    return { ok: false, reason: `WebGPU registers ${use.op} for opsets ${ranges.map(formatRange).join(', ')} only, not ${use.opset}` };
   return { ok: true, reason: `WebGPU ${formatRange(range)}${entry.comment ? ` (${entry.comment})` : ''}` };
 }
 
 /** JSON with every object or array that fits in 140 columns on one line: short, reviewable diffs of the pinned tables. */
 export function formatPinnedJson(value: unknown): string {
   const inline = (v: unknown): string =>
-    Array.isArray(v) ? `[${v.map(inline).join(', ')}]`
-      : v !== null && typeof v === 'object' ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`).join(', ')}}`
+    Array.isArray(v)
+      ? `[${v.map(inline).join(', ')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.entries(v)
+            .map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`)
+            .join(', ')}}`
         : JSON.stringify(v);
   const format = (v: unknown, indent: string, prefix: string): string => {
     const flat = inline(v);

@@ -8,7 +8,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { OPSET } from '../../packages/graph/src/onnx/emit';
 import { ONNX_ELEMENT_TYPE, type OperatorUse } from '../../packages/graph/src/onnx/operator-list';
 import { checkedGraphs, emitTrainingStep, sessionTrainingModel } from './graphs';
-import { ALLOWED, graphOperators, loadCudaTable, loadWebGpuTable, place, shortSignature, type Allowance, type GraphOperators, type Provider } from './gpu-support';
+import {
+  ALLOWED,
+  graphOperators,
+  loadCudaTable,
+  loadWebGpuTable,
+  place,
+  shortSignature,
+  type Allowance,
+  type GraphOperators,
+  type Provider,
+} from './gpu-support';
 import { checkCuda, checkWebGpu } from './kernel-tables';
 import { CUDA_EXCERPT, cudaTableFromExcerpt, installedWebGpuDoc, ONNXRUNTIME_WEB, webGpuTableFromDoc } from './pin-kernel-tables';
 import { currentTable, docTable, GPU_DOC } from './write-gpu-doc';
@@ -95,7 +105,9 @@ describe.each(providers)('%s kernels', (provider) => {
       }
     }
     if (allowed.size) {
-      console.log(`${provider}: no kernel, allowlisted\n${[...allowed].map(([a, where]) => `  ${a.op} (${a.kind}): ${a.reason}\n    ${where.join('\n    ')}`).join('\n')}`);
+      console.log(
+        `${provider}: no kernel, allowlisted\n${[...allowed].map(([a, where]) => `  ${a.op} (${a.kind}): ${a.reason}\n    ${where.join('\n    ')}`).join('\n')}`,
+      );
     }
     // An entry here is an operator that would fall back to the CPU (or fail) on this provider. Change the graph, or
     // add it to ALLOWED in gpu-support.ts with the reason it is acceptable.
@@ -103,12 +115,16 @@ describe.each(providers)('%s kernels', (provider) => {
   });
 
   test('every allowlist entry is still needed', () => {
-    const stale = ALLOWED.filter((a) => a.provider === provider).filter((a) =>
-      !allGraphs().some((g) => g.uses.some((u) => u.op === a.op && (a.applies?.(u) ?? true) && place(provider, u, tables).allowance === a)));
+    const stale = ALLOWED.filter((a) => a.provider === provider).filter(
+      (a) =>
+        !allGraphs().some((g) =>
+          g.uses.some((u) => u.op === a.op && (a.applies?.(u) ?? true) && place(provider, u, tables).allowance === a),
+        ),
+    );
     expect(stale.map((a) => a.op)).toEqual([]);
   });
 });
 
-test('docs/gpu.md\'s operator table is current (regenerate: npx tsx --tsconfig tsconfig.json test/gpu-kernels/write-gpu-doc.ts)', () => {
+test("docs/gpu.md's operator table is current (regenerate: npx tsx --tsconfig tsconfig.json test/gpu-kernels/write-gpu-doc.ts)", () => {
   expect(docTable(readFileSync(GPU_DOC, 'utf8'))).toBe(currentTable(allGraphs()));
 });

@@ -21,15 +21,31 @@ async function parity(label: string, config: ModelConfig, size: number, b: numbe
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-parity-'));
   const configPath = join(dir, 'model.json');
   writeFileSync(configPath, JSON.stringify(config));
-  const session = await TrainingSession.create({ runtime: nodeRuntime(), build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, size, size]), config).logits } }), seed: 1337 });
+  const session = await TrainingSession.create({
+    runtime: nodeRuntime(),
+    build: (g) => ({ outputs: { y: segmentationNet(g, g.input('image', [1, 1, size, size]), config).logits } }),
+    seed: 1337,
+  });
   const weights = join(dir, 'weights.safetensors');
   saveWeights(session, weights);
   const r = new Random(7);
   const batch = join(dir, 'batch.safetensors');
-  writeFileSync(batch, encodeSafetensors(new Map([
-    ['image', { dtype: 'float32', shape: [b, 1, size, size], data: Float32Array.from({ length: b * size * size }, () => r.normal()) }],
-    ['label', { dtype: 'int64', shape: [b, size, size], data: BigInt64Array.from({ length: b * size * size }, () => BigInt(r.int(config.numClasses))) }],
-  ])));
+  writeFileSync(
+    batch,
+    encodeSafetensors(
+      new Map([
+        ['image', { dtype: 'float32', shape: [b, 1, size, size], data: Float32Array.from({ length: b * size * size }, () => r.normal()) }],
+        [
+          'label',
+          {
+            dtype: 'int64',
+            shape: [b, size, size],
+            data: BigInt64Array.from({ length: b * size * size }, () => BigInt(r.int(config.numClasses))),
+          },
+        ],
+      ]),
+    ),
+  );
   const ours = join(dir, 'ours.safetensors');
   const theirs = join(dir, 'torch.safetensors');
   await computeGrad({ modelConfig: configPath, weights, batch, out: ours });
@@ -67,14 +83,30 @@ async function parity(label: string, config: ModelConfig, size: number, b: numbe
     if (rel > 1e-3) failures++;
   }
   const lossOk = Math.abs(lossA - lossT) <= 1e-5;
-  console.log(`${label} parity: loss ours ${lossA} torch ${lossT} (|Δ| ${Math.abs(lossA - lossT).toExponential(2)}); ${t.size - 1} gradients (${zeroGrads} exactly-zero ones within ${floor.toExponential(1)} absolute), worst ${worst.name} at ${worst.rel.toExponential(2)} relative; ${failures} over tolerance`);
+  console.log(
+    `${label} parity: loss ours ${lossA} torch ${lossT} (|Δ| ${Math.abs(lossA - lossT).toExponential(2)}); ${t.size - 1} gradients (${zeroGrads} exactly-zero ones within ${floor.toExponential(1)} absolute), worst ${worst.name} at ${worst.rel.toExponential(2)} relative; ${failures} over tolerance`,
+  );
   return lossOk && failures === 0;
 }
 
 async function main(): Promise<void> {
   const results = [
     await parity('UNet', parseModelConfig({ arch: 'unet', inChannels: 1, numClasses: 4 }), 64, 2),
-    await parity('Swin-UNet (small, shifted windows)', parseModelConfig({ arch: 'swin-unet', imgSize: 32, patchSize: 4, embedDim: 12, depths: [2, 2], numHeads: [2, 4], windowSize: 4, numClasses: 4 }), 32, 2),
+    await parity(
+      'Swin-UNet (small, shifted windows)',
+      parseModelConfig({
+        arch: 'swin-unet',
+        imgSize: 32,
+        patchSize: 4,
+        embedDim: 12,
+        depths: [2, 2],
+        numHeads: [2, 4],
+        windowSize: 4,
+        numClasses: 4,
+      }),
+      32,
+      2,
+    ),
   ];
   const passed = results.filter(Boolean).length;
   console.log(`${passed} passed, ${results.length - passed} failed`);

@@ -46,4 +46,3 @@ export async function buildWebDemo(outDir: string, options: BuildOptions): Promi
   }
   return outDir;
 }
-

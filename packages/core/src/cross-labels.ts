@@ -51,7 +51,7 @@ export function crossSupervisedLabels(
 
   const out = new Int32Array(batch * 2 * plane);
   for (let n = 0; n < batch; n++) {
-    const view0 = out.subarray((n * 2) * plane, (n * 2 + 1) * plane);
+    const view0 = out.subarray(n * 2 * plane, (n * 2 + 1) * plane);
     const view1 = out.subarray((n * 2 + 1) * plane, (n * 2 + 2) * plane);
     if (n < numLabeled) {
       view0.set(gt.subarray(n * plane, (n + 1) * plane));

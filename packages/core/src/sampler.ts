@@ -30,7 +30,9 @@ export interface TwoStreamBatchSamplerOptions {
 }
 
 const indicesSchema = z.custom<ArrayLike<number>>(
-  (v) => (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.from(v as ArrayLike<unknown>).every((i) => Number.isInteger(i) && (i as number) >= 0),
+  (v) =>
+    (Array.isArray(v) || ArrayBuffer.isView(v)) &&
+    Array.from(v as ArrayLike<unknown>).every((i) => Number.isInteger(i) && (i as number) >= 0),
   'expected an array of non-negative integer indices',
 );
 
@@ -39,7 +41,10 @@ const samplerSchema = z.strictObject({
   unlabeled: indicesSchema,
   batchSize: z.number().int().positive(),
   labeledBatchSize: z.number().int().positive(),
-  random: z.union([z.number().int(), z.custom<Random>((v) => typeof (v as Partial<Random> | null)?.permutation === 'function', 'expected a Random')]),
+  random: z.union([
+    z.number().int(),
+    z.custom<Random>((v) => typeof (v as Partial<Random> | null)?.permutation === 'function', 'expected a Random'),
+  ]),
   unlabeledStream: z.enum(['persistent', 'perEpoch']).optional(),
 });
 
@@ -65,10 +70,20 @@ export class TwoStreamBatchSampler implements Iterable<Int32Array> {
       throw rangeError(fn, 'options.labeledBatchSize', `must not exceed batchSize ${this.batchSize}`, this.labeledBatchSize);
     }
     if (this.labeled.length < this.labeledBatchSize) {
-      throw rangeError(fn, 'options.labeled.length', `must be at least labeledBatchSize ${this.labeledBatchSize} (else an epoch has no batch)`, this.labeled.length);
+      throw rangeError(
+        fn,
+        'options.labeled.length',
+        `must be at least labeledBatchSize ${this.labeledBatchSize} (else an epoch has no batch)`,
+        this.labeled.length,
+      );
     }
     if (this.batchSize > this.labeledBatchSize && this.unlabeled.length === 0) {
-      throw typeError(fn, 'options.unlabeled', `must not be empty when batchSize ${this.batchSize} > labeledBatchSize ${this.labeledBatchSize}`, opts.unlabeled);
+      throw typeError(
+        fn,
+        'options.unlabeled',
+        `must not be empty when batchSize ${this.batchSize} > labeledBatchSize ${this.labeledBatchSize}`,
+        opts.unlabeled,
+      );
     }
     this.random = typeof opts.random === 'number' ? new Random(opts.random) : opts.random;
   }

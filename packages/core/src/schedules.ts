@@ -53,12 +53,13 @@ export function consistencyWeight(iteration: number, options?: ConsistencyWeight
 export function polyLr(base: number, iteration: number, maxIterations: number, power = 0.9): number {
   const fn = 'polyLr';
   if (!Number.isFinite(base)) throw rangeError(fn, 'base', 'must be a finite number', base);
-  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw rangeError(fn, 'maxIterations', 'must be a positive integer', maxIterations);
+  if (!Number.isInteger(maxIterations) || maxIterations < 1)
+    throw rangeError(fn, 'maxIterations', 'must be a positive integer', maxIterations);
   if (!Number.isFinite(iteration) || iteration < 0 || iteration > maxIterations) {
     throw rangeError(fn, 'iteration', `must lie in [0, maxIterations = ${maxIterations}]`, iteration);
   }
   if (!Number.isFinite(power) || power < 0) throw rangeError(fn, 'power', 'must be a finite number ≥ 0', power);
-  return base * Math.pow(1 - iteration / maxIterations, power);
+  return base * (1 - iteration / maxIterations) ** power;
 }
 
 export interface SwinScheduleOptions {
@@ -92,7 +93,7 @@ export function swinWarmupPolyFactor(iteration: number, options: SwinScheduleOpt
     const a = iteration / warmup;
     return 1e-3 * (1 - a) + a;
   }
-  return Math.pow(1 - (iteration - warmup) / ((epochs - warmupEpochs) * itersPerEpoch), 0.9);
+  return (1 - (iteration - warmup) / ((epochs - warmupEpochs) * itersPerEpoch)) ** 0.9;
 }
 
 export interface ContrastSlicesOptions {

@@ -61,7 +61,8 @@ export function zoomNearest<T extends NumericTypedArray>(
     throw rangeError(fn, 'outShape', `must have the rank of inShape ${JSON.stringify(inShape)}`, outShape);
   }
   const inSize = inShape.reduce((a, b) => a * b, 1);
-  if (src.length !== inSize) throw rangeError(fn, 'src.length', `must equal the size of inShape ${JSON.stringify(inShape)} (${inSize})`, src.length);
+  if (src.length !== inSize)
+    throw rangeError(fn, 'src.length', `must equal the size of inShape ${JSON.stringify(inShape)} (${inSize})`, src.length);
 
   const rank = inShape.length;
   // Per axis, the flat input offset contributed by each output index, or -1 for "outside" (cval).

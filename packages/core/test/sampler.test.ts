@@ -48,14 +48,21 @@ describe('TwoStreamBatchSampler', () => {
 
   test('all-labeled batches need no unlabeled indices', () => {
     const sampler = new TwoStreamBatchSampler({ labeled: range(0, 4), unlabeled: [], batchSize: 2, labeledBatchSize: 2, random: 1 });
-    expect(sampler.epoch().flatMap((b) => Array.from(b)).sort()).toEqual([0, 1, 2, 3]);
+    expect(
+      sampler
+        .epoch()
+        .flatMap((b) => Array.from(b))
+        .sort(),
+    ).toEqual([0, 1, 2, 3]);
   });
 
   test('rejects impossible configurations', () => {
     expect(() => new TwoStreamBatchSampler({ ...options, labeledBatchSize: 5, random: 1 })).toThrow(
       /TwoStreamBatchSampler: options.labeledBatchSize must not exceed batchSize 4, got 5/,
     );
-    expect(() => new TwoStreamBatchSampler({ ...options, labeled: [0], random: 1 })).toThrow(/options.labeled.length must be at least labeledBatchSize 2/);
+    expect(() => new TwoStreamBatchSampler({ ...options, labeled: [0], random: 1 })).toThrow(
+      /options.labeled.length must be at least labeledBatchSize 2/,
+    );
     expect(() => new TwoStreamBatchSampler({ ...options, unlabeled: [], random: 1 })).toThrow(/options.unlabeled must not be empty/);
     expect(() => new TwoStreamBatchSampler({ ...options, labeled: [0, -1], random: 1 })).toThrow(/invalid options: options.labeled/);
   });

@@ -61,7 +61,16 @@ describe('zoomNearest (scipy.ndimage.zoom, order 0, grid_mode=False)', () => {
   });
 
   test("reads @mcsc/graph's nearestIndices, the project's one nearest-neighbour rule", () => {
-    for (const [n, out] of [[224, 28], [232, 224], [224, 216], [768, 96], [40, 32], [32, 40], [1, 3], [3, 1]] as const) {
+    for (const [n, out] of [
+      [224, 28],
+      [232, 224],
+      [224, 216],
+      [768, 96],
+      [40, 32],
+      [32, 40],
+      [1, 3],
+      [3, 1],
+    ] as const) {
       for (const edge of ['scipy', 'clamp'] as const) {
         expect(Array.from(zoomSourceIndices(n, out, edge))).toEqual(Array.from(nearestIndices(n, out, edge)));
         const expected = Array.from(nearestIndices(n, out, edge), (i) => (i < 0 ? 0 : i + 1));
@@ -80,10 +89,18 @@ describe('zoomNearest (scipy.ndimage.zoom, order 0, grid_mode=False)', () => {
 describe('zoomOutputShape', () => {
   test.each<[number[], number | number[], number[]]>([
     [[224, 224], 28 / 224, [28, 28]],
-    [[256, 216], [224 / 256, 224 / 216], [224, 224]],
+    [
+      [256, 216],
+      [224 / 256, 224 / 216],
+      [224, 224],
+    ],
     [[5], 0.5, [2]], // 2.5 rounds half to even
     [[7], 0.5, [4]], // 3.5 → 4
-    [[2, 2, 224, 224], [1, 1, 0.125, 0.125], [2, 2, 28, 28]],
+    [
+      [2, 2, 224, 224],
+      [1, 1, 0.125, 0.125],
+      [2, 2, 28, 28],
+    ],
   ])('%j × %j → %j', (shape, factors, expected) => {
     expect(zoomOutputShape(shape, factors)).toEqual(expected);
   });

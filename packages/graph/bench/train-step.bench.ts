@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const fwdLoss = unetLike(BATCH, SIZE)(fg).loss!;
   const fwdModel = emitModel(fg, { outputs: { loss: fwdLoss } });
   const fwdSession = await nodeRuntime().createSession(fwdModel.bytes);
-  const fwdFeeds: Record<string, RuntimeTensor> = { image: { type: 'float32', data: image, dims: [BATCH, 1, SIZE, SIZE] }, label: { type: 'int64', data: label, dims: [BATCH, SIZE, SIZE] } };
+  const fwdFeeds: Record<string, RuntimeTensor> = {
+    image: { type: 'float32', data: image, dims: [BATCH, 1, SIZE, SIZE] },
+    label: { type: 'int64', data: label, dims: [BATCH, SIZE, SIZE] },
+  };
   for (const t of fwdModel.inputs) {
     const v = session.weights().get(t.name);
     if (v) fwdFeeds[t.name] = { type: v.dtype, data: v.data, dims: [...v.shape] };

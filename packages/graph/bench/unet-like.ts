@@ -3,16 +3,37 @@
  * Conv3×3 → BatchNorm → LeakyReLU, MaxPool down, ConvTranspose up, skip concat, 1×1 head, softmax CE.
  */
 import {
-  Graph, batchNorm2d, concat, conv2d, convTranspose2d, leakyRelu, logSoftmax, maxPool2d, mul, neg, oneHot,
-  reduceSum, softmax, transpose, type Initializer, type Tensor,
+  type Graph,
+  batchNorm2d,
+  concat,
+  conv2d,
+  convTranspose2d,
+  leakyRelu,
+  logSoftmax,
+  maxPool2d,
+  mul,
+  neg,
+  oneHot,
+  reduceSum,
+  softmax,
+  transpose,
+  type Initializer,
+  type Tensor,
 } from '@mcsc/graph';
 
-const uniform = (fanIn: number): Initializer => ({ shape, random }) =>
-  Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random.uniform() * 2 - 1) / Math.sqrt(fanIn));
-const fill = (v: number): Initializer => ({ shape }) => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
+const uniform =
+  (fanIn: number): Initializer =>
+  ({ shape, random }) =>
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random.uniform() * 2 - 1) / Math.sqrt(fanIn));
+const fill =
+  (v: number): Initializer =>
+  ({ shape }) =>
+    new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
 
 function convBnAct(g: Graph, x: Tensor, name: string, cin: number, cout: number): Tensor {
-  const y = conv2d(x, g.param(`${name}.weight`, [cout, cin, 3, 3], uniform(cin * 9)), g.param(`${name}.bias`, [cout], uniform(cin * 9)), { padding: 1 });
+  const y = conv2d(x, g.param(`${name}.weight`, [cout, cin, 3, 3], uniform(cin * 9)), g.param(`${name}.bias`, [cout], uniform(cin * 9)), {
+    padding: 1,
+  });
   const bn = {
     weight: g.param(`${name}.bn.weight`, [cout], fill(1)),
     bias: g.param(`${name}.bn.bias`, [cout], fill(0)),
@@ -38,7 +59,12 @@ export function unetLike(batch: number, size: number, classes = 4, channels = [1
     });
     for (let i = channels.length - 2; i >= 0; i--) {
       const c = channels[i]!;
-      const up = convTranspose2d(x, g.param(`up${i}.weight`, [cin, c, 2, 2], uniform(cin * 4)), g.param(`up${i}.bias`, [c], uniform(cin * 4)), { stride: 2 });
+      const up = convTranspose2d(
+        x,
+        g.param(`up${i}.weight`, [cin, c, 2, 2], uniform(cin * 4)),
+        g.param(`up${i}.bias`, [c], uniform(cin * 4)),
+        { stride: 2 },
+      );
       x = block(g, concat([skips[i]!, up], 1), `dec${i}`, 2 * c, c);
       cin = c;
     }

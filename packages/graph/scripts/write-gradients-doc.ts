@@ -11,7 +11,10 @@ import { gradientRulesMarkdown, noGradientMarkdown } from '../src/ops/rules.js';
 
 const path = fileURLToPath(new URL('../../../docs/gradients.md', import.meta.url));
 let text = readFileSync(path, 'utf8');
-for (const [marker, table] of [['gradient-rules', gradientRulesMarkdown()], ['no-gradient', noGradientMarkdown()]] as const) {
+for (const [marker, table] of [
+  ['gradient-rules', gradientRulesMarkdown()],
+  ['no-gradient', noGradientMarkdown()],
+] as const) {
   const begin = `<!-- ${marker}:begin (generated) -->\n`;
   const end = `<!-- ${marker}:end -->`;
   const from = text.indexOf(begin);

@@ -66,7 +66,9 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
       if (!rule) throw new Error(`gradients: ${node.op} has no gradient for its input ${k} (${x.toString()})`);
       const dx = rule();
       if (dx.size !== x.size) {
-        throw new Error(`gradients: ${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`);
+        throw new Error(
+          `gradients: ${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`,
+        );
       }
       accumulate(x, reshape(dx, x.shape));
     });

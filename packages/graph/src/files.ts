@@ -11,8 +11,17 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 /** What a non-regular file is, in words (undefined for a regular file). */
 export function fileKind(st: Stats): string | undefined {
   if (st.isFile()) return undefined;
-  return st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device'
-    : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : 'not a regular file';
+  return st.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : st.isCharacterDevice()
+      ? 'a character device'
+      : st.isBlockDevice()
+        ? 'a block device'
+        : st.isDirectory()
+          ? 'a directory'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
 }
 
 function check(st: Stats, maxBytes: number, expected: string): void {

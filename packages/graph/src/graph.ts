@@ -157,7 +157,9 @@ export class Graph {
   updateState(state: Tensor, value: Tensor): void {
     if (state.source.kind !== 'state') throw new TypeError(`updateState: ${state.name} is not a state tensor`);
     if (value.dtype !== state.dtype || value.size !== state.size) {
-      throw new TypeError(`updateState: ${state.name} is ${state.dtype}${formatShape(state.shape)}, got ${value.dtype}${formatShape(value.shape)}`);
+      throw new TypeError(
+        `updateState: ${state.name} is ${state.dtype}${formatShape(state.shape)}, got ${value.dtype}${formatShape(value.shape)}`,
+      );
     }
     this.stateUpdates.push({ state, value });
   }
@@ -185,7 +187,11 @@ export class Graph {
 
   /** A 1-D int64 constant, for shapes, axes, pads and indices. */
   ints(values: readonly number[]): Tensor {
-    return this.constant(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], 'int64');
+    return this.constant(
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      [values.length],
+      'int64',
+    );
   }
 
   addNode(spec: OpSpec): Tensor[] {

@@ -11,11 +11,27 @@ export { gradients } from './autodiff.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';
 export * from './ops/index.js';
 export { nearestIndices, type NearestEdge, type NearestRule } from './nearest-indices.js';
-export { addOptimizerUpdate, groupOf, lrInput, weightDecayInput, stepScalars, STEP_INPUT, type OptimizerConfig, type ParamGroup } from './optim.js';
+export {
+  addOptimizerUpdate,
+  groupOf,
+  lrInput,
+  weightDecayInput,
+  stepScalars,
+  STEP_INPUT,
+  type OptimizerConfig,
+  type ParamGroup,
+} from './optim.js';
 export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type StepHyperParameters } from './session.js';
 export type { Feeds, FeedValue } from './session-feeds.js';
 export type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type DecodedSafetensors } from './safetensors.js';
 export {
-  DEVICES, checkDevice, devicesOf, type Device, type GraphRuntime, type RuntimeSession, type RuntimeTensor, type ValueInfo,
+  DEVICES,
+  checkDevice,
+  devicesOf,
+  type Device,
+  type GraphRuntime,
+  type RuntimeSession,
+  type RuntimeTensor,
+  type ValueInfo,
 } from './runtime/runtime.js';

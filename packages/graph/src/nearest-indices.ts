@@ -39,14 +39,17 @@ export type NearestRule = NearestEdge | 'torch';
  *   or `rule` not one of `'scipy'`, `'clamp'`, `'torch'`.
  */
 export function nearestIndices(inLength: number, outLength: number, rule: NearestRule = 'scipy'): Int32Array {
-  if (!Number.isInteger(inLength) || inLength < 1) throw new RangeError(`nearestIndices: inLength must be a positive integer, got ${inLength}`);
-  if (!Number.isInteger(outLength) || outLength < 0) throw new RangeError(`nearestIndices: outLength must be a non-negative integer, got ${outLength}`);
+  if (!Number.isInteger(inLength) || inLength < 1)
+    throw new RangeError(`nearestIndices: inLength must be a positive integer, got ${inLength}`);
+  if (!Number.isInteger(outLength) || outLength < 0)
+    throw new RangeError(`nearestIndices: outLength must be a non-negative integer, got ${outLength}`);
   const out = new Int32Array(outLength);
   if (rule === 'torch') {
     for (let o = 0; o < outLength; o++) out[o] = Math.min(Math.floor((o * inLength) / outLength), inLength - 1);
     return out;
   }
-  if (rule !== 'scipy' && rule !== 'clamp') throw new RangeError(`nearestIndices: rule must be 'scipy', 'clamp' or 'torch', got ${String(rule)}`);
+  if (rule !== 'scipy' && rule !== 'clamp')
+    throw new RangeError(`nearestIndices: rule must be 'scipy', 'clamp' or 'torch', got ${String(rule)}`);
   const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 1;
   for (let k = 0; k < outLength; k++) {
     let c = k * scale;

@@ -44,9 +44,16 @@ export function stepScalars(config: OptimizerConfig, t: number): Map<string, num
 
 export function groupOf(config: OptimizerConfig, paramName: string): ParamGroup {
   const group = config.groups.find((gr) =>
-    typeof gr.params === 'function' ? gr.params(paramName) : gr.params instanceof RegExp ? gr.params.test(paramName) : gr.params.some((p) => paramName.startsWith(p)),
+    typeof gr.params === 'function'
+      ? gr.params(paramName)
+      : gr.params instanceof RegExp
+        ? gr.params.test(paramName)
+        : gr.params.some((p) => paramName.startsWith(p)),
   );
-  if (!group) throw new Error(`optimizer: parameter '${paramName}' belongs to no parameter group (groups: ${config.groups.map((g) => g.name).join(', ')})`);
+  if (!group)
+    throw new Error(
+      `optimizer: parameter '${paramName}' belongs to no parameter group (groups: ${config.groups.map((g) => g.name).join(', ')})`,
+    );
   return group;
 }
 

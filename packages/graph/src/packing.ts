@@ -52,7 +52,14 @@ export function packedParamResolver(plan: readonly PackedGroup[], graph: () => G
     let parts = pieces.get(at.group.input);
     if (!parts) {
       const flat = graph().input(at.group.input, [at.group.total]);
-      parts = at.group.members.length === 1 ? [flat] : split(flat, at.group.members.map((m) => m.size), 0);
+      parts =
+        at.group.members.length === 1
+          ? [flat]
+          : split(
+              flat,
+              at.group.members.map((m) => m.size),
+              0,
+            );
       pieces.set(at.group.input, parts);
     }
     return reshape(parts[at.index]!, shape);

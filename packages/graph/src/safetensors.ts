@@ -59,8 +59,14 @@ export interface DecodeSafetensorsOptions {
 
 /** File dtype → bytes per element and the dtype it loads as. */
 const FILE_DTYPES: Readonly<Record<string, { readonly size: number; readonly as: DType }>> = {
-  F32: { size: 4, as: 'float32' }, F64: { size: 8, as: 'float32' }, F16: { size: 2, as: 'float32' }, BF16: { size: 2, as: 'float32' },
-  I64: { size: 8, as: 'int64' }, I32: { size: 4, as: 'int64' }, U8: { size: 1, as: 'bool' }, BOOL: { size: 1, as: 'bool' },
+  F32: { size: 4, as: 'float32' },
+  F64: { size: 8, as: 'float32' },
+  F16: { size: 2, as: 'float32' },
+  BF16: { size: 2, as: 'float32' },
+  I64: { size: 8, as: 'int64' },
+  I32: { size: 4, as: 'int64' },
+  U8: { size: 1, as: 'bool' },
+  BOOL: { size: 1, as: 'bool' },
 };
 
 const LOADS_FROM: Readonly<Record<DType, string>> = { float32: 'F32, F64, F16 or BF16', int64: 'I64 or I32', bool: 'BOOL or U8' };
@@ -68,7 +74,13 @@ const LOADS_FROM: Readonly<Record<DType, string>> = { float32: 'F32, F64, F16 or
 /** Names that would reach an object's prototype if a consumer copied the header into a plain object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-interface Entry { readonly name: string; readonly dtype: string; readonly shape: number[]; readonly begin: number; readonly end: number }
+interface Entry {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: number[];
+  readonly begin: number;
+  readonly end: number;
+}
 
 /**
  * Parses a safetensors file. `source` names the file in errors. Half and double floats load as float32.
@@ -81,7 +93,11 @@ interface Entry { readonly name: string; readonly dtype: string; readonly shape:
  * no gap) and the last ends at the end of the file. Offsets count from the end of the header, so none
  * can point into it. With `expect`, each tensor's dtype must load as the expected type.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data', options: DecodeSafetensorsOptions = {}): DecodedSafetensors {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+  options: DecodeSafetensorsOptions = {},
+): DecodedSafetensors {
   const fail = (why: string) => new Error(`${source}: not a valid safetensors file: ${why}`);
   const maxHeader = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
   if (bytes.length < 8) throw fail(`${bytes.length} bytes is shorter than the 8-byte header length`);
@@ -123,12 +139,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   }
   checkTiling(entries, dataLength, fail);
   if (options.expect) {
-    const expected = typeof options.expect === 'function' ? options.expect : (k: string) => (options.expect as ReadonlyMap<string, DType>).get(k);
+    const expected =
+      typeof options.expect === 'function' ? options.expect : (k: string) => (options.expect as ReadonlyMap<string, DType>).get(k);
     for (const e of entries) {
       const want = expected(e.name);
       const got = FILE_DTYPES[e.dtype]!.as;
       if (want !== undefined && want !== got) {
-        throw new Error(`${source}: tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`);
+        throw new Error(
+          `${source}: tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`,
+        );
       }
     }
   }
@@ -148,7 +167,8 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why
   if (typeof dtype !== 'string') throw fail(`${t} has dtype ${describe(dtype)}, expected one of ${Object.keys(FILE_DTYPES).join(', ')}`);
   const type = Object.hasOwn(FILE_DTYPES, dtype) ? FILE_DTYPES[dtype] : undefined;
   if (!type) throw fail(`${t} has dtype ${dtype}; expected F32, F64, F16, BF16, I64, I32, U8 or BOOL`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw fail(`${t} has shape ${describe(shape)}, expected an array of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw fail(`${t} has shape ${describe(shape)}, expected an array of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     throw fail(`${t} has data_offsets ${describe(offsets)}, expected [begin, end], two non-negative integers`);
   }
@@ -162,7 +182,9 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why
     if (count * type.size > dataLength) break;
   }
   if (count * type.size !== end - begin) {
-    throw fail(`${t} has shape [${(shape as number[]).join(', ')}] of ${dtype} (${count * type.size} bytes), but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
+    throw fail(
+      `${t} has shape [${(shape as number[]).join(', ')}] of ${dtype} (${count * type.size} bytes), but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`,
+    );
   }
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
@@ -174,15 +196,20 @@ function checkTiling(entries: readonly Entry[], dataLength: number, fail: (why: 
   let previous: Entry | undefined;
   for (const e of sorted) {
     if (e.begin < at) {
-      throw fail(`tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]; expected non-overlapping ranges`);
+      throw fail(
+        `tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous!.name}' at [${previous!.begin}, ${previous!.end}]; expected non-overlapping ranges`,
+      );
     }
     if (e.begin > at) {
-      throw fail(`bytes ${at} … ${e.begin} of the data belong to no tensor (before tensor '${e.name}' at [${e.begin}, ${e.end}]); expected contiguous ranges`);
+      throw fail(
+        `bytes ${at} … ${e.begin} of the data belong to no tensor (before tensor '${e.name}' at [${e.begin}, ${e.end}]); expected contiguous ranges`,
+      );
     }
     at = e.end;
     previous = e;
   }
-  if (at !== dataLength) throw fail(`the data holds ${dataLength} bytes but the tensors cover ${at}; expected the ranges to end at the end of the file`);
+  if (at !== dataLength)
+    throw fail(`the data holds ${dataLength} bytes but the tensors cover ${at}; expected the ranges to end at the end of the file`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -212,13 +239,23 @@ function short(v: unknown): string {
 function convert(raw: Uint8Array, dtype: string): { dtype: DType; data: TensorData } {
   const b = raw.buffer as ArrayBuffer;
   switch (dtype) {
-    case 'F32': return { dtype: 'float32', data: new Float32Array(b) };
-    case 'F64': return { dtype: 'float32', data: Float32Array.from(new Float64Array(b)) };
-    case 'F16': return { dtype: 'float32', data: Float32Array.from(new Uint16Array(b), halfToFloat) };
-    case 'BF16': return { dtype: 'float32', data: Float32Array.from(new Uint16Array(b), (h) => new Float32Array(new Uint32Array([h << 16]).buffer)[0]!) };
-    case 'I64': return { dtype: 'int64', data: new BigInt64Array(b) };
-    case 'I32': return { dtype: 'int64', data: BigInt64Array.from(new Int32Array(b), (v) => BigInt(v)) };
-    default: return { dtype: 'bool', data: raw }; // U8, BOOL (checked by checkEntry)
+    case 'F32':
+      return { dtype: 'float32', data: new Float32Array(b) };
+    case 'F64':
+      return { dtype: 'float32', data: Float32Array.from(new Float64Array(b)) };
+    case 'F16':
+      return { dtype: 'float32', data: Float32Array.from(new Uint16Array(b), halfToFloat) };
+    case 'BF16':
+      return {
+        dtype: 'float32',
+        data: Float32Array.from(new Uint16Array(b), (h) => new Float32Array(new Uint32Array([h << 16]).buffer)[0]!),
+      };
+    case 'I64':
+      return { dtype: 'int64', data: new BigInt64Array(b) };
+    case 'I32':
+      return { dtype: 'int64', data: BigInt64Array.from(new Int32Array(b), (v) => BigInt(v)) };
+    default:
+      return { dtype: 'bool', data: raw }; // U8, BOOL (checked by checkEntry)
   }
 }
 

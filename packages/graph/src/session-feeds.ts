@@ -16,12 +16,19 @@ const TYPED_ARRAY: Record<string, new (n: number) => TensorData> = { float32: Fl
 export function toRuntimeTensor(t: Tensor, given: FeedValue, dynamicBatch: boolean): RuntimeTensor {
   const data: TensorData = ArrayBuffer.isView(given) ? given : given.data;
   const perItem = t.size / (t.shape[0] ?? 1);
-  const dims: readonly number[] = ArrayBuffer.isView(given) ? (dynamicBatch ? [data.length / perItem, ...t.shape.slice(1)] : t.shape) : given.dims;
-  const shapeOk = dims.length === t.rank && dims.every((d, i) => d === t.shape[i] || (dynamicBatch && i === 0 && Number.isInteger(d) && d > 0));
+  const dims: readonly number[] = ArrayBuffer.isView(given)
+    ? dynamicBatch
+      ? [data.length / perItem, ...t.shape.slice(1)]
+      : t.shape
+    : given.dims;
+  const shapeOk =
+    dims.length === t.rank && dims.every((d, i) => d === t.shape[i] || (dynamicBatch && i === 0 && Number.isInteger(d) && d > 0));
   const dtypeOk = data instanceof TYPED_ARRAY[t.dtype]! && (ArrayBuffer.isView(given) || given.type === t.dtype);
   const sizeOk = data.length === dims.reduce((a, b) => a * b, 1);
   if (!shapeOk || !dtypeOk || !sizeOk) {
-    const desc = ArrayBuffer.isView(given) ? `${data.constructor.name} of ${data.length} values` : `${given.type}${formatShape(given.dims)}`;
+    const desc = ArrayBuffer.isView(given)
+      ? `${data.constructor.name} of ${data.length} values`
+      : `${given.type}${formatShape(given.dims)}`;
     const want = dynamicBatch ? `[N, ${t.shape.slice(1).join(', ')}]` : formatShape(t.shape);
     throw new RangeError(`TrainingSession: feed '${t.name}' is ${desc}, expected ${t.dtype}${want}`);
   }
@@ -41,6 +48,7 @@ export function bernoulliMask(random: Random, n: number, keep: number): Float32A
 export function perGroup(v: number | Readonly<Record<string, number>>, group: string, what: string, fallback?: number): number {
   if (typeof v === 'number') return v;
   const x = v[group] ?? fallback;
-  if (x === undefined) throw new Error(`TrainingSession.step: no ${what} for parameter group '${group}'; expected a number or a record with key '${group}'`);
+  if (x === undefined)
+    throw new Error(`TrainingSession.step: no ${what} for parameter group '${group}'; expected a number or a record with key '${group}'`);
   return x;
 }

@@ -36,7 +36,11 @@ export function isOptimizerState(name: string): boolean {
  * Checks `given` against `own` and writes the matching tensors into `own`. Shapes must always match;
  * when strict, missing and unexpected names are errors too. Nothing is assigned if anything fails.
  */
-export function assignWeights(own: Map<string, NamedTensor>, given: ReadonlyMap<string, NamedTensor>, options: LoadWeightsOptions = {}): LoadWeightsReport {
+export function assignWeights(
+  own: Map<string, NamedTensor>,
+  given: ReadonlyMap<string, NamedTensor>,
+  options: LoadWeightsOptions = {},
+): LoadWeightsReport {
   const { strict = true, ignore = [], source = 'weights' } = options;
   const expected = [...own.keys()].filter((k) => !isOptimizerState(k) || given.has(k));
   const missing = expected.filter((k) => !given.has(k));
@@ -60,7 +64,8 @@ export function assignWeights(own: Map<string, NamedTensor>, given: ReadonlyMap<
   for (const [k, t] of given) {
     const mine = own.get(k);
     if (!mine) continue;
-    const data = mine.dtype === 'int64' && t.dtype !== 'int64' ? BigInt64Array.from(t.data as Float32Array, (v) => BigInt(Math.round(v))) : t.data;
+    const data =
+      mine.dtype === 'int64' && t.dtype !== 'int64' ? BigInt64Array.from(t.data as Float32Array, (v) => BigInt(Math.round(v))) : t.data;
     own.set(k, { ...mine, data });
     loaded.push(k);
   }
@@ -70,7 +75,12 @@ export function assignWeights(own: Map<string, NamedTensor>, given: ReadonlyMap<
 const STATE_FORMAT = 'mcsc-training-state';
 
 /** A training state as safetensors bytes: every tensor, the step count, the dropout RNG and metadata. */
-export function encodeTrainingState(values: ReadonlyMap<string, NamedTensor>, stepCount: number, rngState: unknown, metadata: Record<string, string>): Uint8Array {
+export function encodeTrainingState(
+  values: ReadonlyMap<string, NamedTensor>,
+  stepCount: number,
+  rngState: unknown,
+  metadata: Record<string, string>,
+): Uint8Array {
   const tensors = new Map(values);
   tensors.set(STEP_INPUT, { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(stepCount)) });
   return encodeSafetensors(tensors, { ...metadata, format: STATE_FORMAT, dropoutRng: JSON.stringify(rngState) });
@@ -85,15 +95,19 @@ export interface DecodedTrainingState {
 
 export function decodeTrainingState(bytes: Uint8Array, source: string): DecodedTrainingState {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== STATE_FORMAT) throw new Error(`${source}: not a training state (metadata.format is '${metadata.format}', expected '${STATE_FORMAT}')`);
+  if (metadata.format !== STATE_FORMAT)
+    throw new Error(`${source}: not a training state (metadata.format is '${metadata.format}', expected '${STATE_FORMAT}')`);
   const step = tensors.get(STEP_INPUT);
-  if (!step || step.dtype !== 'int64' || step.data.length !== 1) throw new Error(`${source}: training state has no '${STEP_INPUT}' int64 scalar; expected one written by TrainingSession.exportState`);
+  if (step?.dtype !== 'int64' || step.data.length !== 1)
+    throw new Error(`${source}: training state has no '${STEP_INPUT}' int64 scalar; expected one written by TrainingSession.exportState`);
   tensors.delete(STEP_INPUT);
   let rngState: unknown;
   try {
     rngState = JSON.parse(metadata.dropoutRng ?? '');
   } catch {
-    throw new Error(`${source}: training state metadata 'dropoutRng' is not JSON; expected the generator state written by TrainingSession.exportState`);
+    throw new Error(
+      `${source}: training state metadata 'dropoutRng' is not JSON; expected the generator state written by TrainingSession.exportState`,
+    );
   }
   return { tensors, stepCount: Number((step.data as BigInt64Array)[0]), rngState, metadata };
 }

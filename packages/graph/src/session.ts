@@ -14,7 +14,12 @@ import type { GraphRuntime, RuntimeSession, RuntimeTensor } from './runtime/runt
 import type { NamedTensor } from './safetensors.js';
 import { bernoulliMask, perGroup, toRuntimeTensor, type Feeds } from './session-feeds.js';
 import {
-  assignWeights, decodeTrainingState, encodeTrainingState, isOptimizerState, type LoadWeightsOptions, type LoadWeightsReport,
+  assignWeights,
+  decodeTrainingState,
+  encodeTrainingState,
+  isOptimizerState,
+  type LoadWeightsOptions,
+  type LoadWeightsReport,
 } from './session-weights.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
 
@@ -74,7 +79,9 @@ export class TrainingSession {
 
   static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
     if (!options.runtime || typeof options.runtime.createSession !== 'function') {
-      throw new TypeError("TrainingSession.create: options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'");
+      throw new TypeError(
+        "TrainingSession.create: options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'",
+      );
     }
     // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
     // with those parameters packed per group (see packing.ts). Without a loss (or an optimizer) the
@@ -84,7 +91,12 @@ export class TrainingSession {
     const optimizer = probeLoss ? options.optimizer : undefined;
     const probeGrads = optimizer ? gradients(probeLoss!, probe.params) : [];
     const trained = probe.params.filter((_, i) => probeGrads[i]);
-    const plan = optimizer ? planPacking(trained, trained.map((p) => groupOf(optimizer, p.name))) : [];
+    const plan = optimizer
+      ? planPacking(
+          trained,
+          trained.map((p) => groupOf(optimizer, p.name)),
+        )
+      : [];
 
     const trainGraph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => trainGraph) });
     const trainOutputs: Record<string, Tensor> = {};
@@ -92,15 +104,27 @@ export class TrainingSession {
       const built = options.build(trainGraph);
       const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
       const grads = gradients(built.loss!, flats);
-      const updated = addOptimizerUpdate(trainGraph, optimizer, flats, grads, plan.map((p) => p.group));
+      const updated = addOptimizerUpdate(
+        trainGraph,
+        optimizer,
+        flats,
+        grads,
+        plan.map((p) => p.group),
+      );
       Object.assign(trainOutputs, { loss: built.loss!, ...built.scalars });
       for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
       for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
     }
 
-    if (optimizer && options.runtime.device === 'webgpu' && liveNodes(trainGraph, Object.values(trainOutputs)).some((n) => n.op === 'MaxPool' && n.outputs.length === 2)) {
+    if (
+      optimizer &&
+      options.runtime.device === 'webgpu' &&
+      liveNodes(trainGraph, Object.values(trainOutputs)).some((n) => n.op === 'MaxPool' && n.outputs.length === 2)
+    ) {
       // Read in onnxruntime's source, not run here (no WebGPU adapter): docs/gpu.md.
-      throw new Error("TrainingSession.create: onnxruntime-web's WebGPU MaxPool kernel does not write the arg-max Indices output that the max-pool gradient reads (docs/gpu.md); expected device 'wasm' for training a graph with maxPool2d");
+      throw new Error(
+        "TrainingSession.create: onnxruntime-web's WebGPU MaxPool kernel does not write the arg-max Indices output that the max-pool gradient reads (docs/gpu.md); expected device 'wasm' for training a graph with maxPool2d",
+      );
     }
     const evalGraph = new Graph({ training: false });
     const evalOutputs = options.build(evalGraph).outputs ?? {};
@@ -116,8 +140,13 @@ export class TrainingSession {
       for (const t of [...g.params, ...g.states]) {
         if (this.values.has(t.name)) continue;
         const data = g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random: Random.forName(seed, t.name) });
-        if (data.length !== t.size) throw new Error(`initializer of '${t.name}' returned ${data.length} values for shape ${formatShape(t.shape)}`);
-        this.values.set(t.name, { dtype: t.dtype, shape: t.shape, data: t.dtype === 'float32' ? data : BigInt64Array.from(data as BigInt64Array) });
+        if (data.length !== t.size)
+          throw new Error(`initializer of '${t.name}' returned ${data.length} values for shape ${formatShape(t.shape)}`);
+        this.values.set(t.name, {
+          dtype: t.dtype,
+          shape: t.shape,
+          data: t.dtype === 'float32' ? data : BigInt64Array.from(data as BigInt64Array),
+        });
       }
     }
   }
@@ -157,7 +186,8 @@ export class TrainingSession {
       if (s !== undefined) return new Float32Array([s]);
       for (const gr of optimizer.groups) {
         if (name === lrInput(gr.name)) return new Float32Array([perGroup(hyper.lr, gr.name, 'lr')]);
-        if (name === weightDecayInput(gr.name)) return new Float32Array([perGroup(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
+        if (name === weightDecayInput(gr.name))
+          return new Float32Array([perGroup(hyper.weightDecay ?? {}, gr.name, 'weightDecay', gr.weightDecay ?? 0)]);
       }
       const random = this.trainGraph.randomInputs.find((r) => r.tensor.name === name);
       if (random) return bernoulliMask(this.masks, random.tensor.size, random.keepProbability);
@@ -198,7 +228,10 @@ export class TrainingSession {
       if (!built.loss) throw new Error('TrainingSession.computeGradients: the build function returns no loss');
       const grads = gradients(built.loss, g.params);
       const outputs: Record<string, Tensor> = { loss: built.loss };
-      g.params.forEach((p, i) => grads[i] && (outputs[`grad:${p.name}`] = grads[i]!));
+      g.params.forEach((p, i) => {
+        const grad = grads[i];
+        if (grad) outputs[`grad:${p.name}`] = grad;
+      });
       this.gradRun = await this.compile(g, outputs, false);
     }
     const { model, session } = this.gradRun;
@@ -210,7 +243,9 @@ export class TrainingSession {
 
   /** The inference model: eval mode, current weights baked in, batch dimension dynamic. */
   exportInference(outputs?: readonly string[]): Uint8Array {
-    const chosen = outputs ? Object.fromEntries(outputs.map((n) => [n, this.evalOutputs[n] ?? missingOutput(n, this.evalOutputs)])) : this.evalOutputs;
+    const chosen = outputs
+      ? Object.fromEntries(outputs.map((n) => [n, this.evalOutputs[n] ?? missingOutput(n, this.evalOutputs)]))
+      : this.evalOutputs;
     const values = new Map([...this.values].map(([k, v]) => [k, v.data]));
     return emitModel(this.evalGraph, { outputs: chosen, initializers: values, dynamicBatch: true }).bytes;
   }
@@ -253,7 +288,12 @@ export class TrainingSession {
   }
 
   /** Build feeds: the graph inputs from `feeds`, parameters and states from this session, the rest from `extra`. */
-  private feedsFor(inputs: readonly Tensor[], feeds: Feeds, dynamicBatch: boolean, extra?: (name: string) => TensorData | undefined): Record<string, RuntimeTensor> {
+  private feedsFor(
+    inputs: readonly Tensor[],
+    feeds: Feeds,
+    dynamicBatch: boolean,
+    extra?: (name: string) => TensorData | undefined,
+  ): Record<string, RuntimeTensor> {
     const out: Record<string, RuntimeTensor> = {};
     for (const t of inputs) {
       const own = this.values.get(t.name);
@@ -262,7 +302,10 @@ export class TrainingSession {
       else if (special) out[t.name] = { type: t.dtype, data: special, dims: t.shape };
       else {
         const given = feeds[t.name];
-        if (given === undefined) throw new Error(`TrainingSession: missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`);
+        if (given === undefined)
+          throw new Error(
+            `TrainingSession: missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`,
+          );
         out[t.name] = toRuntimeTensor(t, given, dynamicBatch);
       }
     }

@@ -6,11 +6,7 @@ export type DType = 'float32' | 'int64' | 'bool';
 export type Shape = readonly number[];
 
 /** The typed array that carries a tensor's values in JavaScript. */
-export type TypedArrayOf<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'int64'
-    ? BigInt64Array
-    : Uint8Array;
+export type TypedArrayOf<D extends DType> = D extends 'float32' ? Float32Array : D extends 'int64' ? BigInt64Array : Uint8Array;
 
 export type TensorData = Float32Array | BigInt64Array | Uint8Array;
 

@@ -1,5 +1,25 @@
 import * as ort from 'onnxruntime-node';
-import { Graph, argMax, cast, defineGradient, emitModel, exp, gradients, greater, listGradientRules, liveNodes, mul, neg, oneHot, reduceSum, registerGradientRules, stopGradient, where, add, type Tensor } from '@mcsc/graph';
+import {
+  Graph,
+  argMax,
+  cast,
+  defineGradient,
+  emitModel,
+  exp,
+  gradients,
+  greater,
+  listGradientRules,
+  liveNodes,
+  mul,
+  neg,
+  oneHot,
+  reduceSum,
+  registerGradientRules,
+  stopGradient,
+  where,
+  add,
+  type Tensor,
+} from '@mcsc/graph';
 
 async function run(g: Graph, outputs: Record<string, ReturnType<typeof mul>>, feeds: Record<string, Float32Array>) {
   const s = await ort.InferenceSession.create(emitModel(g, { outputs }).bytes);
@@ -82,7 +102,13 @@ describe('autodiff', () => {
 
   test('a rule registered from outside the package is listed and used; a taken name is refused', async () => {
     // d/dx of a "Neg" node whose rule passes the gradient through negated twice: the custom rule, not the library's.
-    const NEG_TWICE = defineGradient<Tensor>({ name: 'Neg.test', op: 'Neg', grads: ['X'], formula: 'dx = −(−gy)', backward: ([gy]) => [() => neg(neg(gy!))] });
+    const NEG_TWICE = defineGradient<Tensor>({
+      name: 'Neg.test',
+      op: 'Neg',
+      grads: ['X'],
+      formula: 'dx = −(−gy)',
+      backward: ([gy]) => [() => neg(neg(gy!))],
+    });
     registerGradientRules(NEG_TWICE);
     registerGradientRules(NEG_TWICE); // the same rule again: fine
     expect(listGradientRules().map((r) => r.name)).toContain('Neg.test');

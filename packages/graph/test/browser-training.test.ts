@@ -26,7 +26,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(server.url);
-  const done = await page.evaluate(() => (window as unknown as { mcsc: { done: Promise<{ losses: number[]; stateBase64: string; runtime: string }> } }).mcsc.done);
+  const done = await page.evaluate(
+    () => (window as unknown as { mcsc: { done: Promise<{ losses: number[]; stateBase64: string; runtime: string }> } }).mcsc.done,
+  );
   fromBrowser = { losses: done.losses, state: new Uint8Array(Buffer.from(done.stateBase64, 'base64')), runtime: done.runtime };
 });
 

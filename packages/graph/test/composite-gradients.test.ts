@@ -47,7 +47,12 @@ function windows(x: Tensor, k: [number, number], s: [number, number], p: [number
   const padded = G.pad(x, [0, 0, p[0], p[1], 0, 0, p[0], p[1]], value);
   return Array.from({ length: k[0] }, (_, i) =>
     Array.from({ length: k[1] }, (_, j) =>
-      G.slice(padded, { axes: [2, 3], starts: [i * d[0], j * d[1]], ends: [i * d[0] + s[0] * (oh - 1) + 1, j * d[1] + s[1] * (ow - 1) + 1], steps: s }),
+      G.slice(padded, {
+        axes: [2, 3],
+        starts: [i * d[0], j * d[1]],
+        ends: [i * d[0] + s[0] * (oh - 1) + 1, j * d[1] + s[1] * (ow - 1) + 1],
+        steps: s,
+      }),
     ),
   );
 }
@@ -127,7 +132,13 @@ const cases: Case[] = [
   {
     name: 'BatchNorm2d, training mode (batch statistics)',
     training: true,
-    inputs: [{ shape: [4, 3, 5, 5] }, { shape: [3] }, { shape: [3] }, { shape: [3], grad: false }, { shape: [3], data: positive([3]), grad: false }],
+    inputs: [
+      { shape: [4, 3, 5, 5] },
+      { shape: [3] },
+      { shape: [3] },
+      { shape: [3], grad: false },
+      { shape: [3], data: positive([3]), grad: false },
+    ],
     handWritten: (g, x, weight, bias) => G.batchNorm2d(x!, { weight: weight!, bias: bias!, ...runningStats(g, 3) }),
     composite: (_g, x, weight, bias) => {
       const { centered, variance } = moments(x!, [0, 2, 3]);
@@ -137,8 +148,15 @@ const cases: Case[] = [
   {
     name: 'BatchNorm2d, eval mode (running statistics)',
     training: false,
-    inputs: [{ shape: [2, 4, 3, 3] }, { shape: [4] }, { shape: [4] }, { shape: [4], grad: false }, { shape: [4], data: positive([4]), grad: false }],
-    handWritten: (_g, x, weight, bias, mean, variance) => G.batchNorm2d(x!, { weight: weight!, bias: bias!, runningMean: mean!, runningVar: variance! }),
+    inputs: [
+      { shape: [2, 4, 3, 3] },
+      { shape: [4] },
+      { shape: [4] },
+      { shape: [4], grad: false },
+      { shape: [4], data: positive([4]), grad: false },
+    ],
+    handWritten: (_g, x, weight, bias, mean, variance) =>
+      G.batchNorm2d(x!, { weight: weight!, bias: bias!, runningMean: mean!, runningVar: variance! }),
     composite: (_g, x, weight, bias, mean, variance) =>
       G.add(G.mul(G.div(G.sub(x!, perChannel(mean!)), G.sqrt(G.add(perChannel(variance!), 1e-5))), perChannel(weight!)), perChannel(bias!)),
   },
@@ -173,14 +191,29 @@ const cases: Case[] = [
     name: 'AveragePool 3×3 stride 2 pad 1 = Σ strided views / 9 (padding counted)',
     inputs: [{ shape: [2, 3, 7, 6] }],
     handWritten: (_g, x) => G.avgPool2d(x!, { kernel: 3, stride: 2, padding: 1 }),
-    composite: (_g, x) => G.div(windows(x!, [3, 3], [2, 2], [1, 1], [1, 1]).flat().reduce((a, b) => G.add(a, b)), 9),
+    composite: (_g, x) =>
+      G.div(
+        windows(x!, [3, 3], [2, 2], [1, 1], [1, 1])
+          .flat()
+          .reduce((a, b) => G.add(a, b)),
+        9,
+      ),
   },
   {
     name: 'MaxPool 3×3 stride 2 pad 1 = max over strided views (−∞ padding)',
     training: true,
     inputs: [{ shape: [2, 2, 7, 6], data: distinctData([2, 2, 7, 6], r) }],
     handWritten: (_g, x) => G.maxPool2d(x!, { kernel: 3, stride: 2, padding: 1 }),
-    composite: (_g, x) => G.reduceMax(G.concat(windows(x!, [3, 3], [2, 2], [1, 1], [1, 1], -Infinity).flat().map((v) => G.unsqueeze(v, 0)), 0), [0]),
+    composite: (_g, x) =>
+      G.reduceMax(
+        G.concat(
+          windows(x!, [3, 3], [2, 2], [1, 1], [1, 1], -Infinity)
+            .flat()
+            .map((v) => G.unsqueeze(v, 0)),
+          0,
+        ),
+        [0],
+      ),
   },
   {
     name: 'Conv 3×3 pad 1 + bias = Σ_taps W_ij · view_ij(x) + b',
@@ -197,7 +230,8 @@ const cases: Case[] = [
   {
     name: 'Resize nearest (up 7×5 → 12×8, down → 4×3) = Gather rows, then Gather columns',
     inputs: [{ shape: [2, 3, 7, 5] }],
-    handWritten: (_g, x) => G.concat([G.reshape(G.resizeNearest(x!, [12, 8]), [2, 3, -1]), G.reshape(G.resizeNearest(x!, [4, 3]), [2, 3, -1])], 2),
+    handWritten: (_g, x) =>
+      G.concat([G.reshape(G.resizeNearest(x!, [12, 8]), [2, 3, -1]), G.reshape(G.resizeNearest(x!, [4, 3]), [2, 3, -1])], 2),
     composite: (g, x) => {
       const resize = (oh: number, ow: number) => {
         const rows = G.gather(x!, g.ints([...G.nearestIndices(7, oh, 'torch')]), 2);
@@ -210,7 +244,10 @@ const cases: Case[] = [
 
 function runningStats(g: Graph, c: number) {
   const ones = () => new Float32Array(c).fill(1);
-  return { runningMean: g.state(`rm${g.states.length}`, [c], () => new Float32Array(c)), runningVar: g.state(`rv${g.states.length}`, [c], ones) };
+  return {
+    runningMean: g.state(`rm${g.states.length}`, [c], () => new Float32Array(c)),
+    runningVar: g.state(`rv${g.states.length}`, [c], ones),
+  };
 }
 
 /** max |a − b| / max |b|. */
@@ -256,7 +293,10 @@ describe('hand-written gradient rules = autodiff of their composites', () => {
     expect(relativeError(get('hand'), get('composite'))).toBeLessThan(1e-5);
     for (const k of wrt.keys()) {
       const err = relativeError(get(`hand${k}`), get(`composite${k}`));
-      if (!(err < (c.rtol ?? 1e-5))) throw new Error(`${c.name}: gradient of input ${wrt[k]!.name} differs from the composite's by ${err.toExponential(2)} (relative to its largest entry)`);
+      if (!(err < (c.rtol ?? 1e-5)))
+        throw new Error(
+          `${c.name}: gradient of input ${wrt[k]!.name} differs from the composite's by ${err.toExponential(2)} (relative to its largest entry)`,
+        );
     }
   });
 });

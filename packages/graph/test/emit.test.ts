@@ -29,7 +29,11 @@ describe('emitModel', () => {
   test('an inference model with baked-in weights (initializers) and a dynamic batch re-encodes to the same bytes', () => {
     const g = new Graph({ training: false });
     const built = tinyNet({ batch: 1, size: 8 })(g);
-    const weights = new Map([...g.params, ...g.states].map((t) => [t.name, t.dtype === 'int64' ? new BigInt64Array(t.size) : new Float32Array(t.size).fill(0.5)] as const));
+    const weights = new Map(
+      [...g.params, ...g.states].map(
+        (t) => [t.name, t.dtype === 'int64' ? new BigInt64Array(t.size) : new Float32Array(t.size).fill(0.5)] as const,
+      ),
+    );
     const { bytes, inputs } = emitModel(g, { outputs: { probs: built.outputs!.probs! }, initializers: weights, dynamicBatch: true });
     expect(inputs.map((t) => t.name)).toEqual(['image']);
     const decoded = onnx.ModelProto.decode(bytes);
@@ -43,12 +47,38 @@ describe('emitModel', () => {
 
 describe('ProtoWriter', () => {
   test('varints, negative int64 as ten bytes, floats, nested messages', () => {
-    const bytes = new ProtoWriter().int(1, 300).int(2, -1).float(3, 1.5).message(4, (w) => w.string(1, 'é')).finish();
+    const bytes = new ProtoWriter()
+      .int(1, 300)
+      .int(2, -1)
+      .float(3, 1.5)
+      .message(4, (w) => w.string(1, 'é'))
+      .finish();
     expect([...bytes]).toEqual([
-      0x08, 0xac, 0x02, // field 1 varint 300
-      0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, // field 2 varint -1
-      0x1d, 0x00, 0x00, 0xc0, 0x3f, // field 3 fixed32 1.5
-      0x22, 0x04, 0x0a, 0x02, 0xc3, 0xa9, // field 4 { field 1 "é" }
+      0x08,
+      0xac,
+      0x02, // field 1 varint 300
+      0x10,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x01, // field 2 varint -1
+      0x1d,
+      0x00,
+      0x00,
+      0xc0,
+      0x3f, // field 3 fixed32 1.5
+      0x22,
+      0x04,
+      0x0a,
+      0x02,
+      0xc3,
+      0xa9, // field 4 { field 1 "é" }
     ]);
     expect(() => new ProtoWriter().int(1, 2 ** 60)).toThrow('not a safe integer');
   });

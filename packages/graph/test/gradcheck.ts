@@ -48,7 +48,11 @@ export function distinctData(shape: number[], random: Random): Float32Array {
   return Float32Array.from(perm, (p) => (p - n / 2) * 0.1);
 }
 
-export async function gradCheck(specs: InputSpec[], fn: (...xs: Tensor[]) => Tensor, opts: GradCheckOptions = {}): Promise<GradCheckResult> {
+export async function gradCheck(
+  specs: InputSpec[],
+  fn: (...xs: Tensor[]) => Tensor,
+  opts: GradCheckOptions = {},
+): Promise<GradCheckResult> {
   const { eps = 1e-2, atol = 3e-3, rtol = 1e-2, samples = 40, seed = 1, training = true, margin = 0.05 } = opts;
   const random = new Random(seed);
   const g = new Graph({ training, dropout: false });
@@ -60,10 +64,14 @@ export async function gradCheck(specs: InputSpec[], fn: (...xs: Tensor[]) => Ten
   const wrt = xs.filter((x, i) => x.dtype === 'float32' && specs[i]!.grad !== false);
   const grads = gradients(loss, wrt);
   const outputs: Record<string, Tensor> = { loss };
-  grads.forEach((d, i) => d && (outputs[`d${i}`] = d));
+  grads.forEach((d, i) => {
+    if (d) outputs[`d${i}`] = d;
+  });
   // Parameters and states the function creates (layers, BatchNorm running statistics) are baked in
   // with their initial values; the check differentiates with respect to the inputs.
-  const states = new Map([...g.params, ...g.states].map((t) => [t.name, g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random })]));
+  const states = new Map(
+    [...g.params, ...g.states].map((t) => [t.name, g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random })]),
+  );
   const full = await ort.InferenceSession.create(emitModel(g, { outputs, keepInputs: xs, initializers: states }).bytes);
   const fwd = await ort.InferenceSession.create(emitModel(g, { outputs: { loss }, keepInputs: xs, initializers: states }).bytes);
 

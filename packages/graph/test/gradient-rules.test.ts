@@ -7,7 +7,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as G from '@mcsc/graph';
-import { GRADIENT_RULES, Graph, NO_GRADIENT, defineGradient, gradientRulesMarkdown, gradients, listGradientRules, noGradientMarkdown, type Node, type Tensor } from '@mcsc/graph';
+import {
+  GRADIENT_RULES,
+  Graph,
+  NO_GRADIENT,
+  defineGradient,
+  gradientRulesMarkdown,
+  gradients,
+  listGradientRules,
+  noGradientMarkdown,
+  type Node,
+  type Tensor,
+} from '@mcsc/graph';
 import * as ops from '../src/ops/index';
 
 /** Exports of ops/index that are not ops (shape arithmetic, the rule table itself). */
@@ -63,7 +74,10 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   unsqueeze: ({ a }) => [G.unsqueeze(a, 1), true],
   unbroadcast: ({ x }) => [G.unbroadcast(x, [4, 1, 6]), true],
   gather: ({ g, a }) => [G.gather(a, g.ints([2, 0, 2]), 1), true],
-  scatterNDAdd: ({ g, a, b }) => [G.scatterNDAdd(a, G.reshape(g.ints([0, 2]), [2, 1]), G.slice(b, { axes: [0], starts: [0], ends: [2] })), false],
+  scatterNDAdd: ({ g, a, b }) => [
+    G.scatterNDAdd(a, G.reshape(g.ints([0, 2]), [2, 1]), G.slice(b, { axes: [0], starts: [0], ends: [2] })),
+    false,
+  ],
   oneHot: ({ g }) => [G.oneHot(g.ints([1, 0]), 3), false],
   argMax: ({ a }) => [G.argMax(a, 1), false],
   matmul: ({ a, b }) => [G.matmul(a, G.transpose(b, [1, 0])), true],
@@ -85,7 +99,12 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
 
 function batchNormParams(g: Graph): G.BatchNormParams {
   const c = (name: string) => g.state(name, [4], () => new Float32Array(4).fill(1));
-  return { weight: g.input('bn.weight', [4]), bias: g.input('bn.bias', [4]), runningMean: c('bn.running_mean'), runningVar: c('bn.running_var') };
+  return {
+    weight: g.input('bn.weight', [4]),
+    bias: g.input('bn.bias', [4]),
+    runningMean: c('bn.running_mean'),
+    runningVar: c('bn.running_var'),
+  };
 }
 
 /** Build the tour in a graph and differentiate the loss of its differentiable results. */
@@ -114,18 +133,24 @@ describe('gradient rules: one table', () => {
   const nodes = [...runTour(true).nodes, ...runTour(false, ['batchNorm2d']).nodes];
 
   test('the tour calls every op that ops/index exports', () => {
-    const exported = Object.entries(ops).filter(([name, v]) => typeof v === 'function' && !NOT_OPS.has(name)).map(([name]) => name);
+    const exported = Object.entries(ops)
+      .filter(([name, v]) => typeof v === 'function' && !NOT_OPS.has(name))
+      .map(([name]) => name);
     expect(exported.filter((name) => !(name in tour))).toEqual([]);
   });
 
-  test('every node, forward and backward, has its op\'s registered rule or is a declared non-differentiable op', () => {
+  test("every node, forward and backward, has its op's registered rule or is a declared non-differentiable op", () => {
     const offenders = nodes.filter((n) => {
       if (n.stopsGradient) return false;
       if (!n.gradient) return !NO_GRADIENT.has(n.op);
       const rule = ruleOf(n);
       return !rule || GRADIENT_RULES.get(rule.name) !== rule || rule.op !== n.op;
     });
-    expect(offenders.map((n) => `${n.op} (${typeof n.gradient === 'function' ? 'unnamed closure' : n.gradient ? 'unregistered rule' : 'no rule'})`)).toEqual([]);
+    expect(
+      offenders.map(
+        (n) => `${n.op} (${typeof n.gradient === 'function' ? 'unnamed closure' : n.gradient ? 'unregistered rule' : 'no rule'})`,
+      ),
+    ).toEqual([]);
   });
 
   test('the tour meets every registered rule and every declared non-differentiable op', () => {
@@ -145,7 +170,9 @@ describe('gradient rules: one table', () => {
       expect(r.formula).not.toContain('\n');
       expect(NO_GRADIENT.has(r.op)).toBe(false);
     }
-    expect(list.map((r) => r.op)).toEqual(expect.arrayContaining(['Softmax', 'LogSoftmax', 'LayerNormalization', 'BatchNormalization', 'Conv', 'Resize']));
+    expect(list.map((r) => r.op)).toEqual(
+      expect.arrayContaining(['Softmax', 'LogSoftmax', 'LayerNormalization', 'BatchNormalization', 'Conv', 'Resize']),
+    );
   });
 
   test('an op without a gradient rule fails loudly, naming the op', () => {
@@ -158,7 +185,13 @@ describe('gradient rules: one table', () => {
   test('a rule missing from the table fails loudly, naming the op and the rule', () => {
     const g = new Graph();
     const x = g.input('x', [3]);
-    const COS = defineGradient<Tensor>({ name: 'Cos', op: 'Cos', grads: ['input'], formula: 'dx = −gy·sin x', backward: ([gy]) => [() => gy!] });
+    const COS = defineGradient<Tensor>({
+      name: 'Cos',
+      op: 'Cos',
+      grads: ['input'],
+      formula: 'dx = −gy·sin x',
+      backward: ([gy]) => [() => gy!],
+    });
     const [y] = g.addNode({ op: 'Cos', inputs: [x], outputs: [{ shape: [3], dtype: 'float32' }], gradient: COS.with(x) });
     expect(() => gradients(G.reduceSum(y!), [x])).toThrow(/Cos uses the gradient rule 'Cos'.*not the one registered.*ops\/rules\.ts/);
   });

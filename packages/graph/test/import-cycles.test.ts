@@ -18,13 +18,20 @@ function sourceFiles(dir: string): string[] {
 /** Relative modules a file imports at run time (not `import type`, not `{ type A, type B }`). */
 export function runtimeImports(source: string): string[] {
   const out: string[] = [];
-  const statement = /^\s*(?:import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
+  const statement =
+    /^\s*(?:import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
   for (const m of source.matchAll(statement)) {
     if (m[4]) {
       out.push(m[4]);
       continue;
     }
-    const typeOnly = !!m[1] || /^\{[^}]*\}$/.test(m[2]!.trim()) && m[2]!.slice(1, -1).split(',').every((s) => s.trim() === '' || /^type\s/.test(s.trim()));
+    const typeOnly =
+      !!m[1] ||
+      (/^\{[^}]*\}$/.test(m[2]!.trim()) &&
+        m[2]!
+          .slice(1, -1)
+          .split(',')
+          .every((s) => s.trim() === '' || /^type\s/.test(s.trim())));
     if (!typeOnly) out.push(m[3]!);
   }
   return out;
@@ -65,16 +72,30 @@ describe('import cycles', () => {
   });
 
   test('findCycles finds a cycle and names its modules in order', () => {
-    const edges = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []]]);
+    const edges = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a', 'd']],
+      ['d', []],
+    ]);
     expect(findCycles(edges)).toEqual([['a', 'b', 'c', 'a']]);
-    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   test('packages/graph/src has none', () => {
     const edges = new Map<string, string[]>();
     for (const file of sourceFiles(SRC)) {
       const from = relative(SRC, file);
-      const targets = runtimeImports(readFileSync(file, 'utf8')).map((spec) => relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+      const targets = runtimeImports(readFileSync(file, 'utf8')).map((spec) =>
+        relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))),
+      );
       edges.set(from, targets);
     }
     expect(edges.size).toBeGreaterThan(20);

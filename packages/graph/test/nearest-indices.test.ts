@@ -31,7 +31,13 @@ describe('nearestIndices', () => {
     expect(Array.from(nearestIndices(5, 3, 'torch'))).toEqual([0, 1, 3]);
     expect(Array.from(nearestIndices(3, 6, 'torch'))).toEqual([0, 0, 1, 1, 2, 2]);
     expect(Array.from(nearestIndices(5, 2, 'torch'))).toEqual([0, 2]);
-    for (const [n, out] of [[232, 224], [17, 40], [40, 17], [1, 4], [4, 1]] as const) {
+    for (const [n, out] of [
+      [232, 224],
+      [17, 40],
+      [40, 17],
+      [1, 4],
+      [4, 1],
+    ] as const) {
       const torch = Array.from({ length: out }, (_, o) => Math.min(Math.floor((o * n) / out), n - 1));
       expect(Array.from(nearestIndices(n, out, 'torch'))).toEqual(torch);
     }

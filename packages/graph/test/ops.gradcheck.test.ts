@@ -37,29 +37,79 @@ const cases: Case[] = [
   // matrix products
   ['MatMul batched broadcast [2,3,4]@[4,5]', [{ shape: [2, 3, 4] }, { shape: [4, 5] }], (a, b) => G.matmul(a!, b!)],
   ['MatMul batch broadcast [2,1,3,4]@[3,4,2]', [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], (a, b) => G.matmul(a!, b!)],
-  ['Gemm transA transB + C[1,N]', [{ shape: [4, 3] }, { shape: [5, 4] }, { shape: [1, 5] }], (a, b, c) => G.gemm(a!, b!, c!, { transA: true, transB: true, alpha: 0.5, beta: 2 })],
+  [
+    'Gemm transA transB + C[1,N]',
+    [{ shape: [4, 3] }, { shape: [5, 4] }, { shape: [1, 5] }],
+    (a, b, c) => G.gemm(a!, b!, c!, { transA: true, transB: true, alpha: 0.5, beta: 2 }),
+  ],
   ['Gemm plain, C[N]', [{ shape: [3, 4] }, { shape: [4, 5] }, { shape: [5] }], (a, b, c) => G.gemm(a!, b!, c!)],
   ['Linear on tokens [2,3,4]', [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], (x, w, b) => G.linear(x!, w!, b!)],
   // convolutions
-  ['Conv 3×3 pad 1 + bias', [{ shape: [2, 3, 5, 5] }, { shape: [4, 3, 3, 3] }, { shape: [4] }], (x, w, b) => G.conv2d(x!, w!, b!, { padding: 1 })],
-  ['Conv stride 2 asymmetric pads', [{ shape: [1, 2, 7, 6] }, { shape: [3, 2, 3, 2] }], (x, w) => G.conv2d(x!, w!, null, { stride: 2, padding: [1, 0, 0, 1] })],
+  [
+    'Conv 3×3 pad 1 + bias',
+    [{ shape: [2, 3, 5, 5] }, { shape: [4, 3, 3, 3] }, { shape: [4] }],
+    (x, w, b) => G.conv2d(x!, w!, b!, { padding: 1 }),
+  ],
+  [
+    'Conv stride 2 asymmetric pads',
+    [{ shape: [1, 2, 7, 6] }, { shape: [3, 2, 3, 2] }],
+    (x, w) => G.conv2d(x!, w!, null, { stride: 2, padding: [1, 0, 0, 1] }),
+  ],
   ['Conv dilation 2', [{ shape: [1, 2, 7, 7] }, { shape: [2, 2, 3, 3] }], (x, w) => G.conv2d(x!, w!, null, { dilation: 2, padding: 2 })],
-  ['Conv groups 2', [{ shape: [2, 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], (x, w, b) => G.conv2d(x!, w!, b!, { groups: 2, padding: 1 })],
-  ['Conv patch embed (kernel = stride 4)', [{ shape: [1, 3, 8, 8] }, { shape: [4, 3, 4, 4] }], (x, w) => G.conv2d(x!, w!, null, { stride: 4 })],
-  ['Conv stride 1 asymmetric pads, 2×3 kernel, dilation [1, 2]', [{ shape: [2, 2, 5, 7] }, { shape: [3, 2, 2, 3] }], (x, w) => G.conv2d(x!, w!, null, { padding: [0, 2, 1, 1], dilation: [1, 2] })],
+  [
+    'Conv groups 2',
+    [{ shape: [2, 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }],
+    (x, w, b) => G.conv2d(x!, w!, b!, { groups: 2, padding: 1 }),
+  ],
+  [
+    'Conv patch embed (kernel = stride 4)',
+    [{ shape: [1, 3, 8, 8] }, { shape: [4, 3, 4, 4] }],
+    (x, w) => G.conv2d(x!, w!, null, { stride: 4 }),
+  ],
+  [
+    'Conv stride 1 asymmetric pads, 2×3 kernel, dilation [1, 2]',
+    [{ shape: [2, 2, 5, 7] }, { shape: [3, 2, 2, 3] }],
+    (x, w) => G.conv2d(x!, w!, null, { padding: [0, 2, 1, 1], dilation: [1, 2] }),
+  ],
   ['Conv 3×3 no padding', [{ shape: [1, 2, 6, 5] }, { shape: [2, 2, 3, 3] }], (x, w) => G.conv2d(x!, w!)],
   ['Conv 1×1', [{ shape: [2, 3, 4, 4] }, { shape: [5, 3, 1, 1] }], (x, w) => G.conv2d(x!, w!)],
-  ['ConvTranspose k2 s2 + bias', [{ shape: [2, 4, 3, 3] }, { shape: [4, 2, 2, 2] }, { shape: [2] }], (x, w, b) => G.convTranspose2d(x!, w!, b!, { stride: 2 })],
-  ['ConvTranspose k3 s2 pad 1 outpad 1', [{ shape: [1, 2, 3, 4] }, { shape: [2, 3, 3, 3] }], (x, w) => G.convTranspose2d(x!, w!, null, { stride: 2, padding: 1, outputPadding: 1 })],
-  ['ConvTranspose groups 2', [{ shape: [1, 4, 3, 3] }, { shape: [4, 1, 3, 3] }], (x, w) => G.convTranspose2d(x!, w!, null, { groups: 2, padding: 1 })],
+  [
+    'ConvTranspose k2 s2 + bias',
+    [{ shape: [2, 4, 3, 3] }, { shape: [4, 2, 2, 2] }, { shape: [2] }],
+    (x, w, b) => G.convTranspose2d(x!, w!, b!, { stride: 2 }),
+  ],
+  [
+    'ConvTranspose k3 s2 pad 1 outpad 1',
+    [{ shape: [1, 2, 3, 4] }, { shape: [2, 3, 3, 3] }],
+    (x, w) => G.convTranspose2d(x!, w!, null, { stride: 2, padding: 1, outputPadding: 1 }),
+  ],
+  [
+    'ConvTranspose groups 2',
+    [{ shape: [1, 4, 3, 3] }, { shape: [4, 1, 3, 3] }],
+    (x, w) => G.convTranspose2d(x!, w!, null, { groups: 2, padding: 1 }),
+  ],
   // pooling
   ['MaxPool 2×2', [{ shape: [2, 2, 4, 6], data: distinctData([2, 2, 4, 6], r) }], (x) => G.maxPool2d(x!, { kernel: 2 })],
-  ['MaxPool 3×3 stride 2 pad 1', [{ shape: [1, 2, 5, 5], data: distinctData([1, 2, 5, 5], r) }], (x) => G.maxPool2d(x!, { kernel: 3, stride: 2, padding: 1 })],
+  [
+    'MaxPool 3×3 stride 2 pad 1',
+    [{ shape: [1, 2, 5, 5], data: distinctData([1, 2, 5, 5], r) }],
+    (x) => G.maxPool2d(x!, { kernel: 3, stride: 2, padding: 1 }),
+  ],
   ['AveragePool 2×2', [{ shape: [2, 2, 4, 4] }], (x) => G.avgPool2d(x!, { kernel: 2 })],
   ['AveragePool 3×3 stride 2 pad 1', [{ shape: [1, 2, 5, 6] }], (x) => G.avgPool2d(x!, { kernel: 3, stride: 2, padding: 1 })],
   // normalisation
-  ['BatchNorm training (batch statistics)', [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }], (x, w, b) => batchNormWith(x!, w!, b!), { training: true }],
-  ['BatchNorm eval (running statistics)', [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }], (x, w, b) => batchNormWith(x!, w!, b!), { training: false }],
+  [
+    'BatchNorm training (batch statistics)',
+    [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }],
+    (x, w, b) => batchNormWith(x!, w!, b!),
+    { training: true },
+  ],
+  [
+    'BatchNorm eval (running statistics)',
+    [{ shape: [3, 2, 3, 3] }, { shape: [2] }, { shape: [2] }],
+    (x, w, b) => batchNormWith(x!, w!, b!),
+    { training: false },
+  ],
   ['LayerNorm last axis', [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }], (x, w, b) => G.layerNorm(x!, w!, b!)],
   ['LayerNorm two axes', [{ shape: [2, 3, 4] }, { shape: [3, 4] }, { shape: [3, 4] }], (x, w, b) => G.layerNorm(x!, w!, b!, { axis: 1 })],
   ['Softmax axis 1', [{ shape: [2, 4, 3] }], (x) => G.softmax(x!, 1)],
@@ -69,22 +119,46 @@ const cases: Case[] = [
   ['ReduceSum axes [0,2] keepdims', [{ shape: [2, 3, 4] }], (x) => G.reduceSum(x!, [0, 2], true)],
   ['ReduceMean axis 1', [{ shape: [2, 3, 4] }], (x) => G.reduceMean(x!, [1])],
   ['ReduceMax axis −1', [{ shape: [3, 5], data: distinctData([3, 5], r) }], (x) => G.reduceMax(x!, [-1])],
-  ['ReduceMax with ties shares the gradient', [{ shape: [4], data: Float32Array.of(1, 3, 3, 0) }], (x) => G.reduceMax(x!), { eps: 1e-3, samples: 4 }],
+  [
+    'ReduceMax with ties shares the gradient',
+    [{ shape: [4], data: Float32Array.of(1, 3, 3, 0) }],
+    (x) => G.reduceMax(x!),
+    { eps: 1e-3, samples: 4 },
+  ],
   // shapes and layout
   ['Reshape with −1', [{ shape: [2, 3, 4] }], (x) => G.reshape(x!, [-1, 4])],
   ['Transpose', [{ shape: [2, 3, 4] }], (x) => G.transpose(x!, [2, 0, 1])],
   ['Slice with steps', [{ shape: [3, 8] }], (x) => G.slice(x!, { axes: [1], starts: [1], ends: [8], steps: [3] })],
   ['Slice negative step', [{ shape: [3, 7] }], (x) => G.slice(x!, { axes: [0, 1], starts: [2, -2], ends: [0, 0], steps: [-1, -2] })],
   ['Concat', [{ shape: [2, 3] }, { shape: [2, 2] }], (a, b) => G.concat([a!, b!], 1)],
-  ['Split', [{ shape: [2, 5] }], (x) => { const [a, b] = G.split(x!, [2, 3], 1); return G.concat([G.mul(b!, 2), a!], 1); }],
+  [
+    'Split',
+    [{ shape: [2, 5] }],
+    (x) => {
+      const [a, b] = G.split(x!, [2, 3], 1);
+      return G.concat([G.mul(b!, 2), a!], 1);
+    },
+  ],
   ['Split, one piece unused', [{ shape: [4, 3] }], (x) => G.split(x!, [1, 3], 0)[1]!],
   ['Pad', [{ shape: [2, 3] }], (x) => G.pad(x!, [1, 0, 2, 3])],
   ['Expand', [{ shape: [3, 1] }], (x) => G.expand(x!, [2, 3, 4])],
-  ['Gather axis 0 with repeats', [{ shape: [4, 3] }, { shape: [5], dtype: 'int64', data: idx([0, 2, 2, 3, 0]) }], (x, i) => G.gather(x!, i!, 0)],
-  ['Gather axis 1, 2-D indices', [{ shape: [2, 4, 3] }, { shape: [2, 2], dtype: 'int64', data: idx([3, 1, 1, 0]) }], (x, i) => G.gather(x!, i!, 1)],
+  [
+    'Gather axis 0 with repeats',
+    [{ shape: [4, 3] }, { shape: [5], dtype: 'int64', data: idx([0, 2, 2, 3, 0]) }],
+    (x, i) => G.gather(x!, i!, 0),
+  ],
+  [
+    'Gather axis 1, 2-D indices',
+    [{ shape: [2, 4, 3] }, { shape: [2, 2], dtype: 'int64', data: idx([3, 1, 1, 0]) }],
+    (x, i) => G.gather(x!, i!, 1),
+  ],
   ['Resize nearest ×2', [{ shape: [1, 2, 3, 2] }], (x) => G.resizeNearest(x!, [6, 4])],
   ['Resize nearest down 5→3', [{ shape: [1, 1, 5, 5] }], (x) => G.resizeNearest(x!, [3, 2])],
-  ['OneHot-weighted sum (labels are constants)', [{ shape: [2, 3] }, { shape: [2], dtype: 'int64', data: idx([2, 0]) }], (x, l) => G.mul(x!, G.oneHot(l!, 3))],
+  [
+    'OneHot-weighted sum (labels are constants)',
+    [{ shape: [2, 3] }, { shape: [2], dtype: 'int64', data: idx([2, 0]) }],
+    (x, l) => G.mul(x!, G.oneHot(l!, 3)),
+  ],
   ['Fan-out: x·x + exp(x)', [{ shape: [4] }], (x) => G.add(G.mul(x!, x!), G.exp(x!))],
 ];
 

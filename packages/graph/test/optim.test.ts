@@ -7,7 +7,7 @@
  * Each operation is rounded to float32 (Math.fround) as PyTorch's float32 tensors are; the
  * learning-rate arithmetic and bias corrections stay float64, as they are Python floats there.
  */
-import { Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig, nodeRuntime } from '@mcsc/graph/node';
+import { type Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig, nodeRuntime } from '@mcsc/graph/node';
 
 const P0 = [0.5, -1.5, 2.0, 0.1];
 const C = [1.0, 0.5, 2.0, 3.0];
@@ -90,7 +90,13 @@ describe('optimizers follow PyTorch update formulas', () => {
         g.param('head.unused', [1], () => Float32Array.of(7));
         return { loss: reduceSum(add(a, b)) };
       },
-      optimizer: { kind: 'sgd', groups: [{ name: 'net', params: ['net.'] }, { name: 'head', params: /^head\./ }] },
+      optimizer: {
+        kind: 'sgd',
+        groups: [
+          { name: 'net', params: ['net.'] },
+          { name: 'head', params: /^head\./ },
+        ],
+      },
     });
     await session.step({}, { lr: { net: 0.5, head: 0.25 } });
     expect(session.weights().get('net.a')!.data[0]).toBeCloseTo(0.5, 7);

@@ -50,28 +50,68 @@ test('F16, BF16, F64 load as float32; I32 as int64; ranges may be listed in any 
 describe('invalid files are refused before anything is allocated, naming the file and what was expected', () => {
   const CASES: [string, Uint8Array, RegExp][] = [
     ['too short', Uint8Array.of(1, 2, 3), /3 bytes is shorter than the 8-byte header length/],
-    ['a header length past the file', (() => { const b = file({}); new DataView(b.buffer).setBigUint64(0, 1000n, true); return b; })(), /header length 1000 exceeds the file size/],
-    ['a header length over the limit', (() => { const b = file({}); new DataView(b.buffer).setBigUint64(0, 2n ** 63n, true); return b; })(), new RegExp(`exceeds the limit of ${SAFETENSORS_MAX_HEADER_BYTES} bytes`)],
-    ['a header that is not UTF-8', (() => { const b = file('{"a":1}'); b[9] = 0xff; return b; })(), /header is not valid UTF-8/],
+    [
+      'a header length past the file',
+      (() => {
+        const b = file({});
+        new DataView(b.buffer).setBigUint64(0, 1000n, true);
+        return b;
+      })(),
+      /header length 1000 exceeds the file size/,
+    ],
+    [
+      'a header length over the limit',
+      (() => {
+        const b = file({});
+        new DataView(b.buffer).setBigUint64(0, 2n ** 63n, true);
+        return b;
+      })(),
+      new RegExp(`exceeds the limit of ${SAFETENSORS_MAX_HEADER_BYTES} bytes`),
+    ],
+    [
+      'a header that is not UTF-8',
+      (() => {
+        const b = file('{"a":1}');
+        b[9] = 0xff;
+        return b;
+      })(),
+      /header is not valid UTF-8/,
+    ],
     ['a header that is a JSON array', file([1, 2]), /header starts with "\[1,2\]", expected a JSON object/],
     ['a header that is not JSON', file('{"a": '), /header is not JSON/],
     ['a null entry', file({ w: null }), /tensor 'w' is null, expected an object \{dtype, shape, data_offsets\}/],
     ['an array entry', file({ w: [1] }), /tensor 'w' is an array \[1\], expected an object/],
     ['no data_offsets', file({ w: { dtype: 'F32', shape: [1] } }, 4), /tensor 'w' has data_offsets missing, expected \[begin, end\]/],
-    ['fractional offsets', file({ w: f32([1], 0.5, 4.5) }, 5), /tensor 'w' has data_offsets an array \[0.5,4.5\], expected \[begin, end\], two non-negative integers/],
+    [
+      'fractional offsets',
+      file({ w: f32([1], 0.5, 4.5) }, 5),
+      /tensor 'w' has data_offsets an array \[0.5,4.5\], expected \[begin, end\], two non-negative integers/,
+    ],
     ['negative offsets (into the header)', file({ w: f32([1], -4, 0) }, 4), /tensor 'w' has data_offsets an array \[-4,0\]/],
     ['begin after end', file({ w: f32([0], 4, 0) }, 4), /data_offsets \[4, 0\], expected begin ≤ end/],
     ['offsets past the data', file({ w: f32([4], 0, 16) }, 8), /data_offsets \[0, 16\] past the end of the 8-byte data/],
-    ['a range shorter than dtype × shape', file({ w: f32([4], 0, 8) }, 8), /shape \[4\] of F32 \(16 bytes\), but data_offsets \[0, 8\] hold 8 bytes/],
+    [
+      'a range shorter than dtype × shape',
+      file({ w: f32([4], 0, 8) }, 8),
+      /shape \[4\] of F32 \(16 bytes\), but data_offsets \[0, 8\] hold 8 bytes/,
+    ],
     ['a huge shape', file({ w: f32([2 ** 40, 2 ** 40], 0, 4) }, 4), /shape \[1099511627776, 1099511627776\] of F32/],
     ['a negative shape', file({ w: f32([-1], 0, 4) }, 4), /has shape an array \[-1\], expected an array of non-negative integers/],
-    ['overlapping ranges', file({ a: f32([2], 0, 8), b: f32([1], 4, 8) }, 8), /tensor 'b' at data_offsets \[4, 8\] overlaps tensor 'a' at \[0, 8\]/],
+    [
+      'overlapping ranges',
+      file({ a: f32([2], 0, 8), b: f32([1], 4, 8) }, 8),
+      /tensor 'b' at data_offsets \[4, 8\] overlaps tensor 'a' at \[0, 8\]/,
+    ],
     ['the same range twice', file({ a: f32([1], 0, 4), b: f32([1], 0, 4) }, 4), /overlaps/],
     ['a gap', file({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12), /bytes 4 … 8 of the data belong to no tensor/],
     ['trailing data', file({ a: f32([1], 0, 4) }, 8), /the data holds 8 bytes but the tensors cover 4/],
     ['an unknown dtype', file({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8), /tensor 'w' has dtype C64; expected F32, F64/],
     ['a dtype that is not a string', file({ w: { dtype: 4, shape: [1], data_offsets: [0, 4] } }, 4), /has dtype number 4/],
-    ['a __proto__ key', file('{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', 4), /header key '__proto__' is not allowed/],
+    [
+      'a __proto__ key',
+      file('{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', 4),
+      /header key '__proto__' is not allowed/,
+    ],
     ['metadata that is not strings', file({ __metadata__: { a: 1 } }), /__metadata__\.a is number 1, expected a string/],
   ];
   test.each(CASES)('%s', (_, bytes, message) => {
@@ -83,15 +123,22 @@ describe('invalid files are refused before anything is allocated, naming the fil
 describe('expect: the dtype the model needs', () => {
   const bytes = file({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] }, m: { dtype: 'BOOL', shape: [1], data_offsets: [8, 9] } }, 9);
   test('I64 where float32 is expected names the tensor', () => {
-    expect(() => decodeSafetensors(bytes, 'w.safetensors', { expect: new Map([['w', 'float32' as const]]) }))
-      .toThrow("w.safetensors: tensor 'w' has dtype I64, which loads as int64, but the model expects float32 (F32, F64, F16 or BF16)");
+    expect(() => decodeSafetensors(bytes, 'w.safetensors', { expect: new Map([['w', 'float32' as const]]) })).toThrow(
+      "w.safetensors: tensor 'w' has dtype I64, which loads as int64, but the model expects float32 (F32, F64, F16 or BF16)",
+    );
   });
   test('BOOL where float32 is expected, as a function', () => {
-    expect(() => decodeSafetensors(bytes, 'w.safetensors', { expect: (name) => (name === 'm' ? 'float32' : undefined) }))
-      .toThrow(/tensor 'm' has dtype BOOL, which loads as bool/);
+    expect(() => decodeSafetensors(bytes, 'w.safetensors', { expect: (name) => (name === 'm' ? 'float32' : undefined) })).toThrow(
+      /tensor 'm' has dtype BOOL, which loads as bool/,
+    );
   });
   test('matching types and unknown names pass', () => {
-    const { tensors } = decodeSafetensors(bytes, 'w.safetensors', { expect: new Map([['w', 'int64' as const], ['m', 'bool' as const]]) });
+    const { tensors } = decodeSafetensors(bytes, 'w.safetensors', {
+      expect: new Map([
+        ['w', 'int64' as const],
+        ['m', 'bool' as const],
+      ]),
+    });
     expect(tensors.size).toBe(2);
   });
 });

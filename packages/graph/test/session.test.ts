@@ -2,7 +2,22 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Graph, Random, TrainingSession, batchNorm2d, decodeSafetensors, encodeSafetensors, reduceSum, mul, type OptimizerConfig, nodeRuntime, saveWeights, loadWeights, saveState, loadState } from '@mcsc/graph/node';
+import {
+  type Graph,
+  Random,
+  TrainingSession,
+  batchNorm2d,
+  decodeSafetensors,
+  encodeSafetensors,
+  reduceSum,
+  mul,
+  type OptimizerConfig,
+  nodeRuntime,
+  saveWeights,
+  loadWeights,
+  saveState,
+  loadState,
+} from '@mcsc/graph/node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { discBatch, tinyNet } from './tiny-net';
 
@@ -12,7 +27,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('TrainingSession', () => {
   test('a small conv net (conv, BatchNorm, pooling, transposed conv, softmax CE) learns: loss falls by half', async () => {
-    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 3 });
+    const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
+      build: tinyNet({ batch: 4, size: 16 }),
+      optimizer: adamw,
+      seed: 3,
+    });
     const random = new Random(11);
     const losses: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -27,7 +47,12 @@ describe('TrainingSession', () => {
   });
 
   test('the exported inference model reproduces eval outputs to 1e-5, at another batch size', async () => {
-    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 4, size: 16 }), optimizer: adamw, seed: 4 });
+    const session = await TrainingSession.create({
+      runtime: nodeRuntime(),
+      build: tinyNet({ batch: 4, size: 16 }),
+      optimizer: adamw,
+      seed: 4,
+    });
     const random = new Random(5);
     for (let i = 0; i < 3; i++) await session.step(discBatch(random, 4, 16), { lr: 1e-2 });
     const { image } = discBatch(random, 3, 16); // batch 3, not the training batch of 4
@@ -62,7 +87,9 @@ describe('TrainingSession', () => {
   });
 
   test('BatchNorm running statistics follow PyTorch: momentum 0.1, unbiased variance', async () => {
-    const n = 3, c = 2, hw = 4;
+    const n = 3,
+      c = 2,
+      hw = 4;
     const x = Float32Array.from({ length: n * c * hw }, (_, i) => Math.sin(i * 1.7) * 2 + (i % 5));
     const session = await TrainingSession.create({
       runtime: nodeRuntime(),
@@ -109,7 +136,9 @@ describe('TrainingSession', () => {
     tensors.set('decoder.out_conv.weight', { dtype: 'float32', shape: [1], data: new Float32Array(1) });
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, encodeSafetensors(tensors));
-    expect(() => loadWeights(b, bad)).toThrow(/missing: up\.bias[\s\S]*unexpected: decoder\.out_conv\.weight[\s\S]*shape mismatch: head\.weight: file \[3\], model \[2, 8, 1, 1\]/);
+    expect(() => loadWeights(b, bad)).toThrow(
+      /missing: up\.bias[\s\S]*unexpected: decoder\.out_conv\.weight[\s\S]*shape mismatch: head\.weight: file \[3\], model \[2, 8, 1, 1\]/,
+    );
     tensors.set('head.weight', a.weights().get('head.weight')!);
     tensors.set('up.bias', a.weights().get('up.bias')!);
     writeFileSync(bad, encodeSafetensors(tensors));
@@ -125,8 +154,12 @@ describe('TrainingSession', () => {
   });
 
   test('an unknown device fails with the list of accepted ones; a session without a runtime says what to pass', async () => {
-    expect(() => nodeRuntime({ device: 'tpu' as never })).toThrow("nodeRuntime: device must be one of 'cpu', 'cuda' on onnxruntime-node, got 'tpu'");
-    await expect(TrainingSession.create({ build: tinyNet({ batch: 2, size: 8 }) } as never)).rejects.toThrow(/options.runtime must be a GraphRuntime/);
+    expect(() => nodeRuntime({ device: 'tpu' as never })).toThrow(
+      "nodeRuntime: device must be one of 'cpu', 'cuda' on onnxruntime-node, got 'tpu'",
+    );
+    await expect(TrainingSession.create({ build: tinyNet({ batch: 2, size: 8 }) } as never)).rejects.toThrow(
+      /options.runtime must be a GraphRuntime/,
+    );
   });
 
   test('safetensors: corrupt input names the source', () => {
@@ -136,7 +169,16 @@ describe('TrainingSession', () => {
 
 test('training a max-pooling graph on WebGPU is refused (its MaxPool returns no Indices), before any session is made', async () => {
   let sessions = 0;
-  const webgpu = { description: 'fake webgpu', device: 'webgpu' as const, createSession: async () => { sessions++; throw new Error('not reached'); } };
-  await expect(TrainingSession.create({ runtime: webgpu, build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw })).rejects.toThrow(/WebGPU MaxPool kernel does not write the arg-max Indices/);
+  const webgpu = {
+    description: 'fake webgpu',
+    device: 'webgpu' as const,
+    createSession: async () => {
+      sessions++;
+      throw new Error('not reached');
+    },
+  };
+  await expect(TrainingSession.create({ runtime: webgpu, build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw })).rejects.toThrow(
+    /WebGPU MaxPool kernel does not write the arg-max Indices/,
+  );
   expect(sessions).toBe(0);
 });

@@ -4,15 +4,37 @@
  * softmax cross-entropy on a synthetic "bright disc" segmentation task.
  */
 import {
-  Graph, Random, batchNorm2d, concat, conv2d, convTranspose2d, dropout, leakyRelu, logSoftmax, maxPool2d,
-  mul, neg, oneHot, reduceMean, reduceSum, softmax, transpose, type Initializer, type Tensor,
+  type Graph,
+  type Random,
+  batchNorm2d,
+  concat,
+  conv2d,
+  convTranspose2d,
+  dropout,
+  leakyRelu,
+  logSoftmax,
+  maxPool2d,
+  mul,
+  neg,
+  oneHot,
+  reduceMean,
+  reduceSum,
+  softmax,
+  transpose,
+  type Initializer,
+  type Tensor,
 } from '@mcsc/graph';
 
-export const uniformInit = (fanIn: number): Initializer => ({ shape, random }) => {
-  const bound = 1 / Math.sqrt(fanIn);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random.uniform() * 2 - 1) * bound);
-};
-const fill = (v: number): Initializer => ({ shape }) => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
+export const uniformInit =
+  (fanIn: number): Initializer =>
+  ({ shape, random }) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random.uniform() * 2 - 1) * bound);
+  };
+const fill =
+  (v: number): Initializer =>
+  ({ shape }) =>
+    new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
 
 function convBn(g: Graph, x: Tensor, name: string, cin: number, cout: number): Tensor {
   const w = g.param(`${name}.weight`, [cout, cin, 3, 3], uniformInit(cin * 9));
@@ -74,4 +96,3 @@ export function discBatch(random: Random, batch: number, size: number) {
   }
   return { image, label };
 }
-

@@ -45,12 +45,19 @@ const BROWSER_TIMING = `async ({ batches, runs, size }) => {
   return { runtime: mcsc.runtime().description, out };
 }`;
 
-interface Row { network: string; runtime: string; batch: number; perSliceMs: number }
+interface Row {
+  network: string;
+  runtime: string;
+  batch: number;
+  perSliceMs: number;
+}
 
 async function exported(config: ModelConfig): Promise<Uint8Array> {
   const session = await TrainingSession.create({
     runtime: nodeRuntime(),
-    build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, SIZE, SIZE]), config).logits, 1) } }),
+    build: (g) => ({
+      outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, SIZE, SIZE]), config).logits, 1) },
+    }),
     seed: 1,
   });
   return session.exportInference();
@@ -81,8 +88,11 @@ async function main(): Promise<void> {
   try {
     const unet = await exported(preset.cnn);
     console.log(`# @mcsc/infer bench: ${cpus()[0]?.model ?? 'CPU'}, ${threads} cores; onnxruntime-node intra-op threads ${threads}\n`);
-    for (const [name, config, bytes] of [['UNet', preset.cnn, unet], ['Swin-UNet (Swin-Tiny)', preset.transformer, null]] as const) {
-      const s = await createSegmenter(bytes ?? await exported(config), { threads });
+    for (const [name, config, bytes] of [
+      ['UNet', preset.cnn, unet],
+      ['Swin-UNet (Swin-Tiny)', preset.transformer, null],
+    ] as const) {
+      const s = await createSegmenter(bytes ?? (await exported(config)), { threads });
       for (const b of BATCHES) {
         const input = slices(b);
         const ms = await median(RUNS[b]!, () => s.segmentBatch(input, [b, SIZE, SIZE], { batchSize: b }));
@@ -93,7 +103,10 @@ async function main(): Promise<void> {
     }
 
     // The UNet in Chromium (wasm), through the demo page's own model loading.
-    const site = await buildWebDemo(join(dir, 'site'), { webDir: fileURLToPath(new URL('../../../examples/web/', import.meta.url)), models: {} });
+    const site = await buildWebDemo(join(dir, 'site'), {
+      webDir: fileURLToPath(new URL('../../../examples/web/', import.meta.url)),
+      models: {},
+    });
     writeFileSync(join(site, 'models', 'cnn.onnx'), unet);
     const server = await serveStatic(site);
     const browser = await launchChromium();
@@ -103,7 +116,8 @@ async function main(): Promise<void> {
       // Source text, not a function: tsx's transform would wrap a function's inner names in a helper
       // (`__name`) that does not exist in the page.
       const web = (await page.evaluate(`(${BROWSER_TIMING})(${JSON.stringify({ batches: BATCHES, runs: RUNS, size: SIZE })})`)) as {
-        runtime: string; out: { batch: number; ms: number }[];
+        runtime: string;
+        out: { batch: number; ms: number }[];
       };
       for (const { batch, ms } of web.out) {
         rows.push({ network: 'UNet', runtime: `Chromium, ${web.runtime}`, batch, perSliceMs: ms / batch });
@@ -122,7 +136,9 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const single = rows.find((o) => o.network === r.network && o.runtime === r.runtime && o.batch === 1)!;
     const ratio = r.batch === 1 ? '' : (single.perSliceMs / r.perSliceMs).toFixed(2);
-    console.log(`| ${r.network} | ${r.runtime} | ${r.batch} | ${r.perSliceMs.toFixed(1)} | ${(1000 / r.perSliceMs).toFixed(1)} | ${ratio} |`);
+    console.log(
+      `| ${r.network} | ${r.runtime} | ${r.batch} | ${r.perSliceMs.toFixed(1)} | ${(1000 / r.perSliceMs).toFixed(1)} | ${ratio} |`,
+    );
   }
 }
 

@@ -12,7 +12,13 @@ export { webRuntime, type WebDevice, type WebRuntime, type WebRuntimeOptions } f
 export { decodeImageFile } from './web/image.js';
 
 /** Loads one model or an ensemble on onnxruntime-web. */
-export async function createSegmenter(models: ModelSource | readonly ModelSource[], options: WebRuntimeOptions & ModelIoOptions = {}): Promise<Segmenter> {
+export async function createSegmenter(
+  models: ModelSource | readonly ModelSource[],
+  options: WebRuntimeOptions & ModelIoOptions = {},
+): Promise<Segmenter> {
   const { input, output, ...runtime } = options;
-  return Segmenter.create(await webRuntime(runtime), models, { ...(input !== undefined ? { input } : {}), ...(output !== undefined ? { output } : {}) });
+  return Segmenter.create(await webRuntime(runtime), models, {
+    ...(input !== undefined ? { input } : {}),
+    ...(output !== undefined ? { output } : {}),
+  });
 }

@@ -8,8 +8,15 @@
 export type Rgb = readonly [number, number, number];
 
 const PALETTE: readonly Rgb[] = [
-  [0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66],
-  [0, 114, 178], [213, 94, 0], [204, 121, 167], [255, 255, 255],
+  [0, 0, 0],
+  [230, 159, 0],
+  [86, 180, 233],
+  [0, 158, 115],
+  [240, 228, 66],
+  [0, 114, 178],
+  [213, 94, 0],
+  [204, 121, 167],
+  [255, 255, 255],
 ];
 
 /** The colour of class `k` (class 0, background, is black and drawn transparent). */
@@ -21,7 +28,9 @@ export function classColour(k: number): Rgb {
 
 /** `#rrggbb` of class `k`, for CSS. */
 export function classColourCss(k: number): string {
-  return `#${classColour(k).map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  return `#${classColour(k)
+    .map((v) => v.toString(16).padStart(2, '0'))
+    .join('')}`;
 }
 
 /** Options of {@link overlayRgba}. */
@@ -36,7 +45,13 @@ export interface OverlayOptions {
  * RGBA pixels (h·w·4, row-major) of a grey image with the labels blended on top; background pixels
  * show the image alone.
  */
-export function overlayRgba(image: ArrayLike<number>, labels: ArrayLike<number>, h: number, w: number, options: OverlayOptions = {}): Uint8ClampedArray {
+export function overlayRgba(
+  image: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  h: number,
+  w: number,
+  options: OverlayOptions = {},
+): Uint8ClampedArray {
   const n = h * w;
   if (image.length !== n || labels.length !== n) {
     throw new RangeError(`overlayRgba: image holds ${image.length} and labels ${labels.length} values, expected h·w = ${n}`);

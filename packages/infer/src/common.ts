@@ -10,8 +10,18 @@ export { niftiToStack, stackLayout, stackToNifti, type SliceAxis, type StackLayo
 export { classColour, classColourCss, imageRange, overlayRgba, type OverlayOptions, type Rgb } from './colormap.js';
 export { rgbaToPlanes } from './image-planes.js';
 export {
-  encodeNifti, headerAffine, inspectNiftiHeader, niftiToFloat32, parseNifti, NIFTI_MAX_TRAILING_BYTES, NIFTI_MAX_VOXELS,
-  type NiftiHeaderInfo, type NiftiLimits,
-  type NiftiData, type NiftiHeader, type NiftiVolume, type NiftiWriteOptions,
+  encodeNifti,
+  headerAffine,
+  inspectNiftiHeader,
+  niftiToFloat32,
+  parseNifti,
+  NIFTI_MAX_TRAILING_BYTES,
+  NIFTI_MAX_VOXELS,
+  type NiftiHeaderInfo,
+  type NiftiLimits,
+  type NiftiData,
+  type NiftiHeader,
+  type NiftiVolume,
+  type NiftiWriteOptions,
 } from './nifti.js';
 export { crc32, gunzipChecked } from './gzip.js';

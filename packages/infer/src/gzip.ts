@@ -71,7 +71,11 @@ export function gunzipChecked(bytes: Uint8Array, sink: (chunk: Uint8Array) => vo
   } catch (e) {
     if (sinkError !== undefined) throw sinkError;
     const message = (e as Error).message;
-    throw corrupt(message === 'invalid gzip data' ? 'bytes after the end of a member are not another gzip member (trailing data, or a damaged stream)' : message);
+    throw corrupt(
+      message === 'invalid gzip data'
+        ? 'bytes after the end of a member are not another gzip member (trailing data, or a damaged stream)'
+        : message,
+    );
   }
   if (starts[starts.length - 1] !== bytes.length) throw corrupt('the last member is truncated or runs past the end of the file');
   starts.pop(); // the sentinel's own start and (empty) output

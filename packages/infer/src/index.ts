@@ -12,7 +12,13 @@ export { writeFileAtomic } from '@mcsc/graph/node';
 export { predictFile, type PredictFileOptions, type PredictFileResult } from './node/predict-file.js';
 
 /** Loads one model or an ensemble on onnxruntime-node. */
-export function createSegmenter(models: ModelSource | readonly ModelSource[], options: NodeRuntimeOptions & ModelIoOptions = {}): Promise<Segmenter> {
+export function createSegmenter(
+  models: ModelSource | readonly ModelSource[],
+  options: NodeRuntimeOptions & ModelIoOptions = {},
+): Promise<Segmenter> {
   const { input, output, ...runtime } = options;
-  return Segmenter.create(nodeRuntime(runtime), models, { ...(input !== undefined ? { input } : {}), ...(output !== undefined ? { output } : {}) });
+  return Segmenter.create(nodeRuntime(runtime), models, {
+    ...(input !== undefined ? { input } : {}),
+    ...(output !== undefined ? { output } : {}),
+  });
 }

@@ -33,7 +33,10 @@ export interface ModelIoOptions {
 
 /** A loaded model and its shapes. */
 export class SegmentationModel {
-  private constructor(readonly info: ModelInfo, private readonly loaded: RuntimeSession) {}
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly loaded: RuntimeSession,
+  ) {}
 
   /** Reads, loads and checks a model; every failure names the source and what was expected. */
   static async load(runtime: InferenceRuntime, source: ModelSource, options: ModelIoOptions = {}): Promise<SegmentationModel> {
@@ -42,7 +45,9 @@ export class SegmentationModel {
     try {
       loaded = await runtime.createSession(bytes);
     } catch (e) {
-      throw new Error(`model ${name}: onnxruntime cannot load it (${messageOf(e)}); expected an ONNX model exported by 'mcsc export' or TrainingSession.exportInference()`);
+      throw new Error(
+        `model ${name}: onnxruntime cannot load it (${messageOf(e)}); expected an ONNX model exported by 'mcsc export' or TrainingSession.exportInference()`,
+      );
     }
     try {
       return new SegmentationModel(describe(loaded, name, options), loaded);
@@ -56,14 +61,17 @@ export class SegmentationModel {
   async predict(images: Float32Array, n: number): Promise<Float32Array> {
     const { input, output, channels, height, width, classes, fixedBatch, source } = this.info;
     const per = channels * height * width;
-    if (images.length !== n * per) throw new RangeError(`model ${source}: got ${images.length} values for ${n} slices, expected ${n}·${channels}·${height}·${width}`);
+    if (images.length !== n * per)
+      throw new RangeError(`model ${source}: got ${images.length} values for ${n} slices, expected ${n}·${channels}·${height}·${width}`);
     const step = fixedBatch ?? n;
     const out = new Float32Array(n * classes * height * width);
     for (let i = 0; i < n; i += step) {
       // A model with a fixed batch gets zero-padded chunks of exactly that size.
       const chunk = new Float32Array(step * per);
       chunk.set(images.subarray(i * per, Math.min(n, i + step) * per));
-      const result = (await this.loaded.run({ [input]: { type: 'float32', data: chunk, dims: [step, channels, height, width] } }, [output]))[output]!;
+      const result = (
+        await this.loaded.run({ [input]: { type: 'float32', data: chunk, dims: [step, channels, height, width] } }, [output])
+      )[output]!;
       const expected = [step, classes, height, width];
       if (result.dims.join() !== expected.join()) {
         throw new Error(`model ${source}: output '${output}' has shape [${result.dims.join(', ')}], expected [${expected.join(', ')}]`);
@@ -97,15 +105,26 @@ function describe(loaded: RuntimeSession, source: string, options: ModelIoOption
     throw new Error(`model ${source}: input '${input.name}' has shape [${input.shape.join(', ')}], expected fixed C, H and W`);
   }
   if (k === null || k < 2 || k > 255) {
-    throw new Error(`model ${source}: output '${output.name}' has shape [${output.shape.join(', ')}], expected a fixed class count K in 2 … 255`);
+    throw new Error(
+      `model ${source}: output '${output.name}' has shape [${output.shape.join(', ')}], expected a fixed class count K in 2 … 255`,
+    );
   }
   if ((h2 !== null && h2 !== h) || (w2 !== null && w2 !== w) || (n !== null && n2 !== null && n !== n2)) {
-    throw new Error(`model ${source}: output '${output.name}' [${output.shape.join(', ')}] does not match input '${input.name}' [${input.shape.join(', ')}], expected [N, K, ${h}, ${w}]`);
+    throw new Error(
+      `model ${source}: output '${output.name}' [${output.shape.join(', ')}] does not match input '${input.name}' [${input.shape.join(', ')}], expected [N, K, ${h}, ${w}]`,
+    );
   }
   return { source, input: input.name, output: output.name, channels: c, height: h, width: w, classes: k, fixedBatch: n };
 }
 
-function pick(values: readonly ValueInfo[], wanted: string | undefined, preferred: string, kind: string, source: string, single: boolean): ValueInfo {
+function pick(
+  values: readonly ValueInfo[],
+  wanted: string | undefined,
+  preferred: string,
+  kind: string,
+  source: string,
+  single: boolean,
+): ValueInfo {
   const names = values.map((v) => `'${v.name}'`).join(', ') || 'none';
   if (wanted !== undefined) {
     const found = values.find((v) => v.name === wanted);

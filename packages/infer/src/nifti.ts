@@ -13,8 +13,7 @@ import { isNIFTI2, readHeader, type NIFTI1 } from 'nifti-reader-js';
 import { gunzipChecked, isGzip } from './gzip.js';
 
 /** Voxel arrays a NIfTI-1 file can hold (complex, RGB and 64-bit integer types are not supported). */
-export type NiftiData =
-  | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+export type NiftiData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 /** The NIfTI-1 header fields this module reads and writes (names as in nifti1.h, camel-cased). */
 export interface NiftiHeader {
@@ -86,8 +85,14 @@ type TypedArrayCtor = { new (buffer: ArrayBuffer, byteOffset?: number, length?: 
 
 /** datatype code → array constructor, for reading. */
 const READ_TYPES: ReadonlyMap<number, TypedArrayCtor> = new Map<number, TypedArrayCtor>([
-  [2, Uint8Array], [4, Int16Array], [8, Int32Array], [16, Float32Array], [64, Float64Array],
-  [256, Int8Array], [512, Uint16Array], [768, Uint32Array],
+  [2, Uint8Array],
+  [4, Int16Array],
+  [8, Int32Array],
+  [16, Float32Array],
+  [64, Float64Array],
+  [256, Int8Array],
+  [512, Uint16Array],
+  [768, Uint32Array],
 ]);
 
 /** Array type → datatype code, for writing (the three types the project stores). */
@@ -153,24 +158,47 @@ export function parseNiftiBytes(bytes: Uint8Array, source: string, limits: Nifti
   const le = h.littleEndian;
   const width = Ctor.BYTES_PER_ELEMENT;
   const at = raw.byteOffset + offset;
-  const data = owned && (le || width === 1) && at % width === 0
-    ? new Ctor(raw.buffer as ArrayBuffer, at, count)
-    : new Ctor(raw.slice(offset, offset + count * width).buffer as ArrayBuffer);
+  const data =
+    owned && (le || width === 1) && at % width === 0
+      ? new Ctor(raw.buffer as ArrayBuffer, at, count)
+      : new Ctor(raw.slice(offset, offset + count * width).buffer as ArrayBuffer);
   if (!le && width > 1) swapBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width);
   const view = new DataView(raw.buffer, raw.byteOffset, HEADER_BYTES);
   const srow = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + (r * 4 + c) * 4, le)));
   const header: NiftiHeader = {
-    littleEndian: le, dims, pixdim: h.pixDims.slice(0, 8), datatype: h.datatypeCode, bitpix: h.numBitsPerVoxel,
-    voxOffset: h.vox_offset, sclSlope: h.scl_slope, sclInter: h.scl_inter, xyztUnits: h.xyzt_units,
-    dimInfo: h.dim_info, intentCode: h.intent_code, intentP: [h.intent_p1, h.intent_p2, h.intent_p3],
-    intentName: h.intent_name, sliceStart: h.slice_start, sliceEnd: h.slice_end, sliceCode: h.slice_code,
-    sliceDuration: h.slice_duration, toffset: h.toffset, calMin: h.cal_min, calMax: h.cal_max,
-    description: h.description, auxFile: h.aux_file, qformCode: h.qform_code, sformCode: h.sform_code,
-    quatern: [h.quatern_b, h.quatern_c, h.quatern_d], qoffset: [h.qoffset_x, h.qoffset_y, h.qoffset_z], srow,
+    littleEndian: le,
+    dims,
+    pixdim: h.pixDims.slice(0, 8),
+    datatype: h.datatypeCode,
+    bitpix: h.numBitsPerVoxel,
+    voxOffset: h.vox_offset,
+    sclSlope: h.scl_slope,
+    sclInter: h.scl_inter,
+    xyztUnits: h.xyzt_units,
+    dimInfo: h.dim_info,
+    intentCode: h.intent_code,
+    intentP: [h.intent_p1, h.intent_p2, h.intent_p3],
+    intentName: h.intent_name,
+    sliceStart: h.slice_start,
+    sliceEnd: h.slice_end,
+    sliceCode: h.slice_code,
+    sliceDuration: h.slice_duration,
+    toffset: h.toffset,
+    calMin: h.cal_min,
+    calMax: h.cal_max,
+    description: h.description,
+    auxFile: h.aux_file,
+    qformCode: h.qform_code,
+    sformCode: h.sform_code,
+    quatern: [h.quatern_b, h.quatern_c, h.quatern_d],
+    qoffset: [h.qoffset_x, h.qoffset_y, h.qoffset_z],
+    srow,
   };
   const affine = headerAffine(header);
   if (affine.some((row) => row.some((x) => !Number.isFinite(x)))) {
-    throw new Error(`NIfTI file ${source}: the voxel-to-world affine (${h.sform_code > 0 ? 'sform' : h.qform_code > 0 ? 'qform' : 'pixdim'}) holds non-finite values ${JSON.stringify(affine.slice(0, 3))}; expected finite numbers`);
+    throw new Error(
+      `NIfTI file ${source}: the voxel-to-world affine (${h.sform_code > 0 ? 'sform' : h.qform_code > 0 ? 'qform' : 'pixdim'}) holds non-finite values ${JSON.stringify(affine.slice(0, 3))}; expected finite numbers`,
+    );
   }
   return { data, dims, spacing: header.pixdim.slice(1, 1 + ndim), affine, header };
 }
@@ -202,7 +230,8 @@ function checkNiftiHeader(head: Uint8Array, source: string, limits: NiftiLimits,
   // Only the fixed header: nifti-reader-js then skips extensions, whose sizes come from the file.
   const copy = head.slice(0, Math.min(head.length, HEADER_BYTES + 4));
   checkMagic(copy.buffer, source);
-  if (copy.length < VOX_OFFSET) throw new Error(`${where}: ${copy.length} bytes is shorter than the 348-byte NIfTI-1 header and its 4-byte extension flag`);
+  if (copy.length < VOX_OFFSET)
+    throw new Error(`${where}: ${copy.length} bytes is shorter than the 348-byte NIfTI-1 header and its 4-byte extension flag`);
   const h = readHeader(copy.buffer) as NIFTI1;
   const ndim = h.dims[0]!;
   if (!(ndim >= 1 && ndim <= 7)) throw new Error(`${where}: dim[0] is ${ndim}, expected 1 … 7`);
@@ -210,23 +239,32 @@ function checkNiftiHeader(head: Uint8Array, source: string, limits: NiftiLimits,
   if (dims.some((d) => !(d >= 1))) throw new Error(`${where}: dims [${dims.join(', ')}] must all be ≥ 1`);
   const Ctor = READ_TYPES.get(h.datatypeCode);
   if (!Ctor) {
-    throw new Error(`${where}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`);
+    throw new Error(
+      `${where}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`,
+    );
   }
   const spacing = h.pixDims.slice(1, 1 + Math.min(ndim, 3));
-  if (spacing.some((p) => !Number.isFinite(p))) throw new Error(`${where}: pixdim [${spacing.join(', ')}] holds non-finite voxel sizes, expected finite numbers`);
+  if (spacing.some((p) => !Number.isFinite(p)))
+    throw new Error(`${where}: pixdim [${spacing.join(', ')}] holds non-finite voxel sizes, expected finite numbers`);
   const maxVoxels = limits.maxVoxels ?? NIFTI_MAX_VOXELS;
   const count = dims.reduce((a, b) => a * b, 1);
   if (count > maxVoxels) {
-    throw new Error(`${where}: dims [${dims.join(', ')}] hold ${count} voxels, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md)`);
+    throw new Error(
+      `${where}: dims [${dims.join(', ')}] hold ${count} voxels, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md)`,
+    );
   }
   const offset = h.vox_offset;
   if (!Number.isInteger(offset) || offset < VOX_OFFSET || offset > 2 ** 31) {
-    throw new Error(`${where}: vox_offset is ${offset}, expected a whole number ≥ ${VOX_OFFSET} (a single-file .nii puts the voxels after the 348-byte header and the 4-byte extension flag)`);
+    throw new Error(
+      `${where}: vox_offset is ${offset}, expected a whole number ≥ ${VOX_OFFSET} (a single-file .nii puts the voxels after the 348-byte header and the 4-byte extension flag)`,
+    );
   }
   const need = count * Ctor.BYTES_PER_ELEMENT;
   const end = offset + need;
   if (fileSize !== undefined && end > fileSize) {
-    throw new Error(`${where}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${end} bytes), but the file holds ${fileSize} bytes`);
+    throw new Error(
+      `${where}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${end} bytes), but the file holds ${fileSize} bytes`,
+    );
   }
   return { header: h, ndim, dims, Ctor, count, offset, end };
 }
@@ -242,33 +280,43 @@ function inflateNifti(bytes: Uint8Array, source: string, limits: NiftiLimits): {
   let total = 0;
   let layout: VoxelLayout | undefined;
   let raw: Uint8Array | undefined;
-  gunzipChecked(bytes, (chunk) => {
-    const before = total;
-    total += chunk.length;
-    if (!raw) {
-      head.set(chunk.subarray(0, VOX_OFFSET - before), before);
-      if (total < VOX_OFFSET) return;
-      layout = checkNiftiHeader(head, source, limits, undefined);
-      // Deflate inflates at most 1032:1: a claim the stream cannot hold is refused before it is allocated.
-      const most = bytes.length * MAX_DEFLATE_RATIO;
-      if (layout.end > most) {
-        throw new Error(`${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes (${layout.end} bytes), more than the ${bytes.length}-byte gzip stream can inflate to (at most ${most}); expected a complete file`);
+  gunzipChecked(
+    bytes,
+    (chunk) => {
+      const before = total;
+      total += chunk.length;
+      if (!raw) {
+        head.set(chunk.subarray(0, VOX_OFFSET - before), before);
+        if (total < VOX_OFFSET) return;
+        layout = checkNiftiHeader(head, source, limits, undefined);
+        // Deflate inflates at most 1032:1: a claim the stream cannot hold is refused before it is allocated.
+        const most = bytes.length * MAX_DEFLATE_RATIO;
+        if (layout.end > most) {
+          throw new Error(
+            `${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes (${layout.end} bytes), more than the ${bytes.length}-byte gzip stream can inflate to (at most ${most}); expected a complete file`,
+          );
+        }
+        raw = new Uint8Array(layout.end);
+        raw.set(head);
+        raw.set(chunk.subarray(VOX_OFFSET - before, layout.end - before), VOX_OFFSET);
+      } else if (before < raw.length) {
+        raw.set(chunk.subarray(0, raw.length - before), before);
       }
-      raw = new Uint8Array(layout.end);
-      raw.set(head);
-      raw.set(chunk.subarray(VOX_OFFSET - before, layout.end - before), VOX_OFFSET);
-    } else if (before < raw.length) {
-      raw.set(chunk.subarray(0, raw.length - before), before);
-    }
-    if (total > raw.length + NIFTI_MAX_TRAILING_BYTES) {
-      throw new Error(`${where}: the gzip stream inflates to more than ${total} bytes, but the header declares ${raw.length} (${layout!.dims.join('×')} voxels at offset ${layout!.offset}); refused as a decompression bomb or a damaged file`);
-    }
-  }, where);
+      if (total > raw.length + NIFTI_MAX_TRAILING_BYTES) {
+        throw new Error(
+          `${where}: the gzip stream inflates to more than ${total} bytes, but the header declares ${raw.length} (${layout!.dims.join('×')} voxels at offset ${layout!.offset}); refused as a decompression bomb or a damaged file`,
+        );
+      }
+    },
+    where,
+  );
   if (!raw || !layout) {
     throw new Error(`${where}: ${total} bytes (inflated) is shorter than the 348-byte NIfTI-1 header and 4-byte extension flag`);
   }
   if (total < raw.length) {
-    throw new Error(`${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes at offset ${layout.offset} (${raw.length} bytes), but the file holds ${total} bytes (inflated)`);
+    throw new Error(
+      `${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes at offset ${layout.offset} (${raw.length} bytes), but the file holds ${total} bytes (inflated)`,
+    );
   }
   return { raw, layout };
 }
@@ -288,13 +336,21 @@ export function niftiToFloat32(volume: NiftiVolume): Float32Array {
 export function headerAffine(h: NiftiHeader): number[][] {
   if (h.sformCode > 0) return [...h.srow.map((r) => [...r]), [0, 0, 0, 1]];
   const [dx, dy, dz] = [h.pixdim[1] ?? 1, h.pixdim[2] ?? 1, h.pixdim[3] ?? 1];
-  if (h.qformCode <= 0) return [[dx, 0, 0, 0], [0, dy, 0, 0], [0, 0, dz, 0], [0, 0, 0, 1]];
+  if (h.qformCode <= 0)
+    return [
+      [dx, 0, 0, 0],
+      [0, dy, 0, 0],
+      [0, 0, dz, 0],
+      [0, 0, 0, 1],
+    ];
   let [b, c, d] = h.quatern;
   // nifti1_io.c: a is implied by b, c, d; when it is below float32 noise, renormalise and take a = 0.
   let a = 1 - (b * b + c * c + d * d);
   if (a < 1e-7) {
     const n = 1 / Math.sqrt(b * b + c * c + d * d);
-    b *= n; c *= n; d *= n;
+    b *= n;
+    c *= n;
+    d *= n;
     a = 0;
   } else a = Math.sqrt(a);
   const qfac = h.pixdim[0]! < 0 ? -1 : 1;
@@ -304,10 +360,7 @@ export function headerAffine(h: NiftiHeader): number[][] {
     [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
   ];
   const scale = [dx, dy, qfac * dz];
-  return [
-    ...R.map((row, i) => [row[0]! * scale[0]!, row[1]! * scale[1]!, row[2]! * scale[2]!, h.qoffset[i]!]),
-    [0, 0, 0, 1],
-  ];
+  return [...R.map((row, i) => [row[0]! * scale[0]!, row[1]! * scale[1]!, row[2]! * scale[2]!, h.qoffset[i]!]), [0, 0, 0, 1]];
 }
 
 /**
@@ -329,19 +382,28 @@ export function encodeNifti(data: NiftiData, options: NiftiWriteOptions, gzip = 
   const pixdim = ref ? [...ref.pixdim] : [1, 1, 1, 1, 1, 1, 1, 1];
   while (pixdim.length < 8) pixdim.push(1);
   if (pixdim[0] !== -1) pixdim[0] = 1;
-  if (options.spacing) options.spacing.forEach((s, i) => { pixdim[i + 1] = s; });
+  if (options.spacing)
+    options.spacing.forEach((s, i) => {
+      pixdim[i + 1] = s;
+    });
   let qformCode = ref?.qformCode ?? 0;
   let sformCode = ref?.sformCode ?? 0;
   let quatern = ref?.quatern ?? [0, 0, 0];
   let qoffset = ref?.qoffset ?? [0, 0, 0];
-  let srow: readonly (readonly number[])[] = ref?.srow ?? [[pixdim[1]!, 0, 0, 0], [0, pixdim[2]!, 0, 0], [0, 0, pixdim[3]!, 0]];
+  let srow: readonly (readonly number[])[] = ref?.srow ?? [
+    [pixdim[1]!, 0, 0, 0],
+    [0, pixdim[2]!, 0, 0],
+    [0, 0, pixdim[3]!, 0],
+  ];
   if (options.affine) {
     const q = affineToQuaternion(options.affine, target);
     srow = options.affine.slice(0, 3);
     qformCode = sformCode = 1;
     ({ quatern, qoffset } = q);
     pixdim[0] = q.qfac;
-    q.spacing.forEach((s, i) => { pixdim[i + 1] = s; });
+    q.spacing.forEach((s, i) => {
+      pixdim[i + 1] = s;
+    });
   }
 
   const out = new Uint8Array(VOX_OFFSET + data.byteLength);
@@ -385,8 +447,14 @@ export function encodeNifti(data: NiftiData, options: NiftiWriteOptions, gzip = 
 }
 
 /** qform parameters of an affine (nifti1_io.c nifti_mat44_to_quatern, columns orthogonalised by Gram–Schmidt). */
-function affineToQuaternion(affine: readonly (readonly number[])[], target: string): {
-  quatern: [number, number, number]; qoffset: [number, number, number]; qfac: number; spacing: [number, number, number];
+function affineToQuaternion(
+  affine: readonly (readonly number[])[],
+  target: string,
+): {
+  quatern: [number, number, number];
+  qoffset: [number, number, number];
+  qfac: number;
+  spacing: [number, number, number];
 } {
   if (affine.length < 3 || affine.slice(0, 3).some((r) => r.length < 4 || r.some((x) => !Number.isFinite(x)))) {
     throw new RangeError(`${target}: affine must be 4×4 (or 3×4) finite numbers`);
@@ -402,28 +470,49 @@ function affineToQuaternion(affine: readonly (readonly number[])[], target: stri
   let u2 = col(2).map((x) => x / spacing[2]);
   u2 = u2.map((x, i) => x - dot(u2, u0) * u0[i]! - dot(u2, u1) * u1[i]!);
   u2 = u2.map((x) => x / (norm(u2) || 1));
-  const det = u0[0]! * (u1[1]! * u2[2]! - u1[2]! * u2[1]!) - u1[0]! * (u0[1]! * u2[2]! - u0[2]! * u2[1]!)
-    + u2[0]! * (u0[1]! * u1[2]! - u0[2]! * u1[1]!);
+  const det =
+    u0[0]! * (u1[1]! * u2[2]! - u1[2]! * u2[1]!) -
+    u1[0]! * (u0[1]! * u2[2]! - u0[2]! * u2[1]!) +
+    u2[0]! * (u0[1]! * u1[2]! - u0[2]! * u1[1]!);
   const qfac = det > 0 ? 1 : -1;
   if (qfac < 0) u2 = u2.map((x) => -x);
   const [r11, r21, r31] = u0 as [number, number, number];
   const [r12, r22, r32] = u1 as [number, number, number];
   const [r13, r23, r33] = u2 as [number, number, number];
   let a = r11 + r22 + r33 + 1;
-  let b: number; let c: number; let d: number;
+  let b: number;
+  let c: number;
+  let d: number;
   if (a > 0.5) {
     a = 0.5 * Math.sqrt(a);
-    b = 0.25 * (r32 - r23) / a; c = 0.25 * (r13 - r31) / a; d = 0.25 * (r21 - r12) / a;
+    b = (0.25 * (r32 - r23)) / a;
+    c = (0.25 * (r13 - r31)) / a;
+    d = (0.25 * (r21 - r12)) / a;
   } else {
-    const xd = 1 + r11 - (r22 + r33); const yd = 1 + r22 - (r11 + r33); const zd = 1 + r33 - (r11 + r22);
+    const xd = 1 + r11 - (r22 + r33);
+    const yd = 1 + r22 - (r11 + r33);
+    const zd = 1 + r33 - (r11 + r22);
     if (xd > 1) {
-      b = 0.5 * Math.sqrt(xd); c = 0.25 * (r12 + r21) / b; d = 0.25 * (r13 + r31) / b; a = 0.25 * (r32 - r23) / b;
+      b = 0.5 * Math.sqrt(xd);
+      c = (0.25 * (r12 + r21)) / b;
+      d = (0.25 * (r13 + r31)) / b;
+      a = (0.25 * (r32 - r23)) / b;
     } else if (yd > 1) {
-      c = 0.5 * Math.sqrt(yd); b = 0.25 * (r12 + r21) / c; d = 0.25 * (r23 + r32) / c; a = 0.25 * (r13 - r31) / c;
+      c = 0.5 * Math.sqrt(yd);
+      b = (0.25 * (r12 + r21)) / c;
+      d = (0.25 * (r23 + r32)) / c;
+      a = (0.25 * (r13 - r31)) / c;
     } else {
-      d = 0.5 * Math.sqrt(zd); b = 0.25 * (r13 + r31) / d; c = 0.25 * (r23 + r32) / d; a = 0.25 * (r21 - r12) / d;
+      d = 0.5 * Math.sqrt(zd);
+      b = (0.25 * (r13 + r31)) / d;
+      c = (0.25 * (r23 + r32)) / d;
+      a = (0.25 * (r21 - r12)) / d;
     }
-    if (a < 0) { b = -b; c = -c; d = -d; }
+    if (a < 0) {
+      b = -b;
+      c = -c;
+      d = -d;
+    }
   }
   return { quatern: [b, c, d], qoffset: [affine[0]![3]!, affine[1]![3]!, affine[2]![3]!], qfac, spacing };
 }
@@ -435,14 +524,21 @@ function checkMagic(buffer: ArrayBuffer, source: string): void {
     throw new Error(`NIfTI file ${source}: ${buffer.byteLength} bytes is shorter than the 348-byte NIfTI-1 header`);
   }
   const magicBytes = new Uint8Array(buffer, 344, 4);
-  const magic = [...magicBytes].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  const magic = [...magicBytes]
+    .map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+    .join('');
   if (isNIFTI2(buffer)) throw new Error(`NIfTI file ${source}: NIfTI-2 is not supported, expected NIfTI-1`);
   const size = view.getInt32(0, true);
   const sizeBE = view.getInt32(0, false);
-  const okMagic = (magicBytes[0] === 0x6e /* n */ && (magicBytes[1] === 0x2b /* + */ || magicBytes[1] === 0x69 /* i */)
-    && magicBytes[2] === 0x31 && magicBytes[3] === 0);
+  const okMagic =
+    magicBytes[0] === 0x6e /* n */ &&
+    (magicBytes[1] === 0x2b /* + */ || magicBytes[1] === 0x69) /* i */ &&
+    magicBytes[2] === 0x31 &&
+    magicBytes[3] === 0;
   if ((size !== HEADER_BYTES && sizeBE !== HEADER_BYTES) || !okMagic) {
-    throw new Error(`NIfTI file ${source}: not a NIfTI-1 file: sizeof_hdr is ${size} and magic is "${magic}", expected 348 and "n+1\\x00" (or "ni1\\x00")`);
+    throw new Error(
+      `NIfTI file ${source}: not a NIfTI-1 file: sizeof_hdr is ${size} and magic is "${magic}", expected 348 and "n+1\\x00" (or "ni1\\x00")`,
+    );
   }
   if (magicBytes[1] === 0x69) {
     throw new Error(`NIfTI file ${source}: magic "ni1" marks a .hdr/.img pair; only single-file .nii / .nii.gz is supported`);

@@ -48,7 +48,14 @@ export function applyGather(src: ArrayLike<number>, srcOffset: number, gather: I
 }
 
 /** Resizes one `h × w` plane to `outH × outW` (order 0); the result has the type of `src`. */
-export function resizeNearest2D<T extends PlaneArray>(src: T, h: number, w: number, outH: number, outW: number, edge: ResizeEdge = 'scipy'): T {
+export function resizeNearest2D<T extends PlaneArray>(
+  src: T,
+  h: number,
+  w: number,
+  outH: number,
+  outW: number,
+  edge: ResizeEdge = 'scipy',
+): T {
   if (src.length !== h * w) throw new RangeError(`resizeNearest2D: src holds ${src.length} values, expected h·w = ${h}·${w} = ${h * w}`);
   // A typed array's constructor builds the same type; TypeScript cannot express that on a union.
   const out = new (src.constructor as new (n: number) => T)(outH * outW);

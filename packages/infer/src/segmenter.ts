@@ -31,7 +31,11 @@ export class Segmenter {
   private constructor(private readonly models: readonly SegmentationModel[]) {}
 
   /** Loads every model (all must agree on channels and classes); on any failure none stay loaded. */
-  static async create(runtime: InferenceRuntime, sources: ModelSource | readonly ModelSource[], io: ModelIoOptions = {}): Promise<Segmenter> {
+  static async create(
+    runtime: InferenceRuntime,
+    sources: ModelSource | readonly ModelSource[],
+    io: ModelIoOptions = {},
+  ): Promise<Segmenter> {
     const list = Array.isArray(sources) ? (sources as readonly ModelSource[]) : [sources as ModelSource];
     if (list.length === 0) throw new RangeError('Segmenter.create: no models given; expected at least one path, URL or ONNX bytes');
     const models: SegmentationModel[] = [];
@@ -53,7 +57,9 @@ export class Segmenter {
     const first = models[0]!.info;
     for (const m of models.slice(1)) {
       if (m.info.channels !== first.channels || m.info.classes !== first.classes) {
-        throw new Error(`model ${m.info.source}: ${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`);
+        throw new Error(
+          `model ${m.info.source}: ${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`,
+        );
       }
     }
     return new Segmenter([...models]);
@@ -117,9 +123,11 @@ export class Segmenter {
         const modelPlane = model.info.height * model.info.width;
         const input = new Float32Array(count * c * modelPlane);
         for (let j = 0; j < count * c; j++) applyGather(data, (z0 * c + j) * plane, into[mi]!, input, j * modelPlane);
-        probs.push(await model.predict(input, count).catch((e: unknown) => {
-          throw new Error(`${fn}: model ${model.info.source} failed on slices ${z0} … ${z0 + count - 1}: ${(e as Error).message}`);
-        }));
+        probs.push(
+          await model.predict(input, count).catch((e: unknown) => {
+            throw new Error(`${fn}: model ${model.info.source} failed on slices ${z0} … ${z0 + count - 1}: ${(e as Error).message}`);
+          }),
+        );
       }
       for (let i = 0; i < count; i++) {
         const bases = this.models.map((m) => i * k * m.info.height * m.info.width);

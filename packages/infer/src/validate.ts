@@ -35,9 +35,12 @@ export function checkImage(fn: string, data: ImageData, shape: readonly number[]
   const n = stacked ? shape[0]! : 1;
   const [c, h, w] = rank === 2 ? [1, shape.at(-2)!, shape.at(-1)!] : [shape.at(-3)!, shape.at(-2)!, shape.at(-1)!];
   const size = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== size) throw new RangeError(`${fn}: image holds ${data.length} values, expected ${size} for shape [${shape.join(', ')}]`);
+  if (data.length !== size)
+    throw new RangeError(`${fn}: image holds ${data.length} values, expected ${size} for shape [${shape.join(', ')}]`);
   if (c !== channels) {
-    throw new RangeError(`${fn}: image has ${c} channel${c === 1 ? '' : 's'} (shape [${shape.join(', ')}]), the model${channels === 1 ? '' : 's'} expect${channels === 1 ? 's' : ''} ${channels}`);
+    throw new RangeError(
+      `${fn}: image has ${c} channel${c === 1 ? '' : 's'} (shape [${shape.join(', ')}]), the model${channels === 1 ? '' : 's'} expect${channels === 1 ? 's' : ''} ${channels}`,
+    );
   }
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -46,7 +49,9 @@ export function checkImage(fn: string, data: ImageData, shape: readonly number[]
       const y = Math.floor(i / w) % h;
       const ch = Math.floor(i / (w * h)) % c;
       const s = Math.floor(i / (w * h * c));
-      throw new RangeError(`${fn}: image value ${v} at index ${i} (${stacked ? `slice ${s}, ` : ''}channel ${ch}, y ${y}, x ${x}); expected finite numbers`);
+      throw new RangeError(
+        `${fn}: image value ${v} at index ${i} (${stacked ? `slice ${s}, ` : ''}channel ${ch}, y ${y}, x ${x}); expected finite numbers`,
+      );
     }
   }
   return { data, n, channels: c, height: h, width: w };
@@ -67,14 +72,20 @@ export interface SegmentOptions {
 }
 
 /** Checks the options object and fills in defaults. */
-export function checkOptions(fn: string, options: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress'>> & Pick<SegmentOptions, 'onProgress'> {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
+export function checkOptions(
+  fn: string,
+  options: SegmentOptions,
+): Required<Omit<SegmentOptions, 'onProgress'>> & Pick<SegmentOptions, 'onProgress'> {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`);
   const known = new Set(['batchSize', 'probabilities', 'intensity', 'edge', 'onProgress']);
   const unknown = Object.keys(options).filter((k) => !known.has(k));
-  if (unknown.length) throw new TypeError(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${[...known].join(', ')}`);
+  if (unknown.length)
+    throw new TypeError(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${[...known].join(', ')}`);
   const { batchSize = 16, probabilities = false, intensity = 'none', edge = 'scipy', onProgress } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`${fn}: batchSize must be a positive integer, got ${batchSize}`);
-  if (typeof probabilities !== 'boolean') throw new TypeError(`${fn}: probabilities must be true or false, got ${describeValue(probabilities)}`);
+  if (typeof probabilities !== 'boolean')
+    throw new TypeError(`${fn}: probabilities must be true or false, got ${describeValue(probabilities)}`);
   if (edge !== 'scipy' && edge !== 'clamp') throw new RangeError(`${fn}: edge must be 'scipy' or 'clamp', got ${JSON.stringify(edge)}`);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
   return { batchSize, probabilities, intensity, edge, ...(onProgress ? { onProgress } : {}) };

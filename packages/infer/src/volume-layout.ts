@@ -35,7 +35,9 @@ export function stackLayout(dims: readonly number[], axis: SliceAxis, source: st
 /** Copies NIfTI-ordered voxels into a [D, C, H, W] stack (Float32). */
 export function niftiToStack(data: ArrayLike<number>, layout: StackLayout): Float32Array {
   const out = new Float32Array(data.length);
-  walk(layout, (niftiIndex, stackIndex) => { out[stackIndex] = data[niftiIndex]!; });
+  walk(layout, (niftiIndex, stackIndex) => {
+    out[stackIndex] = data[niftiIndex]!;
+  });
   return out;
 }
 
@@ -44,7 +46,9 @@ export function stackToNifti<T extends Uint8Array | Float32Array>(stack: T, layo
   const resized: StackLayout = { ...layout, channels, shape: [layout.shape[0], channels, layout.shape[2], layout.shape[3]] };
   // A typed array's constructor builds the same type; TypeScript cannot express that on a union.
   const out = new (stack.constructor as new (n: number) => T)(stack.length);
-  walk(resized, (niftiIndex, stackIndex) => { out[niftiIndex] = stack[stackIndex]!; });
+  walk(resized, (niftiIndex, stackIndex) => {
+    out[niftiIndex] = stack[stackIndex]!;
+  });
   return out;
 }
 

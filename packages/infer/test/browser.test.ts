@@ -61,12 +61,16 @@ async function pageLabels(file: string, mode: string): Promise<Uint8Array> {
 }
 
 test('the page loaded both models on wasm', async () => {
-  expect(await page.textContent('#models')).toMatch(/cnn: cnn\.onnx — 1×32×32 → 4 classes\s+transformer: transformer\.onnx — 1×32×32 → 4 classes/);
+  expect(await page.textContent('#models')).toMatch(
+    /cnn: cnn\.onnx — 1×32×32 → 4 classes\s+transformer: transformer\.onnx — 1×32×32 → 4 classes/,
+  );
   expect(await page.evaluate(() => (window as unknown as { mcsc: { runtime(): { device: string } } }).mcsc.runtime().device)).toBe('wasm');
 });
 
 test.each([
-  ['cnn', ['cnn']], ['transformer', ['transformer']], ['ensemble', ['cnn', 'transformer']],
+  ['cnn', ['cnn']],
+  ['transformer', ['transformer']],
+  ['ensemble', ['cnn', 'transformer']],
 ] as const)('NIfTI volume, %s: the page’s labels equal mcsc predict’s in Node', async (mode, names) => {
   const out = join(dir, `node-${mode}.nii`);
   await predictFile({ models: names.map((n) => models[n]), input: join(dir, 'scan.nii.gz'), out });

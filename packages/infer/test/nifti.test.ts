@@ -3,11 +3,22 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
-import { encodeNifti, headerAffine, inspectNiftiHeader, NIFTI_MAX_VOXELS, niftiToFloat32, parseNifti, readNifti, writeNifti } from '../src/node/nifti';
+import {
+  encodeNifti,
+  headerAffine,
+  inspectNiftiHeader,
+  NIFTI_MAX_VOXELS,
+  niftiToFloat32,
+  parseNifti,
+  readNifti,
+  writeNifti,
+} from '../src/node/nifti';
 import { crc32, gunzipChecked } from '../src/gzip';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'mcsc-nifti-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mcsc-nifti-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** An oblique, left-handed affine: rotation about z by 30°, spacing 0.8 × 1.25 × 3, x flipped. */
@@ -74,14 +85,26 @@ test('qform-only files use the quaternion; neither form falls back to pixdim', (
   expectMatrixClose(parseNifti(bytes, 'q.nii').affine, obliqueAffine());
   new DataView(bytes.buffer).setInt16(252, 0, true); // qform_code = 0
   const plain = parseNifti(bytes, 'p.nii');
-  expectMatrixClose(plain.affine, [[0.8, 0, 0, 0], [0, 1.25, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]]);
+  expectMatrixClose(plain.affine, [
+    [0.8, 0, 0, 0],
+    [0, 1.25, 0, 0],
+    [0, 0, 3, 0],
+    [0, 0, 0, 1],
+  ]);
 });
 
 test('big-endian files are read with their byte order', () => {
   const le = encodeNifti(Int16Array.from([1, -2, 300, 4000]), { dims: [4], spacing: [2] });
   const be = le.slice();
   const swap = (at: number, width: number) => be.subarray(at, at + width).reverse();
-  swap(0, 4); swap(40, 2); swap(42, 2); swap(70, 2); swap(72, 2); swap(108, 4); swap(112, 4); swap(80, 4);
+  swap(0, 4);
+  swap(40, 2);
+  swap(42, 2);
+  swap(70, 2);
+  swap(72, 2);
+  swap(108, 4);
+  swap(112, 4);
+  swap(80, 4);
   for (let i = 0; i < 8; i++) if (i !== 1) swap(76 + 4 * i, 4);
   for (let i = 1; i < 7; i++) swap(42 + 2 * i, 2);
   for (let i = 0; i < 4; i++) swap(352 + 2 * i, 2);
@@ -113,7 +136,9 @@ describe('errors name the file and what was expected', () => {
   });
   test('a truncated voxel block', () => {
     const bytes = encodeNifti(new Float32Array(64), { dims: [4, 4, 4] });
-    expect(() => parseNifti(bytes.subarray(0, 400), 'cut.nii')).toThrow(/cut\.nii: header promises 4×4×4 voxels of 4 bytes at offset 352 \(608 bytes\), but the file holds 400 bytes/);
+    expect(() => parseNifti(bytes.subarray(0, 400), 'cut.nii')).toThrow(
+      /cut\.nii: header promises 4×4×4 voxels of 4 bytes at offset 352 \(608 bytes\), but the file holds 400 bytes/,
+    );
   });
   test('a corrupt gzip stream', async () => {
     const path = join(dir, 'bad.nii.gz');
@@ -126,8 +151,9 @@ describe('errors name the file and what was expected', () => {
     await expect(readNifti(join(dir, 'nope.nii'))).rejects.toThrow(/nope\.nii: cannot read/);
   });
   test('data and dims disagree', async () => {
-    await expect(writeNifti(join(dir, 'x.nii'), new Uint8Array(5), { dims: [2, 2] }))
-      .rejects.toThrow(/x\.nii: dims \[2, 2\] hold 4 voxels but data has 5/);
+    await expect(writeNifti(join(dir, 'x.nii'), new Uint8Array(5), { dims: [2, 2] })).rejects.toThrow(
+      /x\.nii: dims \[2, 2\] hold 4 voxels but data has 5/,
+    );
   });
   test('an unsupported array type', () => {
     expect(() => encodeNifti(new Float64Array(4) as unknown as Float32Array, { dims: [4] })).toThrow(/Float64Array/);
@@ -169,26 +195,51 @@ describe('validation before trusting the header', () => {
     ['a fractional vox_offset', (v: DataView) => v.setFloat32(108, 352.5, true), /vox_offset is 352.5, expected a whole number ≥ 352/],
     ['vox_offset inside the header', (v: DataView) => v.setFloat32(108, 0, true), /vox_offset is 0, expected a whole number ≥ 352/],
     ['a NaN voxel size', (v: DataView) => v.setFloat32(80, NaN, true), /pixdim \[NaN, 1, 1\] holds non-finite voxel sizes/],
-    ['a non-finite sform', (v: DataView) => { v.setInt16(254, 1, true); v.setFloat32(280, Infinity, true); }, /affine \(sform\) holds non-finite values/],
-    ['more voxels than the file holds', (v: DataView) => v.setInt16(46, 400, true), /header promises 4×4×400 voxels of 1 bytes at offset 352 \(6752 bytes\), but the file holds 416 bytes/],
+    [
+      'a non-finite sform',
+      (v: DataView) => {
+        v.setInt16(254, 1, true);
+        v.setFloat32(280, Infinity, true);
+      },
+      /affine \(sform\) holds non-finite values/,
+    ],
+    [
+      'more voxels than the file holds',
+      (v: DataView) => v.setInt16(46, 400, true),
+      /header promises 4×4×400 voxels of 1 bytes at offset 352 \(6752 bytes\), but the file holds 416 bytes/,
+    ],
   ] as const)('%s', (_, edit, message) => {
     expect(() => parseNifti(edited(edit), 'h.nii')).toThrow(message);
     expect(() => parseNifti(gzipSync(edited(edit)), 'h.nii.gz')).toThrow(/^NIfTI file h\.nii(\.gz)?: /);
   });
   test('a voxel count over the limit is refused from the header alone', () => {
-    const head = edited((v) => { v.setInt16(42, 1024, true); v.setInt16(44, 1024, true); v.setInt16(46, 1024, true); });
-    expect(() => parseNifti(head, 'big.nii')).toThrow(`NIfTI file big.nii: dims [1024, 1024, 1024] hold 1073741824 voxels, more than the limit of ${NIFTI_MAX_VOXELS} (maxVoxels; see docs/limits.md)`);
+    const head = edited((v) => {
+      v.setInt16(42, 1024, true);
+      v.setInt16(44, 1024, true);
+      v.setInt16(46, 1024, true);
+    });
+    expect(() => parseNifti(head, 'big.nii')).toThrow(
+      `NIfTI file big.nii: dims [1024, 1024, 1024] hold 1073741824 voxels, more than the limit of ${NIFTI_MAX_VOXELS} (maxVoxels; see docs/limits.md)`,
+    );
     expect(() => inspectNiftiHeader(head, 'big.nii', { maxVoxels: 2 ** 31 })).not.toThrow();
-    expect(() => parseNifti(encodeNifti(new Uint8Array(64), { dims: [4, 4, 4] }), 'x.nii', { maxVoxels: 63 })).toThrow(/more than the limit of 63/);
+    expect(() => parseNifti(encodeNifti(new Uint8Array(64), { dims: [4, 4, 4] }), 'x.nii', { maxVoxels: 63 })).toThrow(
+      /more than the limit of 63/,
+    );
   });
 });
 
 describe('gzip streams are checked, and bounded by the header', () => {
-  const volume = () => encodeNifti(Uint8Array.from({ length: 8 * 8 * 8 }, (_, i) => i % 7), { dims: [8, 8, 8] });
+  const volume = () =>
+    encodeNifti(
+      Uint8Array.from({ length: 8 * 8 * 8 }, (_, i) => i % 7),
+      { dims: [8, 8, 8] },
+    );
   test('a bad CRC-32 is refused', () => {
     const gz = gzipSync(volume());
     gz[gz.length - 8]! ^= 0x01;
-    expect(() => parseNifti(gz, 'crc.nii.gz')).toThrow(/NIfTI file crc\.nii\.gz: gzip stream is corrupt: CRC-32 of the stream is 0x[0-9a-f]{8}, but its trailer records/);
+    expect(() => parseNifti(gz, 'crc.nii.gz')).toThrow(
+      /NIfTI file crc\.nii\.gz: gzip stream is corrupt: CRC-32 of the stream is 0x[0-9a-f]{8}, but its trailer records/,
+    );
   });
   test('a wrong ISIZE is refused', () => {
     const gz = gzipSync(volume());
@@ -209,13 +260,19 @@ describe('gzip streams are checked, and bounded by the header', () => {
     const raw = new Uint8Array(64 << 20);
     raw.set(encodeNifti(new Uint8Array(64 * 64 * 8), { dims: [64, 64, 8] }).subarray(0, 352));
     const gz = gzipSync(raw, { level: 1 });
-    expect(() => parseNifti(gz, 'bomb.nii.gz')).toThrow(/NIfTI file bomb\.nii\.gz: the gzip stream inflates to more than \d+ bytes, but the header declares 33120 \(64×64×8 voxels at offset 352\); refused as a decompression bomb/);
+    expect(() => parseNifti(gz, 'bomb.nii.gz')).toThrow(
+      /NIfTI file bomb\.nii\.gz: the gzip stream inflates to more than \d+ bytes, but the header declares 33120 \(64×64×8 voxels at offset 352\); refused as a decompression bomb/,
+    );
   });
   test('a claim the compressed stream cannot hold is refused before it is allocated', () => {
     const head = encodeNifti(new Int16Array(8), { dims: [2, 2, 2] });
     const v = new DataView(head.buffer);
-    v.setInt16(42, 1024, true); v.setInt16(44, 1024, true); v.setInt16(46, 512, true);
-    expect(() => parseNifti(gzipSync(head), 'claim.nii.gz')).toThrow(/header promises 1024×1024×512 voxels of 2 bytes \(1073742176 bytes\), more than the \d+-byte gzip stream can inflate to/);
+    v.setInt16(42, 1024, true);
+    v.setInt16(44, 1024, true);
+    v.setInt16(46, 512, true);
+    expect(() => parseNifti(gzipSync(head), 'claim.nii.gz')).toThrow(
+      /header promises 1024×1024×512 voxels of 2 bytes \(1073742176 bytes\), more than the \d+-byte gzip stream can inflate to/,
+    );
   });
   test('crc32 and gunzipChecked agree with the reference values', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
@@ -227,7 +284,9 @@ describe('gzip streams are checked, and bounded by the header', () => {
 
 describe('only regular files are read', () => {
   test('a directory', async () => {
-    await expect(readNifti(dir)).rejects.toThrow(`NIfTI file ${dir}: cannot read: it is a directory; expected a regular .nii or .nii.gz file`);
+    await expect(readNifti(dir)).rejects.toThrow(
+      `NIfTI file ${dir}: cannot read: it is a directory; expected a regular .nii or .nii.gz file`,
+    );
   });
   test('a character device', async () => {
     await expect(readNifti('/dev/zero')).rejects.toThrow('NIfTI file /dev/zero: cannot read: it is a character device');
@@ -240,6 +299,8 @@ describe('only regular files are read', () => {
   test('an uncompressed file is validated from its header before the voxels are read', async () => {
     const path = join(dir, 'cut.nii');
     writeFileSync(path, encodeNifti(new Float32Array(1000), { dims: [10, 10, 10] }).subarray(0, 2000));
-    await expect(readNifti(path)).rejects.toThrow(/cut\.nii: header promises 10×10×10 voxels of 4 bytes at offset 352 \(4352 bytes\), but the file holds 2000 bytes/);
+    await expect(readNifti(path)).rejects.toThrow(
+      /cut\.nii: header promises 10×10×10 voxels of 4 bytes at offset 352 \(4352 bytes\), but the file holds 2000 bytes/,
+    );
   });
 });

@@ -22,11 +22,18 @@ beforeAll(async () => {
 
 describe('order-0 resize', () => {
   test.each([
-    [40, 36, 32, 32], [32, 32, 40, 36], [232, 200, 224, 224], [224, 224, 216, 216], [1, 7, 5, 3], [5, 5, 1, 1],
+    [40, 36, 32, 32],
+    [32, 32, 40, 36],
+    [232, 200, 224, 224],
+    [224, 224, 216, 216],
+    [1, 7, 5, 3],
+    [5, 5, 1, 1],
   ])('%i×%i → %i×%i equals @mcsc/core zoomNearest2D (scipy order 0)', (h, w, oh, ow) => {
     const src = Float32Array.from({ length: h * w }, (_, i) => i + 1);
     expect(Array.from(resizeNearest2D(src, h, w, oh, ow))).toEqual(Array.from(zoomNearest2D(src, h, w, oh, ow)));
-    expect(Array.from(resizeNearest2D(src, h, w, oh, ow, 'clamp'))).toEqual(Array.from(zoomNearest2D(src, h, w, oh, ow, { edge: 'clamp' })));
+    expect(Array.from(resizeNearest2D(src, h, w, oh, ow, 'clamp'))).toEqual(
+      Array.from(zoomNearest2D(src, h, w, oh, ow, { edge: 'clamp' })),
+    );
   });
 
   test("infer's nearestIndices is @mcsc/graph's, the one rule @mcsc/core's zoom reads too", () => {
@@ -37,7 +44,18 @@ describe('order-0 resize', () => {
 describe('Segmenter', () => {
   test('reads C, P and K from the model', async () => {
     const s = await createSegmenter(cnn);
-    expect(s.modelInfo).toEqual([{ source: `<${cnn.byteLength} bytes>`, input: 'image', output: 'probs', channels: 1, height: P, width: P, classes: 4, fixedBatch: null }]);
+    expect(s.modelInfo).toEqual([
+      {
+        source: `<${cnn.byteLength} bytes>`,
+        input: 'image',
+        output: 'probs',
+        channels: 1,
+        height: P,
+        width: P,
+        classes: 4,
+        fixedBatch: null,
+      },
+    ]);
     await s.release();
   });
 
@@ -48,10 +66,15 @@ describe('Segmenter', () => {
     const predict: Predictor = async (image, n) => ({ cnn: await run(sessions[0]!, image, n), trans: await run(sessions[1]!, image, n) });
     const reference = await evaluateVolumes(
       [{ caseId: 'phantom', shape: [D, H, W], image: volume, label: new Uint8Array(D * H * W) }],
-      predict, { patchSize: P, numClasses: 4, classNames: ['bg', 'a', 'b', 'c'], batch: 4, spacing: 'voxel' },
+      predict,
+      { patchSize: P, numClasses: 4, classNames: ['bg', 'a', 'b', 'c'], batch: 4, spacing: 'voxel' },
     );
     const expected = reference.predictions[0]!;
-    const cases: [string, Uint8Array[], Uint8Array][] = [['cnn', [cnn], expected.cnn], ['trans', [trans], expected.trans], ['ensemble', [cnn, trans], expected.ensemble]];
+    const cases: [string, Uint8Array[], Uint8Array][] = [
+      ['cnn', [cnn], expected.cnn],
+      ['trans', [trans], expected.trans],
+      ['ensemble', [cnn, trans], expected.ensemble],
+    ];
     for (const [name, models, labels] of cases) {
       const s = await createSegmenter(models);
       const got = await s.segmentVolume(volume, [D, H, W], { batchSize: 4 });
@@ -75,12 +98,14 @@ describe('Segmenter', () => {
       const sum = [0, 1, 2, 3].reduce((a, k) => a + probs[(0 * 4 + k) * H * W + j]!, 0);
       expect(sum).toBeCloseTo(1, 5);
     }
-    const single = await Promise.all([cnn, trans].map(async (m) => {
-      const one = await createSegmenter(m);
-      const r = await one.segmentSlice(volume.subarray(0, H * W), [H, W], { probabilities: true });
-      await one.release();
-      return r.probabilities!;
-    }));
+    const single = await Promise.all(
+      [cnn, trans].map(async (m) => {
+        const one = await createSegmenter(m);
+        const r = await one.segmentSlice(volume.subarray(0, H * W), [H, W], { probabilities: true });
+        await one.release();
+        return r.probabilities!;
+      }),
+    );
     for (const i of [0, 100, 4 * H * W - 1]) expect(probs[i]).toBeCloseTo((single[0]![i]! + single[1]![i]!) / 2, 6);
     await s.release();
   });
@@ -95,10 +120,25 @@ describe('Segmenter', () => {
   });
 
   test.each([
-    ['rank', () => new Float32Array(H * W), [1, 1, 1, H, W], /shape \[1, 1, 1, 40, 36\] has rank 5, expected \[N, H, W\] or \[N, C, H, W\]/],
+    [
+      'rank',
+      () => new Float32Array(H * W),
+      [1, 1, 1, H, W],
+      /shape \[1, 1, 1, 40, 36\] has rank 5, expected \[N, H, W\] or \[N, C, H, W\]/,
+    ],
     ['size', () => new Float32Array(10), [D, H, W], /image holds 10 values, expected 8640 for shape \[6, 40, 36\]/],
-    ['NaN', () => Float32Array.from({ length: D * H * W }, (_, i) => (i === 3 * H * W + 5 * W + 7 ? NaN : 0)), [D, H, W], /value NaN at index 4507 \(slice 3, channel 0, y 5, x 7\); expected finite numbers/],
-    ['channels', () => new Float32Array(D * 3 * H * W), [D, 3, H, W], /image has 3 channels \(shape \[6, 3, 40, 36\]\), the model expects 1/],
+    [
+      'NaN',
+      () => Float32Array.from({ length: D * H * W }, (_, i) => (i === 3 * H * W + 5 * W + 7 ? NaN : 0)),
+      [D, H, W],
+      /value NaN at index 4507 \(slice 3, channel 0, y 5, x 7\); expected finite numbers/,
+    ],
+    [
+      'channels',
+      () => new Float32Array(D * 3 * H * W),
+      [D, 3, H, W],
+      /image has 3 channels \(shape \[6, 3, 40, 36\]\), the model expects 1/,
+    ],
     ['shape', () => new Float32Array(4), [2, 0.5], /shape must be an array of positive integers/],
   ])('bad input (%s) is a clear error', async (_, make, shape, message) => {
     const s = await createSegmenter(cnn);
@@ -119,9 +159,13 @@ describe('Segmenter', () => {
 
   test('a corrupt model, and an ensemble with different class counts, are clear errors', async () => {
     const corrupt = cnn.slice(0, 1000);
-    await expect(createSegmenter(corrupt)).rejects.toThrow(/model <1000 bytes>: onnxruntime cannot load it \(.+\); expected an ONNX model exported by 'mcsc export'/);
+    await expect(createSegmenter(corrupt)).rejects.toThrow(
+      /model <1000 bytes>: onnxruntime cannot load it \(.+\); expected an ONNX model exported by 'mcsc export'/,
+    );
     await expect(createSegmenter('/nonexistent/m.onnx')).rejects.toThrow(/model \/nonexistent\/m\.onnx: cannot read: ENOENT/);
     const three = await exportedModel({ arch: 'unet', size: P, classes: 3 });
-    await expect(Segmenter.create(nodeRuntime({ threads: 1 }), [cnn, three])).rejects.toThrow(/1 channel\(s\) and 3 classes, but model <\d+ bytes> has 1 and 4; an ensemble needs the same channels and classes/);
+    await expect(Segmenter.create(nodeRuntime({ threads: 1 }), [cnn, three])).rejects.toThrow(
+      /1 channel\(s\) and 3 classes, but model <\d+ bytes> has 1 and 4; an ensemble needs the same channels and classes/,
+    );
   });
 });

@@ -22,7 +22,10 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
     runtime: nodeRuntime(),
     build: (g) => {
       const net = segmentationNet(g, g.input('image', [BATCH, 1, size, size]), config);
-      return { loss: graphLosses.supervisedLoss(net.logits, g.input('label', [BATCH, size, size], 'int64')).loss, outputs: { probs: softmax(net.logits, 1) } };
+      return {
+        loss: graphLosses.supervisedLoss(net.logits, g.input('label', [BATCH, size, size], 'int64')).loss,
+        outputs: { probs: softmax(net.logits, 1) },
+      };
     },
     optimizer: { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 5e-4 }] },
     seed: 1,

@@ -24,7 +24,8 @@ async function measure(preset: PresetName, iterations: number, method: Method): 
     const t0 = performance.now();
     const { settings } = await train({ config, out: join(dir, 'run'), stopAfter: iterations, progress: false, log: () => {} });
     const wall = (performance.now() - t0) / 1000;
-    const log = RunDir.open(join(dir, 'run')).readLog()
+    const log = RunDir.open(join(dir, 'run'))
+      .readLog()
       .filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
     // steady state: from the end of the first step (graph warm-up) to the last
     const steady = (log.length - 1) / (log[log.length - 1]!.seconds - log[0]!.seconds);
@@ -47,10 +48,15 @@ async function main(): Promise<void> {
   console.log('| preset | method | batch | Swin C | groups/step | iterations | it/s | ms/step | wall s (incl. build) | peak RSS (MiB) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const runs: [PresetName, number, Method][] = [
-    ['cpu', 30, 'supervised'], ['cpu', 30, 'cross-teaching'], ['cpu', 30, 'mcsc'], ['paper', Number(process.env.PAPER_ITERATIONS ?? 3), 'mcsc'],
+    ['cpu', 30, 'supervised'],
+    ['cpu', 30, 'cross-teaching'],
+    ['cpu', 30, 'mcsc'],
+    ['paper', Number(process.env.PAPER_ITERATIONS ?? 3), 'mcsc'],
   ];
   for (const [p, iters, m] of runs) {
-    const row = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), p, String(iters), m], { encoding: 'utf8' }).trim();
+    const row = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), p, String(iters), m], {
+      encoding: 'utf8',
+    }).trim();
     console.log(row);
   }
 }

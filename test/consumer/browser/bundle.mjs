@@ -26,8 +26,14 @@ const sizes = [];
 for (const page of ['core', 'infer']) {
   const outfile = join('web', `${page}.js`);
   await esbuild.build({
-    entryPoints: [`${page}-page.js`], outfile, bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    plugins: [noNodeBuiltins], logLevel: 'error',
+    entryPoints: [`${page}-page.js`],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    plugins: [noNodeBuiltins],
+    logLevel: 'error',
   });
   sizes.push(`${page}.js ${(statSync(outfile).size / 1024).toFixed(0)} KiB`);
 }

@@ -7,5 +7,5 @@ import checkCore from './core-checks.cjs';
 try {
   window.__consumer = { ok: true, summary: checkCore(core, ndarray) };
 } catch (e) {
-  window.__consumer = { ok: false, error: String(e && e.stack ? e.stack : e) };
+  window.__consumer = { ok: false, error: String(e?.stack ? e.stack : e) };
 }

@@ -12,5 +12,5 @@ const [D, H, W] = [3, 16, 16];
   await segmenter.release();
   window.__consumer = { ok: true, shape, classes, labels: Array.from(labels) };
 })().catch((e) => {
-  window.__consumer = { ok: false, error: String(e && e.stack ? e.stack : e) };
+  window.__consumer = { ok: false, error: String(e?.stack ? e.stack : e) };
 });

@@ -12,7 +12,15 @@ import { bandVolume, thresholdModel } from './tiny-model.cjs';
 
 const page = process.argv[2];
 const CHROMIUM = process.env.MCSC_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 main(async () => {
   assert(page === 'core' || page === 'infer', `usage: node run.mjs core|infer, got ${page}`);
@@ -20,7 +28,8 @@ main(async () => {
   const { chromium } = createRequire(join(process.env.MCSC_ROOT, 'package.json'))('playwright-core');
   writeFileSync(join('web', `${page}.html`), `<!doctype html><meta charset="utf-8"><script type="module" src="${page}.js"></script>\n`);
   if (page === 'infer') {
-    for (const f of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs']) copyFileSync(join('node_modules/onnxruntime-web/dist', f), join('web', f));
+    for (const f of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'])
+      copyFileSync(join('node_modules/onnxruntime-web/dist', f), join('web', f));
     writeFileSync(join('web', 'model.onnx'), await thresholdModel(g, g.nodeRuntime(), 16));
   }
   const server = await serve('web');
@@ -30,9 +39,11 @@ main(async () => {
     const errors = [];
     tab.on('pageerror', (e) => errors.push(e.message));
     await tab.goto(`${server.url}${page}.html`);
-    await tab.waitForFunction(() => window.__consumer !== undefined, undefined, { timeout: 60_000 }).catch((e) => {
-      throw new Error(`${page} page gave no result: ${e.message}; page errors: ${errors.join('; ') || 'none'}`);
-    });
+    await tab
+      .waitForFunction(() => window.__consumer !== undefined, undefined, { timeout: 60_000 })
+      .catch((e) => {
+        throw new Error(`${page} page gave no result: ${e.message}; page errors: ${errors.join('; ') || 'none'}`);
+      });
     const result = await tab.evaluate(() => window.__consumer);
     assert(result.ok, `${page} page failed: ${result.error}`);
     if (page === 'core') {

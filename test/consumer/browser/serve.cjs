@@ -5,13 +5,23 @@ const { createServer } = require('node:http');
 const { readFile } = require('node:fs/promises');
 const { extname, join, normalize } = require('node:path');
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+};
 
 /** Serves `dir`; resolves to { url, close }. */
 module.exports = async function serve(dir) {
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
+    const headers = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cache-Control': 'no-store',
+    };
     try {
       const body = await readFile(join(dir, path));
       response.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
@@ -22,6 +32,10 @@ module.exports = async function serve(dir) {
   await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(ok);
+      }),
   };
 };

@@ -8,7 +8,16 @@ const { assert } = require('./lib.cjs');
 const { trainableNet, squares } = require('./tiny-model.cjs');
 
 module.exports = async function checkGraph(g) {
-  for (const name of ['Graph', 'emitModel', 'TrainingSession', 'nodeRuntime', 'saveWeights', 'loadWeights', 'writeFileAtomic', 'encodeSafetensors']) {
+  for (const name of [
+    'Graph',
+    'emitModel',
+    'TrainingSession',
+    'nodeRuntime',
+    'saveWeights',
+    'loadWeights',
+    'writeFileAtomic',
+    'encodeSafetensors',
+  ]) {
     assert(typeof g[name] === 'function', `@mcsc/graph/node exports ${name}`);
   }
   const [batch, size] = [2, 8];
@@ -21,10 +30,13 @@ module.exports = async function checkGraph(g) {
   const random = new g.Random(3);
   const losses = [];
   for (let i = 0; i < 2; i++) losses.push((await session.step(squares(batch, size, random), { lr: 1e-2 })).loss);
-  assert(losses.every((l) => Number.isFinite(l) && l > 0), `two finite positive losses, got ${losses}`);
+  assert(
+    losses.every((l) => Number.isFinite(l) && l > 0),
+    `two finite positive losses, got ${losses}`,
+  );
 
   const bytes = session.exportInference();
-  assert(bytes instanceof Uint8Array && bytes.length > 200, `exportInference() returns ONNX bytes, got ${bytes && bytes.length}`);
+  assert(bytes instanceof Uint8Array && bytes.length > 200, `exportInference() returns ONNX bytes, got ${bytes?.length}`);
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-consumer-graph-'));
   try {
     g.writeFileAtomic(join(dir, 'model.onnx'), bytes);

@@ -13,7 +13,7 @@ module.exports = async function checkInfer(infer, g) {
   const bytes = await thresholdModel(g, g.nodeRuntime(), H);
   const { volume, expected } = bandVolume(D, H, W);
   const same = (labels, what) => {
-    assert(labels instanceof Uint8Array && labels.length === D * H * W, `${what}: ${D * H * W} labels, got ${labels && labels.length}`);
+    assert(labels instanceof Uint8Array && labels.length === D * H * W, `${what}: ${D * H * W} labels, got ${labels?.length}`);
     const wrong = labels.findIndex((v, i) => v !== expected[i]);
     assert(wrong < 0, `${what}: label ${wrong} is ${labels[wrong]}, expected ${expected[wrong]}`);
   };

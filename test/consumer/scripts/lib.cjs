@@ -15,7 +15,7 @@ function main(fn) {
   Promise.resolve()
     .then(fn)
     .catch((e) => {
-      console.error(e && e.stack ? e.stack : e);
+      console.error(e?.stack ? e.stack : e);
       process.exit(1);
     });
 }

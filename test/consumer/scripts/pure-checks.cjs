@@ -21,7 +21,10 @@ module.exports = function checkPure(g, core, ndarray, resolve) {
   const graph = new g.Graph();
   const x = graph.input('x', [2, 3]);
   const w = graph.param('w', [3, 3], () => new Float32Array(9).fill(0.5));
-  const { bytes, nodeCount } = g.emitModel(graph, { outputs: { y: g.softmax(g.matmul(x, w), 1) }, initializers: new Map([['w', new Float32Array(9).fill(0.5)]]) });
+  const { bytes, nodeCount } = g.emitModel(graph, {
+    outputs: { y: g.softmax(g.matmul(x, w), 1) },
+    initializers: new Map([['w', new Float32Array(9).fill(0.5)]]),
+  });
   assert(bytes.length > 50 && nodeCount >= 2, `emitModel: ${bytes.length} bytes, ${nodeCount} nodes`);
   const st = g.decodeSafetensors(g.encodeSafetensors(new Map([['w', { dtype: 'float32', shape: [3], data: Float32Array.of(1, 2, 3) }]])));
   assert(st.tensors.get('w').data[2] === 3, 'safetensors round trip');

@@ -57,7 +57,12 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
   }
   const subset = chosenGroups(fn, step, blockCount, groups);
   if (permutations.length !== subImages) {
-    throw rangeError(fn, 'step.permutations.length', `must equal the active sub-images A·V = ${active.length}·${views} = ${subImages}`, permutations.length);
+    throw rangeError(
+      fn,
+      'step.permutations.length',
+      `must equal the active sub-images A·V = ${active.length}·${views} = ${subImages}`,
+      permutations.length,
+    );
   }
   const layout = { images: subImages, height, width, blockSize, blockCoverage, labelOrder, permutations: [...permutations] };
   const plane = height * width;
@@ -88,7 +93,10 @@ function activeSliceList(fn: string, activeSlices: number | readonly number[] | 
   }
   const list = [...activeSlices];
   const sorted = [...list].sort((a, b) => a - b);
-  if (!Array.isArray(activeSlices) || sorted.some((v, i) => !Number.isInteger(v) || v < 0 || v >= batch || (i > 0 && v === sorted[i - 1]))) {
+  if (
+    !Array.isArray(activeSlices) ||
+    sorted.some((v, i) => !Number.isInteger(v) || v < 0 || v >= batch || (i > 0 && v === sorted[i - 1]))
+  ) {
     throw rangeError(fn, 'step.activeSlices', `must hold distinct slice indices in [0, ${batch})`, activeSlices);
   }
   return sorted;
@@ -100,7 +108,8 @@ function chosenGroups(fn: string, step: BlockConStep, blockCount: number, groups
   let subset: number[];
   if (step.groupSubset !== undefined) subset = Array.from(step.groupSubset);
   else {
-    if (step.random === undefined) throw typeError(fn, 'step.groupSubset', `or step.random must be given to choose ${groups} of ${blockCount} groups`, undefined);
+    if (step.random === undefined)
+      throw typeError(fn, 'step.groupSubset', `or step.random must be given to choose ${groups} of ${blockCount} groups`, undefined);
     subset = Array.from(step.random.permutation(blockCount).subarray(0, groups));
   }
   const distinct = new Set(subset).size === subset.length;

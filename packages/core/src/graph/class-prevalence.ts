@@ -29,7 +29,10 @@ export function classCounts(labels: Tensor, numClasses: number): Tensor {
   const fn = 'classCounts';
   checkLabels(fn, labels, numClasses);
   const hot = oneHot(stopGradient(labels), numClasses);
-  return reduceSum(hot, hot.shape.slice(0, -1).map((_, i) => i));
+  return reduceSum(
+    hot,
+    hot.shape.slice(0, -1).map((_, i) => i),
+  );
 }
 
 /**
@@ -58,7 +61,12 @@ export function resolveClassWeights(fn: string, weighting: ClassWeighting | unde
   }
   const t = weighting as Tensor;
   if (typeof t !== 'object' || t === null || !('graph' in t) || t.graph !== labels.graph) {
-    throw typeError(fn, 'options.classWeights', "must be 'none', 'prevalence', K numbers or a float32 [K] tensor of the same graph", weighting);
+    throw typeError(
+      fn,
+      'options.classWeights',
+      "must be 'none', 'prevalence', K numbers or a float32 [K] tensor of the same graph",
+      weighting,
+    );
   }
   if (t.dtype !== 'float32' || t.rank !== 1 || t.shape[0] !== numClasses) {
     throw rangeError(fn, 'options.classWeights', `must be a float32 [${numClasses}] tensor`, `${t.dtype}[${t.shape.join(', ')}]`);
@@ -69,6 +77,11 @@ export function resolveClassWeights(fn: string, weighting: ClassWeighting | unde
 export function checkLabels(fn: string, labels: Tensor, numClasses: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw rangeError(fn, 'numClasses', 'must be a positive integer', numClasses);
   if (labels === null || typeof labels !== 'object' || labels.dtype !== 'int64') {
-    throw typeError(fn, 'labels', 'must be an int64 tensor of class indices', labels === null || typeof labels !== 'object' ? labels : `${labels.dtype}[${labels.shape.join(', ')}]`);
+    throw typeError(
+      fn,
+      'labels',
+      'must be an int64 tensor of class indices',
+      labels === null || typeof labels !== 'object' ? labels : `${labels.dtype}[${labels.shape.join(', ')}]`,
+    );
   }
 }

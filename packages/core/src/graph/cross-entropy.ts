@@ -38,7 +38,12 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
 /** Checks `[B, K, ...S]` against `[B, ...S]`; returns K. */
 export function checkLogits(fn: string, field: string, x: Tensor, labels: Tensor): number {
   if (x === null || typeof x !== 'object' || x.dtype !== 'float32' || x.rank < 2) {
-    throw typeError(fn, field, 'must be a float32 tensor [B, K, ...S]', x === null || typeof x !== 'object' ? x : `${x.dtype}[${x.shape.join(', ')}]`);
+    throw typeError(
+      fn,
+      field,
+      'must be a float32 tensor [B, K, ...S]',
+      x === null || typeof x !== 'object' ? x : `${x.dtype}[${x.shape.join(', ')}]`,
+    );
   }
   const expected = [x.shape[0]!, ...x.shape.slice(2)];
   if (labels?.shape === undefined || labels.shape.length !== expected.length || labels.shape.some((d, i) => d !== expected[i])) {

@@ -17,7 +17,11 @@ export interface SupervisedLossOptions {
  * @param labels int64 `[B, ...S]`.
  * @returns `{ loss, ce, dice }`, float32 scalars.
  */
-export function supervisedLoss(logits: Tensor, labels: Tensor, options: SupervisedLossOptions = {}): { loss: Tensor; ce: Tensor; dice: Tensor } {
+export function supervisedLoss(
+  logits: Tensor,
+  labels: Tensor,
+  options: SupervisedLossOptions = {},
+): { loss: Tensor; ce: Tensor; dice: Tensor } {
   const ce = crossEntropy(logits, labels, options);
   const dice = diceLoss(softmax(logits, 1), labels, logits.shape[1]!, options);
   return { loss: mul(add(ce, dice), 0.5), ce, dice };

@@ -22,7 +22,8 @@ export function zoomLabels(labels: Tensor, size: readonly [number, number], edge
     throw typeError(fn, 'labels', 'must be an int64 or float32 tensor [..., H, W]', describe(labels));
   }
   const [outH, outW] = size;
-  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1) throw rangeError(fn, 'size', 'must be two positive integers', size);
+  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
+    throw rangeError(fn, 'size', 'must be two positive integers', size);
   if (edge !== 'scipy' && edge !== 'clamp') throw rangeError(fn, 'edge', "must be 'scipy' or 'clamp'", edge);
   const g = labels.graph;
   const [h, w] = labels.shape.slice(-2) as [number, number];

@@ -44,7 +44,13 @@ export function expectRankBetween(fn: string, field: string, a: NumericNdArray, 
 }
 
 /** Throws unless two shapes are equal. */
-export function expectSameShape(fn: string, field: string, shape: readonly number[], expected: readonly number[], expectedName: string): void {
+export function expectSameShape(
+  fn: string,
+  field: string,
+  shape: readonly number[],
+  expected: readonly number[],
+  expectedName: string,
+): void {
   if (shape.length !== expected.length || shape.some((n, i) => n !== expected[i])) {
     throw rangeError(fn, `${field}.shape`, `must equal ${expectedName} ${JSON.stringify(expected)}`, shape);
   }

@@ -37,7 +37,9 @@ export interface BlockConOptions {
 const blockConOptionsSchema = z.strictObject({
   temperature: z.number().positive().optional(),
   blockSize: z.number().int().positive(),
-  permutations: z.array(z.custom<ArrayLike<number>>((v) => Array.isArray(v) || ArrayBuffer.isView(v), 'expected an Int32Array or number[]')).optional(),
+  permutations: z
+    .array(z.custom<ArrayLike<number>>((v) => Array.isArray(v) || ArrayBuffer.isView(v), 'expected an Int32Array or number[]'))
+    .optional(),
   labelOrder: z.enum(['paper', 'reference']).optional(),
   blockCoverage: z.enum(['reference', 'full']).optional(),
   random: z.custom<Random>((v) => typeof (v as Partial<Random> | null)?.permutation === 'function', 'expected a Random').optional(),
@@ -53,7 +55,13 @@ const blockConOptionsSchema = z.strictObject({
 export function blockConLoss(features: NumericNdArray, labels: NumericNdArray, options: BlockConOptions): number {
   const fn = 'blockConLoss';
   const opts = parseOptions(fn, blockConOptionsSchema, options);
-  const [batch, views, channels, height, width] = expectRank(fn, 'features', features, 5, '[B, V, C, H, W]') as [number, number, number, number, number];
+  const [batch, views, channels, height, width] = expectRank(fn, 'features', features, 5, '[B, V, C, H, W]') as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   expectSameShape(fn, 'labels', labels.shape, [batch, views, height, width], '[B, V, H, W] of features');
   const y = toLabels(fn, 'labels', labels, opts.numClasses);
   const numClasses = opts.numClasses ?? maxPlusOne(y);

@@ -68,7 +68,9 @@ const layoutSchema = z.strictObject({
   blockSize: positiveInt,
   blockCoverage: z.enum(['reference', 'full']).optional(),
   labelOrder: z.enum(['paper', 'reference']).optional(),
-  permutations: z.array(z.custom<ArrayLike<number>>((v) => Array.isArray(v) || ArrayBuffer.isView(v), 'expected an Int32Array or number[]')),
+  permutations: z.array(
+    z.custom<ArrayLike<number>>((v) => Array.isArray(v) || ArrayBuffer.isView(v), 'expected an Int32Array or number[]'),
+  ),
 });
 
 /** Blocks per side: ⌊size/b⌋ − 1 (`'reference'`) or ⌊size/b⌋ (`'full'`), never below 0. */

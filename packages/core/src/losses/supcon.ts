@@ -50,7 +50,13 @@ export function supConLoss(features: NumericNdArray, labels: NumericNdArray | Ar
  * The loss on contiguous buffers: `features` row-major `[N, C]`, `labels` N integers in `[0, numClasses)`.
  * Shared with the block loss; arguments are trusted.
  */
-export function supConLossFlat(features: Float64Array, labels: Int32Array, channels: number, temperature: number, numClasses: number): number {
+export function supConLossFlat(
+  features: Float64Array,
+  labels: Int32Array,
+  channels: number,
+  temperature: number,
+  numClasses: number,
+): number {
   const n = labels.length;
   if (n === 0) return 0;
   const { counts } = classPrevalence(labels, numClasses);

@@ -150,7 +150,14 @@ export class SegmentationMetricAggregator {
       hd95: nanMean(perClass.map((c) => c.hd95)),
       asd: nanMean(perClass.map((c) => c.asd)),
     };
-    return { unit: this.spacingMode, emptyClass: this.emptyClass, volumes: this.volumes.length, perClass, perVolume: this.volumes.slice(), mean };
+    return {
+      unit: this.spacingMode,
+      emptyClass: this.emptyClass,
+      volumes: this.volumes.length,
+      perClass,
+      perVolume: this.volumes.slice(),
+      mean,
+    };
   }
 
   /** Forgets every volume. */

@@ -102,7 +102,12 @@ function lowerEnvelope(f: Float64Array, n: number, s2: number, out: Float64Array
 
 /** Expands a spacing argument to one positive finite value per axis. */
 export function normalizeSpacing(fn: string, spacing: number | readonly number[] | undefined, rank: number): number[] {
-  const values = spacing === undefined ? new Array<number>(rank).fill(1) : typeof spacing === 'number' ? new Array<number>(rank).fill(spacing) : spacing.slice();
+  const values =
+    spacing === undefined
+      ? new Array<number>(rank).fill(1)
+      : typeof spacing === 'number'
+        ? new Array<number>(rank).fill(spacing)
+        : spacing.slice();
   if (values.length !== rank) throw rangeError(fn, 'spacing', `must have one value per axis (${rank})`, spacing);
   for (const v of values) {
     if (!Number.isFinite(v) || v <= 0) throw rangeError(fn, 'spacing', 'must hold finite positive numbers', spacing);

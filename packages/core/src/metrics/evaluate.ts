@@ -94,7 +94,12 @@ const evaluationSchema = z.strictObject({
  * Dice, Jaccard, HD95 and ASD of one pair of binary masks (contiguous 0/1, shape `shape`) with the
  * reference's empty-prediction convention.
  */
-export function evaluateBinaryMasks(pred: Uint8Array, gt: Uint8Array, shape: readonly number[], spacing: readonly number[]): BinaryEvaluation {
+export function evaluateBinaryMasks(
+  pred: Uint8Array,
+  gt: Uint8Array,
+  shape: readonly number[],
+  spacing: readonly number[],
+): BinaryEvaluation {
   const predictionEmpty = !pred.some((v) => v !== 0);
   const referenceEmpty = !gt.some((v) => v !== 0);
   const diceValue = diceOfMasks(pred, gt);
@@ -122,7 +127,11 @@ export function applyEmptyClassRule<T extends BinaryEvaluation>(e: T, rule: Empt
  * @param pred label map `[H, W]` or `[D, H, W]` (any rank 1…4), integers in [0, K).
  * @param gt same shape.
  */
-export function evaluateSegmentation(pred: NumericNdArray, gt: NumericNdArray, options: SegmentationEvaluationOptions): SegmentationEvaluation {
+export function evaluateSegmentation(
+  pred: NumericNdArray,
+  gt: NumericNdArray,
+  options: SegmentationEvaluationOptions,
+): SegmentationEvaluation {
   const fn = 'evaluateSegmentation';
   const opts = parseOptions(fn, evaluationSchema, options);
   const shape = expectRankBetween(fn, 'pred', pred, 1, 4);
@@ -141,7 +150,11 @@ export function evaluateSegmentation(pred: NumericNdArray, gt: NumericNdArray, o
       predMask[i] = p[i] === c ? 1 : 0;
       gtMask[i] = g[i] === c ? 1 : 0;
     }
-    perClass.push({ classIndex: c, name: names[c - 1]!, ...applyEmptyClassRule(evaluateBinaryMasks(predMask, gtMask, shape, spacing), emptyClass) });
+    perClass.push({
+      classIndex: c,
+      name: names[c - 1]!,
+      ...applyEmptyClassRule(evaluateBinaryMasks(predMask, gtMask, shape, spacing), emptyClass),
+    });
   }
   return { unit, emptyClass, perClass, mean: meanMetrics(perClass) };
 }

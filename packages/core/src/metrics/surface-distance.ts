@@ -48,7 +48,12 @@ export function asd(pred: NumericNdArray, gt: NumericNdArray, spacing?: Spacing)
 }
 
 /** {@link surfaceDistances} on contiguous 0/1 masks; `spacing` already has one value per axis. */
-export function surfaceDistancesOfMasks(from: Uint8Array, to: Uint8Array, shape: readonly number[], spacing: readonly number[]): Float64Array {
+export function surfaceDistancesOfMasks(
+  from: Uint8Array,
+  to: Uint8Array,
+  shape: readonly number[],
+  spacing: readonly number[],
+): Float64Array {
   if (isEmpty(from) || isEmpty(to)) return new Float64Array(0);
   const fromSurface = surfaceMask(from, shape);
   const squared = squaredDistanceToSites(surfaceMask(to, shape), shape, spacing);

@@ -53,7 +53,7 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: Wilc
   const order = d.map((_, i) => i).sort((a, b) => Math.abs(d[a]!) - Math.abs(d[b]!));
   const rank = new Float64Array(n);
   let tieTerm = 0;
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     let j = i;
     while (j + 1 < n && Math.abs(d[order[j + 1]!]!) === Math.abs(d[order[i]!]!)) j++;
     const t = j - i + 1;
@@ -73,7 +73,8 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: Wilc
   if (asked === 'exact' && n > 1000) throw rangeError(fn, 'differences', "has too many non-zero values for 'exact' (at most 1000)", n);
   const method: WilcoxonMethod = asked === 'auto' ? (n <= EXACT_MAX_N && !ties ? 'exact' : 'normal') : asked;
   if (n === 0) return { n, zeros, wPlus, wMinus, method, z: method === 'normal' ? 0 : null, p: 1 };
-  if (method === 'exact') return { n, zeros, wPlus, wMinus, method, z: null, p: Math.min(1, 2 * exactLowerTail(n, Math.min(wPlus, wMinus))) };
+  if (method === 'exact')
+    return { n, zeros, wPlus, wMinus, method, z: null, p: Math.min(1, 2 * exactLowerTail(n, Math.min(wPlus, wMinus))) };
   const mean = (n * (n + 1)) / 4;
   const variance = (n * (n + 1) * (2 * n + 1)) / 24 - tieTerm / 48;
   const z = variance > 0 ? (wPlus - mean) / Math.sqrt(variance) : 0;

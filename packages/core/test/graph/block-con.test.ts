@@ -5,7 +5,16 @@
  */
 import ndarray from 'ndarray';
 import { Graph, Random, gradients, l2Normalize, type Tensor } from '@mcsc/graph';
-import { blockConLoss as referenceBlockCon, blockGroupIndices, blocksPerSide, classPrevalence, drawBlockPermutations, graphLosses, type BlockCoverage, type BlockLabelOrder } from '@mcsc/core';
+import {
+  blockConLoss as referenceBlockCon,
+  blockGroupIndices,
+  blocksPerSide,
+  classPrevalence,
+  drawBlockPermutations,
+  graphLosses,
+  type BlockCoverage,
+  type BlockLabelOrder,
+} from '@mcsc/core';
 import { gradCheck } from '../../../graph/test/gradcheck';
 import { compile, expectClose, runGraph } from './run-graph';
 import { plainSupCon } from './oracles';
@@ -27,14 +36,101 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'paper order, reference coverage', batch: 2, channels: 8, size: 9, blockSize: 2, labelOrder: 'paper', blockCoverage: 'reference', foreground: 0.5, numClasses: 4 },
-  { name: 'reference order, reference coverage', batch: 2, channels: 8, size: 9, blockSize: 2, labelOrder: 'reference', blockCoverage: 'reference', foreground: 0.5, numClasses: 4 },
-  { name: 'paper order, full coverage, chunks of 2', batch: 2, channels: 6, size: 8, blockSize: 2, labelOrder: 'paper', blockCoverage: 'full', foreground: 0.5, chunkGroups: 2, numClasses: 3 },
-  { name: 'reference order, full coverage, chunks of 3', batch: 3, channels: 5, size: 6, blockSize: 3, labelOrder: 'reference', blockCoverage: 'full', foreground: 0.6, chunkGroups: 3, numClasses: 4 },
-  { name: 'sparse foreground: all-background groups drop out', batch: 2, channels: 8, size: 8, blockSize: 2, labelOrder: 'paper', blockCoverage: 'full', foreground: 0.04, chunkGroups: 5, numClasses: 3 },
-  { name: 'labeled-only phase: first 1 of 3 slices, paper order', batch: 3, channels: 8, size: 8, blockSize: 2, labelOrder: 'paper', blockCoverage: 'reference', active: 1, foreground: 0.5, numClasses: 4 },
-  { name: 'labeled-only phase: first 2 of 3 slices, reference order, chunked', batch: 3, channels: 8, size: 8, blockSize: 2, labelOrder: 'reference', blockCoverage: 'full', active: 2, foreground: 0.4, chunkGroups: 4, numClasses: 4 },
-  { name: 'slices 0 and 2 of 3 active, reference order', batch: 3, channels: 4, size: 6, blockSize: 3, labelOrder: 'reference', blockCoverage: 'full', active: [0, 2], foreground: 0.5, numClasses: 3 },
+  {
+    name: 'paper order, reference coverage',
+    batch: 2,
+    channels: 8,
+    size: 9,
+    blockSize: 2,
+    labelOrder: 'paper',
+    blockCoverage: 'reference',
+    foreground: 0.5,
+    numClasses: 4,
+  },
+  {
+    name: 'reference order, reference coverage',
+    batch: 2,
+    channels: 8,
+    size: 9,
+    blockSize: 2,
+    labelOrder: 'reference',
+    blockCoverage: 'reference',
+    foreground: 0.5,
+    numClasses: 4,
+  },
+  {
+    name: 'paper order, full coverage, chunks of 2',
+    batch: 2,
+    channels: 6,
+    size: 8,
+    blockSize: 2,
+    labelOrder: 'paper',
+    blockCoverage: 'full',
+    foreground: 0.5,
+    chunkGroups: 2,
+    numClasses: 3,
+  },
+  {
+    name: 'reference order, full coverage, chunks of 3',
+    batch: 3,
+    channels: 5,
+    size: 6,
+    blockSize: 3,
+    labelOrder: 'reference',
+    blockCoverage: 'full',
+    foreground: 0.6,
+    chunkGroups: 3,
+    numClasses: 4,
+  },
+  {
+    name: 'sparse foreground: all-background groups drop out',
+    batch: 2,
+    channels: 8,
+    size: 8,
+    blockSize: 2,
+    labelOrder: 'paper',
+    blockCoverage: 'full',
+    foreground: 0.04,
+    chunkGroups: 5,
+    numClasses: 3,
+  },
+  {
+    name: 'labeled-only phase: first 1 of 3 slices, paper order',
+    batch: 3,
+    channels: 8,
+    size: 8,
+    blockSize: 2,
+    labelOrder: 'paper',
+    blockCoverage: 'reference',
+    active: 1,
+    foreground: 0.5,
+    numClasses: 4,
+  },
+  {
+    name: 'labeled-only phase: first 2 of 3 slices, reference order, chunked',
+    batch: 3,
+    channels: 8,
+    size: 8,
+    blockSize: 2,
+    labelOrder: 'reference',
+    blockCoverage: 'full',
+    active: 2,
+    foreground: 0.4,
+    chunkGroups: 4,
+    numClasses: 4,
+  },
+  {
+    name: 'slices 0 and 2 of 3 active, reference order',
+    batch: 3,
+    channels: 4,
+    size: 6,
+    blockSize: 3,
+    labelOrder: 'reference',
+    blockCoverage: 'full',
+    active: [0, 2],
+    foreground: 0.5,
+    numClasses: 3,
+  },
 ];
 
 /** Unit features [B, 2, C, H, W] as float32 (and the same values in float64 for the reference), labels [B, 2, H, W]. */
@@ -49,7 +145,9 @@ function makeData(c: Case, random: Random) {
       v.forEach((x, ch) => (f32[(n * channels + ch) * plane + p] = x / norm));
     }
   }
-  const labels = BigInt64Array.from({ length: batch * 2 * plane }, () => BigInt(random.uniform() < c.foreground ? 1 + random.int(c.numClasses - 1) : 0));
+  const labels = BigInt64Array.from({ length: batch * 2 * plane }, () =>
+    BigInt(random.uniform() < c.foreground ? 1 + random.int(c.numClasses - 1) : 0),
+  );
   return { f32, labels };
 }
 
@@ -71,7 +169,11 @@ function reference(c: Case, f32: Float32Array, labels: BigInt64Array, permutatio
     y.set(Array.from(labels.subarray(s * perLabel, (s + 1) * perLabel), Number), i * perLabel);
   });
   return referenceBlockCon(ndarray(f, [active.length, 2, channels, size, size]), ndarray(y, [active.length, 2, size, size]), {
-    blockSize: c.blockSize, permutations, labelOrder: c.labelOrder, blockCoverage: c.blockCoverage, numClasses: c.numClasses,
+    blockSize: c.blockSize,
+    permutations,
+    labelOrder: c.labelOrder,
+    blockCoverage: c.blockCoverage,
+    numClasses: c.numClasses,
   });
 }
 
@@ -80,7 +182,11 @@ function build(c: Case) {
   const features = g.input('features', [c.batch, 2, c.channels, c.size, c.size]);
   const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
   const out = graphLosses.blockConLoss(features, labels, {
-    blockSize: c.blockSize, numClasses: c.numClasses, labelOrder: c.labelOrder, blockCoverage: c.blockCoverage, ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
+    blockSize: c.blockSize,
+    numClasses: c.numClasses,
+    labelOrder: c.labelOrder,
+    blockCoverage: c.blockCoverage,
+    ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
   });
   return { g, out };
 }
@@ -130,7 +236,10 @@ describe('graph blockConLoss equals the reference', () => {
 
   test('fewer blocks than one per side: loss 0 with no step inputs needed', async () => {
     const g = new Graph();
-    const out = graphLosses.blockConLoss(g.input('f', [1, 2, 3, 4, 4]), g.input('y', [1, 2, 4, 4], 'int64'), { blockSize: 3, numClasses: 2 });
+    const out = graphLosses.blockConLoss(g.input('f', [1, 2, 3, 4, 4]), g.input('y', [1, 2, 4, 4], 'int64'), {
+      blockSize: 3,
+      numClasses: 2,
+    });
     expect(out.spec.groups).toBe(0);
     expect((await runGraph(g, { loss: out.loss }, {})).loss![0]).toBe(0);
   });
@@ -143,9 +252,17 @@ describe('options', () => {
     const full = build(c);
     const fullRunner = await compile(full.g, { groupLosses: full.out.groupLosses, fg: full.out.foreground });
     const g = new Graph();
-    const out = graphLosses.blockConLoss(g.input('features', [c.batch, 2, c.channels, c.size, c.size]), g.input('labels', [c.batch, 2, c.size, c.size], 'int64'), {
-      blockSize: c.blockSize, numClasses: c.numClasses, blockCoverage: c.blockCoverage, groupsPerStep: 5, chunkGroups: 2,
-    });
+    const out = graphLosses.blockConLoss(
+      g.input('features', [c.batch, 2, c.channels, c.size, c.size]),
+      g.input('labels', [c.batch, 2, c.size, c.size], 'int64'),
+      {
+        blockSize: c.blockSize,
+        numClasses: c.numClasses,
+        blockCoverage: c.blockCoverage,
+        groupsPerStep: 5,
+        chunkGroups: 2,
+      },
+    );
     expect([out.spec.groups, out.spec.blockCount, out.spec.chunks]).toEqual([5, 16, 3]);
     const runner = await compile(g, { loss: out.loss });
     const subsets: number[][] = [];
@@ -155,7 +272,11 @@ describe('options', () => {
       const subset = Array.from(random.permutation(16).subarray(0, 5));
       subsets.push(subset);
       const all = await fullRunner.run({ features: f32, labels, ...graphLosses.blockConFeeds(full.out.spec, { permutations }) });
-      const got = await runner.run({ features: f32, labels, ...graphLosses.blockConFeeds(out.spec, { permutations, groupSubset: subset }) });
+      const got = await runner.run({
+        features: f32,
+        labels,
+        ...graphLosses.blockConFeeds(out.spec, { permutations, groupSubset: subset }),
+      });
       const used = subset.filter((k) => all.fg![k] === 1);
       expectClose(got.loss![0]!, used.reduce((a, k) => a + all.groupLosses![k]!, 0) / Math.max(used.length, 1));
     }
@@ -165,16 +286,25 @@ describe('options', () => {
     const r = new Random(2);
     const perms = drawBlockPermutations(2 * c.batch, 16, r);
     expect(drawn).toEqual(graphLosses.blockConFeeds(out.spec, { permutations: perms, groupSubset: r.permutation(16).subarray(0, 5) }));
-    expect(() => graphLosses.blockConFeeds(out.spec, { permutations: perms, groupSubset: [1, 1, 2, 3, 4] })).toThrow(/step.groupSubset must hold 5 distinct group indices in \[0, 16\)/);
+    expect(() => graphLosses.blockConFeeds(out.spec, { permutations: perms, groupSubset: [1, 1, 2, 3, 4] })).toThrow(
+      /step.groupSubset must hold 5 distinct group indices in \[0, 16\)/,
+    );
   });
 
   test('classBalanced: false is the plain SupCon denominator in every group', async () => {
     const c = cases[1]!;
     const random = new Random(41);
     const g = new Graph();
-    const out = graphLosses.blockConLoss(g.input('features', [c.batch, 2, c.channels, c.size, c.size]), g.input('labels', [c.batch, 2, c.size, c.size], 'int64'), {
-      blockSize: c.blockSize, numClasses: c.numClasses, labelOrder: c.labelOrder, classBalanced: false,
-    });
+    const out = graphLosses.blockConLoss(
+      g.input('features', [c.batch, 2, c.channels, c.size, c.size]),
+      g.input('labels', [c.batch, 2, c.size, c.size], 'int64'),
+      {
+        blockSize: c.blockSize,
+        numClasses: c.numClasses,
+        labelOrder: c.labelOrder,
+        classBalanced: false,
+      },
+    );
     const { f32, labels } = makeData(c, random);
     const permutations = drawBlockPermutations(2 * c.batch, out.spec.blockCount, random);
     const got = await runGraph(g, { loss: out.loss }, { features: f32, labels, ...graphLosses.blockConFeeds(out.spec, { permutations }) });
@@ -184,8 +314,18 @@ describe('options', () => {
     const slot = (n: number) => (n % c.batch) * 2 + Math.floor(n / c.batch); // [B, V] position of stacked image n
     let total = 0;
     let used = 0;
-    for (const group of blockGroupIndices({ images: 2 * c.batch, height: c.size, width: c.size, blockSize: c.blockSize, labelOrder: c.labelOrder, permutations })) {
-      const y = Array.from(group.labels, (flat) => { const { n, p } = at(flat); return Number(labels[slot(n) * plane + p]); });
+    for (const group of blockGroupIndices({
+      images: 2 * c.batch,
+      height: c.size,
+      width: c.size,
+      blockSize: c.blockSize,
+      labelOrder: c.labelOrder,
+      permutations,
+    })) {
+      const y = Array.from(group.labels, (flat) => {
+        const { n, p } = at(flat);
+        return Number(labels[slot(n) * plane + p]);
+      });
       if (y.every((v) => v === 0)) continue;
       const f = new Float64Array(group.points.length * c.channels);
       group.points.forEach((flat, i) => {
@@ -207,7 +347,11 @@ describe('class prevalence behind the balanced denominator', () => {
     const blockCount = out.spec.groups;
     const permutations = drawBlockPermutations(2 * 2, blockCount, new Random(12));
     const feeds = graphLosses.blockConFeeds(out.spec, { permutations, activeSlices: 2 });
-    const got = await runGraph(g, { counts: out.classCounts, w: out.classWeights, pw: out.positiveClassWeights, fg: out.foreground }, { features: f32, labels, ...feeds });
+    const got = await runGraph(
+      g,
+      { counts: out.classCounts, w: out.classWeights, pw: out.positiveClassWeights, fg: out.foreground },
+      { features: f32, labels, ...feeds },
+    );
     // Reference groups of the active sub-batch (slices 0, 1 are the first 2·2·H·W labels of view-major stacking).
     const plane = c.size * c.size;
     const stackedLabel = (flat: number): number => {
@@ -216,7 +360,15 @@ describe('class prevalence behind the balanced denominator', () => {
       const slice = m % 2;
       return Number(labels[(slice * 2 + v) * plane + (flat % plane)]);
     };
-    const groups = blockGroupIndices({ images: 4, height: c.size, width: c.size, blockSize: c.blockSize, blockCoverage: c.blockCoverage, labelOrder: c.labelOrder, permutations });
+    const groups = blockGroupIndices({
+      images: 4,
+      height: c.size,
+      width: c.size,
+      blockSize: c.blockSize,
+      blockCoverage: c.blockCoverage,
+      labelOrder: c.labelOrder,
+      permutations,
+    });
     const k = c.numClasses;
     for (const group of groups) {
       const prevalence = classPrevalence(Array.from(group.labels, stackedLabel), k);
@@ -238,7 +390,11 @@ describe('graph blockConLoss gradients (finite differences)', () => {
     const spec = { groups: 4, n: batch * 2 * b * b };
     const labels = BigInt64Array.from({ length: batch * 2 * size * size }, () => BigInt(random.int(k)));
     const g0 = new Graph();
-    const probe = graphLosses.blockConLoss(g0.input('f', [batch, 2, channels, size, size]), g0.input('y', [batch, 2, size, size], 'int64'), { blockSize: b, numClasses: k, blockCoverage: 'full', labelOrder });
+    const probe = graphLosses.blockConLoss(
+      g0.input('f', [batch, 2, channels, size, size]),
+      g0.input('y', [batch, 2, size, size], 'int64'),
+      { blockSize: b, numClasses: k, blockCoverage: 'full', labelOrder },
+    );
     const feeds = graphLosses.blockConFeeds(probe.spec, { activeSlices: 2, random });
     const r = await gradCheck(
       [
@@ -250,7 +406,12 @@ describe('graph blockConLoss gradients (finite differences)', () => {
       ],
       (f, y, points, pointLabels, mask) =>
         graphLosses.blockConLoss(l2Normalize(f!, 2), y!, {
-          blockSize: b, numClasses: k, blockCoverage: 'full', labelOrder, temperature: 0.5, chunkGroups: 3,
+          blockSize: b,
+          numClasses: k,
+          blockCoverage: 'full',
+          labelOrder,
+          temperature: 0.5,
+          chunkGroups: 3,
           inputs: { points: points!, labels: pointLabels!, mask: mask! },
         }).loss,
       { samples: 30, eps: 1e-2, rtol: 2e-2, atol: 2e-3 },
@@ -261,7 +422,7 @@ describe('graph blockConLoss gradients (finite differences)', () => {
 });
 
 describe('masked (inactive) slices contribute exactly nothing', () => {
-  test('their feature gradient is exactly 0, the active slices\' is not', async () => {
+  test("their feature gradient is exactly 0, the active slices' is not", async () => {
     const [batch, channels, size, b, k] = [3, 4, 6, 3, 3];
     const random = new Random(21);
     const g = new Graph();
@@ -283,7 +444,12 @@ describe('masked (inactive) slices contribute exactly nothing', () => {
 
 describe('blockConFeeds', () => {
   const g = new Graph();
-  const out = graphLosses.blockConLoss(g.input('f', [2, 2, 3, 6, 6]), g.input('y', [2, 2, 6, 6], 'int64'), { blockSize: 3, numClasses: 2, blockCoverage: 'full', name: 'scale1' });
+  const out = graphLosses.blockConLoss(g.input('f', [2, 2, 3, 6, 6]), g.input('y', [2, 2, 6, 6], 'int64'), {
+    blockSize: 3,
+    numClasses: 2,
+    blockCoverage: 'full',
+    name: 'scale1',
+  });
 
   test('names, sizes and padding of the step inputs', () => {
     const feeds = graphLosses.blockConFeeds(out.spec, { activeSlices: 1, random: new Random(1) });
@@ -294,7 +460,10 @@ describe('blockConFeeds', () => {
     const imageOf = (i: number) => Math.floor(Number((feeds['scale1.points'] as BigInt64Array)[i]) / 36);
     expect(Array.from({ length: 18 }, (_, i) => imageOf(i))).toEqual([...Array(9).fill(0), ...Array(9).fill(1)]);
     const second = graphLosses.blockConFeeds(out.spec, { activeSlices: [1], random: new Random(1) });
-    expect(Array.from((second['scale1.points'] as BigInt64Array).subarray(0, 18), (p) => Math.floor(Number(p) / 36))).toEqual([...Array(9).fill(2), ...Array(9).fill(3)]);
+    expect(Array.from((second['scale1.points'] as BigInt64Array).subarray(0, 18), (p) => Math.floor(Number(p) / 36))).toEqual([
+      ...Array(9).fill(2),
+      ...Array(9).fill(3),
+    ]);
   });
 
   test('draws from random exactly as the reference loss does', () => {
@@ -304,10 +473,18 @@ describe('blockConFeeds', () => {
   });
 
   test('bad steps are clear errors', () => {
-    expect(() => graphLosses.blockConFeeds(out.spec, {})).toThrow('blockConFeeds: step.permutations or step.random must be given, got undefined');
-    expect(() => graphLosses.blockConFeeds(out.spec, { activeSlices: 3, random: new Random(1) })).toThrow(/blockConFeeds: step.activeSlices must be an integer in \[0, B = 2\]/);
-    expect(() => graphLosses.blockConFeeds(out.spec, { activeSlices: [1, 1], random: new Random(1) })).toThrow(/must hold distinct slice indices in \[0, 2\)/);
-    expect(() => graphLosses.blockConFeeds(out.spec, { permutations: [Int32Array.of(0, 1, 2, 3)] })).toThrow(/step.permutations.length must equal the active sub-images A·V = 2·2 = 4, got 1/);
+    expect(() => graphLosses.blockConFeeds(out.spec, {})).toThrow(
+      'blockConFeeds: step.permutations or step.random must be given, got undefined',
+    );
+    expect(() => graphLosses.blockConFeeds(out.spec, { activeSlices: 3, random: new Random(1) })).toThrow(
+      /blockConFeeds: step.activeSlices must be an integer in \[0, B = 2\]/,
+    );
+    expect(() => graphLosses.blockConFeeds(out.spec, { activeSlices: [1, 1], random: new Random(1) })).toThrow(
+      /must hold distinct slice indices in \[0, 2\)/,
+    );
+    expect(() => graphLosses.blockConFeeds(out.spec, { permutations: [Int32Array.of(0, 1, 2, 3)] })).toThrow(
+      /step.permutations.length must equal the active sub-images A·V = 2·2 = 4, got 1/,
+    );
   });
 
   test('bad graph arguments are clear errors', () => {
@@ -317,9 +494,15 @@ describe('blockConFeeds', () => {
     expect(() => graphLosses.blockConLoss(f, h.input('y2', [1, 2, 4, 5], 'int64'), { blockSize: 2, numClasses: 2 })).toThrow(
       'graphLosses.blockConLoss: labels must be an int64 tensor [B, V, H, W] = [1, 2, 4, 4], got "int64[1, 2, 4, 5]"',
     );
-    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 0, numClasses: 2 })).toThrow('graphLosses.blockConLoss: options.blockSize must be a positive integer, got 0');
-    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 2, numClasses: 2, chunkGroups: 1.5 })).toThrow(/options.chunkGroups must be a positive integer, got 1.5/);
+    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 0, numClasses: 2 })).toThrow(
+      'graphLosses.blockConLoss: options.blockSize must be a positive integer, got 0',
+    );
+    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 2, numClasses: 2, chunkGroups: 1.5 })).toThrow(
+      /options.chunkGroups must be a positive integer, got 1.5/,
+    );
     const tensor = (t: Tensor) => t;
-    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 1, numClasses: 2, inputs: { points: tensor(y), labels: tensor(y), mask: tensor(f) } })).toThrow('graphLosses.blockConLoss: options.inputs.points must be an int64 tensor [9, 2], got "int64[1, 2, 4, 4]"');
+    expect(() =>
+      graphLosses.blockConLoss(f, y, { blockSize: 1, numClasses: 2, inputs: { points: tensor(y), labels: tensor(y), mask: tensor(f) } }),
+    ).toThrow('graphLosses.blockConLoss: options.inputs.points must be an int64 tensor [9, 2], got "int64[1, 2, 4, 4]"');
   });
 });

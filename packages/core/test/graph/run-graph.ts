@@ -26,7 +26,11 @@ export async function compile(g: Graph, outputs: Record<string, Tensor>): Promis
   };
 }
 
-export async function runGraph(g: Graph, outputs: Record<string, Tensor>, feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, Float32Array>> {
+export async function runGraph(
+  g: Graph,
+  outputs: Record<string, Tensor>,
+  feeds: Readonly<Record<string, TensorData>>,
+): Promise<Record<string, Float32Array>> {
   const runner = await compile(g, outputs);
   try {
     return await runner.run(feeds);

@@ -35,7 +35,11 @@ describe('graph supConLoss equals the reference', () => {
     const g = new Graph();
     const f = g.input('f', [n, c]);
     const y = g.input('y', [n], 'int64');
-    const got = await runGraph(g, { loss: graphLosses.supConLoss(f, y, { numClasses: k }) }, { f: features, y: BigInt64Array.from(labels, BigInt) });
+    const got = await runGraph(
+      g,
+      { loss: graphLosses.supConLoss(f, y, { numClasses: k }) },
+      { f: features, y: BigInt64Array.from(labels, BigInt) },
+    );
     expectClose(got.loss![0]!, supConLoss(ndarray(Float64Array.from(features), [n, c]), labels, { numClasses: k }));
   });
 
@@ -49,11 +53,22 @@ describe('graph supConLoss equals the reference', () => {
     const f = g.input('f', [n, c]);
     const y = g.input('y', [n], 'int64');
     const m = g.input('m', [n]);
-    const got = await runGraph(g, { loss: graphLosses.supConLoss(f, y, { numClasses: k, mask: m, temperature: 0.3 }) }, { f: features, y: BigInt64Array.from(labels, BigInt), m: mask });
+    const got = await runGraph(
+      g,
+      { loss: graphLosses.supConLoss(f, y, { numClasses: k, mask: m, temperature: 0.3 }) },
+      { f: features, y: BigInt64Array.from(labels, BigInt), m: mask },
+    );
     const keep = [...Array(n).keys()].filter((i) => mask[i] === 1);
     const kept = new Float64Array(keep.length * c);
     keep.forEach((i, r) => kept.set(features.subarray(i * c, (i + 1) * c), r * c));
-    expectClose(got.loss![0]!, supConLoss(ndarray(kept, [keep.length, c]), keep.map((i) => labels[i]!), { numClasses: k, temperature: 0.3 }));
+    expectClose(
+      got.loss![0]!,
+      supConLoss(
+        ndarray(kept, [keep.length, c]),
+        keep.map((i) => labels[i]!),
+        { numClasses: k, temperature: 0.3 },
+      ),
+    );
   });
 
   test('classBalanced: false is the plain SupCon denominator', async () => {
@@ -64,14 +79,22 @@ describe('graph supConLoss equals the reference', () => {
     const g = new Graph();
     const f = g.input('f', [n, c]);
     const y = g.input('y', [n], 'int64');
-    const got = await runGraph(g, { loss: graphLosses.supConLoss(f, y, { numClasses: k, classBalanced: false }) }, { f: features, y: BigInt64Array.from(labels, BigInt) });
+    const got = await runGraph(
+      g,
+      { loss: graphLosses.supConLoss(f, y, { numClasses: k, classBalanced: false }) },
+      { f: features, y: BigInt64Array.from(labels, BigInt) },
+    );
     expectClose(got.loss![0]!, plainSupCon(features, labels, c, 0.1));
   });
 
   test('finite-difference gradients through l2Normalize', async () => {
     const [n, c, k] = [10, 4, 3];
     const labels = BigInt64Array.from([0, 1, 2, 0, 1, 1, 0, 2, 2, 1], (v) => BigInt(v));
-    const r = await gradCheck([{ shape: [n, c] }, { shape: [n], dtype: 'int64', data: labels }], (f, y) => graphLosses.supConLoss(l2Normalize(f!, 1), y!, { numClasses: k, temperature: 0.5 }), { samples: 40 });
+    const r = await gradCheck(
+      [{ shape: [n, c] }, { shape: [n], dtype: 'int64', data: labels }],
+      (f, y) => graphLosses.supConLoss(l2Normalize(f!, 1), y!, { numClasses: k, temperature: 0.5 }),
+      { samples: 40 },
+    );
     expect(r.failures).toEqual([]);
   });
 });
@@ -89,7 +112,11 @@ describe('graph zoomLabels equals zoomNearest', () => {
     const g = new Graph();
     const y = g.input('y', [...shape], 'int64');
     const z = graphLosses.zoomLabels(y, size, edge);
-    const out = await runGraph(g, { z: graphLosses.zoomLabels(g.input('f', [...shape]), size, edge), zi: z }, { y: BigInt64Array.from(labels, BigInt), f: Float32Array.from(labels) });
+    const out = await runGraph(
+      g,
+      { z: graphLosses.zoomLabels(g.input('f', [...shape]), size, edge), zi: z },
+      { y: BigInt64Array.from(labels, BigInt), f: Float32Array.from(labels) },
+    );
     const want = zoomNearest(labels, shape, [...shape.slice(0, -2), ...size], { edge });
     expect(Array.from(out.z!)).toEqual(Array.from(want));
     expect(Array.from(out.zi! as unknown as BigInt64Array, Number)).toEqual(Array.from(want)); // int64 output, read as such

@@ -69,10 +69,18 @@ describe('graph CE, Dice and L_sup equal the references', () => {
     const { logits, labels, x64, y64, labelShape, k } = data(shape, shape.length * 7 + shape[1]!);
     const { g, x, y } = graphOf(shape, labelShape);
     const sup = graphLosses.supervisedLoss(x, y);
-    const got = await runGraph(g, {
-      ce: graphLosses.crossEntropy(x, y), dice: graphLosses.diceLoss(softmax(x, 1), y, k), perClass: graphLosses.diceLossPerClass(softmax(x, 1), y, k),
-      sup: sup.loss, supCe: sup.ce, supDice: sup.dice,
-    }, { logits, labels });
+    const got = await runGraph(
+      g,
+      {
+        ce: graphLosses.crossEntropy(x, y),
+        dice: graphLosses.diceLoss(softmax(x, 1), y, k),
+        perClass: graphLosses.diceLossPerClass(softmax(x, 1), y, k),
+        sup: sup.loss,
+        supCe: sup.ce,
+        supDice: sup.dice,
+      },
+      { logits, labels },
+    );
     const ce = crossEntropy(x64, y64);
     const dice = diceLoss(referenceSoftmax(x64, 1), y64, k);
     expectClose(got.ce![0]!, ce);
@@ -83,21 +91,41 @@ describe('graph CE, Dice and L_sup equal the references', () => {
     expect([got.supCe![0], got.supDice![0]]).toEqual([got.ce![0], got.dice![0]]);
   });
 
-  const weightings: [string, number | undefined, (y: Tensor, k: number) => graphLosses.ClassWeighting, (counts: Int32Array) => number[]][] = [
-    ['fixed numbers', undefined, (_y, k) => Array.from({ length: k }, (_, c) => 0.5 + c), (counts) => Array.from(counts, (_, c) => 0.5 + c)],
-    ['a [K] tensor', undefined, (y, k) => y.graph.constant(Float32Array.from({ length: k }, (_, c) => 2 - c / k), [k]), (counts) => Array.from(counts, (_, c) => 2 - c / counts.length)],
-    ["'prevalence', all classes present", undefined, () => 'prevalence', prevalenceOracle],
-    ["'prevalence', class 1 absent", 1, () => 'prevalence', prevalenceOracle],
-  ];
+  const weightings: [string, number | undefined, (y: Tensor, k: number) => graphLosses.ClassWeighting, (counts: Int32Array) => number[]][] =
+    [
+      [
+        'fixed numbers',
+        undefined,
+        (_y, k) => Array.from({ length: k }, (_, c) => 0.5 + c),
+        (counts) => Array.from(counts, (_, c) => 0.5 + c),
+      ],
+      [
+        'a [K] tensor',
+        undefined,
+        (y, k) =>
+          y.graph.constant(
+            Float32Array.from({ length: k }, (_, c) => 2 - c / k),
+            [k],
+          ),
+        (counts) => Array.from(counts, (_, c) => 2 - c / counts.length),
+      ],
+      ["'prevalence', all classes present", undefined, () => 'prevalence', prevalenceOracle],
+      ["'prevalence', class 1 absent", 1, () => 'prevalence', prevalenceOracle],
+    ];
   test.each(weightings)('weighted: %s', async (_name, skipClass, weighting, oracleWeights) => {
     const shape = [2, 4, 5, 3];
     const { logits, labels, x64, y64, labelShape, k } = data(shape, 17, skipClass);
     const { g, x, y } = graphOf(shape, labelShape);
     const classWeights = weighting(y, k);
-    const got = await runGraph(g, {
-      ce: graphLosses.crossEntropy(x, y, { classWeights }), dice: graphLosses.diceLoss(softmax(x, 1), y, k, { classWeights }),
-      sup: graphLosses.supervisedLoss(x, y, { classWeights }).loss,
-    }, { logits, labels });
+    const got = await runGraph(
+      g,
+      {
+        ce: graphLosses.crossEntropy(x, y, { classWeights }),
+        dice: graphLosses.diceLoss(softmax(x, 1), y, k, { classWeights }),
+        sup: graphLosses.supervisedLoss(x, y, { classWeights }).loss,
+      },
+      { logits, labels },
+    );
     const weights = oracleWeights(classPrevalence(Array.from(labels, Number), k).counts);
     const want = weightedOracle(x64, y64, weights);
     expectClose(got.ce![0]!, want.ce);
@@ -125,10 +153,16 @@ describe('graph CE, Dice and L_sup equal the references', () => {
     const shape = [2, 3, 4, 4];
     const { logits, labels, labelShape } = data(shape, 3);
     const { g, x, y } = graphOf(shape, labelShape);
-    const got = await runGraph(g, {
-      a: graphLosses.crossEntropy(x, y, { classWeights: 'none' }), b: graphLosses.crossEntropy(x, y, { classWeights: [1, 1, 1] }),
-      c: graphLosses.diceLoss(softmax(x, 1), y, 3), d: graphLosses.diceLoss(softmax(x, 1), y, 3, { classWeights: [1, 1, 1] }),
-    }, { logits, labels });
+    const got = await runGraph(
+      g,
+      {
+        a: graphLosses.crossEntropy(x, y, { classWeights: 'none' }),
+        b: graphLosses.crossEntropy(x, y, { classWeights: [1, 1, 1] }),
+        c: graphLosses.diceLoss(softmax(x, 1), y, 3),
+        d: graphLosses.diceLoss(softmax(x, 1), y, 3, { classWeights: [1, 1, 1] }),
+      },
+      { logits, labels },
+    );
     expectClose(got.b![0]!, got.a![0]!, 1e-6);
     expectClose(got.d![0]!, got.c![0]!, 1e-6);
   });
@@ -147,21 +181,37 @@ describe('class prevalence of the supervised labels', () => {
     const { logits, labels, labelShape, k } = data(shape, 8, 2);
     const { g, x, y } = graphOf(shape, labelShape);
     void x;
-    const got = await runGraph(g, { counts: graphLosses.classCounts(y, k), weights: graphLosses.prevalenceWeights(y, k) }, { logits, labels });
+    const got = await runGraph(
+      g,
+      { counts: graphLosses.classCounts(y, k), weights: graphLosses.prevalenceWeights(y, k) },
+      { logits, labels },
+    );
     const counts = classPrevalence(Array.from(labels, Number), k).counts;
     expect(Array.from(got.counts!)).toEqual(Array.from(counts));
     prevalenceOracle(counts).forEach((w, c) => expectClose(got.weights![c]!, w, 1e-6));
     expect(got.weights![2]).toBe(0);
-    expectClose(got.weights!.reduce((a, c) => a + c, 0), k, 1e-6);
+    expectClose(
+      got.weights!.reduce((a, c) => a + c, 0),
+      k,
+      1e-6,
+    );
   });
 });
 
 describe('graph CE and Dice gradients (finite differences)', () => {
-  const cases: [string, graphLosses.ClassWeighting][] = [['unweighted', 'none'], ['fixed weights', [0.5, 1, 2, 0.25]], ['prevalence', 'prevalence']];
+  const cases: [string, graphLosses.ClassWeighting][] = [
+    ['unweighted', 'none'],
+    ['fixed weights', [0.5, 1, 2, 0.25]],
+    ['prevalence', 'prevalence'],
+  ];
   test.each(cases)('L_sup, %s', async (_name, classWeights) => {
     const [b, k, h, w] = [2, 4, 3, 3];
-    const labels = BigInt64Array.from({ length: b * h * w }, (_, i) => BigInt((i * 7) % 5 === 4 ? 0 : (i * 7) % 5 % k));
-    const r = await gradCheck([{ shape: [b, k, h, w] }, { shape: [b, h, w], dtype: 'int64', data: labels }], (x, y) => graphLosses.supervisedLoss(x!, y!, { classWeights }).loss, { samples: 30 });
+    const labels = BigInt64Array.from({ length: b * h * w }, (_, i) => BigInt((i * 7) % 5 === 4 ? 0 : ((i * 7) % 5) % k));
+    const r = await gradCheck(
+      [{ shape: [b, k, h, w] }, { shape: [b, h, w], dtype: 'int64', data: labels }],
+      (x, y) => graphLosses.supervisedLoss(x!, y!, { classWeights }).loss,
+      { samples: 30 },
+    );
     expect(r.failures).toEqual([]);
   });
 });
@@ -171,10 +221,26 @@ describe('argument errors', () => {
   const x = g.input('x', [1, 3, 2, 2]);
   const y = g.input('y', [1, 2, 2], 'int64');
   test.each([
-    ['wrong label shape', () => graphLosses.crossEntropy(x, g.input('y2', [1, 2, 3], 'int64')), 'graphLosses.crossEntropy: labels.shape must equal [B, ...S] of logits [1, 2, 2], got [1, 2, 3]'],
-    ['float labels', () => graphLosses.crossEntropy(x, g.input('y3', [1, 2, 2])), 'graphLosses.crossEntropy: labels must be an int64 tensor of class indices, got "float32[1, 2, 2]"'],
-    ['weights of the wrong length', () => graphLosses.crossEntropy(x, y, { classWeights: [1, 2] }), 'graphLosses.crossEntropy: options.classWeights must hold K = 3 finite non-negative numbers, got [1, 2]'],
-    ['a weight tensor of the wrong shape', () => graphLosses.diceLoss(x, y, 3, { classWeights: g.input('w', [4]) }), 'graphLosses.diceLoss: options.classWeights must be a float32 [3] tensor, got "float32[4]"'],
+    [
+      'wrong label shape',
+      () => graphLosses.crossEntropy(x, g.input('y2', [1, 2, 3], 'int64')),
+      'graphLosses.crossEntropy: labels.shape must equal [B, ...S] of logits [1, 2, 2], got [1, 2, 3]',
+    ],
+    [
+      'float labels',
+      () => graphLosses.crossEntropy(x, g.input('y3', [1, 2, 2])),
+      'graphLosses.crossEntropy: labels must be an int64 tensor of class indices, got "float32[1, 2, 2]"',
+    ],
+    [
+      'weights of the wrong length',
+      () => graphLosses.crossEntropy(x, y, { classWeights: [1, 2] }),
+      'graphLosses.crossEntropy: options.classWeights must hold K = 3 finite non-negative numbers, got [1, 2]',
+    ],
+    [
+      'a weight tensor of the wrong shape',
+      () => graphLosses.diceLoss(x, y, 3, { classWeights: g.input('w', [4]) }),
+      'graphLosses.diceLoss: options.classWeights must be a float32 [3] tensor, got "float32[4]"',
+    ],
     ['K that does not match', () => graphLosses.diceLoss(x, y, 4), 'graphLosses.diceLoss: probs.shape[1] must equal numClasses 4, got 3'],
   ])('%s', (_name, call, message) => {
     expect(call).toThrow(message);

@@ -99,7 +99,14 @@ describe('blocksPerSide', () => {
 describe('blockGroupIndices', () => {
   // Two 4×4 images, b = 2, 'full' → 2×2 blocks numbered 0 1 / 2 3. Image 0 keeps its order, image 1 is
   // reversed, so group 0 = block 0 of image 0 (flat 0 1 4 5) + block 3 of image 1 (16 + 10, 11, 14, 15).
-  const layout = { images: 2, height: 4, width: 4, blockSize: 2, blockCoverage: 'full' as const, permutations: [Int32Array.of(0, 1, 2, 3), Int32Array.of(3, 2, 1, 0)] };
+  const layout = {
+    images: 2,
+    height: 4,
+    width: 4,
+    blockSize: 2,
+    blockCoverage: 'full' as const,
+    permutations: [Int32Array.of(0, 1, 2, 3), Int32Array.of(3, 2, 1, 0)],
+  };
 
   test('paper order: each point under its own label', () => {
     const groups = blockGroupIndices(layout);
@@ -124,7 +131,14 @@ describe('blockGroupIndices', () => {
     const paper = blockGroupIndices(one);
     const reference = blockGroupIndices({ ...one, labelOrder: 'reference' });
     paper.forEach((g, k) => expect(Array.from(reference[k]!.labels)).toEqual(Array.from(g.labels)));
-    const unit = { images: 3, height: 2, width: 2, blockSize: 1, blockCoverage: 'full' as const, permutations: [Int32Array.of(0, 1, 2, 3), Int32Array.of(1, 2, 3, 0), Int32Array.of(3, 1, 0, 2)] };
+    const unit = {
+      images: 3,
+      height: 2,
+      width: 2,
+      blockSize: 1,
+      blockCoverage: 'full' as const,
+      permutations: [Int32Array.of(0, 1, 2, 3), Int32Array.of(1, 2, 3, 0), Int32Array.of(3, 1, 0, 2)],
+    };
     const a = blockGroupIndices(unit);
     const r = blockGroupIndices({ ...unit, labelOrder: 'reference' });
     a.forEach((g, k) => expect(Array.from(r[k]!.labels)).toEqual(Array.from(g.labels)));
@@ -134,7 +148,9 @@ describe('blockGroupIndices', () => {
     expect(() => blockGroupIndices({ ...layout, permutations: [Int32Array.of(0, 1, 2, 3)] })).toThrow(
       /blockGroupIndices: permutations.length must equal the number of stacked images 2, got 1/,
     );
-    expect(() => blockGroupIndices({ ...layout, permutations: [Int32Array.of(0, 1, 2), Int32Array.of(0, 1, 2, 3)] })).toThrow(/permutations\[0\].length/);
+    expect(() => blockGroupIndices({ ...layout, permutations: [Int32Array.of(0, 1, 2), Int32Array.of(0, 1, 2, 3)] })).toThrow(
+      /permutations\[0\].length/,
+    );
     expect(() => blockGroupIndices({ ...layout, permutations: [Int32Array.of(0, 1, 1, 3), Int32Array.of(0, 1, 2, 3)] })).toThrow(
       /permutations\[0\] must be a permutation of 0…3/,
     );
@@ -177,7 +193,8 @@ describe('blockConLoss', () => {
   test("'reference' coverage ignores the last band of blocks, 'full' does not", () => {
     // Foreground only in rows and columns 6–8: outside the 2×2 blocks (6×6 pixels) of 'reference'.
     const { features, labels } = makeBatch(4, 1, 2, 3, size);
-    for (let v = 0; v < 2; v++) for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) labels.set(0, v, y, x, y >= 6 && x >= 6 ? 1 + ((x + y) % 2) : 0);
+    for (let v = 0; v < 2; v++)
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) labels.set(0, v, y, x, y >= 6 && x >= 6 ? 1 + ((x + y) % 2) : 0);
     const random = new Random(8);
     expect(blockConLoss(features, labels, { blockSize: b, random, blockCoverage: 'reference' })).toBe(0);
     expect(blockConLoss(features, labels, { blockSize: b, random, blockCoverage: 'full' })).toBeGreaterThan(0);
@@ -201,8 +218,14 @@ describe('blockConLoss', () => {
 
   test('rejects missing randomness and mismatched labels', () => {
     const { features, labels } = makeBatch(7, 1, 2, 3, size);
-    expect(() => blockConLoss(features, labels, { blockSize: b })).toThrow(/blockConLoss: options.permutations or options.random must be given/);
-    expect(() => blockConLoss(features, labels.pick(0), { blockSize: b, random: new Random(1) })).toThrow(/blockConLoss: labels.shape must equal/);
-    expect(() => blockConLoss(features, labels, { blockSize: 0, random: new Random(1) })).toThrow(/blockConLoss: invalid options: options.blockSize/);
+    expect(() => blockConLoss(features, labels, { blockSize: b })).toThrow(
+      /blockConLoss: options.permutations or options.random must be given/,
+    );
+    expect(() => blockConLoss(features, labels.pick(0), { blockSize: b, random: new Random(1) })).toThrow(
+      /blockConLoss: labels.shape must equal/,
+    );
+    expect(() => blockConLoss(features, labels, { blockSize: 0, random: new Random(1) })).toThrow(
+      /blockConLoss: invalid options: options.blockSize/,
+    );
   });
 });

@@ -90,13 +90,21 @@ describe('supConLoss (class-balanced, docs/method/losses.md)', () => {
     const f = randomUnitFeatures(random, 6, 3);
     const y = [0, 1, 1, 2, 0, 2];
     // a transposed [C, N] buffer viewed as [N, C]
-    const transposed = ndarray(Float64Array.from(f[0]!.map((_, c) => f.map((row) => row[c]!)).flat()), [3, 6]).transpose(1, 0);
+    const transposed = ndarray(Float64Array.from(f[0]!.flatMap((_, c) => f.map((row) => row[c]!))), [3, 6]).transpose(1, 0);
     expect(supConLoss(transposed, ndarray(Int32Array.from(y), [6]))).toBeCloseTo(supConByFormula(f, y, 0.1), 10);
   });
 
   test('empty input gives 0; all points distinct classes give 0', () => {
     expect(supConLoss(ndarray(new Float64Array(0), [0, 4]), [])).toBe(0);
-    expect(supConLoss(features([[1, 0], [0, 1]]), [0, 1])).toBe(0);
+    expect(
+      supConLoss(
+        features([
+          [1, 0],
+          [0, 1],
+        ]),
+        [0, 1],
+      ),
+    ).toBe(0);
   });
 
   test('rejects bad input', () => {

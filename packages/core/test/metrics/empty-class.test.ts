@@ -41,10 +41,12 @@ function expectMetrics(actual: MetricValues, expected: MetricValues): void {
 }
 
 describe('empty-class rule', () => {
-  test.each(PAIRS.flatMap(([id, cls, published, ignore]) => [
-    [id, cls, 'published' as EmptyClassRule, published],
-    [id, cls, 'ignore' as EmptyClassRule, ignore],
-  ]))('volume %s, class %s, %s', (id, cls, rule, expected) => {
+  test.each(
+    PAIRS.flatMap(([id, cls, published, ignore]) => [
+      [id, cls, 'published' as EmptyClassRule, published],
+      [id, cls, 'ignore' as EmptyClassRule, ignore],
+    ]),
+  )('volume %s, class %s, %s', (id, cls, rule, expected) => {
     const { pred, gt } = VOLUMES[id];
     const result = evaluateSegmentation(pred, gt, { numClasses: 3, classNames: ['a', 'b'], emptyClass: rule });
     expect(result.emptyClass).toBe(rule);
@@ -65,19 +67,22 @@ describe('empty-class rule', () => {
     // rule, class a mean, class b mean, b skipped (dice, jaccard, hd95, asd), overall mean, per-volume mean Dice
     ['published', m(8 / 9, 5 / 6, 0.3, 0), m(2 / 9, 1 / 6, 0.45, 0), [0, 0, 1, 1], m(5 / 9, 1 / 2, 0.375, 0), [5 / 6, 1 / 2, 1 / 3]],
     ['ignore', m(8 / 9, 5 / 6, 0.3, 0), m(2 / 3, 1 / 2, 0.9, 0), [2, 2, 2, 2], m(7 / 9, 2 / 3, 0.6, 0), [5 / 6, 1, 2 / 3]],
-  ] as const)('aggregate under %s: per-class means over the kept volumes, mean of class means, counts', (rule, a, b, skipped, mean, perVolume) => {
-    const agg = new SegmentationMetricAggregator({ numClasses: 3, classNames: ['a', 'b'], emptyClass: rule });
-    for (const id of ['A', 'B', 'C'] as const) agg.add(VOLUMES[id].pred, VOLUMES[id].gt, { id });
-    const s = agg.aggregate();
-    expect(s.emptyClass).toBe(rule);
-    expectMetrics(s.perClass[0]!, a);
-    expectMetrics(s.perClass[1]!, b);
-    expect(s.perClass[0]).toMatchObject({ emptyReference: 0, skipped: { dice: 0, jaccard: 0, hd95: 0, asd: 0 } });
-    expect(s.perClass[1]!.emptyReference).toBe(2);
-    expect(s.perClass[1]!.skipped).toEqual({ dice: skipped[0], jaccard: skipped[1], hd95: skipped[2], asd: skipped[3] });
-    expectMetrics(s.mean, mean);
-    s.perVolume.forEach((vol, i) => expect(vol.mean.dice).toBeCloseTo(perVolume[i]!, 12));
-  });
+  ] as const)(
+    'aggregate under %s: per-class means over the kept volumes, mean of class means, counts',
+    (rule, a, b, skipped, mean, perVolume) => {
+      const agg = new SegmentationMetricAggregator({ numClasses: 3, classNames: ['a', 'b'], emptyClass: rule });
+      for (const id of ['A', 'B', 'C'] as const) agg.add(VOLUMES[id].pred, VOLUMES[id].gt, { id });
+      const s = agg.aggregate();
+      expect(s.emptyClass).toBe(rule);
+      expectMetrics(s.perClass[0]!, a);
+      expectMetrics(s.perClass[1]!, b);
+      expect(s.perClass[0]).toMatchObject({ emptyReference: 0, skipped: { dice: 0, jaccard: 0, hd95: 0, asd: 0 } });
+      expect(s.perClass[1]!.emptyReference).toBe(2);
+      expect(s.perClass[1]!.skipped).toEqual({ dice: skipped[0], jaccard: skipped[1], hd95: skipped[2], asd: skipped[3] });
+      expectMetrics(s.mean, mean);
+      s.perVolume.forEach((vol, i) => expect(vol.mean.dice).toBeCloseTo(perVolume[i]!, 12));
+    },
+  );
 
   test("'ignore': a class absent from every volume has NaN means and drops out of the overall mean", () => {
     const agg = new SegmentationMetricAggregator({ numClasses: 3, emptyClass: 'ignore' });

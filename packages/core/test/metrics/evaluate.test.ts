@@ -8,7 +8,10 @@ function volume(...slices: string[][]): ndarray.NdArray<Int32Array> {
 }
 
 function binary(labels: ndarray.NdArray<Int32Array>, c: number): ndarray.NdArray<Uint8Array> {
-  return ndarray(Uint8Array.from(labels.data, (v) => (v === c ? 1 : 0)), labels.shape.slice());
+  return ndarray(
+    Uint8Array.from(labels.data, (v) => (v === c ? 1 : 0)),
+    labels.shape.slice(),
+  );
 }
 
 // Class 1 present in both; class 2 only in the ground truth (empty prediction); class 3 only in the
@@ -34,7 +37,16 @@ describe('evaluateSegmentation', () => {
     // class 1: |P| = 8, |G| = 7, |P ∩ G| = 7 → Dice 14/15
     expect(c1!.dice).toBeCloseTo(14 / 15, 14);
     // class 2: empty prediction → Dice 0, HD95 = ASD = 0 (reference: `return dc, 0, 0`)
-    expect(c2).toMatchObject({ classIndex: 2, name: 'Myo', dice: 0, jaccard: 0, hd95: 0, asd: 0, predictionEmpty: true, referenceEmpty: false });
+    expect(c2).toMatchObject({
+      classIndex: 2,
+      name: 'Myo',
+      dice: 0,
+      jaccard: 0,
+      hd95: 0,
+      asd: 0,
+      predictionEmpty: true,
+      referenceEmpty: false,
+    });
     // class 3: prediction without ground truth → Dice 0, distances undefined (NaN)
     expect(c3).toMatchObject({ dice: 0, predictionEmpty: false, referenceEmpty: true });
     expect(c3!.hd95).toBeNaN();
@@ -62,9 +74,13 @@ describe('evaluateSegmentation', () => {
   });
 
   test('rejects bad options and labels', () => {
-    expect(() => evaluateSegmentation(pred, gt, { numClasses: 4, spacingMode: 'mm' })).toThrow(/evaluateSegmentation: spacing is required when spacingMode is 'mm'/);
+    expect(() => evaluateSegmentation(pred, gt, { numClasses: 4, spacingMode: 'mm' })).toThrow(
+      /evaluateSegmentation: spacing is required when spacingMode is 'mm'/,
+    );
     expect(() => evaluateSegmentation(pred, gt, { numClasses: 3 })).toThrow(/evaluateSegmentation: pred must hold integers in \[0, 3\)/);
-    expect(() => evaluateSegmentation(pred, gt, { numClasses: 4, classNames: ['a'] })).toThrow(/options.classNames must name the 3 foreground classes/);
+    expect(() => evaluateSegmentation(pred, gt, { numClasses: 4, classNames: ['a'] })).toThrow(
+      /options.classNames must name the 3 foreground classes/,
+    );
     expect(() => evaluateSegmentation(pred, gt, { numClasses: 1 })).toThrow(/evaluateSegmentation: invalid options: options.numClasses/);
   });
 });

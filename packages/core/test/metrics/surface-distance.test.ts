@@ -53,7 +53,10 @@ function bruteDirected(a: Mask, b: Mask, spacing: number[]): number[] {
 
 function randomBlob(random: Random, shape: number[]): Mask {
   // a union of a few random ellipsoids, so that masks have holes, corners and border contact
-  const blobs = Array.from({ length: 3 }, () => ({ c: shape.map((n) => random.uniform() * n), r: shape.map((n) => 1 + random.uniform() * n * 0.4) }));
+  const blobs = Array.from({ length: 3 }, () => ({
+    c: shape.map((n) => random.uniform() * n),
+    r: shape.map((n) => 1 + random.uniform() * n * 0.4),
+  }));
   return maskFrom(shape, (...x) => blobs.some(({ c, r }) => x.reduce((acc, v, k) => acc + ((v - c[k]!) / r[k]!) ** 2, 0) <= 1));
 }
 
@@ -91,7 +94,16 @@ describe('medpy values (computed with scipy 1.17: binary_erosion, distance_trans
 
   test.each<[string, Mask, Mask, number[] | undefined, number, number, number, number]>([
     ['3-D voxel', pred3, gt3, undefined, 0.497737556561086, 0.3313253012048193, 2.23606797749979, 1.1000039673101532],
-    ['3-D spacing (2.5, 0.8, 1.1)', pred3, gt3, [2.5, 0.8, 1.1], 0.497737556561086, 0.3313253012048193, 2.737037548619631, 1.2408136018008726],
+    [
+      '3-D spacing (2.5, 0.8, 1.1)',
+      pred3,
+      gt3,
+      [2.5, 0.8, 1.1],
+      0.497737556561086,
+      0.3313253012048193,
+      2.737037548619631,
+      1.2408136018008726,
+    ],
     ['2-D voxel', pred2, gt2, undefined, 0.4722222222222222, 0.3090909090909091, 2.23606797749979, 1.5775709621186647],
     ['2-D spacing (1.5, 0.7)', pred2, gt2, [1.5, 0.7], 0.4722222222222222, 0.3090909090909091, 3.0080584360149873, 1.833252210485345],
   ])('%s', (_name, pred, gt, spacing, d, j, h, a) => {
@@ -139,7 +151,12 @@ describe('hand-worked cases and empty masks', () => {
 
   test('rejects mismatched shapes and bad spacing', () => {
     const a = maskFrom([4, 4], () => true);
-    expect(() => hd95(a, maskFrom([4, 5], () => true))).toThrow(/hd95: gt.shape must equal pred.shape \[4,4\], got \[4, 5\]/);
+    expect(() =>
+      hd95(
+        a,
+        maskFrom([4, 5], () => true),
+      ),
+    ).toThrow(/hd95: gt.shape must equal pred.shape \[4,4\], got \[4, 5\]/);
     expect(() => asd(a, a, [1, 0])).toThrow(/asd: spacing must hold finite positive numbers/);
     expect(() => asd(a, a, [1, 1, 1])).toThrow(/asd: spacing must have one value per axis \(2\)/);
   });

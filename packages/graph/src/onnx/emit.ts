@@ -31,7 +31,10 @@ export interface EmittedModel {
 
 export function emitModel(g: Graph, opts: EmitOptions): EmittedModel {
   const outs = Object.entries(opts.outputs);
-  const live = liveNodes(g, outs.map(([, t]) => t));
+  const live = liveNodes(
+    g,
+    outs.map(([, t]) => t),
+  );
   const used = new Map<number, Tensor>();
   for (const node of live) for (const x of node.inputs) if (x) used.set(x.id, x);
   for (const [, t] of outs) used.set(t.id, t);
@@ -57,7 +60,8 @@ export function emitModel(g: Graph, opts: EmitOptions): EmittedModel {
       for (const [name, t] of outs) g.message(G.node, (w) => writeIdentity(w, t.name, name));
       g.string(G.name, opts.name ?? 'mcsc');
       for (const { t, data } of initializers) g.message(G.initializer, (w) => writeTensor(w, t.name, t.shape, t.dtype, data));
-      for (const t of graphInputs) g.message(G.input, (w) => writeValueInfo(w, t.name, t.shape, t.dtype, !!opts.dynamicBatch && t.source.kind === 'input'));
+      for (const t of graphInputs)
+        g.message(G.input, (w) => writeValueInfo(w, t.name, t.shape, t.dtype, !!opts.dynamicBatch && t.source.kind === 'input'));
       for (const [name, t] of outs) g.message(G.output, (w) => writeValueInfo(w, name, t.shape, t.dtype, !!opts.dynamicBatch));
     })
     .message(M.opset_import, (w) => w.string(Field.OperatorSetIdProto.domain, '').int(Field.OperatorSetIdProto.version, OPSET))
@@ -112,7 +116,11 @@ function writeValueInfo(w: ProtoWriter, name: string, shape: readonly number[], 
   w.string(Field.ValueInfoProto.name, name).message(Field.ValueInfoProto.type, (type) =>
     type.message(Field.TypeProto.tensor_type, (tensor) =>
       tensor.int(Field.TypeProtoTensor.elem_type, DTYPE_DATA_TYPE[dtype]).message(Field.TypeProtoTensor.shape, (s) => {
-        shape.forEach((d, i) => s.message(Field.TensorShapeProto.dim, (dim) => (dynamicBatch && i === 0 ? dim.string(D.dim_param, 'N') : dim.int(D.dim_value, d))));
+        shape.forEach((d, i) =>
+          s.message(Field.TensorShapeProto.dim, (dim) =>
+            dynamicBatch && i === 0 ? dim.string(D.dim_param, 'N') : dim.int(D.dim_value, d),
+          ),
+        );
       }),
     ),
   );

@@ -10,7 +10,11 @@ import type { DType } from '../tensor.js';
 export const TensorDataType = Object.freeze({ FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 });
 
 /** The graph's dtypes as TensorProto.DataType (Cast's `to`, tensor element types). */
-export const DTYPE_DATA_TYPE: Readonly<Record<DType, number>> = Object.freeze({ float32: TensorDataType.FLOAT, int64: TensorDataType.INT64, bool: TensorDataType.BOOL });
+export const DTYPE_DATA_TYPE: Readonly<Record<DType, number>> = Object.freeze({
+  float32: TensorDataType.FLOAT,
+  int64: TensorDataType.INT64,
+  bool: TensorDataType.BOOL,
+});
 
 /** AttributeProto.AttributeType. */
 export const AttributeType = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 });
@@ -46,4 +50,9 @@ export const CoordinateTransformationMode = Object.freeze({
   ASYMMETRIC: 'asymmetric',
   TF_CROP_AND_RESIZE: 'tf_crop_and_resize',
 } as const);
-export const NearestMode = Object.freeze({ ROUND_PREFER_FLOOR: 'round_prefer_floor', ROUND_PREFER_CEIL: 'round_prefer_ceil', FLOOR: 'floor', CEIL: 'ceil' } as const);
+export const NearestMode = Object.freeze({
+  ROUND_PREFER_FLOOR: 'round_prefer_floor',
+  ROUND_PREFER_CEIL: 'round_prefer_ceil',
+  FLOOR: 'floor',
+  CEIL: 'ceil',
+} as const);

@@ -47,11 +47,17 @@ export function listOperators(g: Graph, outputs: Readonly<Record<string, Tensor>
     else uses.set(key, { op, inputs, outputs: outs, count: 1 });
   };
   for (const node of liveNodes(g, targets)) {
-    add(node.op, node.inputs.map((x) => (x ? ONNX_ELEMENT_TYPE[x.dtype] : null)), node.outputs.map((o) => ONNX_ELEMENT_TYPE[o.dtype]));
+    add(
+      node.op,
+      node.inputs.map((x) => (x ? ONNX_ELEMENT_TYPE[x.dtype] : null)),
+      node.outputs.map((o) => ONNX_ELEMENT_TYPE[o.dtype]),
+    );
   }
   // emitModel names each output through an Identity node.
   for (const t of targets) add('Identity', [ONNX_ELEMENT_TYPE[t.dtype]], [ONNX_ELEMENT_TYPE[t.dtype]]);
   return [...uses.values()]
     .map((u) => ({ op: u.op, domain: 'ai.onnx' as const, opset: OPSET, inputs: u.inputs, outputs: u.outputs, count: u.count }))
-    .sort((a, b) => (a.op < b.op ? -1 : a.op > b.op ? 1 : formatOperator(a) < formatOperator(b) ? -1 : formatOperator(a) > formatOperator(b) ? 1 : 0));
+    .sort((a, b) =>
+      a.op < b.op ? -1 : a.op > b.op ? 1 : formatOperator(a) < formatOperator(b) ? -1 : formatOperator(a) > formatOperator(b) ? 1 : 0,
+    );
 }

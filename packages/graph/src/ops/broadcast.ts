@@ -134,7 +134,11 @@ export function reduce(rule: GradientRule<ReduceContext>, x: Tensor, axes: reado
 }
 
 /** A reduction's rule from dx(gy, y, ctx), with gy and y in the kept-dims shape. */
-export function reductionRule(op: ReduceOp, formula: string, dx: (gy: Tensor, y: Tensor, ctx: ReduceContext) => Tensor): GradientRule<ReduceContext> {
+export function reductionRule(
+  op: ReduceOp,
+  formula: string,
+  dx: (gy: Tensor, y: Tensor, ctx: ReduceContext) => Tensor,
+): GradientRule<ReduceContext> {
   return defineGradient<ReduceContext>({
     name: op,
     op,

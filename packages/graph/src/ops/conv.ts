@@ -46,7 +46,13 @@ function pair(v: number | readonly number[] | undefined, dflt: number): [number,
 function geometry(opts: Conv2dOptions): Geometry {
   const pd = opts.padding;
   const p: [number, number, number, number] =
-    pd === undefined ? [0, 0, 0, 0] : typeof pd === 'number' ? [pd, pd, pd, pd] : pd.length === 2 ? [pd[0]!, pd[1]!, pd[0]!, pd[1]!] : [pd[0]!, pd[1]!, pd[2]!, pd[3]!];
+    pd === undefined
+      ? [0, 0, 0, 0]
+      : typeof pd === 'number'
+        ? [pd, pd, pd, pd]
+        : pd.length === 2
+          ? [pd[0]!, pd[1]!, pd[0]!, pd[1]!]
+          : [pd[0]!, pd[1]!, pd[2]!, pd[3]!];
   return { s: pair(opts.stride, 1), d: pair(opts.dilation, 1), p, groups: opts.groups ?? 1 };
 }
 
@@ -65,7 +71,8 @@ const CONV = defineGradient<ConvContext>({
   name: 'Conv',
   op: 'Conv',
   grads: ['X', 'W', 'B'],
-  formula: 'dX = Conv(gy, W flipped, channels swapped) at stride 1, else ConvTranspose(gy, W); dW = Σ_taps MatMul(gy, shifted X); dB = Σ gy',
+  formula:
+    'dX = Conv(gy, W flipped, channels swapped) at stride 1, else ConvTranspose(gy, W); dW = Σ_taps MatMul(gy, shifted X); dB = Σ gy',
   backward: ([gy], { x, w, b, geo }) => [
     () => convInputGrad(gy!, w, x.shape, geo),
     () => kernelGrad(x, gy!, [w.shape[2]!, w.shape[3]!], geo),
@@ -81,8 +88,18 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const [o, cg, kh, kw] = w.shape as [number, number, number, number];
   const oh = Math.floor((h + p[0] + p[2] - d[0] * (kh - 1) - 1) / s[0]) + 1;
   const ow = Math.floor((wd + p[1] + p[3] - d[1] * (kw - 1) - 1) / s[1]) + 1;
-  if (x.rank !== 4 || w.rank !== 4 || c !== cg * groups || o % groups !== 0 || (b && (b.rank !== 1 || b.shape[0] !== o)) || oh <= 0 || ow <= 0) {
-    throw new RangeError(`Conv: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, dilation ${d} do not fit`);
+  if (
+    x.rank !== 4 ||
+    w.rank !== 4 ||
+    c !== cg * groups ||
+    o % groups !== 0 ||
+    (b && (b.rank !== 1 || b.shape[0] !== o)) ||
+    oh <= 0 ||
+    ow <= 0
+  ) {
+    throw new RangeError(
+      `Conv: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, dilation ${d} do not fit`,
+    );
   }
   return x.graph.addNode({
     op: 'Conv',
@@ -103,7 +120,8 @@ const CONV_TRANSPOSE = defineGradient<ConvContext & { outputPadding: [number, nu
     return [
       // y = Wᵀ ⋆ x, so dx = W ⋆ gy: a plain Conv with the same geometry maps Cout back to Cin.
       () => conv2d(gy!, w, null, { stride: s, padding: p, dilation: d, groups }),
-      () => kernelGrad(gy!, x, [w.shape[2]!, w.shape[3]!], { ...geo, p: [p[0], p[1], Math.max(0, p[2] - op[0]), Math.max(0, p[3] - op[1])] }),
+      () =>
+        kernelGrad(gy!, x, [w.shape[2]!, w.shape[3]!], { ...geo, p: [p[0], p[1], Math.max(0, p[2] - op[0]), Math.max(0, p[3] - op[1])] }),
       ...(b ? [() => reduceSum(gy!, [0, 2, 3])] : []),
     ];
   },
@@ -119,8 +137,20 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, o
   const co = cog * groups;
   const oh = s[0] * (h - 1) + op[0] + d[0] * (kh - 1) + 1 - p[0] - p[2];
   const ow = s[1] * (wd - 1) + op[1] + d[1] * (kw - 1) + 1 - p[1] - p[3];
-  if (x.rank !== 4 || w.rank !== 4 || c !== ci || c % groups !== 0 || (b && (b.rank !== 1 || b.shape[0] !== co)) || oh <= 0 || ow <= 0 || op[0] >= Math.max(s[0], d[0]) || op[1] >= Math.max(s[1], d[1])) {
-    throw new RangeError(`ConvTranspose: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, output padding ${op} do not fit`);
+  if (
+    x.rank !== 4 ||
+    w.rank !== 4 ||
+    c !== ci ||
+    c % groups !== 0 ||
+    (b && (b.rank !== 1 || b.shape[0] !== co)) ||
+    oh <= 0 ||
+    ow <= 0 ||
+    op[0] >= Math.max(s[0], d[0]) ||
+    op[1] >= Math.max(s[1], d[1])
+  ) {
+    throw new RangeError(
+      `ConvTranspose: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, output padding ${op} do not fit`,
+    );
   }
   return x.graph.addNode({
     op: 'ConvTranspose',

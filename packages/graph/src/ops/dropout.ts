@@ -14,7 +14,8 @@ export function dropout(x: Tensor, p: number, maskShape: readonly number[] = x.s
   const g = x.graph;
   if (!g.dropout || p === 0) return x;
   const shape = broadcastShapes('Dropout', x.shape, maskShape);
-  if (shape.join() !== x.shape.join()) throw new RangeError(`Dropout: mask ${formatShape(maskShape)} must broadcast to ${formatShape(x.shape)}`);
+  if (shape.join() !== x.shape.join())
+    throw new RangeError(`Dropout: mask ${formatShape(maskShape)} must broadcast to ${formatShape(x.shape)}`);
   const mask = g.input(`dropout_mask_${g.randomInputs.length}`, maskShape);
   g.randomInputs.push({ tensor: mask, keepProbability: 1 - p });
   return mul(x, mul(mask, 1 / (1 - p)));

@@ -25,7 +25,13 @@ function checkDtypes(op: string, a: Tensor, b: Tensor): void {
 type BinaryGrad = (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => Tensor;
 
 /** The rule of a broadcasting binary op: each partial, summed back to its operand's shape. */
-function binaryRule(op: string, formula: string, gradA: BinaryGrad, gradB: BinaryGrad, inputs = ['A', 'B']): GradientRule<{ a: Tensor; b: Tensor }> {
+function binaryRule(
+  op: string,
+  formula: string,
+  gradA: BinaryGrad,
+  gradB: BinaryGrad,
+  inputs = ['A', 'B'],
+): GradientRule<{ a: Tensor; b: Tensor }> {
   return defineGradient({
     name: op,
     op,
@@ -51,7 +57,13 @@ function binary(rule: GradientRule<{ a: Tensor; b: Tensor }>, x: Operand, y: Ope
 
 /** The rule of a unary op from dx(gy, x, y). */
 function unaryRule(op: string, formula: string, grad: (gy: Tensor, x: Tensor, y: Tensor) => Tensor): GradientRule<Tensor> {
-  return defineGradient<Tensor>({ name: op, op, grads: ['X'], formula, backward: ([gy], x, node) => [() => grad(gy!, x, node.outputs[0]!)] });
+  return defineGradient<Tensor>({
+    name: op,
+    op,
+    grads: ['X'],
+    formula,
+    backward: ([gy], x, node) => [() => grad(gy!, x, node.outputs[0]!)],
+  });
 }
 
 function unary(rule: GradientRule<Tensor>, x: Tensor): Tensor {
@@ -60,10 +72,30 @@ function unary(rule: GradientRule<Tensor>, x: Tensor): Tensor {
   return x.graph.addNode({ op, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient: rule.with(x) })[0]!;
 }
 
-const ADD = binaryRule('Add', 'dA = gy, dB = gy', (gy) => gy, (gy) => gy);
-const SUB = binaryRule('Sub', 'dA = gy, dB = −gy', (gy) => gy, (gy) => neg(gy));
-const MUL = binaryRule('Mul', 'dA = gy·B, dB = gy·A', (gy, _a, b) => mul(gy, b), (gy, a) => mul(gy, a));
-const DIV = binaryRule('Div', 'dA = gy/B, dB = −gy·C/B (C = A/B, the output)', (gy, _a, b) => div(gy, b), (gy, _a, b, out) => neg(div(mul(gy, out), b)));
+const ADD = binaryRule(
+  'Add',
+  'dA = gy, dB = gy',
+  (gy) => gy,
+  (gy) => gy,
+);
+const SUB = binaryRule(
+  'Sub',
+  'dA = gy, dB = −gy',
+  (gy) => gy,
+  (gy) => neg(gy),
+);
+const MUL = binaryRule(
+  'Mul',
+  'dA = gy·B, dB = gy·A',
+  (gy, _a, b) => mul(gy, b),
+  (gy, a) => mul(gy, a),
+);
+const DIV = binaryRule(
+  'Div',
+  'dA = gy/B, dB = −gy·C/B (C = A/B, the output)',
+  (gy, _a, b) => div(gy, b),
+  (gy, _a, b, out) => neg(div(mul(gy, out), b)),
+);
 const POW = binaryRule(
   'Pow',
   'dX = gy·Y·X^(Y−1), dY = gy·Z·log X',

@@ -1,5 +1,24 @@
 export { broadcastShapes, unbroadcast } from './broadcast.js';
-export { add, sub, mul, div, pow, neg, sqrt, exp, log, abs, tanh, sigmoid, erf, relu, leakyRelu, gelu, sign, type Operand } from './elementwise.js';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  neg,
+  sqrt,
+  exp,
+  log,
+  abs,
+  tanh,
+  sigmoid,
+  erf,
+  relu,
+  leakyRelu,
+  gelu,
+  sign,
+  type Operand,
+} from './elementwise.js';
 export { equal, less, greater, where, cast, identity, stopGradient } from './logic.js';
 export { reduceSum, reduceMean, reduceMax, sumAll } from './reduce.js';
 export { reshape, transpose, expand, zeros, slice, pad, concat, split, unsqueeze, type SliceSpec } from './shape.js';
@@ -12,5 +31,11 @@ export { batchNorm2d, layerNorm, l2Normalize, type BatchNormParams, type BatchNo
 export { resizeNearest } from './resize.js';
 export { dropout } from './dropout.js';
 export {
-  GRADIENT_RULES, NO_GRADIENT, listGradientRules, registerGradientRules, gradientRulesMarkdown, noGradientMarkdown, type GradientRuleInfo,
+  GRADIENT_RULES,
+  NO_GRADIENT,
+  listGradientRules,
+  registerGradientRules,
+  gradientRulesMarkdown,
+  noGradientMarkdown,
+  type GradientRuleInfo,
 } from './rules.js';

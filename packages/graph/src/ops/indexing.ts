@@ -20,7 +20,10 @@ const GATHER = defineGradient<{ x: Tensor; indices: Tensor; axis: number }>({
       const gyFront = transpose(gy!, [...gyPerm, ...rest]);
       const target = zeros(x.graph, xFront, x.dtype);
       const scattered = scatterNDAdd(target, unsqueeze(indices, -1), gyFront);
-      return transpose(scattered, front.map((_, i) => front.indexOf(i)));
+      return transpose(
+        scattered,
+        front.map((_, i) => front.indexOf(i)),
+      );
     },
     null,
   ],

@@ -24,7 +24,13 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return x.graph.addNode({ op: 'Cast', inputs: [x], outputs: [{ shape: x.shape, dtype }], attrs: { to: DTYPE_DATA_TYPE[dtype] } })[0]!;
 }
 
-const IDENTITY = defineGradient({ name: 'Identity', op: 'Identity', grads: ['input'], formula: 'dx = gy', backward: ([gy]) => [() => gy!] });
+const IDENTITY = defineGradient({
+  name: 'Identity',
+  op: 'Identity',
+  grads: ['input'],
+  formula: 'dx = gy',
+  backward: ([gy]) => [() => gy!],
+});
 
 export function identity(x: Tensor): Tensor {
   return x.graph.addNode({ op: 'Identity', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient: IDENTITY.with() })[0]!;

@@ -68,10 +68,14 @@ const GEMM = defineGradient<{ a: Tensor; b: Tensor; c: Tensor | null } & Require
 /** Y = α·op(A)·op(B) + β·C for 2-D A and B (ONNX Gemm); C broadcasts to [M, N]. */
 export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions = {}): Tensor {
   const { transA = false, transB = false, alpha = 1, beta = 1 } = opts;
-  if (a.rank !== 2 || b.rank !== 2) throw new RangeError(`Gemm: expected 2-D operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  if (a.rank !== 2 || b.rank !== 2)
+    throw new RangeError(`Gemm: expected 2-D operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-  if (k !== k2) throw new RangeError(`Gemm: inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`);
+  if (k !== k2)
+    throw new RangeError(
+      `Gemm: inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`,
+    );
   if (c) broadcastShapes('Gemm', c.shape, [m, n]);
   return a.graph.addNode({
     op: 'Gemm',

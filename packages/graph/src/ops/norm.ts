@@ -31,7 +31,9 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
   const c = x.shape[1];
   for (const t of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) {
     if (x.rank !== 4 || t.rank !== 1 || t.shape[0] !== c) {
-      throw new RangeError(`BatchNormalization: input ${formatShape(x.shape)} needs per-channel [${c}] parameters, got ${t.name} ${formatShape(t.shape)}`);
+      throw new RangeError(
+        `BatchNormalization: input ${formatShape(x.shape)} needs per-channel [${c}] parameters, got ${t.name} ${formatShape(t.shape)}`,
+      );
     }
   }
   const g = x.graph;
@@ -80,7 +82,10 @@ function batchNormRule(batchStats: boolean): GradientRule<BatchNormContext> {
       const axes = [0, 2, 3];
       const m = x.size / x.shape[1]!;
       const perChannel = (t: Tensor) => reshape(t, [1, -1, 1, 1]);
-      const once = <T>(f: () => T) => { let v: T | undefined; return () => (v ??= f()); };
+      const once = <T>(f: () => T) => {
+        let v: T | undefined;
+        return () => (v ??= f());
+      };
       const r = once(() => pow(add(variance, eps), -0.5));
       const dBeta = once(() => reduceSum(gy!, axes));
       const dGamma = once(() => mul(r(), sub(reduceSum(mul(gy!, x), axes), mul(mean, dBeta()))));
@@ -148,7 +153,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?:
   const axis = normalizeAxis('LayerNormalization', opts.axis ?? -1, x.rank);
   const normShape = x.shape.slice(axis);
   if (gamma.shape.join() !== normShape.join() || beta.shape.join() !== normShape.join()) {
-    throw new RangeError(`LayerNormalization: input ${formatShape(x.shape)} normalised from axis ${axis} needs γ, β ${formatShape(normShape)}, got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`);
+    throw new RangeError(
+      `LayerNormalization: input ${formatShape(x.shape)} normalised from axis ${axis} needs γ, β ${formatShape(normShape)}, got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`,
+    );
   }
   const normAxes = normShape.map((_, i) => axis + i);
   const leadAxes = x.shape.slice(0, axis).map((_, i) => i);

@@ -25,14 +25,25 @@ const rules = new Map<string, GradientRule<unknown>>();
 export function registerGradientRules(...added: GradientRule<never>[]): void {
   for (const rule of added as GradientRule<unknown>[]) {
     const taken = rules.get(rule.name);
-    if (taken && taken !== rule) throw new Error(`registerGradientRules: a gradient rule named '${rule.name}' (op ${taken.op}) is already registered`);
+    if (taken && taken !== rule)
+      throw new Error(`registerGradientRules: a gradient rule named '${rule.name}' (op ${taken.op}) is already registered`);
     rules.set(rule.name, rule);
   }
 }
 
 registerGradientRules(
-  ...ELEMENTWISE_RULES, ...BROADCAST_RULES, ...REDUCE_RULES, ...SHAPE_RULES, ...LOGIC_RULES, ...INDEXING_RULES,
-  ...MATMUL_RULES, ...SOFTMAX_RULES, ...CONV_RULES, ...POOL_RULES, ...NORM_RULES, ...RESIZE_RULES,
+  ...ELEMENTWISE_RULES,
+  ...BROADCAST_RULES,
+  ...REDUCE_RULES,
+  ...SHAPE_RULES,
+  ...LOGIC_RULES,
+  ...INDEXING_RULES,
+  ...MATMUL_RULES,
+  ...SOFTMAX_RULES,
+  ...CONV_RULES,
+  ...POOL_RULES,
+  ...NORM_RULES,
+  ...RESIZE_RULES,
 );
 
 /** Every gradient rule, keyed by rule name (the ONNX op, or `Op.variant`). */
@@ -69,13 +80,13 @@ export function listGradientRules(): GradientRuleInfo[] {
 export function gradientRulesMarkdown(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const rows = listGradientRules().map((r) => `| \`${r.name}\` | ${r.op} | ${r.grads.join(', ')} | ${cell(r.formula)} |`);
-  return ['| rule | ONNX op | gradient for | formula |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
+  return `${['| rule | ONNX op | gradient for | formula |', '| --- | --- | --- | --- |', ...rows].join('\n')}\n`;
 }
 
 /** The ops without a gradient as the second table of docs/gradients.md. */
 export function noGradientMarkdown(): string {
   const rows = [...NO_GRADIENT].map(([op, why]) => `| ${op} | ${why} |`);
-  return ['| ONNX op without a gradient | why |', '| --- | --- |', ...rows].join('\n') + '\n';
+  return `${['| ONNX op without a gradient | why |', '| --- | --- |', ...rows].join('\n')}\n`;
 }
 
 /**

@@ -63,7 +63,13 @@ const SLICE = defineGradient<{ x: Tensor; plan: SlicePlan }>({
   op: 'Slice',
   grads: ['data'],
   formula: 'dx = zeros(shape(x)) with gy at the sliced positions (Pad, and interleaved zeros for steps > 1)',
-  backward: ([gy], { x, plan }) => [() => plan.reduce((acc, p) => unsliceAxis(acc, p.axis, x.shape[p.axis]!, p.first, p.step, p.count), gy!), null, null, null, null],
+  backward: ([gy], { x, plan }) => [
+    () => plan.reduce((acc, p) => unsliceAxis(acc, p.axis, x.shape[p.axis]!, p.first, p.step, p.count), gy!),
+    null,
+    null,
+    null,
+    null,
+  ],
 });
 
 /** x[starts:ends:steps] on the given axes (ONNX Slice, negative indices and steps allowed). */
@@ -88,7 +94,12 @@ export function slice(x: Tensor, spec: SliceSpec): Tensor {
 
 /** The gradient of slicing one axis: put gy's entries back at first, first+step, … of a zero tensor. */
 function unsliceAxis(gy: Tensor, axis: number, dim: number, first: number, step: number, count: number): Tensor {
-  if (count === 0) return zeros(gy.graph, gy.shape.map((d, i) => (i === axis ? dim : d)), gy.dtype);
+  if (count === 0)
+    return zeros(
+      gy.graph,
+      gy.shape.map((d, i) => (i === axis ? dim : d)),
+      gy.dtype,
+    );
   if (step < 0) {
     // The taken indices, ascending, are first+(count−1)·step … first with stride |step|.
     const reversed = slice(gy, { axes: [axis], starts: [-1], ends: [-count - 1], steps: [-1] });
@@ -119,7 +130,8 @@ const PAD = defineGradient<{ x: Tensor; pads: readonly number[] }>({
   grads: ['data'],
   formula: 'dx = gy with the padding sliced off',
   backward: ([gy], { x, pads }) => [
-    () => slice(gy!, { axes: x.shape.map((_, i) => i), starts: x.shape.map((_, i) => pads[i]!), ends: x.shape.map((d, i) => pads[i]! + d) }),
+    () =>
+      slice(gy!, { axes: x.shape.map((_, i) => i), starts: x.shape.map((_, i) => pads[i]!), ends: x.shape.map((d, i) => pads[i]! + d) }),
     null,
     null,
   ],
@@ -146,8 +158,9 @@ const CONCAT = defineGradient<{ xs: readonly Tensor[]; axis: number; offsets: nu
   name: 'Concat',
   op: 'Concat',
   grads: ['inputs…'],
-  formula: 'dxᵢ = slice of gy at xᵢ\'s offset along the axis',
-  backward: ([gy], { xs, axis, offsets }) => xs.map((x, i) => () => slice(gy!, { axes: [axis], starts: [offsets[i]!], ends: [offsets[i]! + x.shape[axis]!] })),
+  formula: "dxᵢ = slice of gy at xᵢ's offset along the axis",
+  backward: ([gy], { xs, axis, offsets }) =>
+    xs.map((x, i) => () => slice(gy!, { axes: [axis], starts: [offsets[i]!], ends: [offsets[i]! + x.shape[axis]!] })),
 });
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {

@@ -25,7 +25,9 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   }
   const available = availableNodeDevices();
   if (!available.includes(device)) {
-    throw new RangeError(`nodeRuntime: device '${device}' is not available in this onnxruntime-node install; available: ${available.join(', ')} (CUDA: see the README section "CUDA")`);
+    throw new RangeError(
+      `nodeRuntime: device '${device}' is not available in this onnxruntime-node install; available: ${available.join(', ')} (CUDA: see the README section "CUDA")`,
+    );
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [...DEVICES[device].providers],
@@ -40,7 +42,9 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
         return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), ort.Tensor);
       } catch (e) {
         if (device === 'cuda') {
-          throw new Error(`nodeRuntime: device 'cuda' failed to start (${firstLine(e)}); expected onnxruntime-node's CUDA libraries: see the README section "CUDA"`);
+          throw new Error(
+            `nodeRuntime: device 'cuda' failed to start (${firstLine(e)}); expected onnxruntime-node's CUDA libraries: see the README section "CUDA"`,
+          );
         }
         throw e;
       }

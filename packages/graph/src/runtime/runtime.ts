@@ -48,12 +48,13 @@ export type Device = 'cpu' | 'cuda' | 'wasm' | 'webgpu';
  * fallback last) and the builds that have it. Every `--device`, `device:` and provider choice in the
  * project reads this table.
  */
-export const DEVICES: Readonly<Record<Device, { readonly providers: readonly string[]; readonly builds: readonly ('node' | 'web')[] }>> = Object.freeze({
-  cpu: Object.freeze({ providers: Object.freeze(['cpu']), builds: Object.freeze(['node'] as const) }),
-  cuda: Object.freeze({ providers: Object.freeze(['cuda', 'cpu']), builds: Object.freeze(['node'] as const) }),
-  wasm: Object.freeze({ providers: Object.freeze(['wasm']), builds: Object.freeze(['web'] as const) }),
-  webgpu: Object.freeze({ providers: Object.freeze(['webgpu', 'wasm']), builds: Object.freeze(['web'] as const) }),
-});
+export const DEVICES: Readonly<Record<Device, { readonly providers: readonly string[]; readonly builds: readonly ('node' | 'web')[] }>> =
+  Object.freeze({
+    cpu: Object.freeze({ providers: Object.freeze(['cpu']), builds: Object.freeze(['node'] as const) }),
+    cuda: Object.freeze({ providers: Object.freeze(['cuda', 'cpu']), builds: Object.freeze(['node'] as const) }),
+    wasm: Object.freeze({ providers: Object.freeze(['wasm']), builds: Object.freeze(['web'] as const) }),
+    webgpu: Object.freeze({ providers: Object.freeze(['webgpu', 'wasm']), builds: Object.freeze(['web'] as const) }),
+  });
 
 /** The device names a build accepts, e.g. `devicesOf('node')` → ['cpu', 'cuda']. */
 export function devicesOf(build: 'node' | 'web'): Device[] {
@@ -64,7 +65,9 @@ export function devicesOf(build: 'node' | 'web'): Device[] {
 export function checkDevice(device: string, build: 'node' | 'web', where: string): Device {
   const accepted = devicesOf(build);
   if (!(accepted as string[]).includes(device)) {
-    throw new RangeError(`${where}: device must be one of ${accepted.map((d) => `'${d}'`).join(', ')} on onnxruntime-${build}, got '${device}'`);
+    throw new RangeError(
+      `${where}: device must be one of ${accepted.map((d) => `'${d}'`).join(', ')} on onnxruntime-${build}, got '${device}'`,
+    );
   }
   return device as Device;
 }

@@ -30,15 +30,19 @@ export async function webRuntime(options: WebRuntimeOptions = {}): Promise<WebRu
   if (wanted !== 'auto') checkDevice(wanted, 'web', 'webRuntime');
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
   const hasGpu = gpu ? (await gpu.requestAdapter().catch(() => null)) !== null : false;
-  if (wanted === 'webgpu' && !hasGpu) throw new Error("webRuntime: device 'webgpu' was asked for, but this browser has no WebGPU adapter; expected device 'wasm' or 'auto'");
+  if (wanted === 'webgpu' && !hasGpu)
+    throw new Error("webRuntime: device 'webgpu' was asked for, but this browser has no WebGPU adapter; expected device 'wasm' or 'auto'");
   const device = wanted === 'wasm' || !hasGpu ? 'wasm' : 'webgpu';
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const threads = options.threads ?? (isolated ? globalThis.navigator?.hardwareConcurrency ?? 1 : 1);
+  const threads = options.threads ?? (isolated ? (globalThis.navigator?.hardwareConcurrency ?? 1) : 1);
   const base = options.wasmPaths ?? new URL('./', globalThis.location?.href).href;
   // The default bundle's WebGPU-capable build; giving both files keeps workers on the same loader.
   ort.env.wasm.wasmPaths = { wasm: `${base}ort-wasm-simd-threaded.jsep.wasm`, mjs: `${base}ort-wasm-simd-threaded.jsep.mjs` };
   ort.env.wasm.numThreads = threads;
-  const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: [...DEVICES[device].providers], graphOptimizationLevel: 'all' };
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [...DEVICES[device].providers],
+    graphOptimizationLevel: 'all',
+  };
   return {
     description: `onnxruntime-web ${ort.env.versions.web ?? ''} (${device}, ${threads} thread${threads === 1 ? '' : 's'})`,
     device,

@@ -1,7 +1,15 @@
 /** NIfTI-1 files on disk: read `.nii` / `.nii.gz`, and write them atomically (see `../nifti.ts` for the format). */
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { encodeNifti, inspectNiftiHeader, parseNiftiBytes, type NiftiData, type NiftiLimits, type NiftiVolume, type NiftiWriteOptions } from '../nifti.js';
+import {
+  encodeNifti,
+  inspectNiftiHeader,
+  parseNiftiBytes,
+  type NiftiData,
+  type NiftiLimits,
+  type NiftiVolume,
+  type NiftiWriteOptions,
+} from '../nifti.js';
 import { isGzip } from '../gzip.js';
 import { writeFileAtomic } from '@mcsc/graph/node';
 
@@ -20,15 +28,24 @@ export const NIFTI_MAX_GZIP_FILE_BYTES = 2 ** 31;
 export async function readNifti(path: string, limits: NiftiLimits = {}): Promise<NiftiVolume> {
   const where = `NIfTI file ${path}`;
   const cannot = (e: unknown) => new Error(`${where}: cannot read: ${(e as Error).message}`);
-  checkRegular(await stat(path).catch((e: unknown) => { throw cannot(e); }), where);
+  checkRegular(
+    await stat(path).catch((e: unknown) => {
+      throw cannot(e);
+    }),
+    where,
+  );
   // O_NONBLOCK: should the path turn into a FIFO after the check, open() still returns at once.
-  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: unknown) => { throw cannot(e); });
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: unknown) => {
+    throw cannot(e);
+  });
   try {
     const { size } = checkRegular(await handle.stat(), where);
     const head = await readRange(handle, 0, Math.min(size, 352), where);
     if (isGzip(head)) {
       if (size > NIFTI_MAX_GZIP_FILE_BYTES) {
-        throw new Error(`${where}: ${size} bytes of gzip is more than the limit of ${NIFTI_MAX_GZIP_FILE_BYTES} bytes (see docs/limits.md)`);
+        throw new Error(
+          `${where}: ${size} bytes of gzip is more than the limit of ${NIFTI_MAX_GZIP_FILE_BYTES} bytes (see docs/limits.md)`,
+        );
       }
       return parseNiftiBytes(await readRange(handle, 0, size, where), path, limits, true);
     }
@@ -52,8 +69,17 @@ export async function writeNifti(path: string, data: NiftiData, options: NiftiWr
 
 function checkRegular(st: Stats, where: string): Stats {
   if (st.isFile()) return st;
-  const kind = st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device'
-    : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : 'not a regular file';
+  const kind = st.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : st.isCharacterDevice()
+      ? 'a character device'
+      : st.isBlockDevice()
+        ? 'a block device'
+        : st.isDirectory()
+          ? 'a directory'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
   throw new Error(`${where}: cannot read: it is ${kind}; expected a regular .nii or .nii.gz file`);
 }
 
@@ -61,7 +87,7 @@ function checkRegular(st: Stats, where: string): Stats {
 async function readRange(handle: FileHandle, position: number, length: number, where: string): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   const step = 1 << 26;
-  for (let at = 0; at < length;) {
+  for (let at = 0; at < length; ) {
     const { bytesRead } = await handle.read(out, at, Math.min(step, length - at), position + at);
     if (bytesRead === 0) throw new Error(`${where}: cannot read: the file ended after ${at} of ${length} bytes (changed while reading?)`);
     at += bytesRead;

@@ -26,7 +26,13 @@ export function decodePng(bytes: Uint8Array, source: string): { rgba: Uint8Array
  * Writes `DIR/slice_000.png` … : each slice of `image` [D, H, W] (grey, one window for the whole stack)
  * with `labels` [D, H, W] blended on top. Returns the paths written.
  */
-export async function writeOverlayPngs(dir: string, image: Float32Array, labels: Uint8Array, shape: readonly [number, number, number], options: OverlayOptions = {}): Promise<string[]> {
+export async function writeOverlayPngs(
+  dir: string,
+  image: Float32Array,
+  labels: Uint8Array,
+  shape: readonly [number, number, number],
+  options: OverlayOptions = {},
+): Promise<string[]> {
   const [d, h, w] = shape;
   if (image.length !== d * h * w || labels.length !== d * h * w) {
     throw new RangeError(`writeOverlayPngs: image holds ${image.length} and labels ${labels.length} values, expected ${d}·${h}·${w}`);

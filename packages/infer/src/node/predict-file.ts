@@ -88,13 +88,17 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   const segmenter = await Segmenter.create(nodeRuntime(options.threads !== undefined ? { threads: options.threads } : {}), options.models);
   try {
     if (layout.channels !== segmenter.channels) {
-      throw new Error(`NIfTI file ${input}: ${layout.channels} channel${layout.channels === 1 ? '' : 's'} (dims [${volume.dims.join(', ')}]), but the model${options.models.length > 1 ? 's expect' : ' expects'} ${segmenter.channels}; expected [X, Y, Z] for one channel or [X, Y, Z, ${segmenter.channels}]`);
+      throw new Error(
+        `NIfTI file ${input}: ${layout.channels} channel${layout.channels === 1 ? '' : 's'} (dims [${volume.dims.join(', ')}]), but the model${options.models.length > 1 ? 's expect' : ' expects'} ${segmenter.channels}; expected [X, Y, Z] for one channel or [X, Y, Z, ${segmenter.channels}]`,
+      );
     }
     const [X, Y, Z] = layout.spatial;
     const spatialCount = X * Y * Z;
     const k = segmenter.classes;
     if (options.probabilities !== undefined && spatialCount * k > maxVoxels) {
-      throw new Error(`probabilities output ${options.probabilities}: ${X}×${Y}×${Z} voxels × ${k} classes = ${spatialCount * k} float32 values, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md); leave the probabilities out or raise the limit`);
+      throw new Error(
+        `probabilities output ${options.probabilities}: ${X}×${Y}×${Z} voxels × ${k} classes = ${spatialCount * k} float32 values, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md); leave the probabilities out or raise the limit`,
+      );
     }
     const values = new VoxelReader(volume, layout);
     const window = values.scan(input, intensity); // one pass: finite check, min/max, overlay window
@@ -124,10 +128,18 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
     const spatial = [X, Y, Z];
     const outputs = new OutputSet();
     try {
-      await outputs.file(out, encodeNifti(labels, { reference: volume.header, dims: spatial }, out.endsWith('.gz'), `NIfTI file ${out}`), `NIfTI file ${out}`);
+      await outputs.file(
+        out,
+        encodeNifti(labels, { reference: volume.header, dims: spatial }, out.endsWith('.gz'), `NIfTI file ${out}`),
+        `NIfTI file ${out}`,
+      );
       if (options.probabilities !== undefined) {
         const p = options.probabilities;
-        await outputs.file(p, encodeNifti(probabilities!, { reference: volume.header, dims: [...spatial, k] }, p.endsWith('.gz'), `NIfTI file ${p}`), `NIfTI file ${p}`);
+        await outputs.file(
+          p,
+          encodeNifti(probabilities!, { reference: volume.header, dims: [...spatial, k] }, p.endsWith('.gz'), `NIfTI file ${p}`),
+          `NIfTI file ${p}`,
+        );
       }
       if (options.png !== undefined) {
         const folder = await outputs.folder(options.png, `PNG folder ${options.png}`);
@@ -156,7 +168,10 @@ class VoxelReader {
   private readonly inter: number;
   private readonly scaled: boolean;
 
-  constructor(private readonly volume: NiftiVolume, private readonly layout: StackLayout) {
+  constructor(
+    private readonly volume: NiftiVolume,
+    private readonly layout: StackLayout,
+  ) {
     const [X, Y, Z] = layout.spatial;
     const all = [1, X, X * Y];
     const others = ([2, 1, 0] as const).filter((a) => a !== layout.axis);
@@ -289,7 +304,9 @@ class OutputSet {
     if (existing && !existing.isDirectory()) throw new Error(`${what}: exists and is not a folder`);
     await this.ensureDir(dirname(target), what);
     const tmp = tempName(target);
-    await mkdir(tmp).catch((e: unknown) => { throw new Error(`${what}: cannot create a temporary folder: ${(e as Error).message}`); });
+    await mkdir(tmp).catch((e: unknown) => {
+      throw new Error(`${what}: cannot create a temporary folder: ${(e as Error).message}`);
+    });
     const entry: { tmp: string; target: string; merge?: string[] } = { tmp, target, ...(existing ? { merge: [] } : {}) };
     this.staged.push(entry);
     return {

@@ -25,7 +25,10 @@ export interface SmallModelOptions {
 /** ONNX bytes of an exported model with input `image` [N, C, P, P] and output `probs` [N, K, P, P]. */
 export async function exportedModel(options: SmallModelOptions): Promise<Uint8Array> {
   const { arch, size, classes = 4, channels = 1, seed = 1, sharpen = 1 } = options;
-  const small = arch === 'swin-unet' ? { imgSize: size, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], depths: [1, 1, 1, 1] } : { channels: [4, 8, 16, 32, 64] };
+  const small =
+    arch === 'swin-unet'
+      ? { imgSize: size, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], depths: [1, 1, 1, 1] }
+      : { channels: [4, 8, 16, 32, 64] };
   const config = parseModelConfig({ arch, numClasses: classes, inChannels: channels, ...(options.config ?? small) });
   const session = await TrainingSession.create({
     runtime: nodeRuntime(),
@@ -49,7 +52,12 @@ export function phantomVolume(d: number, h: number, w: number, seed = 7): Float3
   };
   const out = new Float32Array(d * h * w);
   for (let z = 0; z < d; z++) {
-    const discs = [0, 1, 2].map(() => ({ y: random() * h, x: random() * w, r: 2 + random() * Math.min(h, w) / 4, v: 100 + random() * 900 }));
+    const discs = [0, 1, 2].map(() => ({
+      y: random() * h,
+      x: random() * w,
+      r: 2 + (random() * Math.min(h, w)) / 4,
+      v: 100 + random() * 900,
+    }));
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let v = 50 * random();

@@ -17,7 +17,7 @@ export interface ExportOptions {
 export async function exportModel(opts: ExportOptions): Promise<{ parameters: number }> {
   const config = readModelConfig(opts.modelConfig);
   // A Swin-UNet is built for its configured image size; a UNet for --size (default 224).
-  const size = config.arch === 'swin-unet' ? config.imgSize : opts.size ?? 224;
+  const size = config.arch === 'swin-unet' ? config.imgSize : (opts.size ?? 224);
   const session = await TrainingSession.create({
     runtime: nodeRuntime(),
     build: (g) => {

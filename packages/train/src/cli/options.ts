@@ -26,7 +26,10 @@ export function flagValue<T>(flag: string, schema: z.ZodType<T>, expected: strin
 }
 
 /** A flag whose value is one of a zod enum's options. */
-export function choiceFlag<const T extends string>(flag: string, schema: z.ZodType<T> & { readonly options: readonly T[] }): (text: string) => T {
+export function choiceFlag<const T extends string>(
+  flag: string,
+  schema: z.ZodType<T> & { readonly options: readonly T[] },
+): (text: string) => T {
   return flagValue(flag, schema, quoteChoices(schema.options));
 }
 
@@ -37,12 +40,21 @@ export function listFlag<T>(flag: string, item: z.ZodType<T>, expected: string):
 }
 
 /** A comma-separated list of a zod enum's options. */
-export function choiceListFlag<const T extends string>(flag: string, schema: z.ZodType<T> & { readonly options: readonly T[] }): (text: string) => T[] {
+export function choiceListFlag<const T extends string>(
+  flag: string,
+  schema: z.ZodType<T> & { readonly options: readonly T[] },
+): (text: string) => T[] {
   return listFlag(flag, schema, quoteChoices(schema.options));
 }
 
 /** An integer written in decimal (no exponent, no fraction). */
-export const integerText = z.string().trim().regex(/^[-+]?\d+$/).transform(Number).pipe(z.number().int().safe());
+export const integerText = z
+  .string()
+  .trim()
+  .regex(/^[-+]?\d+$/)
+  .transform(Number)
+  .pipe(z.number().int().safe());
 
 export const intFlag = (flag: string): ((text: string) => number) => flagValue(flag, integerText, 'an integer');
-export const positiveIntFlag = (flag: string): ((text: string) => number) => flagValue(flag, integerText.pipe(z.number().min(1)), 'a positive integer');
+export const positiveIntFlag = (flag: string): ((text: string) => number) =>
+  flagValue(flag, integerText.pipe(z.number().min(1)), 'a positive integer');

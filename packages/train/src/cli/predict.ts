@@ -42,7 +42,12 @@ const PROGRESS_MIN_SLICES = 32;
 export async function runPredict(o: PredictCliOptions, log: (line: string) => void = console.log): Promise<void> {
   let bar: cliProgress.SingleBar | undefined;
   const options: PredictFileOptions = {
-    models: o.model, input: o.input, out: o.out, axis: o.axis, intensity: o.intensity, batchSize: o.batch,
+    models: o.model,
+    input: o.input,
+    out: o.out,
+    axis: o.axis,
+    intensity: o.intensity,
+    batchSize: o.batch,
     ...(o.png !== undefined ? { png: o.png } : {}),
     ...(o.probs !== undefined ? { probabilities: o.probs } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
@@ -50,7 +55,10 @@ export async function runPredict(o: PredictCliOptions, log: (line: string) => vo
       const m = models.map((i) => `${i.source} (${i.channels}×${i.height}×${i.width} → ${i.classes} classes)`).join(' + ');
       log(`${o.input}: [${dims.join(', ')}], ${slices} slices along axis ${o.axis}; ${models.length > 1 ? 'ensemble of ' : ''}${m}`);
       if (o.progress && slices > PROGRESS_MIN_SLICES) {
-        bar = new cliProgress.SingleBar({ format: 'predict [{bar}] {value}/{total} slices, {eta}s left', stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: 'predict [{bar}] {value}/{total} slices, {eta}s left', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(slices, 0);
       }
     },
@@ -77,13 +85,29 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('segment a NIfTI volume with exported models (several: an ensemble); labels keep the input geometry')
-    .requiredOption('--model <file>', 'an exported .onnx model (repeat for an ensemble)', (v: string, prev: string[] = []) => [...prev, modelFlag(v)])
+    .requiredOption('--model <file>', 'an exported .onnx model (repeat for an ensemble)', (v: string, prev: string[] = []) => [
+      ...prev,
+      modelFlag(v),
+    ])
     .requiredOption('--input <file>', 'the volume, .nii or .nii.gz: [X, Y, Z] or [X, Y, Z, C]')
-    .requiredOption('--out <file>', 'the label volume to write, .nii or .nii.gz (uint8)', flagValue('--out', niftiPath, 'a .nii or .nii.gz file'))
+    .requiredOption(
+      '--out <file>',
+      'the label volume to write, .nii or .nii.gz (uint8)',
+      flagValue('--out', niftiPath, 'a .nii or .nii.gz file'),
+    )
     .option('--png <dir>', 'also write one overlay PNG per slice into this folder')
-    .option('--probs <file>', 'also write the mean class probabilities, float32 [X, Y, Z, K]', flagValue('--probs', niftiPath, 'a .nii or .nii.gz file'))
+    .option(
+      '--probs <file>',
+      'also write the mean class probabilities, float32 [X, Y, Z, K]',
+      flagValue('--probs', niftiPath, 'a .nii or .nii.gz file'),
+    )
     .option('--axis <n>', 'voxel axis to slice along: 0, 1 or 2', (v: string) => Number(axisFlag(v)) as 0 | 1 | 2, 2)
-    .option('--intensity <mode>', "scaling before the network: 'minmax' (per volume, as training), 'none' or 'lo,hi'", flagValue('--intensity', intensity, "'minmax', 'none' or 'lo,hi' with hi > lo"), 'minmax')
+    .option(
+      '--intensity <mode>',
+      "scaling before the network: 'minmax' (per volume, as training), 'none' or 'lo,hi'",
+      flagValue('--intensity', intensity, "'minmax', 'none' or 'lo,hi' with hi > lo"),
+      'minmax',
+    )
     .option('--batch <n>', 'slices per onnxruntime run', positiveIntFlag('--batch'), 16)
     .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveIntFlag('--threads'))
     .option('--no-progress', 'no progress bar')

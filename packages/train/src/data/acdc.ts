@@ -43,12 +43,16 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
     sliceNames = sliceNames.slice(0, maxTrainSlices);
   }
   const train: TrainingSlice[] = [];
-  const inside = (list: string, name: string, rel: string) => resolveInside(root, rel, `list file ${list}: entry ${JSON.stringify(name)}`, options);
+  const inside = (list: string, name: string, rel: string) =>
+    resolveInside(root, rel, `list file ${list}: entry ${JSON.stringify(name)}`, options);
   for (const name of sliceNames) train.push(await readAcdcSlice(await inside(listPath, name, join('data', 'slices', `${name}.h5`)), name));
   const val: Volume[] = [];
   const test: Volume[] = [];
   if (volumes) {
-    for (const [list, into] of [['val.list', val], ['test.list', test]] as const) {
+    for (const [list, into] of [
+      ['val.list', val],
+      ['test.list', test],
+    ] as const) {
       const path = join(root, list);
       for (const name of await readList(path)) into.push(await readAcdcVolume(await inside(path, name, join('data', `${name}.h5`)), name));
     }
@@ -68,13 +72,19 @@ export async function readAcdcSlice(path: string, name: string): Promise<Trainin
   const where = `${what} ${path}`;
   if (image!.shape.length !== 2) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 2-D [H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`);
+    throw new Error(
+      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`,
+    );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
   checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);
   return {
-    id: name, caseId: acdcPatientId(name), height: image!.shape[0]!, width: image!.shape[1]!,
-    image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels,
+    id: name,
+    caseId: acdcPatientId(name),
+    height: image!.shape[0]!,
+    width: image!.shape[1]!,
+    image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape),
+    label: labels,
   };
 }
 
@@ -85,7 +95,9 @@ export async function readAcdcVolume(path: string, name: string): Promise<Volume
   const where = `${what} ${path}`;
   if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
+    throw new Error(
+      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
+    );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
   checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);

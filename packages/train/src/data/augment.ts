@@ -41,7 +41,10 @@ export interface AugmentOptions {
 
 /** Augments a slice and zooms it to `patch` = [height, width]. */
 export function augmentSlice(
-  slice: SlicePair, patch: readonly [number, number], rng: Random, options: AugmentOptions = {},
+  slice: SlicePair,
+  patch: readonly [number, number],
+  rng: Random,
+  options: AugmentOptions = {},
 ): SlicePair & { readonly transform: AugmentTransform } {
   const { rotFlipProbability = 0.5, rotateProbability = 0.5, maxAngle = 20 } = options;
   checkSlice('augmentSlice', slice);
@@ -70,7 +73,8 @@ export function applyTransform(slice: SlicePair, transform: AugmentTransform): S
     }
     case 'rotate':
       return {
-        height: h, width: w,
+        height: h,
+        width: w,
         image: rotateNearest(slice.image, h, w, transform.angle),
         label: rotateNearest(slice.label, h, w, transform.angle),
       };
@@ -85,7 +89,8 @@ export function fitToPatch(slice: SlicePair, patch: readonly [number, number]): 
   }
   if (slice.height === ph && slice.width === pw) return slice;
   return {
-    height: ph, width: pw,
+    height: ph,
+    width: pw,
     image: zoomNearest2D(slice.image, slice.height, slice.width, ph, pw),
     label: zoomNearest2D(slice.label, slice.height, slice.width, ph, pw),
   };
@@ -104,11 +109,14 @@ export function rot90<T extends Pixels>(src: T, h: number, w: number, k: number)
   const out = like(src, h * w);
   if (kk === 0) {
     out.set(src);
-  } else if (kk === 1) { // out [w, h]: out[i][j] = src[j][w − 1 − i]
+  } else if (kk === 1) {
+    // out [w, h]: out[i][j] = src[j][w − 1 − i]
     for (let i = 0; i < w; i++) for (let j = 0; j < h; j++) out[i * h + j] = src[j * w + (w - 1 - i)]!;
-  } else if (kk === 2) { // out [h, w]: out[i][j] = src[h − 1 − i][w − 1 − j]
+  } else if (kk === 2) {
+    // out [h, w]: out[i][j] = src[h − 1 − i][w − 1 − j]
     for (let i = 0; i < h * w; i++) out[i] = src[h * w - 1 - i]!;
-  } else { // out [w, h]: out[i][j] = src[h − 1 − j][i]
+  } else {
+    // out [w, h]: out[i][j] = src[h − 1 − j][i]
     for (let i = 0; i < w; i++) for (let j = 0; j < h; j++) out[i * h + j] = src[(h - 1 - j) * w + i]!;
   }
   return out;
@@ -156,9 +164,7 @@ export function rotateNearest<T extends Pixels>(src: T, h: number, w: number, an
       const dq = q - cq;
       const ir = c * dr + s * dq + cr;
       const iq = -s * dr + c * dq + cq;
-      out[r * w + q] = ir < 0 || ir > h - 1 || iq < 0 || iq > w - 1
-        ? cval
-        : src[floor(ir + 0.5) * w + floor(iq + 0.5)]!;
+      out[r * w + q] = ir < 0 || ir > h - 1 || iq < 0 || iq > w - 1 ? cval : src[floor(ir + 0.5) * w + floor(iq + 0.5)]!;
     }
   }
   return out;

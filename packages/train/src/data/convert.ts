@@ -6,8 +6,16 @@
 
 /** Numeric arrays a file reader may return (64-bit integers arrive as BigInt arrays). */
 export type SourceArray =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /**
  * The values as float32 (the same array when it already is one). Every value must be finite: a NaN or

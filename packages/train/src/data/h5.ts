@@ -9,7 +9,10 @@ import type { SourceArray } from './convert.js';
 
 type H5wasmModule = typeof import('h5wasm/node');
 type H5wasm = H5wasmModule['default'];
-interface H5wasmLoaded { readonly h5wasm: H5wasm; readonly module: H5wasmModule['Module'] }
+interface H5wasmLoaded {
+  readonly h5wasm: H5wasm;
+  readonly module: H5wasmModule['Module'];
+}
 let h5wasmModule: Promise<H5wasmLoaded> | undefined;
 
 /**
@@ -36,7 +39,14 @@ const MAX_COMPRESSION_RATIO = 1032;
  */
 export function hdf5ErrorLine(message: string): string {
   const entries = [...message.matchAll(/#\d+: .*? in [\w.]+\(\): (.*)/g)].map((m) => m[1]!.trim());
-  return entries.at(-1) ?? (message.split('\n').find((l) => l.trim() !== '')?.trim() ?? message);
+  return (
+    entries.at(-1) ??
+    message
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ??
+    message
+  );
 }
 
 /** One dataset's values (row-major) and shape. */
@@ -85,7 +95,9 @@ function readOpen(h5wasm: H5wasm, path: string, names: readonly string[], where:
       }
       if (!(entity instanceof h5wasm.Dataset)) {
         const found = file.keys().join(', ') || 'nothing';
-        throw new Error(`${where}: dataset '${name}' is ${entity === null ? 'missing' : `a ${entity.constructor.name}, not a dataset`} (the file has: ${found})`);
+        throw new Error(
+          `${where}: dataset '${name}' is ${entity === null ? 'missing' : `a ${entity.constructor.name}, not a dataset`} (the file has: ${found})`,
+        );
       }
       checkDatasetSize(entity, name, where, fileSize);
       let value: unknown;
@@ -109,7 +121,12 @@ function readOpen(h5wasm: H5wasm, path: string, names: readonly string[], where:
  * What a dataset declares must fit the file before it is read: its bytes at most the file's size (or
  * deflate's best ratio times it, when stored compressed) and at most {@link H5_MAX_DATASET_BYTES}.
  */
-function checkDatasetSize(entity: { metadata: { size: number; total_size: number; type: number; shape: number[] | null }; filters: { name: string }[] }, name: string, where: string, fileSize: number): void {
+function checkDatasetSize(
+  entity: { metadata: { size: number; total_size: number; type: number; shape: number[] | null }; filters: { name: string }[] },
+  name: string,
+  where: string,
+  fileSize: number,
+): void {
   let meta: typeof entity.metadata;
   let filters: { name: string }[];
   try {
@@ -124,7 +141,9 @@ function checkDatasetSize(entity: { metadata: { size: number; total_size: number
   const most = Math.min(H5_MAX_DATASET_BYTES, compressed ? fileSize * MAX_COMPRESSION_RATIO : fileSize);
   if (bytes > most) {
     const shape = `[${(meta.shape ?? []).join(', ')}]`;
-    throw new Error(`${where}: dataset '${name}' declares shape ${shape} of ${meta.size}-byte values (${bytes} bytes), more than ${bytes > H5_MAX_DATASET_BYTES ? `the limit of ${H5_MAX_DATASET_BYTES} bytes (see docs/limits.md)` : `the ${fileSize}-byte file can hold${compressed ? ' even compressed' : ''}`}`);
+    throw new Error(
+      `${where}: dataset '${name}' declares shape ${shape} of ${meta.size}-byte values (${bytes} bytes), more than ${bytes > H5_MAX_DATASET_BYTES ? `the limit of ${H5_MAX_DATASET_BYTES} bytes (see docs/limits.md)` : `the ${fileSize}-byte file can hold${compressed ? ' even compressed' : ''}`}`,
+    );
   }
 }
 
@@ -133,7 +152,10 @@ async function checkSignature(path: string, where: string): Promise<number> {
   const st = await stat(path).catch((e: unknown) => {
     throw new Error(`${where}: cannot open: ${(e as Error).message}`);
   });
-  if (!st.isFile()) throw new Error(`${where}: cannot open: it is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : 'not a regular file'}; expected an HDF5 file`);
+  if (!st.isFile())
+    throw new Error(
+      `${where}: cannot open: it is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : 'not a regular file'}; expected an HDF5 file`,
+    );
   const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: unknown) => {
     throw new Error(`${where}: cannot open: ${(e as Error).message}`);
   });
@@ -147,7 +169,9 @@ async function checkSignature(path: string, where: string): Promise<number> {
     }
     const head = Buffer.alloc(Math.min(8, size));
     await handle.read(head, 0, head.length, 0);
-    throw new Error(`${where}: not an HDF5 file (no HDF5 signature; the file starts with ${JSON.stringify(head.toString('latin1'))}, ${size} bytes)`);
+    throw new Error(
+      `${where}: not an HDF5 file (no HDF5 signature; the file starts with ${JSON.stringify(head.toString('latin1'))}, ${size} bytes)`,
+    );
   } finally {
     await handle.close();
   }

@@ -10,20 +10,43 @@ export { isInside, resolveInside, type RootOptions } from './paths.js';
 export { fileKind, readRegularFile, readRegularFileSync } from '@mcsc/graph/node';
 export { ACDC_CLASS_NAMES, acdcPatientId, loadAcdc, readAcdcSlice, readAcdcVolume, type AcdcOptions } from './acdc.js';
 export {
-  SYNAPSE_CLASS_NAMES, loadSynapse, readSynapseSlice, readSynapseVolume, synapseCaseId, type SynapseOptions,
+  SYNAPSE_CLASS_NAMES,
+  loadSynapse,
+  readSynapseSlice,
+  readSynapseVolume,
+  synapseCaseId,
+  type SynapseOptions,
 } from './synapse.js';
 export {
-  buildNiftiDataset, loadNiftiDataset, niftiDatasetConfigSchema, type NiftiDatasetConfig, type NiftiDatasetOptions,
+  buildNiftiDataset,
+  loadNiftiDataset,
+  niftiDatasetConfigSchema,
+  type NiftiDatasetConfig,
+  type NiftiDatasetOptions,
 } from './nifti-dataset.js';
 export {
-  ACDC_PATIENTS_TO_SLICES, acdcLabeledSliceCount, selectLabeled, type LabeledSelection, type LabeledSplit,
+  ACDC_PATIENTS_TO_SLICES,
+  acdcLabeledSliceCount,
+  selectLabeled,
+  type LabeledSelection,
+  type LabeledSplit,
 } from './labeled.js';
 export { splitCases, type CaseSplit, type SplitCounts } from './split.js';
 export {
-  SYNTHETIC_CARDIAC_CLASS_NAMES, generateSyntheticCardiacDataset, syntheticCardiacDataset,
-  type SyntheticCardiacOptions, type SyntheticPatient,
+  SYNTHETIC_CARDIAC_CLASS_NAMES,
+  generateSyntheticCardiacDataset,
+  syntheticCardiacDataset,
+  type SyntheticCardiacOptions,
+  type SyntheticPatient,
 } from './synthetic-cardiac.js';
 export {
-  applyTransform, augmentSlice, fitToPatch, flipAxis, rot90, rotateNearest,
-  type AugmentOptions, type AugmentTransform, type SlicePair,
+  applyTransform,
+  augmentSlice,
+  fitToPatch,
+  flipAxis,
+  rot90,
+  rotateNearest,
+  type AugmentOptions,
+  type AugmentTransform,
+  type SlicePair,
 } from './augment.js';

@@ -60,7 +60,8 @@ function checkDepth(text: string, where: string, max: number): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -69,7 +70,9 @@ function checkDepth(text: string, where: string, max: number): void {
         const before = text.slice(0, i);
         const line = before.split('\n').length;
         const column = i - before.lastIndexOf('\n');
-        throw new Error(`${where}: JSON nested deeper than ${max} levels (line ${line}, column ${column}); expected a configuration, at most ${max} levels deep`);
+        throw new Error(
+          `${where}: JSON nested deeper than ${max} levels (line ${line}, column ${column}); expected a configuration, at most ${max} levels deep`,
+        );
       }
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
@@ -84,7 +87,9 @@ function checkKeys(value: unknown, where: string, path: readonly string[]): void
   } else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value)) {
       if (PROTOTYPE_KEYS.has(k)) {
-        throw new Error(`${where}: key "${k}"${path.length ? ` in ${path.join('.')}` : ''} is not allowed (it would reach an object's prototype)`);
+        throw new Error(
+          `${where}: key "${k}"${path.length ? ` in ${path.join('.')}` : ''} is not allowed (it would reach an object's prototype)`,
+        );
       }
       checkKeys(v, where, [...path, k]);
     }

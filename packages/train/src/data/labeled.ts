@@ -11,14 +11,23 @@ import type { TrainingSlice } from './types.js';
 
 /** SSL4MIS `patients_to_slices` for ACDC: labeled patients → number of leading slices of `train_slices.list`. */
 export const ACDC_PATIENTS_TO_SLICES: Readonly<Record<number, number>> = Object.freeze({
-  1: 23, 3: 68, 7: 136, 14: 256, 21: 396, 28: 512, 35: 664, 140: 1312,
+  1: 23,
+  3: 68,
+  7: 136,
+  14: 256,
+  21: 396,
+  28: 512,
+  35: 664,
+  140: 1312,
 });
 
 /** The SSL4MIS slice count for `patients` labeled ACDC patients. */
 export function acdcLabeledSliceCount(patients: number): number {
   const n = ACDC_PATIENTS_TO_SLICES[patients];
   if (n === undefined) {
-    throw new RangeError(`acdcLabeledSliceCount: patients must be one of ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')} (the SSL4MIS table), got ${patients}; use { patients } selection for other counts`);
+    throw new RangeError(
+      `acdcLabeledSliceCount: patients must be one of ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')} (the SSL4MIS table), got ${patients}; use { patients } selection for other counts`,
+    );
   }
   return n;
 }
@@ -29,10 +38,7 @@ export function acdcLabeledSliceCount(patients: number): number {
  * - `{ patients: k }`: every slice of the first k distinct `caseId`s in training order;
  * - `{ cases: [...] }`: every slice of the named cases.
  */
-export type LabeledSelection =
-  | { readonly slices: number }
-  | { readonly patients: number }
-  | { readonly cases: readonly string[] };
+export type LabeledSelection = { readonly slices: number } | { readonly patients: number } | { readonly cases: readonly string[] };
 
 /** Indices into the training slices. */
 export interface LabeledSplit {
@@ -64,7 +70,9 @@ export function selectLabeled(train: readonly TrainingSlice[], selection: Labele
     const known = new Set(caseOrder);
     const unknown = selection.cases.filter((c) => !known.has(c));
     if (unknown.length > 0) {
-      throw new RangeError(`${fn}: cases ${JSON.stringify(unknown)} are not training cases (known: ${caseOrder.slice(0, 10).join(', ')}${caseOrder.length > 10 ? ', …' : ''})`);
+      throw new RangeError(
+        `${fn}: cases ${JSON.stringify(unknown)} are not training cases (known: ${caseOrder.slice(0, 10).join(', ')}${caseOrder.length > 10 ? ', …' : ''})`,
+      );
     }
     const chosen = new Set(selection.cases);
     isLabeled = (s) => chosen.has(s.caseId);

@@ -14,7 +14,10 @@ export async function readList(path: string): Promise<string[]> {
   } catch {
     throw new Error(`${where}: cannot read: not valid UTF-8 text`);
   }
-  const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const names = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (names.length === 0) throw new Error(`${where}: is empty, expected one name a line`);
   const bad = names.find((n) => n.includes('\0'));
   if (bad !== undefined) throw new Error(`${where}: entry ${JSON.stringify(bad)} contains a NUL character, expected a file name`);

@@ -73,7 +73,9 @@ export async function loadNiftiDataset(configPath: string, options: NiftiDataset
  * config, relative to `baseDir`).
  */
 export async function buildNiftiDataset(
-  config: unknown, baseDir: string, options: NiftiDatasetOptions & { readonly source?: string } = {},
+  config: unknown,
+  baseDir: string,
+  options: NiftiDatasetOptions & { readonly source?: string } = {},
 ): Promise<SegmentationDataset> {
   const where = `NIfTI dataset config ${options.source ?? '(object)'}`;
   const parsed = niftiDatasetConfigSchema.safeParse(config);
@@ -90,11 +92,14 @@ export async function buildNiftiDataset(
   }
   const subsets = assignSplits(cfg, where);
   const root = resolve(baseDir, options.root ?? cfg.root ?? '.');
-  const at = (id: string, field: string, p: string) => resolveInside(root, p, `${where}: case "${id}" ${field} ${JSON.stringify(p)}`, options);
+  const at = (id: string, field: string, p: string) =>
+    resolveInside(root, p, `${where}: case "${id}" ${field} ${JSON.stringify(p)}`, options);
   const files = new Map<string, Promise<NiftiVolume>>();
   const read = (p: string) => {
-    let v = files.get(p);
-    if (!v) files.set(p, (v = readNifti(p)));
+    const cached = files.get(p);
+    if (cached) return cached;
+    const v = readNifti(p);
+    files.set(p, v);
     return v;
   };
 
@@ -115,7 +120,9 @@ export async function buildNiftiDataset(
 
 /** Atlas value → class index 1 … K−1; values in no group map to background (0). */
 function groupLookup(cfg: ParsedConfig, where: string): Map<number, number> {
-  const keys = Object.keys(cfg.groups).map(Number).sort((a, b) => a - b);
+  const keys = Object.keys(cfg.groups)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (keys.length > 254) throw new Error(`${where}: ${keys.length} groups, expected at most 254 (labels are uint8)`);
   keys.forEach((k, i) => {
     if (k !== i + 1) throw new Error(`${where}: groups must be numbered 1 … ${keys.length}, got keys ${JSON.stringify(keys)}`);
@@ -137,14 +144,16 @@ function assignSplits(cfg: ParsedConfig, where: string): Map<string, 'train' | '
   const out = new Map<string, 'train' | 'val' | 'test'>();
   if (cfg.split) {
     const named = cfg.cases.filter((c) => c.split !== undefined).map((c) => c.id);
-    if (named.length > 0) throw new Error(`${where}: cases ${JSON.stringify(named)} name a split while the config draws one; use one or the other`);
+    if (named.length > 0)
+      throw new Error(`${where}: cases ${JSON.stringify(named)} name a split while the config draws one; use one or the other`);
     const { val, test, seed } = cfg.split;
     if (val + test > ids.length) throw new Error(`${where}: split asks for ${val} val + ${test} test cases, but there are ${ids.length}`);
     const s = splitCases(ids, { train: ids.length - val - test, val, test }, seed);
     for (const k of ['train', 'val', 'test'] as const) s[k].forEach((id) => out.set(id, k));
   } else {
     for (const c of cfg.cases) {
-      if (c.split === undefined) throw new Error(`${where}: case "${c.id}" has no split, expected "train", "val" or "test" (or a top-level split)`);
+      if (c.split === undefined)
+        throw new Error(`${where}: case "${c.id}" has no split, expected "train", "val" or "test" (or a top-level split)`);
       out.set(c.id, c.split);
     }
   }
@@ -153,8 +162,14 @@ function assignSplits(cfg: ParsedConfig, where: string): Map<string, 'train' | '
 
 /** One case as a [D, H, W] volume: the image normalised, the labels grouped, cut to `range`. */
 function caseVolume(
-  id: string, image: NiftiVolume, label: NiftiVolume, imagePath: string, labelPath: string,
-  cfg: ParsedConfig, lut: ReadonlyMap<number, number>, range: readonly [number, number] | undefined,
+  id: string,
+  image: NiftiVolume,
+  label: NiftiVolume,
+  imagePath: string,
+  labelPath: string,
+  cfg: ParsedConfig,
+  lut: ReadonlyMap<number, number>,
+  range: readonly [number, number] | undefined,
 ): Volume {
   const dims3 = (v: NiftiVolume, path: string): [number, number, number] => {
     if (v.dims.length < 2 || (v.dims.length > 3 && v.dims.slice(3).some((d) => d !== 1))) {
@@ -169,7 +184,9 @@ function caseVolume(
   }
   const worst = Math.max(...image.affine.flatMap((row, r) => row.map((x, c) => Math.abs(x - label.affine[r]![c]!))));
   if (worst > 1e-3) {
-    throw new Error(`NIfTI file ${labelPath}: label affine ${JSON.stringify(label.affine)} differs from image ${imagePath} affine ${JSON.stringify(image.affine)}, expected the same voxel grid`);
+    throw new Error(
+      `NIfTI file ${labelPath}: label affine ${JSON.stringify(label.affine)} differs from image ${imagePath} affine ${JSON.stringify(image.affine)}, expected the same voxel grid`,
+    );
   }
   const axis = cfg.axis;
   const [start, end] = range ?? [0, dims[axis]!];
@@ -187,13 +204,16 @@ function caseVolume(
     return `voxel (${ijk.join(', ')}) (slice ${ijk[cfg.axis]} along axis ${cfg.axis})`;
   };
   for (let i = 0; i < src.length; i++) {
-    if (!Number.isFinite(src[i]!)) throw new Error(`NIfTI file ${imagePath}: image value ${src[i]} at ${voxel(i)} is not finite, expected finite intensities`);
+    if (!Number.isFinite(src[i]!))
+      throw new Error(`NIfTI file ${imagePath}: image value ${src[i]} at ${voxel(i)} is not finite, expected finite intensities`);
   }
   normalise(src, cfg.intensity); // over the whole file, so that slabs of one volume share a scale
   const atlas = label.data;
   for (let i = 0; i < atlas.length; i++) {
     if (!Number.isInteger(atlas[i]!)) {
-      throw new Error(`NIfTI file ${labelPath}: label value ${atlas[i]} at ${voxel(i)} is not a whole number, expected integer atlas values (mapped to classes 0 … ${lut.size === 0 ? 0 : Math.max(...lut.values())} by groups)`);
+      throw new Error(
+        `NIfTI file ${labelPath}: label value ${atlas[i]} at ${voxel(i)} is not a whole number, expected integer atlas values (mapped to classes 0 … ${lut.size === 0 ? 0 : Math.max(...lut.values())} by groups)`,
+      );
     }
   }
   const out = new Float32Array(d * h * w);

@@ -25,8 +25,17 @@ type Ctor = { new (buffer: ArrayBuffer): SourceArray; readonly BYTES_PER_ELEMENT
 
 /** numpy kind+size → array type (`b1` bool reads as uint8; `f2` is widened to float32). */
 const TYPES: Readonly<Record<string, Ctor>> = {
-  b1: Uint8Array, u1: Uint8Array, i1: Int8Array, u2: Uint16Array, i2: Int16Array, u4: Uint32Array,
-  i4: Int32Array, u8: BigUint64Array, i8: BigInt64Array, f4: Float32Array, f8: Float64Array,
+  b1: Uint8Array,
+  u1: Uint8Array,
+  i1: Int8Array,
+  u2: Uint16Array,
+  i2: Int16Array,
+  u4: Uint32Array,
+  i4: Int32Array,
+  u8: BigUint64Array,
+  i8: BigInt64Array,
+  f4: Float32Array,
+  f8: Float64Array,
 };
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -34,7 +43,9 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** Parses one `.npy` file's bytes; `source` names it in errors (e.g. `Synapse slice a.npz: member 'image.npy'`). */
 export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
-    const head = Array.from(bytes.subarray(0, 6), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+    const head = Array.from(bytes.subarray(0, 6), (b) =>
+      b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+    ).join('');
     throw new Error(`${source}: not a .npy array: starts with "${head}", expected "\\x93NUMPY"`);
   }
   const major = bytes[6]!;
@@ -60,7 +71,10 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new Error(`${source}: .npy header ${JSON.stringify(header.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
   }
-  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const shape = parts.map((p) => (/^\d+L?$/.test(p) ? Number.parseInt(p, 10) : NaN));
   if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) {
     throw new Error(`${source}: .npy shape (${shapeText}) is not a tuple of sizes`);
@@ -74,7 +88,9 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLength;
   if (dataStart + count * width > bytes.length) {
-    throw new Error(`${source}: .npy shape (${shape.join(', ')}) of '${descr}' needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`);
+    throw new Error(
+      `${source}: .npy shape (${shape.join(', ')}) of '${descr}' needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`,
+    );
   }
   const raw = bytes.slice(dataStart, dataStart + count * width);
   if (m[1] === '>' && width > 1) {
@@ -105,7 +121,9 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
           refused = new Error(`${where}: compression method ${info.compression} is not supported, expected stored (0) or deflate (8)`);
         } else if (info.originalSize > most || info.originalSize > NPZ_MAX_BYTES) {
           const limit = info.originalSize > NPZ_MAX_BYTES ? `the limit of ${NPZ_MAX_BYTES} bytes (see docs/limits.md)` : 'they can hold';
-          refused = new Error(`${where}: declares ${info.originalSize} bytes from ${info.size} ${info.compression === 0 ? 'stored' : 'compressed'} bytes, more than ${limit}`);
+          refused = new Error(
+            `${where}: declares ${info.originalSize} bytes from ${info.size} ${info.compression === 0 ? 'stored' : 'compressed'} bytes, more than ${limit}`,
+          );
         }
         if (refused) throw refused;
         declared.set(info.name, info);
@@ -121,11 +139,14 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
   for (const [name, data] of Object.entries(members)) {
     const info = declared.get(name)!;
     const where = `${source}: member '${name}'`;
-    if (data.length !== info.originalSize) throw new Error(`${where}: holds ${data.length} bytes, but the archive records ${info.originalSize} (truncated or damaged)`);
+    if (data.length !== info.originalSize)
+      throw new Error(`${where}: holds ${data.length} bytes, but the archive records ${info.originalSize} (truncated or damaged)`);
     const crc = crcs.get(name);
     const actual = crc32(data);
     if (crc !== undefined && crc !== actual) {
-      throw new Error(`${where}: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, but the archive records 0x${crc.toString(16).padStart(8, '0')} (damaged data)`);
+      throw new Error(
+        `${where}: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, but the archive records 0x${crc.toString(16).padStart(8, '0')} (damaged data)`,
+      );
     }
     out[name.slice(0, -4)] = parseNpy(data, where);
   }
@@ -216,9 +237,14 @@ function halfToFloat(h: Uint16Array): Float32Array {
     const sign = x & 0x8000 ? -1 : 1;
     const exp = (x >> 10) & 0x1f;
     const frac = x & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024)
-      : exp === 31 ? (frac ? NaN : sign * Infinity)
-        : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+    out[i] =
+      exp === 0
+        ? sign * 2 ** -14 * (frac / 1024)
+        : exp === 31
+          ? frac
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exp - 15) * (1 + frac / 1024);
   }
   return out;
 }

@@ -21,7 +21,15 @@ import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
 
 export const SYNAPSE_CLASS_NAMES = Object.freeze([
-  'background', 'aorta', 'gallbladder', 'kidney (L)', 'kidney (R)', 'liver', 'pancreas', 'spleen', 'stomach',
+  'background',
+  'aorta',
+  'gallbladder',
+  'kidney (L)',
+  'kidney (R)',
+  'liver',
+  'pancreas',
+  'spleen',
+  'stomach',
 ]);
 
 const K = SYNAPSE_CLASS_NAMES.length;
@@ -63,7 +71,8 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
   if (volumes) {
     const caseNames = listDir !== undefined ? await readList(join(listDir, 'test_vol.txt')) : await listFiles(testDir, '.npy.h5');
     const missing = valCases.filter((c) => !caseNames.includes(c));
-    if (missing.length > 0) throw new RangeError(`loadSynapse: valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
+    if (missing.length > 0)
+      throw new RangeError(`loadSynapse: valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
     const testSource = listDir !== undefined ? `list file ${join(listDir, 'test_vol.txt')}` : `Synapse folder ${testDir}`;
     for (const name of caseNames) {
       const volume = await readSynapseVolume(await inside('test_vol_h5', testSource, name, '.npy.h5'), name);
@@ -89,13 +98,19 @@ export async function readSynapseSlice(path: string, name: string): Promise<Trai
   if (!label) throw new Error(`${where}: array 'label' is missing (the archive has: ${found})`);
   if (image.shape.length !== 2) throw new Error(`${where}: array 'image' has shape ${shapeText(image.shape)}, expected 2-D [H, W]`);
   if (shapeText(label.shape) !== shapeText(image.shape)) {
-    throw new Error(`${where}: array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`);
+    throw new Error(
+      `${where}: array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`,
+    );
   }
   const labels = toLabels(label.data, `${where}: array 'label'`, label.shape);
   checkLabelRange(labels, K, `${where}: array 'label'`, label.shape);
   return {
-    id: name, caseId: synapseCaseId(name), height: image.shape[0]!, width: image.shape[1]!,
-    image: toFloat32(image.data, `${where}: array 'image'`, image.shape), label: labels,
+    id: name,
+    caseId: synapseCaseId(name),
+    height: image.shape[0]!,
+    width: image.shape[1]!,
+    image: toFloat32(image.data, `${where}: array 'image'`, image.shape),
+    label: labels,
   };
 }
 
@@ -106,7 +121,9 @@ export async function readSynapseVolume(path: string, name: string): Promise<Vol
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
   if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(`${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`);
+    throw new Error(
+      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
+    );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
   checkLabelRange(labels, K, `${where}: dataset 'label'`, label!.shape);
@@ -119,7 +136,10 @@ async function listFiles(dir: string, suffix: string): Promise<string[]> {
   const entries = await readdir(dir).catch((e: unknown) => {
     throw new Error(`Synapse folder ${dir}: cannot list: ${(e as Error).message}`);
   });
-  const names = entries.filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
+  const names = entries
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => f.slice(0, -suffix.length))
+    .sort();
   if (names.length === 0) throw new Error(`Synapse folder ${dir}: holds no *${suffix} files`);
   return names;
 }

@@ -58,10 +58,13 @@ export interface SyntheticPatient {
 export function generateSyntheticCardiacDataset(options: SyntheticCardiacOptions): SyntheticPatient[] {
   const fn = 'generateSyntheticCardiacDataset';
   const { seed, numPatients, slicesPerPatient = [6, 10], size = 128 } = options;
-  if (!Number.isInteger(numPatients) || numPatients < 1) throw new RangeError(`${fn}: numPatients must be a positive integer, got ${numPatients}`);
+  if (!Number.isInteger(numPatients) || numPatients < 1)
+    throw new RangeError(`${fn}: numPatients must be a positive integer, got ${numPatients}`);
   const [lo, hi] = typeof slicesPerPatient === 'number' ? [slicesPerPatient, slicesPerPatient] : slicesPerPatient;
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 2 || hi < lo) {
-    throw new RangeError(`${fn}: slicesPerPatient must be an integer ≥ 2 or a range [min, max] with 2 ≤ min ≤ max, got ${JSON.stringify(slicesPerPatient)}`);
+    throw new RangeError(
+      `${fn}: slicesPerPatient must be an integer ≥ 2 or a range [min, max] with 2 ≤ min ≤ max, got ${JSON.stringify(slicesPerPatient)}`,
+    );
   }
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 16 || w < 16) {
@@ -81,10 +84,16 @@ export function generateSyntheticCardiacDataset(options: SyntheticCardiacOptions
  * The synthetic patients as a segmentation task, split by patient with {@link splitCases}
  * (`splitSeed`, default `seed`); training patients become slices, the others volumes.
  */
-export function syntheticCardiacDataset(options: SyntheticCardiacOptions & { readonly split: SplitCounts; readonly splitSeed?: number }): SegmentationDataset {
+export function syntheticCardiacDataset(
+  options: SyntheticCardiacOptions & { readonly split: SplitCounts; readonly splitSeed?: number },
+): SegmentationDataset {
   const patients = generateSyntheticCardiacDataset(options);
   const byId = new Map(patients.map((p) => [p.id, p]));
-  const split = splitCases(patients.map((p) => p.id), options.split, options.splitSeed ?? options.seed);
+  const split = splitCases(
+    patients.map((p) => p.id),
+    options.split,
+    options.splitSeed ?? options.seed,
+  );
   const volume = (id: string): Volume => {
     const p = byId.get(id)!;
     return { caseId: p.id, shape: p.shape, image: p.image, label: p.label, spacing: p.spacing };
@@ -103,15 +112,29 @@ export function syntheticCardiacDataset(options: SyntheticCardiacOptions & { rea
 interface Anatomy {
   pose: { angle: number; x: number; y: number; scale: number };
   body: {
-    a: number; b: number; rim: number; lungScale: number; lungDy: number;
-    liverStart: number; liverSide: number; stomachStart: number; spineY: number;
+    a: number;
+    b: number;
+    rim: number;
+    lungScale: number;
+    lungDy: number;
+    liverStart: number;
+    liverSide: number;
+    stomachStart: number;
+    spineY: number;
   };
   /** Pulmonary vessels: bright dots in the lungs, drifting across slices. */
   vessels: { x: number; y: number; r: number; dx: number; dy: number }[];
   heart: { x: number; y: number; driftX: number; driftY: number; angle: number; scale: number };
   lv: {
-    a: number; b: number; psi: number; wall: number; wallDir: number; wallVar: number;
-    trab: { amp: number; phase: number; drift: number }[]; papDirs: [number, number]; apexCap: boolean;
+    a: number;
+    b: number;
+    psi: number;
+    wall: number;
+    wallDir: number;
+    wallVar: number;
+    trab: { amp: number; phase: number; drift: number }[];
+    papDirs: [number, number];
+    apexCap: boolean;
   };
   rv: { dir: number; width: number; spread: number; tilt: number; end: number; wall: number };
   fat: { dir: number; thick: number; spread: number };
@@ -127,18 +150,41 @@ function drawAnatomy(rng: Random): Anatomy {
   return {
     pose: { angle: u(-0.5, 0.5), x: u(-0.08, 0.08), y: u(-0.08, 0.08), scale: u(0.85, 1.2) },
     body: {
-      a: u(0.8, 0.95), b: u(0.55, 0.7), rim: u(0.03, 0.08), lungScale: u(0.85, 1.15), lungDy: u(-0.05, 0.05),
-      liverStart: u(0.35, 0.8), liverSide: rng.uniform() < 0.8 ? -1 : 1, stomachStart: rng.uniform() < 0.6 ? u(0.4, 0.8) : 2,
+      a: u(0.8, 0.95),
+      b: u(0.55, 0.7),
+      rim: u(0.03, 0.08),
+      lungScale: u(0.85, 1.15),
+      lungDy: u(-0.05, 0.05),
+      liverStart: u(0.35, 0.8),
+      liverSide: rng.uniform() < 0.8 ? -1 : 1,
+      stomachStart: rng.uniform() < 0.6 ? u(0.4, 0.8) : 2,
       spineY: u(0.45, 0.55),
     },
     vessels: Array.from({ length: rng.intRange(2, 7) }, () => ({
-      x: sign() * 0.42 + u(-0.15, 0.15), y: -0.08 + u(-0.25, 0.25), r: u(0.015, 0.035), dx: u(-0.1, 0.1), dy: u(-0.1, 0.1),
+      x: sign() * 0.42 + u(-0.15, 0.15),
+      y: -0.08 + u(-0.25, 0.25),
+      r: u(0.015, 0.035),
+      dx: u(-0.1, 0.1),
+      dy: u(-0.1, 0.1),
     })),
-    heart: { x: u(-0.05, 0.12), y: u(-0.12, 0.05), driftX: u(-0.08, 0.08), driftY: u(-0.08, 0.08), angle: u(-0.35, 0.35), scale: u(0.85, 1.2) },
+    heart: {
+      x: u(-0.05, 0.12),
+      y: u(-0.12, 0.05),
+      driftX: u(-0.08, 0.08),
+      driftY: u(-0.08, 0.08),
+      angle: u(-0.35, 0.35),
+      scale: u(0.85, 1.2),
+    },
     lv: {
-      a, b: a * u(0.72, 1), psi: u(0, PI), wall: u(0.04, 0.07), wallDir: u(0, 2 * PI), wallVar: u(0, 0.3),
+      a,
+      b: a * u(0.72, 1),
+      psi: u(0, PI),
+      wall: u(0.04, 0.07),
+      wallDir: u(0, 2 * PI),
+      wallVar: u(0, 0.3),
       trab: [0, 1, 2, 3].map((k) => ({ amp: u(0, 0.05) / sqrt(k + 1), phase: u(0, 2 * PI), drift: u(-1.5, 1.5) })),
-      papDirs: [rvDir + PI + u(0.6, 1.1), rvDir + PI - u(0.6, 1.1)], apexCap: rng.uniform() < 0.4,
+      papDirs: [rvDir + PI + u(0.6, 1.1), rvDir + PI - u(0.6, 1.1)],
+      apexCap: rng.uniform() < 0.4,
     },
     rv: { dir: rvDir, width: u(0.06, 0.14), spread: u(1, 1.5), tilt: u(-0.3, 0.3), end: u(0.65, 1), wall: u(0.012, 0.025) },
     fat: { dir: u(0, 2 * PI), thick: u(0.02, 0.08), spread: u(1, 4) },
@@ -166,8 +212,7 @@ function generatePatient(id: string, d: number, h: number, w: number, rng: Rando
   return { id, shape: [d, h, w], image, label, spacing: [75 / (d - 1), inPlane, inPlane] };
 }
 
-const inEllipse = (x: number, y: number, cx: number, cy: number, a: number, b: number) =>
-  ((x - cx) / a) ** 2 + ((y - cy) / b) ** 2 < 1;
+const inEllipse = (x: number, y: number, cx: number, cy: number, a: number, b: number) => ((x - cx) / a) ** 2 + ((y - cy) / b) ** 2 < 1;
 
 function angleDiff(a: number, b: number): number {
   const d = abs(a - b) % (2 * PI);
@@ -176,7 +221,14 @@ function angleDiff(a: number, b: number): number {
 
 /** Draws one slice's tissue map (z = 0 base … 1 apex) into `out` [h, w]. */
 function rasterSlice(
-  A: Anatomy, z: number, first: boolean, last: boolean, jitter: readonly [number, number], h: number, w: number, out: Uint8Array,
+  A: Anatomy,
+  z: number,
+  first: boolean,
+  last: boolean,
+  jitter: readonly [number, number],
+  h: number,
+  w: number,
+  out: Uint8Array,
 ): void {
   const half = min(h, w) / 2;
   const { pose, body, heart, lv, rv, fat } = A;
@@ -201,12 +253,13 @@ function rasterSlice(
     const s = sin(phi - lv.psi);
     return (lv.a * lv.b) / sqrt((lv.b * c) ** 2 + (lv.a * s) ** 2);
   };
-  const papillary = z > 0.15 && z < 0.85 && cavity > 0
-    ? lv.papDirs.map((dir) => {
-      const r = ellR(dir) * cavity;
-      return { x: 0.62 * r * cos(dir), y: 0.62 * r * sin(dir), r: 0.22 * r };
-    })
-    : [];
+  const papillary =
+    z > 0.15 && z < 0.85 && cavity > 0
+      ? lv.papDirs.map((dir) => {
+          const r = ellR(dir) * cavity;
+          return { x: 0.62 * r * cos(dir), y: 0.62 * r * sin(dir), r: 0.22 * r };
+        })
+      : [];
 
   for (let row = 0; row < h; row++) {
     for (let col = 0; col < w; col++) {
@@ -241,7 +294,9 @@ function rasterSlice(
         const phi = atan2(hy, hx);
         const base = ellR(phi);
         let trab = 0;
-        lv.trab.forEach((k, i) => { trab += k.amp * (0.5 + z) * cos((i + 3) * phi + k.phase + k.drift * z); });
+        lv.trab.forEach((k, i) => {
+          trab += k.amp * (0.5 + z) * cos((i + 3) * phi + k.phase + k.drift * z);
+        });
         const wall = lv.wall * (1 + lv.wallVar * cos(phi - lv.wallDir)) * wallZ;
         const epi = base * cavity + wall;
         const endo = min(base * cavity * (1 + trab), epi - 0.4 * wall);

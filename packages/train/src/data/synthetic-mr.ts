@@ -17,8 +17,19 @@ const { ceil, exp, floor, max, min, sqrt } = Math;
 
 /** Tissue codes of a synthetic slice. */
 export const Tissue = Object.freeze({
-  AIR: 0, MUSCLE: 1, FAT: 2, LUNG: 3, LIVER: 4, SPINE: 5, VESSEL: 6, STOMACH: 7,
-  RV_WALL: 8, MYO: 9, LV_BLOOD: 10, PAPILLARY: 11, RV_BLOOD: 12,
+  AIR: 0,
+  MUSCLE: 1,
+  FAT: 2,
+  LUNG: 3,
+  LIVER: 4,
+  SPINE: 5,
+  VESSEL: 6,
+  STOMACH: 7,
+  RV_WALL: 8,
+  MYO: 9,
+  LV_BLOOD: 10,
+  PAPILLARY: 11,
+  RV_BLOOD: 12,
 });
 const TISSUES = 13;
 

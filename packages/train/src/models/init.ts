@@ -19,8 +19,10 @@ export function fanOut(shape: Shape): number {
 }
 
 /** uniform(−bound, bound). */
-export const uniform = (bound: number): Initializer => ({ shape, random }) =>
-  Float32Array.from({ length: count(shape) }, () => (random.uniform() * 2 - 1) * bound);
+export const uniform =
+  (bound: number): Initializer =>
+  ({ shape, random }) =>
+    Float32Array.from({ length: count(shape) }, () => (random.uniform() * 2 - 1) * bound);
 
 /** PyTorch's default Conv/ConvTranspose weight init: kaiming_uniform_(a=√5) → bound 1/√fan_in. */
 export const kaimingUniformA5: Initializer = (ctx) => uniform(1 / Math.sqrt(fanIn(ctx.shape)))(ctx);
@@ -34,6 +36,9 @@ export const xavierNormal: Initializer = ({ shape, random }) => {
   return Float32Array.from({ length: count(shape) }, () => random.normal() * std);
 };
 
-export const constant = (value: number): Initializer => ({ shape }) => new Float32Array(count(shape)).fill(value);
+export const constant =
+  (value: number): Initializer =>
+  ({ shape }) =>
+    new Float32Array(count(shape)).fill(value);
 
 export const zerosInt64: Initializer = ({ shape }) => new BigInt64Array(count(shape));

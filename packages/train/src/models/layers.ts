@@ -22,7 +22,9 @@ export function conv(g: Graph, x: Tensor, name: string, cin: number, cout: numbe
 /** nn.ConvTranspose2d(cin, cout, k, stride k) → `<name>.weight` [in, out, k, k], `<name>.bias`. */
 export function upConv(g: Graph, x: Tensor, name: string, cin: number, cout: number, k = 2): Tensor {
   const shape = [cin, cout, k, k];
-  return convTranspose2d(x, g.param(`${name}.weight`, shape, kaimingUniformA5), g.param(`${name}.bias`, [cout], fanInBias(shape)), { stride: k });
+  return convTranspose2d(x, g.param(`${name}.weight`, shape, kaimingUniformA5), g.param(`${name}.bias`, [cout], fanInBias(shape)), {
+    stride: k,
+  });
 }
 
 /** nn.BatchNorm2d → weight, bias, running_mean, running_var, num_batches_tracked (momentum 0.1). */

@@ -18,7 +18,9 @@ export const unetModelConfigSchema = z.strictObject({
   /** Encoder dropout per level; default [0.05, 0.1, 0.2, 0.3, 0.5]. */
   dropout: five.refine((d) => d.every((p) => p >= 0 && p < 1), 'each dropout must be in [0, 1)').default([...UNET_DEFAULTS.dropout]),
   /** Feature channels per level; default [16, 32, 64, 128, 256]. */
-  channels: five.refine((c) => c.every((v) => Number.isInteger(v) && v > 0), 'channels must be positive integers').default([...UNET_DEFAULTS.channels]),
+  channels: five
+    .refine((c) => c.every((v) => Number.isInteger(v) && v > 0), 'channels must be positive integers')
+    .default([...UNET_DEFAULTS.channels]),
 });
 
 export const swinUnetModelConfigSchema = z.strictObject({
@@ -34,9 +36,15 @@ export const swinUnetModelConfigSchema = z.strictObject({
   /** Channels C of the first stage; default 96 (Swin-Tiny). */
   embedDim: z.number().int().positive().default(SWIN_TINY.embedDim),
   /** Blocks per stage; the decoder mirrors them; default [2, 2, 2, 2]. */
-  depths: z.array(z.number().int().positive()).min(1).default([...SWIN_TINY.depths]),
+  depths: z
+    .array(z.number().int().positive())
+    .min(1)
+    .default([...SWIN_TINY.depths]),
   /** Attention heads per stage; default [3, 6, 12, 24]. */
-  numHeads: z.array(z.number().int().positive()).min(1).default([...SWIN_TINY.numHeads]),
+  numHeads: z
+    .array(z.number().int().positive())
+    .min(1)
+    .default([...SWIN_TINY.numHeads]),
   /** Attention window; default 7. */
   windowSize: z.number().int().positive().default(SWIN_TINY.windowSize),
   /** MLP hidden size / C; default 4. */

@@ -13,9 +13,10 @@ export interface SegmentationNet {
 
 /** Build the network of `config` on `image` [N, C, H, W]; the head is `classifier.conv1` (docs/method/networks.md#segmentation-heads). */
 export function segmentationNet(g: Graph, image: Tensor, config: ModelConfig): SegmentationNet {
-  const features = config.arch === 'unet'
-    ? unet(g, image, { inChannels: config.inChannels, channels: config.channels, dropout: config.dropout })
-    : swinUnet(g, image, config);
+  const features =
+    config.arch === 'unet'
+      ? unet(g, image, { inChannels: config.inChannels, channels: config.channels, dropout: config.dropout })
+      : swinUnet(g, image, config);
   return { features, logits: classifier(g, features[features.length - 1]!, config.numClasses, 'classifier') };
 }
 
@@ -24,5 +25,8 @@ export function segmentationNet(g: Graph, image: Tensor, config: ModelConfig): S
  * buffers that this port rebuilds as constants (relative_position_index, attn_mask).
  */
 export const IGNORED_REFERENCE_KEYS: readonly RegExp[] = [
-  /^decoder\.out_conv\./, /^swin_unet\.output\.weight$/, /\.relative_position_index$/, /\.attn_mask$/,
+  /^decoder\.out_conv\./,
+  /^swin_unet\.output\.weight$/,
+  /\.relative_position_index$/,
+  /\.attn_mask$/,
 ];

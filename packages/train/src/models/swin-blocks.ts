@@ -3,8 +3,22 @@
  * with square resolution r (L = r²). Reshapes keep the batch as −1 so exported models have a dynamic N.
  */
 import {
-  add, concat, dropout, gather, gelu, layerNorm, linear, matmul, mul, reshape, softmax, split, transpose, transposeLast,
-  type Graph, type Tensor,
+  add,
+  concat,
+  dropout,
+  gather,
+  gelu,
+  layerNorm,
+  linear,
+  matmul,
+  mul,
+  reshape,
+  softmax,
+  split,
+  transpose,
+  transposeLast,
+  type Graph,
+  type Tensor,
 } from '@mcsc/graph';
 import { constant } from './init.js';
 import { truncNormal } from './swin-init.js';
@@ -58,7 +72,11 @@ export function relativePositionIndex(w: number): BigInt64Array {
 /** The shifted-window attention mask [nW, 1, N, N]: −100 between tokens from different regions. */
 export function shiftedWindowMask(r: number, w: number, s: number): Float32Array {
   const region = new Int32Array(r * r);
-  const bands = [[0, r - w], [r - w, r - s], [r - s, r]] as const;
+  const bands = [
+    [0, r - w],
+    [r - w, r - s],
+    [r - s, r],
+  ] as const;
   let id = 0;
   for (const [h0, h1] of bands) {
     for (const [w0, w1] of bands) {
@@ -115,7 +133,13 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   x = add(x, dropPath(reshape(y, [-1, r * r, c]), b.dropPath));
 
   const hidden = Math.round(c * b.mlpRatio);
-  const m = swinLinear(g, gelu(swinLinear(g, swinNorm(g, x, `${name}.norm2`, c), `${name}.mlp.fc1`, c, hidden)), `${name}.mlp.fc2`, hidden, c);
+  const m = swinLinear(
+    g,
+    gelu(swinLinear(g, swinNorm(g, x, `${name}.norm2`, c), `${name}.mlp.fc1`, c, hidden)),
+    `${name}.mlp.fc2`,
+    hidden,
+    c,
+  );
   return add(x, dropPath(m, b.dropPath));
 }
 
@@ -141,4 +165,3 @@ export function patchExpand(g: Graph, x: Tensor, name: string, r: number, c: num
   const t = transpose(reshape(e, [-1, r, r, scale, scale, out]), [0, 1, 3, 2, 4, 5]);
   return swinNorm(g, reshape(t, [-1, (r * scale) ** 2, out]), `${name}.norm`, out);
 }
-

@@ -4,10 +4,12 @@
  */
 import type { Initializer } from '@mcsc/graph';
 
-export const truncNormal = (std: number, lo = -2, hi = 2): Initializer => ({ shape, random }) =>
-  Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
-    let v: number;
-    do v = random.normal() * std;
-    while (v < lo || v > hi);
-    return v;
-  });
+export const truncNormal =
+  (std: number, lo = -2, hi = 2): Initializer =>
+  ({ shape, random }) =>
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+      let v: number;
+      do v = random.normal() * std;
+      while (v < lo || v > hi);
+      return v;
+    });

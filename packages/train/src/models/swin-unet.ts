@@ -26,23 +26,36 @@ export interface SwinUNetConfig {
 
 /** Swin-Tiny at 224 (docs/method/networks.md#swin-unet). */
 export const SWIN_TINY: Omit<SwinUNetConfig, 'inChannels'> = {
-  imgSize: 224, patchSize: 4, embedDim: 96, depths: [2, 2, 2, 2], numHeads: [3, 6, 12, 24], windowSize: 7, mlpRatio: 4, dropPathRate: 0.2,
+  imgSize: 224,
+  patchSize: 4,
+  embedDim: 96,
+  depths: [2, 2, 2, 2],
+  numHeads: [3, 6, 12, 24],
+  windowSize: 7,
+  mlpRatio: 4,
+  dropPathRate: 0.2,
 };
 
 /** Per stage: resolution, window and shift after the reference's rule (window ≥ resolution → no shift). */
 export function swinStages(cfg: SwinUNetConfig): { resolution: number; window: number; shift: number }[] {
   const base = cfg.imgSize / cfg.patchSize;
   if (!Number.isInteger(base) || base % 2 ** (cfg.depths.length - 1) !== 0) {
-    throw new RangeError(`Swin-UNet: imgSize ${cfg.imgSize} / patchSize ${cfg.patchSize} = ${base} must be an integer divisible by ${2 ** (cfg.depths.length - 1)} (one halving per stage)`);
+    throw new RangeError(
+      `Swin-UNet: imgSize ${cfg.imgSize} / patchSize ${cfg.patchSize} = ${base} must be an integer divisible by ${2 ** (cfg.depths.length - 1)} (one halving per stage)`,
+    );
   }
-  if (cfg.depths.length !== cfg.numHeads.length) throw new RangeError(`Swin-UNet: depths (${cfg.depths.length}) and numHeads (${cfg.numHeads.length}) must have the same length`);
+  if (cfg.depths.length !== cfg.numHeads.length)
+    throw new RangeError(`Swin-UNet: depths (${cfg.depths.length}) and numHeads (${cfg.numHeads.length}) must have the same length`);
   return cfg.depths.map((_, i) => {
     const resolution = base / 2 ** i;
     const dim = cfg.embedDim * 2 ** i;
-    if (dim % cfg.numHeads[i]! !== 0) throw new RangeError(`Swin-UNet: stage ${i} has ${dim} channels, not divisible by ${cfg.numHeads[i]} heads`);
+    if (dim % cfg.numHeads[i]! !== 0)
+      throw new RangeError(`Swin-UNet: stage ${i} has ${dim} channels, not divisible by ${cfg.numHeads[i]} heads`);
     if (resolution <= cfg.windowSize) return { resolution, window: resolution, shift: 0 };
     if (resolution % cfg.windowSize !== 0) {
-      throw new RangeError(`Swin-UNet: stage ${i} resolution ${resolution}×${resolution} is not a multiple of windowSize ${cfg.windowSize}`);
+      throw new RangeError(
+        `Swin-UNet: stage ${i} resolution ${resolution}×${resolution} is not a multiple of windowSize ${cfg.windowSize}`,
+      );
     }
     return { resolution, window: cfg.windowSize, shift: Math.floor(cfg.windowSize / 2) };
   });
@@ -52,8 +65,14 @@ function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number
   const st = swinStages(cfg)[i]!;
   for (let j = 0; j < cfg.depths[i]!; j++) {
     x = swinBlock(g, x, {
-      name: `${name}.blocks.${j}`, resolution: st.resolution, dim: cfg.embedDim * 2 ** i, heads: cfg.numHeads[i]!,
-      window: st.window, shift: j % 2 === 1 ? st.shift : 0, mlpRatio: cfg.mlpRatio, dropPath: rates[j]!,
+      name: `${name}.blocks.${j}`,
+      resolution: st.resolution,
+      dim: cfg.embedDim * 2 ** i,
+      heads: cfg.numHeads[i]!,
+      window: st.window,
+      shift: j % 2 === 1 ? st.shift : 0,
+      mlpRatio: cfg.mlpRatio,
+      dropPath: rates[j]!,
     });
   }
   return x;
@@ -61,13 +80,19 @@ function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number
 
 export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 'swin_unet.'): Tensor[] {
   if (image.rank !== 4 || image.shape[1] !== cfg.inChannels || image.shape[2] !== cfg.imgSize || image.shape[3] !== cfg.imgSize) {
-    throw new RangeError(`Swin-UNet: expected an image [N, ${cfg.inChannels}, ${cfg.imgSize}, ${cfg.imgSize}], got [${image.shape.join(', ')}]`);
+    throw new RangeError(
+      `Swin-UNet: expected an image [N, ${cfg.inChannels}, ${cfg.imgSize}, ${cfg.imgSize}], got [${image.shape.join(', ')}]`,
+    );
   }
   const stages = swinStages(cfg);
   const last = cfg.depths.length - 1;
   const total = cfg.depths.reduce((a, b) => a + b, 0);
   const dpr = Array.from({ length: total }, (_, i) => (total === 1 ? 0 : (cfg.dropPathRate * i) / (total - 1)));
-  const ratesOf = (i: number) => dpr.slice(cfg.depths.slice(0, i).reduce((a, b) => a + b, 0), cfg.depths.slice(0, i + 1).reduce((a, b) => a + b, 0));
+  const ratesOf = (i: number) =>
+    dpr.slice(
+      cfg.depths.slice(0, i).reduce((a, b) => a + b, 0),
+      cfg.depths.slice(0, i + 1).reduce((a, b) => a + b, 0),
+    );
   const c = cfg.embedDim;
   const p = `${prefix}`;
 
@@ -75,7 +100,12 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   const x3 = cfg.inChannels === 1 ? concat([image, image, image], 1) : image;
   const inCh = cfg.inChannels === 1 ? 3 : cfg.inChannels;
   const wShape = [c, inCh, cfg.patchSize, cfg.patchSize];
-  const patches = conv2d(x3, g.param(`${p}patch_embed.proj.weight`, wShape, kaimingUniformA5), g.param(`${p}patch_embed.proj.bias`, [c], fanInBias(wShape)), { stride: cfg.patchSize });
+  const patches = conv2d(
+    x3,
+    g.param(`${p}patch_embed.proj.weight`, wShape, kaimingUniformA5),
+    g.param(`${p}patch_embed.proj.bias`, [c], fanInBias(wShape)),
+    { stride: cfg.patchSize },
+  );
   let x = swinNorm(g, transpose(reshape(patches, [0, c, -1]), [0, 2, 1]), `${p}patch_embed.norm`, c);
 
   const skips: Tensor[] = [];

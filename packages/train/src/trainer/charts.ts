@@ -16,9 +16,28 @@ export const SERIES_SCHEME = 'tableau10';
 export const CHART_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
   padding: 8,
-  axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', titlePadding: 8, gridColor: '#e8e8e8', domainColor: '#888', tickColor: '#888', labelLimit: 420 },
+  axis: {
+    labelFontSize: 12,
+    titleFontSize: 13,
+    titleFontWeight: 'normal',
+    titlePadding: 8,
+    gridColor: '#e8e8e8',
+    domainColor: '#888',
+    tickColor: '#888',
+    labelLimit: 420,
+  },
   axisY: { minExtent: 44 },
-  legend: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal', symbolSize: 90, labelLimit: 320, orient: 'bottom', direction: 'horizontal', columns: 3, columnPadding: 16 },
+  legend: {
+    labelFontSize: 12,
+    titleFontSize: 12,
+    titleFontWeight: 'normal',
+    symbolSize: 90,
+    labelLimit: 320,
+    orient: 'bottom',
+    direction: 'horizontal',
+    columns: 3,
+    columnPadding: 16,
+  },
   title: { fontSize: 15, subtitleFontSize: 12, anchor: 'start', fontWeight: 600, subtitleColor: '#555', offset: 10 },
   header: { labelFontSize: 12, titleFontSize: 13 },
   view: { stroke: '#ddd' },
@@ -42,7 +61,9 @@ export interface RenderedChart {
 }
 
 /** Charts drawn, or why none could be. */
-export type ChartsResult = { readonly ok: true; readonly charts: readonly RenderedChart[] } | { readonly ok: false; readonly reason: string };
+export type ChartsResult =
+  | { readonly ok: true; readonly charts: readonly RenderedChart[] }
+  | { readonly ok: false; readonly reason: string };
 
 interface VegaModules {
   vega: typeof import('vega');
@@ -95,12 +116,15 @@ export async function renderCharts(specs: readonly ChartSpec[]): Promise<ChartsR
 }
 
 /** `<figure>`s of rendered charts, the SVG inline, for a self-contained page. */
-export function chartFigures(charts: readonly RenderedChart[], escape: (s: string) => string): string[] {
-  return charts.map((c) => `<figure class="chart" id="chart-${escape(c.id)}">\n${c.svg}\n<figcaption>${escape(c.caption)}</figcaption></figure>`);
+export function chartFigures(charts: readonly RenderedChart[], escapeHtml: (s: string) => string): string[] {
+  return charts.map(
+    (c) => `<figure class="chart" id="chart-${escapeHtml(c.id)}">\n${c.svg}\n<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`,
+  );
 }
 
 /** CSS for chart figures in the report pages. */
-export const CHART_STYLE = 'figure.chart{margin:1.2em 0 1.8em}figure.chart svg{max-width:100%;height:auto;display:block}figcaption{font-size:13px;color:#555;max-width:900px;margin-top:.3em}';
+export const CHART_STYLE =
+  'figure.chart{margin:1.2em 0 1.8em}figure.chart svg{max-width:100%;height:auto;display:block}figcaption{font-size:13px;color:#555;max-width:900px;margin-top:.3em}';
 
 /**
  * Points thinned for drawing: when `points` has more than `max` entries, consecutive windows of equal
@@ -187,10 +211,37 @@ export function lossChart(log: readonly AnyRecord[]): ChartSpec | null {
       data: { values: mine },
       mark: { type: 'line', strokeWidth: 1.6, point: longest <= 40 ? { size: 24 } : false },
       encoding: {
-        x: { field: 'iteration', type: 'quantitative', title: 'iteration', scale: { domain: xDomain, nice: false }, axis: { tickCount: 8 } },
-        y: { field: 'value', type: 'quantitative', title: log10 ? 'loss (log scale)' : 'loss', scale: log10 ? { type: 'log' } : { zero: false } },
-        color: { field: 'quantity', type: 'nominal', title: 'term', sort: quantities, legend: { orient: 'right', direction: 'vertical', columns: 1 } },
-        ...(networks.length > 1 ? { strokeDash: { field: 'network', type: 'nominal', title: 'network', sort: networks, legend: { orient: 'right', direction: 'vertical', columns: 1, symbolStrokeColor: '#444' } } } : {}),
+        x: {
+          field: 'iteration',
+          type: 'quantitative',
+          title: 'iteration',
+          scale: { domain: xDomain, nice: false },
+          axis: { tickCount: 8 },
+        },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: log10 ? 'loss (log scale)' : 'loss',
+          scale: log10 ? { type: 'log' } : { zero: false },
+        },
+        color: {
+          field: 'quantity',
+          type: 'nominal',
+          title: 'term',
+          sort: quantities,
+          legend: { orient: 'right', direction: 'vertical', columns: 1 },
+        },
+        ...(networks.length > 1
+          ? {
+              strokeDash: {
+                field: 'network',
+                type: 'nominal',
+                title: 'network',
+                sort: networks,
+                legend: { orient: 'right', direction: 'vertical', columns: 1, symbolStrokeColor: '#444' },
+              },
+            }
+          : {}),
       },
     };
   });
@@ -201,7 +252,10 @@ export function lossChart(log: readonly AnyRecord[]): ChartSpec | null {
       title: { text: 'Training losses' },
       vconcat: panels,
       spacing: 18,
-      resolve: { scale: { color: 'independent', strokeDash: 'independent', y: 'independent' }, legend: { color: 'independent', strokeDash: 'independent' } },
+      resolve: {
+        scale: { color: 'independent', strokeDash: 'independent', y: 'independent' },
+        legend: { color: 'independent', strokeDash: 'independent' },
+      },
     } as unknown as TopLevelSpec,
   };
 }
@@ -210,7 +264,9 @@ export function lossChart(log: readonly AnyRecord[]): ChartSpec | null {
 export function validationChart(log: readonly AnyRecord[], titles: Readonly<Record<string, string>>): ChartSpec | null {
   const val = log.filter((r): r is ValRecord => r.type === 'val');
   const names = [...new Set(val.flatMap((r) => Object.keys(r.dice)))];
-  const rows = val.flatMap((r) => names.filter((n) => Number.isFinite(r.dice[n])).map((n) => ({ iteration: r.iteration, model: titles[n] ?? n, dice: 100 * r.dice[n]! })));
+  const rows = val.flatMap((r) =>
+    names.filter((n) => Number.isFinite(r.dice[n])).map((n) => ({ iteration: r.iteration, model: titles[n] ?? n, dice: 100 * r.dice[n]! })),
+  );
   if (rows.length === 0) return null;
   return {
     id: 'validation',
@@ -247,18 +303,36 @@ export interface StripRow {
  * from the dots when not given).
  */
 export function stripChart(o: {
-  id: string; title: string; caption: string; rows: readonly StripRow[]; rowOrder: readonly string[]; seriesOrder: readonly string[];
-  rowTitle: string | null; seriesTitle: string; valueTitle: string; domain?: readonly [number, number]; means?: readonly { row: string; series: string; value: number }[];
+  id: string;
+  title: string;
+  caption: string;
+  rows: readonly StripRow[];
+  rowOrder: readonly string[];
+  seriesOrder: readonly string[];
+  rowTitle: string | null;
+  seriesTitle: string;
+  valueTitle: string;
+  domain?: readonly [number, number];
+  means?: readonly { row: string; series: string; value: number }[];
 }): ChartSpec | null {
   if (o.rows.length === 0) return null;
-  const means = o.means ?? o.rowOrder.flatMap((row) => o.seriesOrder.map((series) => {
-    const v = o.rows.filter((r) => r.row === row && r.series === series).map((r) => r.value);
-    return { row, series, value: v.length === 0 ? NaN : v.reduce((a, b) => a + b, 0) / v.length };
-  }));
+  const means =
+    o.means ??
+    o.rowOrder.flatMap((row) =>
+      o.seriesOrder.map((series) => {
+        const v = o.rows.filter((r) => r.row === row && r.series === series).map((r) => r.value);
+        return { row, series, value: v.length === 0 ? NaN : v.reduce((a, b) => a + b, 0) / v.length };
+      }),
+    );
   const y = { field: 'row', type: 'nominal', title: o.rowTitle, sort: o.rowOrder, axis: { labelFontSize: 12, labelPadding: 6 } } as const;
   const yOffset = { field: 'series', type: 'nominal', sort: o.seriesOrder } as const;
   const color = { field: 'series', type: 'nominal', title: o.seriesTitle, sort: o.seriesOrder, legend: { symbolOpacity: 1 } } as const;
-  const x = { field: 'value', type: 'quantitative', title: o.valueTitle, ...(o.domain ? { scale: { domain: [...o.domain], nice: false } } : { scale: { zero: false } }) } as const;
+  const x = {
+    field: 'value',
+    type: 'quantitative',
+    title: o.valueTitle,
+    ...(o.domain ? { scale: { domain: [...o.domain], nice: false } } : { scale: { zero: false } }),
+  } as const;
   return {
     id: o.id,
     caption: o.caption,

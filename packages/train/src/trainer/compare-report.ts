@@ -15,7 +15,16 @@
  *   anything, narrow; the p-values are not corrected for multiple comparisons.
  * - Every run must use the same empty-class rule (stated in the report), or the numbers do not compare.
  */
-import { bootstrapMeanCi, meanSd, wilcoxonSignedRank, type BootstrapInterval, type BootstrapOptions, type EmptyClassRule, type SampleSummary, type WilcoxonResult } from '@mcsc/core';
+import {
+  bootstrapMeanCi,
+  meanSd,
+  wilcoxonSignedRank,
+  type BootstrapInterval,
+  type BootstrapOptions,
+  type EmptyClassRule,
+  type SampleSummary,
+  type WilcoxonResult,
+} from '@mcsc/core';
 import { writeFileAtomic } from '@mcsc/graph/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,29 +124,41 @@ export function compareAnalysis(runs: readonly CompareRun[], options: CompareRep
   const methods = options.methods ? [...options.methods] : [...new Set(runs.map((r) => r.method))];
   const seen = new Set<string>();
   for (const r of runs) {
-    if (!methods.includes(r.method)) throw new RangeError(`compare: run of method ${JSON.stringify(r.method)} is not among the methods ${methods.join(', ')}`);
+    if (!methods.includes(r.method))
+      throw new RangeError(`compare: run of method ${JSON.stringify(r.method)} is not among the methods ${methods.join(', ')}`);
     const key = `${r.method} ${r.seed}`;
     if (seen.has(key)) throw new RangeError(`compare: two runs of ${r.method} with seed ${r.seed}`);
     seen.add(key);
   }
   const rules = [...new Set(runs.map((r) => r.report.emptyClass ?? 'published'))];
   if (rules.length > 1) {
-    throw new RangeError(`compare: the runs use different empty-class rules (${rules.join(', ')}); their numbers do not compare — evaluate them again with one rule`);
+    throw new RangeError(
+      `compare: the runs use different empty-class rules (${rules.join(', ')}); their numbers do not compare — evaluate them again with one rule`,
+    );
   }
   const baselines = options.baselines ? [...options.baselines] : [methods[0]!];
-  for (const b of baselines) if (!methods.includes(b)) throw new RangeError(`compare: baseline ${JSON.stringify(b)} is not among the methods ${methods.join(', ')}`);
-  const bootstrap = { seed: options.bootstrap?.seed ?? 0, resamples: options.bootstrap?.resamples ?? 10000, confidence: options.bootstrap?.confidence ?? 0.95 };
+  for (const b of baselines)
+    if (!methods.includes(b)) throw new RangeError(`compare: baseline ${JSON.stringify(b)} is not among the methods ${methods.join(', ')}`);
+  const bootstrap = {
+    seed: options.bootstrap?.seed ?? 0,
+    resamples: options.bootstrap?.resamples ?? 10000,
+    confidence: options.bootstrap?.confidence ?? 0.95,
+  };
 
-  const results: MethodResult[] = methods.filter((m) => runs.some((r) => r.method === m)).map((method) => {
-    const mine = runs.filter((r) => r.method === method).sort((a, b) => a.seed - b.seed);
-    const model = (e: Evaluated): ModelOfMethod => {
-      const perRun = mine.map((r) => num(r.report.results[e].mean.dice));
-      const units = mine.flatMap((r) => r.report.results[e].perVolume.map((v) => ({ volume: v.id, seed: r.seed, dice: num(v.mean.dice) })));
-      return { runs: perRun, summary: meanSd(perRun), units };
-    };
-    const models = { cnn: model('cnn'), trans: model('trans'), ensemble: model('ensemble') };
-    return { method, seeds: mine.map((r) => r.seed), trainSeconds: mine.map((r) => num(r.report.trainSeconds)), models };
-  });
+  const results: MethodResult[] = methods
+    .filter((m) => runs.some((r) => r.method === m))
+    .map((method) => {
+      const mine = runs.filter((r) => r.method === method).sort((a, b) => a.seed - b.seed);
+      const model = (e: Evaluated): ModelOfMethod => {
+        const perRun = mine.map((r) => num(r.report.results[e].mean.dice));
+        const units = mine.flatMap((r) =>
+          r.report.results[e].perVolume.map((v) => ({ volume: v.id, seed: r.seed, dice: num(v.mean.dice) })),
+        );
+        return { runs: perRun, summary: meanSd(perRun), units };
+      };
+      const models = { cnn: model('cnn'), trans: model('trans'), ensemble: model('ensemble') };
+      return { method, seeds: mine.map((r) => r.seed), trainSeconds: mine.map((r) => num(r.report.trainSeconds)), models };
+    });
 
   const differences: PairedDifference[] = [];
   for (const baseline of baselines) {
@@ -217,8 +238,8 @@ export function formatMeanSd(s: SampleSummary, digits = 2): string {
 }
 
 const READING_TEXT: Readonly<Record<Reading, string>> = {
-  'higher': '**higher**',
-  'lower': '**lower**',
+  higher: '**higher**',
+  lower: '**lower**',
   'within noise': 'within noise',
   'too few units': 'too few units',
 };
@@ -278,10 +299,16 @@ export function compareMarkdown(a: CompareAnalysis): string {
 export function compareCharts(a: CompareAnalysis): ChartSpec[] {
   const models = EVALUATED.map((e) => MODEL_TITLES[e]);
   const methodOrder = a.methods.map((m) => m.method);
-  const rows: StripRow[] = a.methods.flatMap((m) => EVALUATED.flatMap((e) => m.models[e].units
-    .filter((u) => !Number.isNaN(u.dice))
-    .map((u) => ({ row: m.method, series: MODEL_TITLES[e], value: 100 * u.dice, unit: `${u.volume} s${u.seed}` }))));
-  const means = a.methods.flatMap((m) => EVALUATED.map((e) => ({ row: m.method, series: MODEL_TITLES[e], value: 100 * m.models[e].summary.mean })));
+  const rows: StripRow[] = a.methods.flatMap((m) =>
+    EVALUATED.flatMap((e) =>
+      m.models[e].units
+        .filter((u) => !Number.isNaN(u.dice))
+        .map((u) => ({ row: m.method, series: MODEL_TITLES[e], value: 100 * u.dice, unit: `${u.volume} s${u.seed}` })),
+    ),
+  );
+  const means = a.methods.flatMap((m) =>
+    EVALUATED.map((e) => ({ row: m.method, series: MODEL_TITLES[e], value: 100 * m.models[e].summary.mean })),
+  );
   const charts: (ChartSpec | null)[] = [
     stripChart({
       id: 'dice',
@@ -307,8 +334,12 @@ function differencesChart(a: CompareAnalysis): ChartSpec | null {
   const order = [...new Set(a.differences.map(label))];
   const models = EVALUATED.map((e) => MODEL_TITLES[e]);
   const units = a.differences.flatMap((d) => d.units.map((u) => ({ row: label(d), series: MODEL_TITLES[d.model], value: 100 * u.dice })));
-  const intervals = a.differences.filter((d) => !Number.isNaN(d.ci.lo)).map((d) => ({ row: label(d), series: MODEL_TITLES[d.model], lo: 100 * d.ci.lo, hi: 100 * d.ci.hi }));
-  const means = a.differences.filter((d) => !Number.isNaN(d.ci.mean)).map((d) => ({ row: label(d), series: MODEL_TITLES[d.model], value: 100 * d.ci.mean }));
+  const intervals = a.differences
+    .filter((d) => !Number.isNaN(d.ci.lo))
+    .map((d) => ({ row: label(d), series: MODEL_TITLES[d.model], lo: 100 * d.ci.lo, hi: 100 * d.ci.hi }));
+  const means = a.differences
+    .filter((d) => !Number.isNaN(d.ci.mean))
+    .map((d) => ({ row: label(d), series: MODEL_TITLES[d.model], value: 100 * d.ci.mean }));
   const y = { field: 'row', type: 'nominal', title: null, sort: order, axis: { labelPadding: 6 } } as const;
   const yOffset = { field: 'series', type: 'nominal', sort: models } as const;
   const color = { field: 'series', type: 'nominal', title: 'model', sort: models, legend: { symbolOpacity: 1 } } as const;
@@ -321,10 +352,26 @@ function differencesChart(a: CompareAnalysis): ChartSpec | null {
       width: 680,
       height: { step: 18, for: 'offset' },
       layer: [
-        { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#666' }, encoding: { x: { field: 'zero', type: 'quantitative' } } },
-        { data: { values: units }, mark: { type: 'circle', size: 30, opacity: 0.35 }, encoding: { x: { field: 'value', type: 'quantitative', title: 'Dice difference (points)' }, y, yOffset, color } },
-        { data: { values: intervals }, mark: { type: 'rule', strokeWidth: 4, opacity: 0.9 }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' }, y, yOffset, color } },
-        { data: { values: means }, mark: { type: 'tick', thickness: 2.5, size: 16, color: '#222' }, encoding: { x: { field: 'value', type: 'quantitative' }, y, yOffset } },
+        {
+          data: { values: [{ zero: 0 }] },
+          mark: { type: 'rule', strokeDash: [4, 4], color: '#666' },
+          encoding: { x: { field: 'zero', type: 'quantitative' } },
+        },
+        {
+          data: { values: units },
+          mark: { type: 'circle', size: 30, opacity: 0.35 },
+          encoding: { x: { field: 'value', type: 'quantitative', title: 'Dice difference (points)' }, y, yOffset, color },
+        },
+        {
+          data: { values: intervals },
+          mark: { type: 'rule', strokeWidth: 4, opacity: 0.9 },
+          encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' }, y, yOffset, color },
+        },
+        {
+          data: { values: means },
+          mark: { type: 'tick', thickness: 2.5, size: 16, color: '#222' },
+          encoding: { x: { field: 'value', type: 'quantitative' }, y, yOffset },
+        },
       ],
     } as unknown as ChartSpec['spec'],
   };
@@ -350,7 +397,11 @@ export function compareHtml(a: CompareAnalysis, markdown: string, charts: Charts
 }
 
 /** Computes the comparison and writes compare.json, compare.md and compare.html into `out`. */
-export async function writeCompareReport(out: string, runs: readonly CompareRun[], options: CompareReportOptions = {}): Promise<{ analysis: CompareAnalysis; markdown: string }> {
+export async function writeCompareReport(
+  out: string,
+  runs: readonly CompareRun[],
+  options: CompareReportOptions = {},
+): Promise<{ analysis: CompareAnalysis; markdown: string }> {
   const analysis = compareAnalysis(runs, options);
   const markdown = compareMarkdown(analysis);
   writeFileAtomic(join(out, 'compare.json'), `${JSON.stringify(analysis, null, 2)}\n`);

@@ -24,9 +24,9 @@ export type Method = z.output<typeof methodSchema>;
 
 /** Each method's switches, as a config patch applied over the compared config. */
 const METHOD_SWITCHES: Readonly<Record<Method, ConfigPatch>> = {
-  'supervised': { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } },
+  supervised: { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } },
   'cross-teaching': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: false } } },
-  'mcsc': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true } } },
+  mcsc: { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true } } },
   'mcsc-unbalanced': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true, classBalanced: false } } },
   'mcsc-single-scale': { loss: { crossTeaching: { enabled: true }, contrast: { enabled: true, scales: ['full'] } } },
 };
@@ -36,7 +36,8 @@ const METHOD_SWITCHES: Readonly<Record<Method, ConfigPatch>> = {
  * which: resolved as every config is, from `config`'s preset with `config`, then the switches, on top.
  */
 export function methodConfig(config: TrainConfig, method: Method, seed = config.seed): TrainConfig {
-  if (!methodSchema.safeParse(method).success) throw new RangeError(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  if (!methodSchema.safeParse(method).success)
+    throw new RangeError(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
   const run: ConfigPatch = { seed, name: `${config.name}-${method}-s${seed}` };
   return resolveConfig(config.preset, [config, METHOD_SWITCHES[method], run], `method ${method}`);
 }
@@ -77,7 +78,10 @@ export async function compareMethods(o: CompareOptions): Promise<CompareResult> 
       runs.push({ method, seed, report: await runOnce(config, join(o.out, `${method}-s${seed}`), dataset, o, say) });
     }
   }
-  const { analysis, markdown } = await writeCompareReport(o.out, runs, { methods: o.methods, description: describeSetting(o.config, o.seeds) });
+  const { analysis, markdown } = await writeCompareReport(o.out, runs, {
+    methods: o.methods,
+    description: describeSetting(o.config, o.seeds),
+  });
   return { runs, analysis, table: markdown };
 }
 
@@ -85,7 +89,13 @@ export async function compareMethods(o: CompareOptions): Promise<CompareResult> 
  * One run of the comparison. A finished run (report.json) is reused and an interrupted one (checkpoint)
  * resumed, so an interrupted `mcsc compare` continues where it stopped when started again.
  */
-async function runOnce(config: TrainConfig, out: string, dataset: SegmentationDataset, o: CompareOptions, say: (m: string) => void): Promise<Report> {
+async function runOnce(
+  config: TrainConfig,
+  out: string,
+  dataset: SegmentationDataset,
+  o: CompareOptions,
+  say: (m: string) => void,
+): Promise<Report> {
   const progress = o.progress !== undefined ? { progress: o.progress } : {};
   const signal = o.signal !== undefined ? { signal: o.signal } : {};
   if (existsSync(join(out, 'report.json'))) {
@@ -103,6 +113,7 @@ async function runOnce(config: TrainConfig, out: string, dataset: SegmentationDa
 /** One sentence on what was compared: data, labels, iterations, preset, seeds. */
 function describeSetting(config: TrainConfig, seeds: readonly number[]): string {
   const count = (n: number, noun: string) => `${n} labeled ${noun}${n === 1 ? '' : 's'}`;
-  const labeled = 'patients' in config.data.labeled ? count(config.data.labeled.patients, 'patient') : count(config.data.labeled.slices, 'slice');
+  const labeled =
+    'patients' in config.data.labeled ? count(config.data.labeled.patients, 'patient') : count(config.data.labeled.slices, 'slice');
   return `Seeds ${seeds.join(', ')}; ${config.data.source} data, ${labeled}, ${config.optim.iterations} iterations (${config.preset} preset).`;
 }

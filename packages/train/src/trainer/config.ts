@@ -23,111 +23,216 @@ import { swinUnetModelConfigSchema, unetModelConfigSchema } from '../models/mode
 
 const int = (min: number) => z.number().int().min(min);
 
-const syntheticSchema = z.strictObject({
-  patients: int(3).default(40).describe('Synthetic patients generated (short-axis stacks).'),
-  split: z.strictObject({
-    train: int(1).default(30).describe('Training patients (their slices are the labeled and unlabeled pool).'),
-    val: int(1).default(4).describe('Validation patients (volumes; best-checkpoint selection).'),
-    test: int(1).default(6).describe('Test patients (volumes; the final report).'),
-  }).prefault({}).describe('Patients per subset; must add up to `patients`.'),
-  slicesPerPatient: z.union([int(2), z.tuple([int(2), int(2)])]).default([6, 10]).describe('Slices per patient: a number or an inclusive range [min, max].'),
-  size: int(16).default(128).describe('Slice size in pixels (square).'),
-  seed: z.number().int().default(1).describe('Seed of the generator and of the patient split (independent of the training seed).'),
-}).prefault({});
+const syntheticSchema = z
+  .strictObject({
+    patients: int(3).default(40).describe('Synthetic patients generated (short-axis stacks).'),
+    split: z
+      .strictObject({
+        train: int(1).default(30).describe('Training patients (their slices are the labeled and unlabeled pool).'),
+        val: int(1).default(4).describe('Validation patients (volumes; best-checkpoint selection).'),
+        test: int(1).default(6).describe('Test patients (volumes; the final report).'),
+      })
+      .prefault({})
+      .describe('Patients per subset; must add up to `patients`.'),
+    slicesPerPatient: z
+      .union([int(2), z.tuple([int(2), int(2)])])
+      .default([6, 10])
+      .describe('Slices per patient: a number or an inclusive range [min, max].'),
+    size: int(16).default(128).describe('Slice size in pixels (square).'),
+    seed: z.number().int().default(1).describe('Seed of the generator and of the patient split (independent of the training seed).'),
+  })
+  .prefault({});
 
 const labeledSchema = z.union([
-  z.strictObject({ patients: int(1).describe('Label every slice of the first N training patients (ACDC: the SSL4MIS slice count for N when `rule` allows).') }),
+  z.strictObject({
+    patients: int(1).describe(
+      'Label every slice of the first N training patients (ACDC: the SSL4MIS slice count for N when `rule` allows).',
+    ),
+  }),
   z.strictObject({ slices: int(1).describe('Label the first N training slices in list order (SSL4MIS).') }),
 ]);
 
-const dataSchema = z.strictObject({
-  source: z.enum(['synthetic', 'acdc', 'synapse', 'nifti']).default('synthetic')
-    .describe("'synthetic': the embedded generator (no files); 'acdc': an SSL4MIS ACDC folder; 'synapse': a TransUNet Synapse folder; 'nifti': a NIfTI data-set config JSON."),
-  path: z.string().min(1).optional().describe('Folder (acdc, synapse) or config file (nifti); required unless `source` is synthetic.'),
-  synthetic: syntheticSchema.describe('The embedded synthetic cardiac data (used when `source` is synthetic).'),
-  labeled: labeledSchema.default({ patients: 3 }).describe('Which training slices keep their labels: {"patients": N} or {"slices": N}.'),
-  labeledRule: z.enum(['auto', 'cases', 'ssl4mis']).default('auto')
-    .describe("How {patients: N} is resolved: 'ssl4mis' = the first SSL4MIS-table slice count for N (ACDC); 'cases' = all slices of the first N cases; 'auto' = ssl4mis for ACDC when N is in the table, else cases."),
-  maxTrainSlices: int(1).optional().describe('Load only the first N training slices (acdc, synapse; smoke runs).'),
-  valCases: z.array(z.string()).default([]).describe('Synapse: test cases used for validation instead (TransUNet has no validation split).'),
-  maxValVolumes: int(1).optional().describe('Validate on at most N validation volumes (all by default).'),
-}).prefault({});
+const dataSchema = z
+  .strictObject({
+    source: z
+      .enum(['synthetic', 'acdc', 'synapse', 'nifti'])
+      .default('synthetic')
+      .describe(
+        "'synthetic': the embedded generator (no files); 'acdc': an SSL4MIS ACDC folder; 'synapse': a TransUNet Synapse folder; 'nifti': a NIfTI data-set config JSON.",
+      ),
+    path: z.string().min(1).optional().describe('Folder (acdc, synapse) or config file (nifti); required unless `source` is synthetic.'),
+    synthetic: syntheticSchema.describe('The embedded synthetic cardiac data (used when `source` is synthetic).'),
+    labeled: labeledSchema.default({ patients: 3 }).describe('Which training slices keep their labels: {"patients": N} or {"slices": N}.'),
+    labeledRule: z
+      .enum(['auto', 'cases', 'ssl4mis'])
+      .default('auto')
+      .describe(
+        "How {patients: N} is resolved: 'ssl4mis' = the first SSL4MIS-table slice count for N (ACDC); 'cases' = all slices of the first N cases; 'auto' = ssl4mis for ACDC when N is in the table, else cases.",
+      ),
+    maxTrainSlices: int(1).optional().describe('Load only the first N training slices (acdc, synapse; smoke runs).'),
+    valCases: z
+      .array(z.string())
+      .default([])
+      .describe('Synapse: test cases used for validation instead (TransUNet has no validation split).'),
+    maxValVolumes: int(1).optional().describe('Validate on at most N validation volumes (all by default).'),
+  })
+  .prefault({});
 
-const modelSchema = z.strictObject({
-  patchSize: int(16).default(224).describe('Training and evaluation patch size (slices are zoomed to it, order 0); must equal transformer.imgSize and be a multiple of 16.'),
-  cnn: unetModelConfigSchema.prefault({ arch: 'unet' }).describe('The UNet (docs/method/networks.md#unet); numClasses and inChannels are taken from the data.'),
-  transformer: swinUnetModelConfigSchema.prefault({ arch: 'swin-unet' }).describe('The Swin-UNet (docs/method/networks.md#swin-unet); numClasses and inChannels are taken from the data.'),
-  projector: z.strictObject({
-    hidden: int(1).default(256).describe('Hidden channels of the 1×1 projection heads.'),
-    out: int(1).default(128).describe('Embedding channels (L2-normalised).'),
-  }).prefault({}).describe('Projection heads of the contrastive loss (docs/method/networks.md#projectors).'),
-  pretrainedSwin: z.string().min(1).optional().describe('ImageNet Swin-Tiny weights (timm names, safetensors) to start the transformer from; random init when absent.'),
-}).prefault({});
+const modelSchema = z
+  .strictObject({
+    patchSize: int(16)
+      .default(224)
+      .describe(
+        'Training and evaluation patch size (slices are zoomed to it, order 0); must equal transformer.imgSize and be a multiple of 16.',
+      ),
+    cnn: unetModelConfigSchema
+      .prefault({ arch: 'unet' })
+      .describe('The UNet (docs/method/networks.md#unet); numClasses and inChannels are taken from the data.'),
+    transformer: swinUnetModelConfigSchema
+      .prefault({ arch: 'swin-unet' })
+      .describe('The Swin-UNet (docs/method/networks.md#swin-unet); numClasses and inChannels are taken from the data.'),
+    projector: z
+      .strictObject({
+        hidden: int(1).default(256).describe('Hidden channels of the 1×1 projection heads.'),
+        out: int(1).default(128).describe('Embedding channels (L2-normalised).'),
+      })
+      .prefault({})
+      .describe('Projection heads of the contrastive loss (docs/method/networks.md#projectors).'),
+    pretrainedSwin: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('ImageNet Swin-Tiny weights (timm names, safetensors) to start the transformer from; random init when absent.'),
+  })
+  .prefault({});
 
-const contrastSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('Add the block contrastive loss L_c (MCSC); off = cross teaching or supervised only.'),
-  weight: z.number().min(0).default(0.001).describe('Weight of L_c in L_cnn and in L_trans (0.001, docs/method/losses.md#total-loss).'),
-  scales: z.array(z.enum(['full', 'eighth'])).min(1).default(['full', 'eighth'])
-    .refine((s) => new Set(s).size === s.length, 'scales must not repeat')
-    .describe("Scales contrasted: 'full' (1/1, decoder output features) and 'eighth' (1/8); one scale = single-scale MCSC."),
-  temperature: z.number().positive().default(0.1).describe('τ of the supervised contrastive loss.'),
-  blockSize: z.strictObject({
-    full: int(1).default(19).describe('Block side b at 1/1 (19 at 224 px).'),
-    eighth: int(1).default(14).describe('Block side b at 1/8 (14 at 28 px).'),
-  }).prefault({}).describe('Block sides of the block sampling (docs/method/losses.md#block-sampling).'),
-  blockCoverage: z.enum(['reference', 'full']).default('reference')
-    .describe("'reference': G = ⌊H/b⌋ − 1 blocks per side (published); 'full': every whole block."),
-  labelOrder: z.enum(['paper', 'reference']).default('paper')
-    .describe("'paper': each point under its own label; 'reference': the published code's (row, image, column) label order, a reproduction aid."),
-  classBalanced: z.boolean().default(true)
-    .describe('Class-balanced denominator w_ij = n_{y_j} − [j ∈ P(i)] (MCSC); false = plain SupCon denominator (the "without class balancing" ablation).'),
-  allSlicesFrom: int(0).default(3000).describe('Iteration from which unlabeled slices (with cross pseudo labels) enter L_c; before it only labeled slices do.'),
-  groupsPerStep: int(1).nullable().default(null)
-    .describe('Contrast a random subset of this many block groups per step (drawn afresh every step); null = all groups, as the paper.'),
-}).prefault({});
+const contrastSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Add the block contrastive loss L_c (MCSC); off = cross teaching or supervised only.'),
+    weight: z.number().min(0).default(0.001).describe('Weight of L_c in L_cnn and in L_trans (0.001, docs/method/losses.md#total-loss).'),
+    scales: z
+      .array(z.enum(['full', 'eighth']))
+      .min(1)
+      .default(['full', 'eighth'])
+      .refine((s) => new Set(s).size === s.length, 'scales must not repeat')
+      .describe("Scales contrasted: 'full' (1/1, decoder output features) and 'eighth' (1/8); one scale = single-scale MCSC."),
+    temperature: z.number().positive().default(0.1).describe('τ of the supervised contrastive loss.'),
+    blockSize: z
+      .strictObject({
+        full: int(1).default(19).describe('Block side b at 1/1 (19 at 224 px).'),
+        eighth: int(1).default(14).describe('Block side b at 1/8 (14 at 28 px).'),
+      })
+      .prefault({})
+      .describe('Block sides of the block sampling (docs/method/losses.md#block-sampling).'),
+    blockCoverage: z
+      .enum(['reference', 'full'])
+      .default('reference')
+      .describe("'reference': G = ⌊H/b⌋ − 1 blocks per side (published); 'full': every whole block."),
+    labelOrder: z
+      .enum(['paper', 'reference'])
+      .default('paper')
+      .describe(
+        "'paper': each point under its own label; 'reference': the published code's (row, image, column) label order, a reproduction aid.",
+      ),
+    classBalanced: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Class-balanced denominator w_ij = n_{y_j} − [j ∈ P(i)] (MCSC); false = plain SupCon denominator (the "without class balancing" ablation).',
+      ),
+    allSlicesFrom: int(0)
+      .default(3000)
+      .describe('Iteration from which unlabeled slices (with cross pseudo labels) enter L_c; before it only labeled slices do.'),
+    groupsPerStep: int(1)
+      .nullable()
+      .default(null)
+      .describe('Contrast a random subset of this many block groups per step (drawn afresh every step); null = all groups, as the paper.'),
+  })
+  .prefault({});
 
-const lossSchema = z.strictObject({
-  crossTeaching: z.strictObject({
-    enabled: z.boolean().default(true).describe('Cross teaching on unlabeled slices: Dice(softmax_u, argmax of the other network) (Luo et al. 2022).'),
-    weight: z.number().min(0).default(0.1).describe('Final consistency weight of λ(t).'),
-    rampupLength: z.number().min(0).default(200).describe('Ramp-up length of λ(t), in units of `rampupDivisor` iterations.'),
-    rampupDivisor: int(1).default(150).describe('λ(t) = weight·exp(−5(1 − min(⌊t/divisor⌋, length)/length)²).'),
-  }).prefault({}).describe('Cross teaching between the CNN and the Transformer.'),
-  contrast: contrastSchema.describe('The multi-scale class-balanced block contrastive loss (docs/method/losses.md).'),
-}).prefault({});
+const lossSchema = z
+  .strictObject({
+    crossTeaching: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Cross teaching on unlabeled slices: Dice(softmax_u, argmax of the other network) (Luo et al. 2022).'),
+        weight: z.number().min(0).default(0.1).describe('Final consistency weight of λ(t).'),
+        rampupLength: z.number().min(0).default(200).describe('Ramp-up length of λ(t), in units of `rampupDivisor` iterations.'),
+        rampupDivisor: int(1).default(150).describe('λ(t) = weight·exp(−5(1 − min(⌊t/divisor⌋, length)/length)²).'),
+      })
+      .prefault({})
+      .describe('Cross teaching between the CNN and the Transformer.'),
+    contrast: contrastSchema.describe('The multi-scale class-balanced block contrastive loss (docs/method/losses.md).'),
+  })
+  .prefault({});
 
-const optimSchema = z.strictObject({
-  iterations: int(1).default(40000).describe('T, optimizer steps.'),
-  batchSize: int(1).default(4).describe('B, slices per batch.'),
-  labeledBatchSize: int(1).default(2).describe('B_l, labeled slices at the head of each batch.'),
-  cnnLr: z.number().positive().default(5e-4).describe('Base lr of UNet + classifier1: cnnLr·(1 − t/T)^power.'),
-  transformerLr: z.number().positive().default(1e-4).describe('Base lr of Swin-UNet + classifier2 (base_lr/5), times the warm-up-then-poly factor.'),
-  projectorLr: z.number().positive().default(5e-4).describe('Base lr of the projectors: projectorLr·(1 − t/T)^power.'),
-  transformerWarmup: z.boolean().default(true).describe('Warm-up-then-poly factor on the transformer lr (docs/method/optimisation.md#transformer-warm-up); false = the same poly decay as the CNN.'),
-  polyPower: z.number().min(0).default(0.9).describe('Exponent of the poly decays.'),
-  weightDecay: z.number().min(0).default(5e-4).describe('Decoupled weight decay of AdamW, all three groups.'),
-  betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]).describe('AdamW β₁, β₂.'),
-  eps: z.number().positive().default(1e-8).describe('AdamW ε.'),
-  unlabeledStream: z.enum(['perEpoch', 'persistent']).default('perEpoch')
-    .describe("Two-stream sampler: 'perEpoch' restarts the unlabeled stream every epoch (reference); 'persistent' keeps it running."),
-}).prefault({});
+const optimSchema = z
+  .strictObject({
+    iterations: int(1).default(40000).describe('T, optimizer steps.'),
+    batchSize: int(1).default(4).describe('B, slices per batch.'),
+    labeledBatchSize: int(1).default(2).describe('B_l, labeled slices at the head of each batch.'),
+    cnnLr: z.number().positive().default(5e-4).describe('Base lr of UNet + classifier1: cnnLr·(1 − t/T)^power.'),
+    transformerLr: z
+      .number()
+      .positive()
+      .default(1e-4)
+      .describe('Base lr of Swin-UNet + classifier2 (base_lr/5), times the warm-up-then-poly factor.'),
+    projectorLr: z.number().positive().default(5e-4).describe('Base lr of the projectors: projectorLr·(1 − t/T)^power.'),
+    transformerWarmup: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Warm-up-then-poly factor on the transformer lr (docs/method/optimisation.md#transformer-warm-up); false = the same poly decay as the CNN.',
+      ),
+    polyPower: z.number().min(0).default(0.9).describe('Exponent of the poly decays.'),
+    weightDecay: z.number().min(0).default(5e-4).describe('Decoupled weight decay of AdamW, all three groups.'),
+    betas: z
+      .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+      .default([0.9, 0.999])
+      .describe('AdamW β₁, β₂.'),
+    eps: z.number().positive().default(1e-8).describe('AdamW ε.'),
+    unlabeledStream: z
+      .enum(['perEpoch', 'persistent'])
+      .default('perEpoch')
+      .describe("Two-stream sampler: 'perEpoch' restarts the unlabeled stream every epoch (reference); 'persistent' keeps it running."),
+  })
+  .prefault({});
 
-const augmentSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('Training augmentation (docs/method/data.md#augmentation); off = only the zoom to the patch size.'),
-  rotFlipProbability: z.number().min(0).max(1).default(0.5).describe('Probability of rot90 + flip.'),
-  rotateProbability: z.number().min(0).max(1).default(0.5).describe('Probability of a small rotation when rot90 + flip was not drawn.'),
-  maxAngle: int(0).default(20).describe('Rotation angles are integers in [−maxAngle, maxAngle) degrees.'),
-}).prefault({});
+const augmentSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Training augmentation (docs/method/data.md#augmentation); off = only the zoom to the patch size.'),
+    rotFlipProbability: z.number().min(0).max(1).default(0.5).describe('Probability of rot90 + flip.'),
+    rotateProbability: z.number().min(0).max(1).default(0.5).describe('Probability of a small rotation when rot90 + flip was not drawn.'),
+    maxAngle: int(0).default(20).describe('Rotation angles are integers in [−maxAngle, maxAngle) degrees.'),
+  })
+  .prefault({});
 
-const runSchema = z.strictObject({
-  logEvery: int(1).default(10).describe('Write a JSONL log line every N iterations.'),
-  validateEvery: int(1).default(200).describe('Validate (per-volume Dice on the validation volumes) every N iterations and at the end; best checkpoints by mean Dice.'),
-  checkpointEvery: int(1).default(500).describe('Write a resumable checkpoint every N iterations (and on Ctrl-C and at the end).'),
-  evalBatch: int(1).default(16).describe('Slices per inference batch in validation and testing.'),
-  spacing: z.enum(['voxel', 'mm']).default('mm').describe("Unit of HD95/ASD: 'mm' when the volumes record a spacing (else voxels), 'voxel' always (the reference)."),
-  overlays: int(0).default(4).describe('PNG overlays of test predictions written to the report (slices).'),
-  emptyClass: z.enum(EMPTY_CLASS_RULES).default('published').describe("Volumes whose ground truth lacks a class: 'published' scores them (Dice 0; SSL4MIS, the paper's numbers); 'ignore' leaves those (volume, class) pairs out of the class means (MONAI ignore_empty). Stated in every report."),
-}).prefault({});
+const runSchema = z
+  .strictObject({
+    logEvery: int(1).default(10).describe('Write a JSONL log line every N iterations.'),
+    validateEvery: int(1)
+      .default(200)
+      .describe('Validate (per-volume Dice on the validation volumes) every N iterations and at the end; best checkpoints by mean Dice.'),
+    checkpointEvery: int(1).default(500).describe('Write a resumable checkpoint every N iterations (and on Ctrl-C and at the end).'),
+    evalBatch: int(1).default(16).describe('Slices per inference batch in validation and testing.'),
+    spacing: z
+      .enum(['voxel', 'mm'])
+      .default('mm')
+      .describe("Unit of HD95/ASD: 'mm' when the volumes record a spacing (else voxels), 'voxel' always (the reference)."),
+    overlays: int(0).default(4).describe('PNG overlays of test predictions written to the report (slices).'),
+    emptyClass: z
+      .enum(EMPTY_CLASS_RULES)
+      .default('published')
+      .describe(
+        "Volumes whose ground truth lacks a class: 'published' scores them (Dice 0; SSL4MIS, the paper's numbers); 'ignore' leaves those (volume, class) pairs out of the class means (MONAI ignore_empty). Stated in every report.",
+      ),
+  })
+  .prefault({});
 
 /** Devices training accepts: those of onnxruntime-node in @mcsc/graph's one device table. */
 export const TRAIN_DEVICES = devicesOf('node') as [Device, ...Device[]];
@@ -138,46 +243,70 @@ export const deviceSchema = z.enum(TRAIN_DEVICES);
 export const presetSchema = z.enum(['paper', 'cpu']);
 export type PresetName = z.output<typeof presetSchema>;
 
-const runtimeSchema = z.strictObject({
-  device: deviceSchema.default('cpu').describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
-  threads: int(1).optional().describe("Intra-op threads (default: onnxruntime's choice, all cores)."),
-}).prefault({});
+const runtimeSchema = z
+  .strictObject({
+    device: deviceSchema
+      .default('cpu')
+      .describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
+    threads: int(1).optional().describe("Intra-op threads (default: onnxruntime's choice, all cores)."),
+  })
+  .prefault({});
 
-export const trainConfigSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[\w.-]+$/, 'name may hold letters, digits, _ . - only').default('mcsc').describe('Run name; the run directory is runs/<name> unless --out is given.'),
-  preset: presetSchema.default('cpu').describe("The preset the config is resolved from: its values lie under the config's own. Taken from `--preset` when given, else from the config; absent = 'cpu'."),
-  seed: z.number().int().default(1337).describe('Seeds parameter init, dropout, the sampler, augmentation and block shuffles.'),
-  data: dataSchema.describe('Where the slices and volumes come from, and which are labeled.'),
-  model: modelSchema.describe('Networks and projection heads.'),
-  loss: lossSchema.describe('Which MCSC ingredients are on, with their weights.'),
-  optim: optimSchema.describe('AdamW, its three parameter groups and their schedules (docs/method/optimisation.md).'),
-  augment: augmentSchema.describe('Training augmentation.'),
-  run: runSchema.describe('Logging, validation, checkpoints and reporting.'),
-  runtime: runtimeSchema.describe('Where the graphs run.'),
-}).superRefine((c, ctx) => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-  if (c.optim.labeledBatchSize > c.optim.batchSize) issue(['optim', 'labeledBatchSize'], `must not exceed optim.batchSize ${c.optim.batchSize}, got ${c.optim.labeledBatchSize}`);
-  if (c.model.patchSize % 16 !== 0) issue(['model', 'patchSize'], `must be a multiple of 16 (four UNet poolings), got ${c.model.patchSize}`);
-  if (c.model.transformer.imgSize !== c.model.patchSize) issue(['model', 'transformer', 'imgSize'], `must equal model.patchSize ${c.model.patchSize}, got ${c.model.transformer.imgSize}`);
-  else {
-    try {
-      swinStages(c.model.transformer);
-    } catch (e) {
-      issue(['model', 'transformer'], (e as Error).message);
+export const trainConfigSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[\w.-]+$/, 'name may hold letters, digits, _ . - only')
+      .default('mcsc')
+      .describe('Run name; the run directory is runs/<name> unless --out is given.'),
+    preset: presetSchema
+      .default('cpu')
+      .describe(
+        "The preset the config is resolved from: its values lie under the config's own. Taken from `--preset` when given, else from the config; absent = 'cpu'.",
+      ),
+    seed: z.number().int().default(1337).describe('Seeds parameter init, dropout, the sampler, augmentation and block shuffles.'),
+    data: dataSchema.describe('Where the slices and volumes come from, and which are labeled.'),
+    model: modelSchema.describe('Networks and projection heads.'),
+    loss: lossSchema.describe('Which MCSC ingredients are on, with their weights.'),
+    optim: optimSchema.describe('AdamW, its three parameter groups and their schedules (docs/method/optimisation.md).'),
+    augment: augmentSchema.describe('Training augmentation.'),
+    run: runSchema.describe('Logging, validation, checkpoints and reporting.'),
+    runtime: runtimeSchema.describe('Where the graphs run.'),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (c.optim.labeledBatchSize > c.optim.batchSize)
+      issue(['optim', 'labeledBatchSize'], `must not exceed optim.batchSize ${c.optim.batchSize}, got ${c.optim.labeledBatchSize}`);
+    if (c.model.patchSize % 16 !== 0)
+      issue(['model', 'patchSize'], `must be a multiple of 16 (four UNet poolings), got ${c.model.patchSize}`);
+    if (c.model.transformer.imgSize !== c.model.patchSize)
+      issue(['model', 'transformer', 'imgSize'], `must equal model.patchSize ${c.model.patchSize}, got ${c.model.transformer.imgSize}`);
+    else {
+      try {
+        swinStages(c.model.transformer);
+      } catch (e) {
+        issue(['model', 'transformer'], (e as Error).message);
+      }
     }
-  }
-  const s = c.data.synthetic;
-  if (s.split.train + s.split.val + s.split.test !== s.patients) {
-    issue(['data', 'synthetic', 'split'], `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`);
-  }
-  if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
-  const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };
-  for (const scale of c.loss.contrast.enabled ? c.loss.contrast.scales : []) {
-    if (c.loss.contrast.blockSize[scale] > side[scale]) {
-      issue(['loss', 'contrast', 'blockSize', scale], `must not exceed the ${scale} feature map side ${side[scale]}, got ${c.loss.contrast.blockSize[scale]}`);
+    const s = c.data.synthetic;
+    if (s.split.train + s.split.val + s.split.test !== s.patients) {
+      issue(
+        ['data', 'synthetic', 'split'],
+        `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`,
+      );
     }
-  }
-});
+    if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
+    const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };
+    for (const scale of c.loss.contrast.enabled ? c.loss.contrast.scales : []) {
+      if (c.loss.contrast.blockSize[scale] > side[scale]) {
+        issue(
+          ['loss', 'contrast', 'blockSize', scale],
+          `must not exceed the ${scale} feature map side ${side[scale]}, got ${c.loss.contrast.blockSize[scale]}`,
+        );
+      }
+    }
+  });
 
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
@@ -226,7 +355,10 @@ export function deepMerge(base: ConfigOverrides, over: ConfigOverrides): ConfigO
   for (const [key, value] of [...Object.entries(base), ...Object.entries(over)]) {
     const prev = Object.hasOwn(out, key) ? out[key] : undefined;
     Object.defineProperty(out, key, {
-      value: isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value, enumerable: true, writable: true, configurable: true,
+      value: isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
   }
   return out;
@@ -239,7 +371,10 @@ function isPlainObject(v: unknown): v is ConfigOverrides {
 /** Thrown for an invalid config: the source, then one line per problem (`field.path: message`). */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly source: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
     super(`${source}: invalid trainer config\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
 }
@@ -258,24 +393,30 @@ export function resolveConfig(preset: PresetName | undefined, overrides: readonl
   const merged = [...overrides, { preset: chosen }].reduce<ConfigOverrides>((acc, o) => deepMerge(acc, o), PRESETS[chosen]);
   const result = trainConfigSchema.safeParse(merged);
   if (result.success) return result.data;
-  throw new ConfigError(source, result.error.issues.map((i) => {
-    const path = i.path.length ? i.path.join('.') : '(root)';
-    const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(merged, i.path));
-    return `${path}: ${i.message}${got}`;
-  }));
+  throw new ConfigError(
+    source,
+    result.error.issues.map((i) => {
+      const path = i.path.length ? i.path.join('.') : '(root)';
+      const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(merged, i.path));
+      return `${path}: ${i.message}${got}`;
+    }),
+  );
 }
 
 function choosePreset(preset: PresetName | undefined, overrides: readonly ConfigOverrides[], source: string): PresetName {
   const names = presetSchema.options;
   const expected = `must be ${names.map((n) => `'${n}'`).join(' or ')}`;
-  if (preset !== undefined && !names.includes(preset)) throw new ConfigError(source, [`preset: ${expected}, got ${JSON.stringify(preset)}`]);
+  if (preset !== undefined && !names.includes(preset))
+    throw new ConfigError(source, [`preset: ${expected}, got ${JSON.stringify(preset)}`]);
   const named = overrides.map((o) => o.preset).filter((p) => p !== undefined);
   const bad = named.find((p) => !names.includes(p as PresetName));
   if (bad !== undefined) throw new ConfigError(source, [`preset: ${expected}${describeValue(bad)}`]);
   const chosen = preset ?? (named.at(-1) as PresetName | undefined) ?? trainConfigSchema.shape.preset.parse(undefined);
   const other = named.find((p) => p !== chosen);
   if (other !== undefined) {
-    throw new ConfigError(source, [`preset: the config names ${JSON.stringify(other)} but is resolved from preset ${JSON.stringify(chosen)}; give one preset`]);
+    throw new ConfigError(source, [
+      `preset: the config names ${JSON.stringify(other)} but is resolved from preset ${JSON.stringify(chosen)}; give one preset`,
+    ]);
   }
   return chosen;
 }
@@ -305,7 +446,9 @@ export function readConfigFile(path: string): ConfigOverrides {
     const message = (e as Error).message.startsWith(prefix) ? (e as Error).message.slice(prefix.length) : (e as Error).message;
     const reason = /^cannot read: (.*)$/s.exec(message) ?? /^invalid JSON: (.*)$/s.exec(message);
     if (!reason) throw new ConfigError(path, [message]);
-    throw new ConfigError(path, [message.startsWith('cannot read') ? `cannot read the file (${reason[1]})` : `not valid JSON (${reason[1]})`]);
+    throw new ConfigError(path, [
+      message.startsWith('cannot read') ? `cannot read the file (${reason[1]})` : `not valid JSON (${reason[1]})`,
+    ]);
   }
   if (!isPlainObject(json)) throw new ConfigError(path, [`(root): must be a JSON object, got ${describeValue(json).slice(6)}`]);
   return json;
@@ -350,11 +493,7 @@ export function configReference(): string {
     rows.push(`| \`${key}\` | ${type} | \`${paperValue}\` | ${cpuValue === paperValue ? 'same' : `\`${cpuValue}\``} | ${description} |`);
   };
   walk(schema, []);
-  return [
-    '| field | type | paper | cpu | meaning |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n');
+  return ['| field | type | paper | cpu | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The network fields (schemas of models/model-config.ts, documented there as comments). */
@@ -395,5 +534,5 @@ function typeOf(node: JsonSchema): string {
     return item.includes(' ') ? `(${item})[]` : `${item}[]`;
   }
   if (node.properties) return 'object';
-  return Array.isArray(node.type) ? node.type.join(' \\| ') : node.type ?? 'any';
+  return Array.isArray(node.type) ? node.type.join(' \\| ') : (node.type ?? 'any');
 }

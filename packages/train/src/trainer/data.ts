@@ -25,7 +25,13 @@ export async function loadData(config: TrainConfig): Promise<SegmentationDataset
   switch (d.source) {
     case 'synthetic': {
       const s = d.synthetic;
-      return syntheticCardiacDataset({ seed: s.seed, numPatients: s.patients, slicesPerPatient: s.slicesPerPatient, size: s.size, split: s.split });
+      return syntheticCardiacDataset({
+        seed: s.seed,
+        numPatients: s.patients,
+        slicesPerPatient: s.slicesPerPatient,
+        size: s.size,
+        split: s.split,
+      });
     }
     case 'acdc': {
       const { loadAcdc } = await import('../data/acdc.js');
@@ -33,7 +39,10 @@ export async function loadData(config: TrainConfig): Promise<SegmentationDataset
     }
     case 'synapse': {
       const { loadSynapse } = await import('../data/synapse.js');
-      return loadSynapse(d.path!, { valCases: d.valCases, ...(d.maxTrainSlices !== undefined ? { maxTrainSlices: d.maxTrainSlices } : {}) });
+      return loadSynapse(d.path!, {
+        valCases: d.valCases,
+        ...(d.maxTrainSlices !== undefined ? { maxTrainSlices: d.maxTrainSlices } : {}),
+      });
     }
     case 'nifti': {
       const { loadNiftiDataset } = await import('../data/nifti-dataset.js');
@@ -51,7 +60,10 @@ export interface DataSource {
 /** Guesses `data.source` from a `--data` argument: `synthetic`, an ACDC or Synapse folder, or a NIfTI config file. */
 export function detectDataSource(path: string): DataSource {
   if (path === 'synthetic') return { source: 'synthetic' };
-  if (!existsSync(path)) throw new Error(`--data: ${path} does not exist (give 'synthetic', an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json)`);
+  if (!existsSync(path))
+    throw new Error(
+      `--data: ${path} does not exist (give 'synthetic', an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json)`,
+    );
   if (statSync(path).isFile()) return { source: 'nifti', path };
   if (existsSync(join(path, 'train_slices.list'))) return { source: 'acdc', path };
   if (existsSync(join(path, 'train_npz'))) return { source: 'synapse', path };
@@ -66,7 +78,9 @@ export function labeledSplit(config: TrainConfig, dataset: SegmentationDataset):
   const ssl4mis = labeledRule === 'ssl4mis' || (labeledRule === 'auto' && config.data.source === 'acdc' && table !== undefined);
   if (ssl4mis) {
     if (table === undefined) {
-      throw new RangeError(`data.labeled.patients: the SSL4MIS table has no entry for ${labeled.patients} (known: ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')}); use labeledRule 'cases'`);
+      throw new RangeError(
+        `data.labeled.patients: the SSL4MIS table has no entry for ${labeled.patients} (known: ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')}); use labeledRule 'cases'`,
+      );
     }
     return selectLabeled(dataset.train, { slices: Math.min(table, dataset.train.length) });
   }
@@ -89,11 +103,15 @@ export class BatchStream {
   constructor(split: LabeledSplit, config: TrainConfig, usesUnlabeled: boolean) {
     const { optim } = config;
     if (split.labeled.length < optim.labeledBatchSize) {
-      throw new RangeError(`data: ${split.labeled.length} labeled slices, fewer than optim.labeledBatchSize ${optim.labeledBatchSize}; label more patients`);
+      throw new RangeError(
+        `data: ${split.labeled.length} labeled slices, fewer than optim.labeledBatchSize ${optim.labeledBatchSize}; label more patients`,
+      );
     }
     const unlabeledPlaces = optim.batchSize - optim.labeledBatchSize;
     if (unlabeledPlaces > 0 && split.unlabeled.length === 0 && usesUnlabeled) {
-      throw new RangeError(`data: every training slice is labeled, so the ${unlabeledPlaces} unlabeled places of each batch (optim.batchSize ${optim.batchSize} − optim.labeledBatchSize ${optim.labeledBatchSize}) cannot be filled; label fewer patients, or set optim.labeledBatchSize to ${optim.batchSize} for full supervision`);
+      throw new RangeError(
+        `data: every training slice is labeled, so the ${unlabeledPlaces} unlabeled places of each batch (optim.batchSize ${optim.batchSize} − optim.labeledBatchSize ${optim.labeledBatchSize}) cannot be filled; label fewer patients, or set optim.labeledBatchSize to ${optim.batchSize} for full supervision`,
+      );
     }
     const withUnlabeled = unlabeledPlaces > 0 && split.unlabeled.length > 0;
     this.sampler = new TwoStreamBatchSampler({
@@ -136,7 +154,13 @@ export interface BatchFeeds {
  * Augments (docs/method/data.md#augmentation) and stacks the first `batch` slices of `indices`; labels of the first B_l only.
  * Draws come from `Random.forName(seed, 'augment:<t>')`.
  */
-export function prepareBatch(train: readonly TrainingSlice[], indices: Int32Array, batch: number, config: TrainConfig, t: number): BatchFeeds {
+export function prepareBatch(
+  train: readonly TrainingSlice[],
+  indices: Int32Array,
+  batch: number,
+  config: TrainConfig,
+  t: number,
+): BatchFeeds {
   const p = config.model.patchSize;
   const bl = config.optim.labeledBatchSize;
   const plane = p * p;
@@ -147,7 +171,11 @@ export function prepareBatch(train: readonly TrainingSlice[], indices: Int32Arra
   for (let i = 0; i < batch; i++) {
     const slice = train[indices[i]!]!;
     const out = a.enabled
-      ? augmentSlice(slice, [p, p], rng, { rotFlipProbability: a.rotFlipProbability, rotateProbability: a.rotateProbability, maxAngle: a.maxAngle })
+      ? augmentSlice(slice, [p, p], rng, {
+          rotFlipProbability: a.rotFlipProbability,
+          rotateProbability: a.rotateProbability,
+          maxAngle: a.maxAngle,
+        })
       : fitToPatch(slice, [p, p]);
     image.set(out.image, i * plane);
     if (i < bl) for (let j = 0; j < plane; j++) label[i * plane + j] = BigInt(out.label[j]!);

@@ -29,9 +29,16 @@ export function jointPredictor(session: TrainingSession): Predictor {
 }
 
 /** An eval-only session of one network (`probs` output) with the given weights (reference names, head `classifier.*`). */
-export async function networkSession(config: ModelConfig, patchSize: number, runtime: NodeRuntimeOptions, weights?: string): Promise<TrainingSession> {
+export async function networkSession(
+  config: ModelConfig,
+  patchSize: number,
+  runtime: NodeRuntimeOptions,
+  weights?: string,
+): Promise<TrainingSession> {
   const session = await TrainingSession.create({
-    build: (g) => ({ outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, patchSize, patchSize]), config).logits, 1) } }),
+    build: (g) => ({
+      outputs: { probs: softmax(segmentationNet(g, g.input('image', [1, config.inChannels, patchSize, patchSize]), config).logits, 1) },
+    }),
     runtime: nodeRuntime(runtime),
   });
   if (weights !== undefined) loadWeights(session, weights, { strict: true });
@@ -65,13 +72,26 @@ export interface EvaluationResult {
 }
 
 /** Evaluates `volumes` with `predict`. */
-export async function evaluateVolumes(volumes: readonly Volume[], predict: Predictor, options: EvaluationOptions): Promise<EvaluationResult> {
+export async function evaluateVolumes(
+  volumes: readonly Volume[],
+  predict: Predictor,
+  options: EvaluationOptions,
+): Promise<EvaluationResult> {
   const { patchSize: p, numClasses: k, batch } = options;
-  if (volumes.length === 0) throw new RangeError('evaluateVolumes: no volumes to evaluate (the data set has no validation or test volumes)');
+  if (volumes.length === 0)
+    throw new RangeError('evaluateVolumes: no volumes to evaluate (the data set has no validation or test volumes)');
   const unit: SpacingMode = options.spacing === 'mm' && volumes.every((v) => v.spacing !== undefined) ? 'mm' : 'voxel';
-  const aggregators = Object.fromEntries(EVALUATED.map((e) => [e, new SegmentationMetricAggregator({
-    numClasses: k, spacingMode: unit, classNames: options.classNames.slice(1), emptyClass: options.emptyClass ?? 'published',
-  })])) as Record<Evaluated, SegmentationMetricAggregator>;
+  const aggregators = Object.fromEntries(
+    EVALUATED.map((e) => [
+      e,
+      new SegmentationMetricAggregator({
+        numClasses: k,
+        spacingMode: unit,
+        classNames: options.classNames.slice(1),
+        emptyClass: options.emptyClass ?? 'published',
+      }),
+    ]),
+  ) as Record<Evaluated, SegmentationMetricAggregator>;
   const predictions: Record<Evaluated, Uint8Array>[] = [];
   const plane = p * p;
   for (const volume of volumes) {
@@ -87,14 +107,19 @@ export async function evaluateVolumes(volumes: readonly Volume[], predict: Predi
       const probs = await predict(image, n);
       for (let i = 0; i < n; i++) {
         const z = z0 + i;
-        const maps = { cnn: argmax(probs.cnn, null, i, k, plane), trans: argmax(probs.trans, null, i, k, plane), ensemble: argmax(probs.cnn, probs.trans, i, k, plane) };
+        const maps = {
+          cnn: argmax(probs.cnn, null, i, k, plane),
+          trans: argmax(probs.trans, null, i, k, plane),
+          ensemble: argmax(probs.cnn, probs.trans, i, k, plane),
+        };
         for (const e of EVALUATED) out[e].set(zoomNearest2D(maps[e], p, p, h, w), z * h * w);
       }
     }
     const gt = ndarray(volume.label, [d, h, w]);
     for (const e of EVALUATED) {
       aggregators[e].add(ndarray(out[e], [d, h, w]), gt, {
-        id: volume.caseId, ...(unit === 'mm' ? { spacing: [...volume.spacing!] } : {}),
+        id: volume.caseId,
+        ...(unit === 'mm' ? { spacing: [...volume.spacing!] } : {}),
       });
     }
     predictions.push(out);

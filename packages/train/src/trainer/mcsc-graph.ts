@@ -30,7 +30,18 @@
  * effects (the training session calls it several times).
  */
 import {
-  add, argMax, concat, Graph, mul, slice, softmax, stopGradient, unsqueeze, type BuildFn, type ParamGroup, type Tensor,
+  add,
+  argMax,
+  concat,
+  Graph,
+  mul,
+  slice,
+  softmax,
+  stopGradient,
+  unsqueeze,
+  type BuildFn,
+  type ParamGroup,
+  type Tensor,
 } from '@mcsc/graph';
 import { graphLosses } from '@mcsc/core';
 import { projectEighth, projectFull } from '../models/projectors.js';
@@ -69,8 +80,9 @@ export interface McscGraphOptions {
 export function mcscGraphOptions(config: TrainConfig, data: { numClasses: number; inChannels: number }): McscGraphOptions {
   const { loss, optim, model } = config;
   const contrast = loss.contrast.enabled ? loss.contrast : null;
-  const usesUnlabeled = optim.batchSize > optim.labeledBatchSize
-    && (loss.crossTeaching.enabled || (contrast !== null && contrast.allSlicesFrom < optim.iterations));
+  const usesUnlabeled =
+    optim.batchSize > optim.labeledBatchSize &&
+    (loss.crossTeaching.enabled || (contrast !== null && contrast.allSlicesFrom < optim.iterations));
   return {
     batchSize: optim.batchSize,
     labeledBatchSize: optim.labeledBatchSize,
@@ -112,7 +124,10 @@ const PARAMETER_PREFIXES = {
 } as const satisfies Record<string, readonly string[]>;
 const HEADS = { cnn: 'classifier1', trans: 'classifier2' } as const;
 
-const hasPrefix = (prefixes: readonly string[]) => (name: string): boolean => prefixes.some((p) => name.startsWith(p));
+const hasPrefix =
+  (prefixes: readonly string[]) =>
+  (name: string): boolean =>
+    prefixes.some((p) => name.startsWith(p));
 
 /** The three AdamW groups of docs/method/optimisation.md#parameter-groups; parameter names are the reference's (see models/). */
 export function parameterGroups(weightDecay: number): ParamGroup[] {
@@ -137,7 +152,11 @@ export interface McscGraph {
 /** The side of the feature map contrasted at `scale`: the patch (1/1) or the patch / 8. */
 const featureSide = (o: McscGraphOptions, scale: ContrastScale): number => (scale === 'full' ? o.patchSize : o.patchSize / 8);
 
-function blockOptions(o: McscGraphOptions, c: NonNullable<McscGraphOptions['contrast']>, scale: ContrastScale): graphLosses.BlockConGraphOptions {
+function blockOptions(
+  o: McscGraphOptions,
+  c: NonNullable<McscGraphOptions['contrast']>,
+  scale: ContrastScale,
+): graphLosses.BlockConGraphOptions {
   return {
     blockSize: c.blockSize[scale],
     numClasses: o.numClasses,
@@ -195,7 +214,12 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
     const supCnn = supervised(cnnLogits, probsCnn);
     const supTrans = supervised(transLogits, probsTrans);
     const scalars: Record<string, Tensor> = {
-      sup_cnn: supCnn.loss, sup_trans: supTrans.loss, ce_cnn: supCnn.ce, dice_cnn: supCnn.dice, ce_trans: supTrans.ce, dice_trans: supTrans.dice,
+      sup_cnn: supCnn.loss,
+      sup_trans: supTrans.loss,
+      ce_cnn: supCnn.ce,
+      dice_cnn: supCnn.dice,
+      ce_trans: supTrans.ce,
+      dice_trans: supTrans.dice,
     };
     let lossCnn = supCnn.loss;
     let lossTrans = supTrans.loss;
@@ -222,14 +246,17 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
       const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
       const parts: Tensor[] = [];
       for (const scale of c.scales) {
-        const projected = scale === 'full'
-          ? projectFull(g, cnnFeatures[3]!, transFeatures[3]!, o.projector)
-          : projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
+        const projected =
+          scale === 'full'
+            ? projectFull(g, cnnFeatures[3]!, transFeatures[3]!, o.projector)
+            : projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
         const side = projected.cnn.shape[2]!;
         const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
         const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
         if (JSON.stringify(block.spec) !== JSON.stringify(blockSpecs.get(scale))) {
-          throw new Error(`mcscGraph: the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`);
+          throw new Error(
+            `mcscGraph: the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`,
+          );
         }
         scalars[`con_${scale}`] = block.loss;
         parts.push(block.loss);

@@ -12,18 +12,62 @@ export type Rgb = readonly [number, number, number];
 
 /** Glyphs of the 3×5 font: 15 bits, rows top to bottom, 3 bits a row (MSB = left). */
 const FONT: Readonly<Record<string, number>> = {
-  '0': 0o75557, '1': 0o26227, '2': 0o71747, '3': 0o71717, '4': 0o55711, '5': 0o74717, '6': 0o74757, '7': 0o71111,
-  '8': 0o75757, '9': 0o75717, 'A': 0o25755, 'B': 0o65656, 'C': 0o34443, 'D': 0o65556, 'E': 0o74647, 'F': 0o74644,
-  'G': 0o34553, 'H': 0o55755, 'I': 0o72227, 'J': 0o11157, 'K': 0o55655, 'L': 0o44447, 'M': 0o57555, 'N': 0o65555,
-  'O': 0o25552, 'P': 0o65644, 'Q': 0o25573, 'R': 0o65655, 'S': 0o34716, 'T': 0o72222, 'U': 0o55557, 'V': 0o55552,
-  'W': 0o55575, 'X': 0o55255, 'Y': 0o55222, 'Z': 0o71247, '.': 0o00002, '-': 0o00700, '+': 0o02720, ':': 0o02020,
-  '/': 0o11244, '(': 0o12221, ')': 0o42224, '_': 0o00007, '=': 0o07070, ' ': 0,
+  '0': 0o75557,
+  '1': 0o26227,
+  '2': 0o71747,
+  '3': 0o71717,
+  '4': 0o55711,
+  '5': 0o74717,
+  '6': 0o74757,
+  '7': 0o71111,
+  '8': 0o75757,
+  '9': 0o75717,
+  A: 0o25755,
+  B: 0o65656,
+  C: 0o34443,
+  D: 0o65556,
+  E: 0o74647,
+  F: 0o74644,
+  G: 0o34553,
+  H: 0o55755,
+  I: 0o72227,
+  J: 0o11157,
+  K: 0o55655,
+  L: 0o44447,
+  M: 0o57555,
+  N: 0o65555,
+  O: 0o25552,
+  P: 0o65644,
+  Q: 0o25573,
+  R: 0o65655,
+  S: 0o34716,
+  T: 0o72222,
+  U: 0o55557,
+  V: 0o55552,
+  W: 0o55575,
+  X: 0o55255,
+  Y: 0o55222,
+  Z: 0o71247,
+  '.': 0o00002,
+  '-': 0o00700,
+  '+': 0o02720,
+  ':': 0o02020,
+  '/': 0o11244,
+  '(': 0o12221,
+  ')': 0o42224,
+  _: 0o00007,
+  '=': 0o07070,
+  ' ': 0,
 };
 
 export class Canvas {
   readonly data: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background: Rgb = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = [255, 255, 255],
+  ) {
     this.data = new Uint8Array(width * height * 3);
     this.fillRect(0, 0, width, height, background);
   }
@@ -40,10 +84,10 @@ export class Canvas {
 
   /** Fills the rectangle [x, x + w) × [y, y + h), clipped to the canvas. */
   fillRect(x: number, y: number, w: number, h: number, c: Rgb): void {
-    const x0 = round(x) < 0 ? 0 : round(x);
-    const y0 = round(y) < 0 ? 0 : round(y);
-    const x1 = round(x + w) > this.width ? this.width : round(x + w);
-    const y1 = round(y + h) > this.height ? this.height : round(y + h);
+    const x0 = Math.max(0, round(x));
+    const y0 = Math.max(0, round(y));
+    const x1 = Math.min(this.width, round(x + w));
+    const y1 = Math.min(this.height, round(y + h));
     const [r, g, b] = c;
     const data = this.data;
     for (let j = y0; j < y1; j++) {
@@ -114,7 +158,14 @@ export class Canvas {
 
   /** PNG bytes (RGB, 8 bits; no scanline filter: figures of flat colours compress well without). */
   toPng(): Uint8Array {
-    const options = { width: this.width, height: this.height, colorType: 2, inputColorType: 2, inputHasAlpha: false, filterType: 0 } as const;
+    const options = {
+      width: this.width,
+      height: this.height,
+      colorType: 2,
+      inputColorType: 2,
+      inputHasAlpha: false,
+      filterType: 0,
+    } as const;
     const png = new PNG(options);
     png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
     return PNG.sync.write(png, options);

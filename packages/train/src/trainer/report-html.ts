@@ -34,7 +34,11 @@ export function reportHtml(report: Report, markdown: string, charts?: ChartsResu
     body.push(...curves.map(image));
   }
   if (overlays.length > 0) {
-    body.push('<h3>Test slices</h3>', '<p>Image, ground truth, CNN, Transformer and ensemble, each at the slice of the volume with the most foreground.</p>', ...overlays.map(image));
+    body.push(
+      '<h3>Test slices</h3>',
+      '<p>Image, ground truth, CNN, Transformer and ensemble, each at the slice of the volume with the most foreground.</p>',
+      ...overlays.map(image),
+    );
   }
   if (drawn && curves.length > 0) {
     body.push(`<details><summary>PNG files of the curves (${curves.map(esc).join(', ')})</summary>`, ...curves.map(image), '</details>');

@@ -19,7 +19,11 @@ import { Canvas, textWidth, type Rgb } from './png.js';
 import { reportHtml } from './report-html.js';
 import type { BestRecord, LogRecord, RunDir } from './run-dir.js';
 
-export const MODEL_TITLES: Readonly<Record<Evaluated, string>> = { cnn: 'CNN (UNet)', trans: 'Transformer (Swin-UNet)', ensemble: 'Ensemble (mean of softmaxes)' };
+export const MODEL_TITLES: Readonly<Record<Evaluated, string>> = {
+  cnn: 'CNN (UNet)',
+  trans: 'Transformer (Swin-UNet)',
+  ensemble: 'Ensemble (mean of softmaxes)',
+};
 
 export interface ReportInput {
   config: TrainConfig;
@@ -34,8 +38,10 @@ export interface ReportInput {
 
 /** What each empty-class rule means, as the reports state it. */
 export const EMPTY_CLASS_TEXT: Readonly<Record<EmptyClassRule, string>> = {
-  published: "published (SSL4MIS, the paper's numbers): a test volume whose ground truth has no voxel of a class still counts for that class, with Dice 0 whatever the network predicts (HD95 = ASD = 0 when nothing is predicted; undefined, left out, when something is)",
-  ignore: "ignore (MONAI's ignore_empty): a test volume whose ground truth has no voxel of a class is left out of that class's means (Dice, HD95 and ASD)",
+  published:
+    "published (SSL4MIS, the paper's numbers): a test volume whose ground truth has no voxel of a class still counts for that class, with Dice 0 whatever the network predicts (HD95 = ASD = 0 when nothing is predicted; undefined, left out, when something is)",
+  ignore:
+    "ignore (MONAI's ignore_empty): a test volume whose ground truth has no voxel of a class is left out of that class's means (Dice, HD95 and ASD)",
 };
 
 export interface ClassRow extends MetricValues {
@@ -64,7 +70,14 @@ export interface Report {
   readonly run: string;
   readonly method: string;
   readonly seed: number;
-  readonly data: { name: string; trainSlices: number; labeledSlices: number; labeledCases: readonly string[]; testVolumes: number; valVolumes: number };
+  readonly data: {
+    name: string;
+    trainSlices: number;
+    labeledSlices: number;
+    labeledCases: readonly string[];
+    testVolumes: number;
+    valVolumes: number;
+  };
   readonly iterations: number;
   readonly trainSeconds: number;
   readonly iterationsPerSecond: number;
@@ -114,8 +127,12 @@ export async function writeReport(dir: RunDir, input: ReportInput): Promise<Repo
     method: methodName(input.config),
     seed: input.config.seed,
     data: {
-      name: input.dataset.name, trainSlices: input.dataset.train.length, labeledSlices: input.labeled.slices, labeledCases: input.labeled.cases,
-      testVolumes: input.dataset.test.length, valVolumes: input.dataset.val.length,
+      name: input.dataset.name,
+      trainSlices: input.dataset.train.length,
+      labeledSlices: input.labeled.slices,
+      labeledCases: input.labeled.cases,
+      testVolumes: input.dataset.test.length,
+      valVolumes: input.dataset.val.length,
     },
     iterations: input.iterations,
     trainSeconds: input.trainSeconds,
@@ -192,7 +209,9 @@ export function reportMarkdown(r: Report): string {
     '',
     '| model | mean Dice | mean HD95 | mean ASD |',
     '| --- | --- | --- | --- |',
-    ...EVALUATED.map((e) => `| ${MODEL_TITLES[e]} | ${pct(r.results[e].mean.dice)} | ${fmt(r.results[e].mean.hd95)} | ${fmt(r.results[e].mean.asd)} |`),
+    ...EVALUATED.map(
+      (e) => `| ${MODEL_TITLES[e]} | ${pct(r.results[e].mean.dice)} | ${fmt(r.results[e].mean.hd95)} | ${fmt(r.results[e].mean.asd)} |`,
+    ),
   ];
   const volumes = r.data.testVolumes;
   for (const e of EVALUATED) {
@@ -201,10 +220,15 @@ export function reportMarkdown(r: Report): string {
       const n = c.skipped ? String(volumes - c.skipped.dice) : '—';
       lines.push(`| ${c.name} | ${pct(c.dice)} | ${fmt(c.hd95)} | ${fmt(c.asd)} | ${n} | ${c.emptyReference ?? '—'} |`);
     }
-    lines.push(`| **mean** | **${pct(r.results[e].mean.dice)}** | **${fmt(r.results[e].mean.hd95)}** | **${fmt(r.results[e].mean.asd)}** | | |`);
+    lines.push(
+      `| **mean** | **${pct(r.results[e].mean.dice)}** | **${fmt(r.results[e].mean.hd95)}** | **${fmt(r.results[e].mean.asd)}** | | |`,
+    );
     const distances = r.results[e].perClass.filter((c) => c.skipped && c.skipped.hd95 > c.skipped.dice);
     if (distances.length > 0) {
-      lines.push('', `HD95 and ASD also leave out volumes where a class is predicted but absent (no distance to nothing): ${distances.map((c) => `${c.name} ${c.skipped!.hd95 - c.skipped!.dice}`).join(', ')}.`);
+      lines.push(
+        '',
+        `HD95 and ASD also leave out volumes where a class is predicted but absent (no distance to nothing): ${distances.map((c) => `${c.name} ${c.skipped!.hd95 - c.skipped!.dice}`).join(', ')}.`,
+      );
     }
   }
   lines.push(
@@ -218,7 +242,16 @@ export function reportMarkdown(r: Report): string {
 }
 
 /** Line colours of the curves' series (matplotlib's tab10), not classes: class colours are @mcsc/infer's `classColour`. */
-const SERIES_COLOURS: readonly Rgb[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127]];
+const SERIES_COLOURS: readonly Rgb[] = [
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+];
 const INK: Rgb = [40, 40, 40];
 const GRID: Rgb = [225, 225, 225];
 
@@ -265,7 +298,10 @@ function drawPanel(c: Canvas, x0: number, y0: number, w: number, h: number, titl
 /** Training losses from the log, one panel per family (total, supervised, cross teaching, contrastive). */
 export function lossCurves(log: readonly LogRecord[]): Uint8Array {
   const train = log.filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
-  const series = (key: string): Series => ({ name: key, points: train.filter((r) => key in r.losses).map((r) => [r.iteration, r.losses[key]!]) });
+  const series = (key: string): Series => ({
+    name: key,
+    points: train.filter((r) => key in r.losses).map((r) => [r.iteration, r.losses[key]!]),
+  });
   const panels: [string, Series[]][] = [
     ['total loss', [series('loss')]],
     ['supervised 0.5(CE+DICE)', [series('sup_cnn'), series('sup_trans')]],
@@ -276,7 +312,17 @@ export function lossCurves(log: readonly LogRecord[]): Uint8Array {
   const w = 640;
   const h = 170;
   const c = new Canvas(w, Math.max(1, shown.length) * h);
-  shown.forEach(([title, s], i) => drawPanel(c, 4, 4 + i * h, w - 8, h - 8, title, s.filter((x) => x.points.length > 0)));
+  shown.forEach(([title, s], i) =>
+    drawPanel(
+      c,
+      4,
+      4 + i * h,
+      w - 8,
+      h - 8,
+      title,
+      s.filter((x) => x.points.length > 0),
+    ),
+  );
   return c.toPng();
 }
 
@@ -284,9 +330,18 @@ export function lossCurves(log: readonly LogRecord[]): Uint8Array {
 export function validationCurves(log: readonly LogRecord[]): Uint8Array {
   const val = log.filter((r): r is Extract<LogRecord, { type: 'val' }> => r.type === 'val');
   const c = new Canvas(640, 200);
-  drawPanel(c, 4, 4, 632, 192, 'validation dice (%)', EVALUATED.map((e) => ({
-    name: e, points: val.filter((r) => e in r.dice).map((r) => [r.iteration, 100 * r.dice[e]!] as [number, number]),
-  })).filter((s) => s.points.length > 0));
+  drawPanel(
+    c,
+    4,
+    4,
+    632,
+    192,
+    'validation dice (%)',
+    EVALUATED.map((e) => ({
+      name: e,
+      points: val.filter((r) => e in r.dice).map((r) => [r.iteration, 100 * r.dice[e]!] as [number, number]),
+    })).filter((s) => s.points.length > 0),
+  );
   return c.toPng();
 }
 
@@ -328,7 +383,11 @@ export function overlayPng(dataset: SegmentationDataset, test: EvaluationResult,
   };
   const zoom = Math.max(1, Math.floor(192 / Math.max(h, w)));
   const tiles: [string, Uint8Array | null][] = [
-    ['image', null], ['ground truth', vol.label], ['cnn', test.predictions[volume]!.cnn], ['transformer', test.predictions[volume]!.trans], ['ensemble', test.predictions[volume]!.ensemble],
+    ['image', null],
+    ['ground truth', vol.label],
+    ['cnn', test.predictions[volume]!.cnn],
+    ['transformer', test.predictions[volume]!.trans],
+    ['ensemble', test.predictions[volume]!.ensemble],
   ];
   const tw = w * zoom;
   const th = h * zoom;

@@ -53,7 +53,11 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
     optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
     runtime: { device: config.runtime.device, ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}) },
     evaluation: {
-      patchSize: config.model.patchSize, numClasses: data.numClasses, classNames: data.classNames, batch: config.run.evalBatch, spacing: config.run.spacing,
+      patchSize: config.model.patchSize,
+      numClasses: data.numClasses,
+      classNames: data.classNames,
+      batch: config.run.evalBatch,
+      spacing: config.run.spacing,
       emptyClass: config.run.emptyClass,
     },
   };

@@ -32,14 +32,19 @@ export function stepSchedule(config: TrainConfig, t: number, itersPerEpoch: numb
   const T = optim.iterations;
   const poly = (base: number) => polyLr(base, t, T, optim.polyPower);
   const epochs = Math.floor(T / itersPerEpoch) + 1;
-  const transFactor = optim.transformerWarmup ? swinWarmupPolyFactor(t, { epochs, itersPerEpoch }) : Math.pow(1 - t / T, optim.polyPower);
+  const transFactor = optim.transformerWarmup ? swinWarmupPolyFactor(t, { epochs, itersPerEpoch }) : (1 - t / T) ** optim.polyPower;
   const ct = loss.crossTeaching;
   return {
     lr: { cnn: poly(optim.cnnLr), trans: optim.transformerLr * transFactor, proj: poly(optim.projectorLr) },
     ctWeight: consistencyWeight(t, { weight: ct.weight, rampupLength: ct.rampupLength, divisor: ct.rampupDivisor }),
     contrastWeight: loss.contrast.weight,
-    contrastSlices: Math.min(graphBatch, contrastiveSliceCount(t, {
-      numLabeled: optim.labeledBatchSize, batchSize: optim.batchSize, allFrom: loss.contrast.allSlicesFrom,
-    })),
+    contrastSlices: Math.min(
+      graphBatch,
+      contrastiveSliceCount(t, {
+        numLabeled: optim.labeledBatchSize,
+        batchSize: optim.batchSize,
+        allFrom: loss.contrast.allSlicesFrom,
+      }),
+    ),
   };
 }

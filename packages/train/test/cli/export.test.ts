@@ -30,7 +30,10 @@ describe('mcsc export', () => {
 
   test('exports a small Swin-UNet; its feature1 is the 1/8-scale token map', async () => {
     const swinConfig = join(dir, 'swin.json');
-    writeFileSync(swinConfig, JSON.stringify({ arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], numClasses: 3 }));
+    writeFileSync(
+      swinConfig,
+      JSON.stringify({ arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4], numClasses: 3 }),
+    );
     const out = join(dir, 'swin.onnx');
     await exportModel({ modelConfig: swinConfig, out, features: true });
     const session = await ort.InferenceSession.create(out);
@@ -57,12 +60,17 @@ describe('mcsc export', () => {
     const { tensors } = decodeSafetensors(readFileSync(weights));
     tensors.set('decoder.out_conv.weight', { dtype: 'float32', shape: [4, 16, 3, 3], data: new Float32Array(576) });
     writeFileSync(weights, encodeSafetensors(tensors));
-    await expect(exportModel({ modelConfig: configPath, weights, out: join(dir, 'loaded.onnx'), size: 16 })).resolves.toEqual({ parameters: 1_943_744 + 580 });
+    await expect(exportModel({ modelConfig: configPath, weights, out: join(dir, 'loaded.onnx'), size: 16 })).resolves.toEqual({
+      parameters: 1_943_744 + 580,
+    });
   });
 
   test('a mismatched weights file is one clear error, and no output file is left', async () => {
     const weights = join(dir, 'bad.safetensors');
-    writeFileSync(weights, encodeSafetensors(new Map([['classifier.conv1.weight', { dtype: 'float32', shape: [2, 16, 3, 3], data: new Float32Array(288) }]])));
+    writeFileSync(
+      weights,
+      encodeSafetensors(new Map([['classifier.conv1.weight', { dtype: 'float32', shape: [2, 16, 3, 3], data: new Float32Array(288) }]])),
+    );
     const out = join(dir, 'never.onnx');
     await expect(exportModel({ modelConfig: configPath, weights, out, size: 16 })).rejects.toThrow(
       /bad\.safetensors: weights do not match the model: [\s\S]*missing: encoder\.in_conv\.conv_conv\.0\.weight[\s\S]*shape mismatch: classifier\.conv1\.weight: file \[2, 16, 3, 3\], model \[4, 16, 3, 3\]/,
@@ -81,6 +89,12 @@ describe('mcsc export', () => {
   });
 
   test('defaults are the paper’s', () => {
-    expect(parseModelConfig({ arch: 'unet' })).toEqual({ arch: 'unet', inChannels: 1, numClasses: 4, dropout: [0.05, 0.1, 0.2, 0.3, 0.5], channels: [16, 32, 64, 128, 256] });
+    expect(parseModelConfig({ arch: 'unet' })).toEqual({
+      arch: 'unet',
+      inChannels: 1,
+      numClasses: 4,
+      dropout: [0.05, 0.1, 0.2, 0.3, 0.5],
+      channels: [16, 32, 64, 128, 256],
+    });
   });
 });

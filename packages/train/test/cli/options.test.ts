@@ -1,6 +1,15 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { choiceFlag, choiceListFlag, flagValue, intFlag, listFlag, integerText, positiveIntFlag, quoteChoices } from '../../src/cli/options';
+import {
+  choiceFlag,
+  choiceListFlag,
+  flagValue,
+  intFlag,
+  listFlag,
+  integerText,
+  positiveIntFlag,
+  quoteChoices,
+} from '../../src/cli/options';
 import { deviceSchema, presetSchema } from '../../src/trainer/config';
 import { METHODS, methodSchema } from '../../src/trainer/compare';
 
@@ -27,7 +36,8 @@ describe('CLI flag parsers (one zod-based style)', () => {
 
   test('integers are written in decimal; lists name their bad item', () => {
     expect(intFlag('--seed')('-3')).toBe(-3);
-    for (const bad of ['1.5', '1e3', '', 'x', '0x10']) expect(rejection(() => intFlag('--seed')(bad))).toBe(`--seed must be an integer, got '${bad}'`);
+    for (const bad of ['1.5', '1e3', '', 'x', '0x10'])
+      expect(rejection(() => intFlag('--seed')(bad))).toBe(`--seed must be an integer, got '${bad}'`);
     expect(positiveIntFlag('--n')('12')).toBe(12);
     expect(rejection(() => positiveIntFlag('--n')('0'))).toBe("--n must be a positive integer, got '0'");
     expect(listFlag('--seeds', integerText, 'integers')('1, 2,3')).toEqual([1, 2, 3]);

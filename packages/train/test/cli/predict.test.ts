@@ -23,12 +23,18 @@ describe('mcsc predict', () => {
   beforeAll(async () => {
     writeFileSync(config, JSON.stringify({ arch: 'unet', numClasses: 3, channels: [4, 8, 8, 8, 8] }));
     await exportModel({ modelConfig: config, out: model, size: 16 });
-    await writeNifti(scan, Float32Array.from({ length: 20 * 18 * 3 }, (_, i) => Math.sin(i / 7)), { dims: [20, 18, 3], spacing: [0.8, 0.9, 4] });
+    await writeNifti(
+      scan,
+      Float32Array.from({ length: 20 * 18 * 3 }, (_, i) => Math.sin(i / 7)),
+      { dims: [20, 18, 3], spacing: [0.8, 0.9, 4] },
+    );
   });
 
   test('an ensemble writes labels with the input geometry and overlays', async () => {
     const lines: string[] = [];
-    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => { lines.push(line); });
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => {
+      lines.push(line);
+    });
     const out = join(dir, 'labels.nii.gz');
     await mcsc('predict', '--model', model, '--model', model, '--input', scan, '--out', out, '--png', join(dir, 'png'), '--batch', '2');
     log.mockRestore();

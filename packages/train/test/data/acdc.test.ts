@@ -9,7 +9,10 @@ async function writeAcdc(root: string): Promise<void> {
   mkdirSync(join(root, 'data', 'slices'), { recursive: true });
   const slices: string[] = [];
   const cases: [string, number, number, number][] = [
-    ['patient001_frame01', 3, 8, 10], ['patient001_frame12', 3, 8, 10], ['patient002_frame01', 2, 12, 9], ['patient003_frame01', 4, 6, 6],
+    ['patient001_frame01', 3, 8, 10],
+    ['patient001_frame12', 3, 8, 10],
+    ['patient002_frame01', 2, 12, 9],
+    ['patient003_frame01', 4, 6, 6],
   ];
   for (const [name, d, h, w] of cases) {
     const { image, label } = boxVolume(d, h, w, 4, name.length);
@@ -23,7 +26,10 @@ async function writeAcdc(root: string): Promise<void> {
     }
   }
   writeFileSync(join(root, 'train_slices.list'), `${slices.join('\n')}\n`);
-  for (const [list, name] of [['val.list', 'patient004_frame01'], ['test.list', 'patient005_frame01']] as const) {
+  for (const [list, name] of [
+    ['val.list', 'patient004_frame01'],
+    ['test.list', 'patient005_frame01'],
+  ] as const) {
     const { image, label } = boxVolume(5, 7, 8, 4);
     await writeH5(join(root, 'data', `${name}.h5`), { image: { data: image, shape: [5, 7, 8] }, label: { data: label, shape: [5, 7, 8] } });
     writeFileSync(join(root, list), `${name}\n`);
@@ -38,10 +44,18 @@ test('loads slices in list order, and the val / test volumes', async () => {
   expect(ds.numClasses).toBe(4);
   expect(ds.classNames).toEqual(['background', 'RV', 'Myo', 'LV']);
   expect(ds.train.map((s) => s.id).slice(0, 4)).toEqual([
-    'patient001_frame01_slice_0', 'patient001_frame01_slice_1', 'patient001_frame01_slice_2', 'patient001_frame12_slice_0',
+    'patient001_frame01_slice_0',
+    'patient001_frame01_slice_1',
+    'patient001_frame01_slice_2',
+    'patient001_frame12_slice_0',
   ]);
   expect(ds.train).toHaveLength(12);
-  expect(ds.train.map((s) => s.caseId)).toEqual([...Array(6).fill('patient001'), 'patient002', 'patient002', ...Array(4).fill('patient003')]);
+  expect(ds.train.map((s) => s.caseId)).toEqual([
+    ...Array(6).fill('patient001'),
+    'patient002',
+    'patient002',
+    ...Array(4).fill('patient003'),
+  ]);
   const s = ds.train[6]!;
   expect([s.height, s.width]).toEqual([12, 9]);
   expect(s.image).toBeInstanceOf(Float32Array);
@@ -88,33 +102,51 @@ describe('corrupt or mismatched files name the file', () => {
   test('not an HDF5 file', async () => {
     const path = join(dir, 'text.h5');
     writeFileSync(path, 'image,label\n1,2\n');
-    await expect(readAcdcSlice(path, 'text')).rejects.toThrow(`ACDC slice ${path}: not an HDF5 file (no HDF5 signature; the file starts with "image,la"`);
+    await expect(readAcdcSlice(path, 'text')).rejects.toThrow(
+      `ACDC slice ${path}: not an HDF5 file (no HDF5 signature; the file starts with "image,la"`,
+    );
   });
   test('a truncated HDF5 file', async () => {
     const good = join(root, 'data', 'patient004_frame01.h5');
     const path = join(dir, 'truncated.h5');
     writeFileSync(path, readFileSync(good).subarray(0, 600));
-    await expect(readAcdcVolume(path, 'truncated')).rejects.toThrow(`ACDC volume ${path}: the HDF5 library cannot open it (corrupt or truncated file?)`);
+    await expect(readAcdcVolume(path, 'truncated')).rejects.toThrow(
+      `ACDC volume ${path}: the HDF5 library cannot open it (corrupt or truncated file?)`,
+    );
   });
   test('a missing dataset', async () => {
     const path = join(dir, 'nolabel.h5');
     await writeH5(path, { image: { data: new Float32Array(4), shape: [2, 2] }, scribble: { data: new Uint8Array(4), shape: [2, 2] } });
-    await expect(readAcdcSlice(path, 'nolabel')).rejects.toThrow(`ACDC slice ${path}: dataset 'label' is missing (the file has: image, scribble)`);
+    await expect(readAcdcSlice(path, 'nolabel')).rejects.toThrow(
+      `ACDC slice ${path}: dataset 'label' is missing (the file has: image, scribble)`,
+    );
   });
   test('label shape differs from the image', async () => {
     const path = join(dir, 'shape.h5');
-    await writeH5(path, { image: { data: new Float32Array(256 * 216), shape: [256, 216] }, label: { data: new Uint8Array(12), shape: [3, 4] } });
-    await expect(readAcdcSlice(path, 'shape')).rejects.toThrow(`ACDC slice ${path}: dataset 'label' has shape [3, 4], expected 2-D [H, W] matching 'image' [256, 216]`);
+    await writeH5(path, {
+      image: { data: new Float32Array(256 * 216), shape: [256, 216] },
+      label: { data: new Uint8Array(12), shape: [3, 4] },
+    });
+    await expect(readAcdcSlice(path, 'shape')).rejects.toThrow(
+      `ACDC slice ${path}: dataset 'label' has shape [3, 4], expected 2-D [H, W] matching 'image' [256, 216]`,
+    );
   });
   test('a slice where a volume is expected', async () => {
     const path = join(dir, 'flat.h5');
     await writeH5(path, { image: { data: new Float32Array(4), shape: [2, 2] }, label: { data: new Uint8Array(4), shape: [2, 2] } });
-    await expect(readAcdcVolume(path, 'flat')).rejects.toThrow(`ACDC volume ${path}: dataset 'image' has shape [2, 2], expected 3-D [D, H, W]`);
+    await expect(readAcdcVolume(path, 'flat')).rejects.toThrow(
+      `ACDC volume ${path}: dataset 'image' has shape [2, 2], expected 3-D [D, H, W]`,
+    );
   });
   test('a label value outside the 4 ACDC classes', async () => {
     const path = join(dir, 'range.h5');
-    await writeH5(path, { image: { data: new Float32Array(4), shape: [2, 2] }, label: { data: Uint8Array.from([0, 1, 7, 2]), shape: [2, 2] } });
-    await expect(readAcdcSlice(path, 'range')).rejects.toThrow(`ACDC slice ${path}: dataset 'label': label value 7 at y 1, x 0 is out of range, expected 0 … 3`);
+    await writeH5(path, {
+      image: { data: new Float32Array(4), shape: [2, 2] },
+      label: { data: Uint8Array.from([0, 1, 7, 2]), shape: [2, 2] },
+    });
+    await expect(readAcdcSlice(path, 'range')).rejects.toThrow(
+      `ACDC slice ${path}: dataset 'label': label value 7 at y 1, x 0 is out of range, expected 0 … 3`,
+    );
   });
   test('a missing slice file and a missing list', async () => {
     await expect(readAcdcSlice(join(dir, 'absent.h5'), 'absent')).rejects.toThrow(/ACDC slice .*absent\.h5: cannot open/);

@@ -24,7 +24,7 @@ export function npyBytes(descr: string, shape: readonly number[], data: ArrayBuf
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
   new DataView(out.buffer).setUint16(8, header.length, true);
@@ -34,7 +34,10 @@ export function npyBytes(descr: string, shape: readonly number[], data: ArrayBuf
 }
 
 /** Writes an HDF5 file of named datasets (h5wasm must be mocked in by the calling test file). */
-export async function writeH5(path: string, datasets: Record<string, { data: Float32Array | Float64Array | Uint8Array | Int16Array; shape: number[] }>): Promise<void> {
+export async function writeH5(
+  path: string,
+  datasets: Record<string, { data: Float32Array | Float64Array | Uint8Array | Int16Array; shape: number[] }>,
+): Promise<void> {
   const h5wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
   const f = new h5wasm.File(path, 'w');

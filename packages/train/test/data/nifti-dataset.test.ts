@@ -14,17 +14,32 @@ const atlas = (i: number, j: number, k: number) => [0, 7, 12, 13, 40, 2001][(i +
 beforeAll(async () => {
   const image = new Float32Array(X * Y * Z);
   const label = new Int16Array(X * Y * Z);
-  for (let k = 0; k < Z; k++) for (let j = 0; j < Y; j++) for (let i = 0; i < X; i++) {
-    image[i + X * (j + Y * k)] = value(i, j, k);
-    label[i + X * (j + Y * k)] = atlas(i, j, k);
-  }
-  const affine = [[2, 0, 0, -10], [0, 3, 0, 5], [0, 0, 4, 1], [0, 0, 0, 1]];
+  for (let k = 0; k < Z; k++)
+    for (let j = 0; j < Y; j++)
+      for (let i = 0; i < X; i++) {
+        image[i + X * (j + Y * k)] = value(i, j, k);
+        label[i + X * (j + Y * k)] = atlas(i, j, k);
+      }
+  const affine = [
+    [2, 0, 0, -10],
+    [0, 3, 0, 5],
+    [0, 0, 4, 1],
+    [0, 0, 0, 1],
+  ];
   for (const c of ['a', 'b', 'c']) {
     await writeNifti(join(dir, `${c}.nii.gz`), image, { dims: [X, Y, Z], affine });
     await writeNifti(join(dir, `${c}_seg.nii`), label, { dims: [X, Y, Z], affine });
   }
   await writeNifti(join(dir, 'small_seg.nii'), new Uint8Array(X * Y * 3), { dims: [X, Y, 3], affine });
-  await writeNifti(join(dir, 'moved_seg.nii'), label, { dims: [X, Y, Z], affine: [[2, 0, 0, 0], [0, 3, 0, 5], [0, 0, 4, 1], [0, 0, 0, 1]] });
+  await writeNifti(join(dir, 'moved_seg.nii'), label, {
+    dims: [X, Y, Z],
+    affine: [
+      [2, 0, 0, 0],
+      [0, 3, 0, 5],
+      [0, 0, 4, 1],
+      [0, 0, 0, 1],
+    ],
+  });
 });
 
 /** atlas codes 7 and 12 → class 1, 2001 → class 2; 13 and 40 → background. */
@@ -63,11 +78,13 @@ describe.each([
     expect(v.spacing).toEqual(spacing);
     const [d, h, w] = shape;
     let bad = 0;
-    for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const [i, j, k] = voxel(z, y, x) as [number, number, number];
-      const o = (z * h + y) * w + x;
-      if (v.image[o] !== value(i, j, k) || v.label[o] !== expectedClass(i, j, k)) bad++;
-    }
+    for (let z = 0; z < d; z++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const [i, j, k] = voxel(z, y, x) as [number, number, number];
+          const o = (z * h + y) * w + x;
+          if (v.image[o] !== value(i, j, k) || v.label[o] !== expectedClass(i, j, k)) bad++;
+        }
     expect(bad).toBe(0);
     expect(ds.train).toHaveLength(d);
     expect(ds.train[1]!.id).toBe('a_slice_1');
@@ -77,14 +94,18 @@ describe.each([
 });
 
 test('ranges cut slabs; one file can serve several cases; minmax spans the whole file', async () => {
-  const ds = await buildNiftiDataset({
-    groups: GROUPS, axis: 2,
-    cases: [
-      { id: 'low', image: 'a.nii.gz', label: 'a_seg.nii', split: 'train', range: [0, 2] },
-      { id: 'high', image: 'a.nii.gz', label: 'a_seg.nii', split: 'train', range: [2, 4] },
-      { id: 't', image: 'a.nii.gz', label: 'a_seg.nii', split: 'test', range: [3, 4] },
-    ],
-  }, dir);
+  const ds = await buildNiftiDataset(
+    {
+      groups: GROUPS,
+      axis: 2,
+      cases: [
+        { id: 'low', image: 'a.nii.gz', label: 'a_seg.nii', split: 'train', range: [0, 2] },
+        { id: 'high', image: 'a.nii.gz', label: 'a_seg.nii', split: 'train', range: [2, 4] },
+        { id: 't', image: 'a.nii.gz', label: 'a_seg.nii', split: 'test', range: [3, 4] },
+      ],
+    },
+    dir,
+  );
   expect(ds.train.map((s) => s.id)).toEqual(['low_slice_0', 'low_slice_1', 'high_slice_0', 'high_slice_1']);
   expect(selectLabeled(ds.train, { patients: 1 }).labeled).toEqual([0, 1]);
   const max = value(X - 1, Y - 1, Z - 1);
@@ -132,7 +153,9 @@ describe('errors name the file and what was expected', () => {
   });
   test('label grid differs from the image', async () => {
     const cfg = config({ cases: [{ id: 'a', image: 'a.nii.gz', label: 'small_seg.nii', split: 'train' }] });
-    await expect(buildNiftiDataset(cfg, dir)).rejects.toThrow(/small_seg\.nii: label dims \[6, 5, 3\] do not match image .*a\.nii\.gz dims \[6, 5, 4\]/);
+    await expect(buildNiftiDataset(cfg, dir)).rejects.toThrow(
+      /small_seg\.nii: label dims \[6, 5, 3\] do not match image .*a\.nii\.gz dims \[6, 5, 4\]/,
+    );
     const moved = config({ cases: [{ id: 'a', image: 'a.nii.gz', label: 'moved_seg.nii', split: 'train' }] });
     await expect(buildNiftiDataset(moved, dir)).rejects.toThrow(/moved_seg\.nii: label affine .* differs from image .*a\.nii\.gz affine/);
   });
@@ -143,7 +166,9 @@ describe('errors name the file and what was expected', () => {
   test('a file that is not NIfTI', async () => {
     writeFileSync(join(dir, 'notes.nii'), 'x'.repeat(400));
     const cfg = config({ cases: [{ id: 'a', image: 'notes.nii', label: 'a_seg.nii', split: 'train' }] });
-    await expect(buildNiftiDataset(cfg, dir)).rejects.toThrow(/NIfTI file .*notes\.nii: not a NIfTI-1 file: sizeof_hdr is 2021161080 and magic is "xxxx"/);
+    await expect(buildNiftiDataset(cfg, dir)).rejects.toThrow(
+      /NIfTI file .*notes\.nii: not a NIfTI-1 file: sizeof_hdr is 2021161080 and magic is "xxxx"/,
+    );
   });
   test('missing splits and invalid JSON', async () => {
     const cfg = config({ cases: [{ id: 'a', image: 'a.nii.gz', label: 'a_seg.nii' }] });

@@ -56,8 +56,16 @@ describe('parseNpy', () => {
   });
 
   test.each([
-    ['bad magic', () => new TextEncoder().encode('PK\u0003\u0004 not numpy at all'), /bad\.npy: not a \.npy array: starts with "PK\\x03\\x04 n", expected "\\x93NUMPY"/],
-    ['truncated data', () => npyBytes('<f4', [4, 4], new Float32Array(16)).subarray(0, 150), /bad\.npy: \.npy shape \(4, 4\) of '<f4' needs 64 data bytes, the file has 22/],
+    [
+      'bad magic',
+      () => new TextEncoder().encode('PK\u0003\u0004 not numpy at all'),
+      /bad\.npy: not a \.npy array: starts with "PK\\x03\\x04 n", expected "\\x93NUMPY"/,
+    ],
+    [
+      'truncated data',
+      () => npyBytes('<f4', [4, 4], new Float32Array(16)).subarray(0, 150),
+      /bad\.npy: \.npy shape \(4, 4\) of '<f4' needs 64 data bytes, the file has 22/,
+    ],
     ['complex dtype', () => npyBytes('<c8', [1], new Float32Array(2)), /bad\.npy: \.npy dtype '<c8' is not supported/],
     ['object dtype', () => npyBytes('|O', [1], new Uint8Array(8)), /bad\.npy: \.npy dtype '\|O' is not supported/],
   ])('%s is a clear error', (_, bytes, message) => {
@@ -68,10 +76,13 @@ describe('parseNpy', () => {
 describe('npz archives', () => {
   test('stored and deflated members written by fflate', async () => {
     for (const level of [0, 6] as const) {
-      const zip = zipSync({
-        'image.npy': npyBytes('<f4', [2, 2], Float32Array.from([0.1, 0.2, 0.3, 0.4])),
-        'label.npy': npyBytes('|u1', [2, 2], Uint8Array.from([0, 1, 2, 3])),
-      }, { level });
+      const zip = zipSync(
+        {
+          'image.npy': npyBytes('<f4', [2, 2], Float32Array.from([0.1, 0.2, 0.3, 0.4])),
+          'label.npy': npyBytes('|u1', [2, 2], Uint8Array.from([0, 1, 2, 3])),
+        },
+        { level },
+      );
       const path = join(dir, `a${level}.npz`);
       writeFileSync(path, zip);
       const arrays = await readNpz(path, 'Synapse slice');
@@ -83,8 +94,10 @@ describe('npz archives', () => {
 
   // Written by numpy 2.4 (`np.savez_compressed(b, image=img, label=lab)` and `np.savez` with a
   // Fortran-ordered float64 image): zip64 extra fields, as numpy always writes them.
-  const SAVEZ_COMPRESSED = 'UEsDBC0AAAAIAAAAIQCFmS3y//////////8JABQAaW1hZ2UubnB5AQAQALAAAAAAAAAAcgAAAAAAAACb7BfqGxDJyFDGUK2eklqcXKRupaBuk2airqOgnpZfVFKUmBefX5SSChJ3S8wpTgWKF2ckFqQC+RrGOgommjoKtQpkAy4GIOjR22Xbo2dl93JRtx2Qbae/6wWQzW2/64WSPVDcPrYk0F5/V4Y9A0ODPQBQSwMELQAAAAgAAAAhAKSw2j///////////wkAFABsYWJlbC5ucHkBABAAsAAAAAAAAABfAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loG6TZqKuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GsY6CiaaOgq1CmQDLgYwaLAHEg5ABMQNQLwAiA8A8QMgZnBEVgMAUEsBAi0DLQAAAAgAAAAhAIWZLfJyAAAAsAAAAAkAAAAAAAAAAAAAAIABAAAAAGltYWdlLm5weVBLAQItAy0AAAAIAAAAIQCksNo/XwAAALAAAAAJAAAAAAAAAAAAAACAAa0AAABsYWJlbC5ucHlQSwUGAAAAAAIAAgBuAAAARwEAAAAA';
-  const SAVEZ_FORTRAN = 'UEsDBC0AAAAAAAAAIQA4VDzy//////////8JABQAaW1hZ2UubnB5AQAQAOAAAAAAAAAA4AAAAAAAAACTTlVNUFkBAHYAeydkZXNjcic6ICc8ZjgnLCAnZm9ydHJhbl9vcmRlcic6IFRydWUsICdzaGFwZSc6ICgzLCA0KSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgCgAAAAAAAAAAAAAAgNFF1z8AAACA0UXnPwAAAIDRRbc/AAAA4EUX3T8AAACgiy7qPwAAAIDRRcc/AAAAIF104T8AAADgRRftPwAAACBddNE/AAAAQBdd5D8AAAAAAADwP1BLAwQtAAAAAAAAACEA2C+iz///////////CQAUAGxhYmVsLm5weQEAEACMAAAAAAAAAIwAAAAAAAAAk05VTVBZAQB2AHsnZGVzY3InOiAnfHUxJywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDMsIDQpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAQIDBAUGBwgAAQJQSwECLQMtAAAAAAAAACEAOFQ88uAAAADgAAAACQAAAAAAAAAAAAAAgAEAAAAAaW1hZ2UubnB5UEsBAi0DLQAAAAAAAAAhANgvos+MAAAAjAAAAAkAAAAAAAAAAAAAAIABGwEAAGxhYmVsLm5weVBLBQYAAAAAAgACAG4AAADiAQAAAAA=';
+  const SAVEZ_COMPRESSED =
+    'UEsDBC0AAAAIAAAAIQCFmS3y//////////8JABQAaW1hZ2UubnB5AQAQALAAAAAAAAAAcgAAAAAAAACb7BfqGxDJyFDGUK2eklqcXKRupaBuk2airqOgnpZfVFKUmBefX5SSChJ3S8wpTgWKF2ckFqQC+RrGOgommjoKtQpkAy4GIOjR22Xbo2dl93JRtx2Qbae/6wWQzW2/64WSPVDcPrYk0F5/V4Y9A0ODPQBQSwMELQAAAAgAAAAhAKSw2j///////////wkAFABsYWJlbC5ucHkBABAAsAAAAAAAAABfAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loG6TZqKuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GsY6CiaaOgq1CmQDLgYwaLAHEg5ABMQNQLwAiA8A8QMgZnBEVgMAUEsBAi0DLQAAAAgAAAAhAIWZLfJyAAAAsAAAAAkAAAAAAAAAAAAAAIABAAAAAGltYWdlLm5weVBLAQItAy0AAAAIAAAAIQCksNo/XwAAALAAAAAJAAAAAAAAAAAAAACAAa0AAABsYWJlbC5ucHlQSwUGAAAAAAIAAgBuAAAARwEAAAAA';
+  const SAVEZ_FORTRAN =
+    'UEsDBC0AAAAAAAAAIQA4VDzy//////////8JABQAaW1hZ2UubnB5AQAQAOAAAAAAAAAA4AAAAAAAAACTTlVNUFkBAHYAeydkZXNjcic6ICc8ZjgnLCAnZm9ydHJhbl9vcmRlcic6IFRydWUsICdzaGFwZSc6ICgzLCA0KSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgCgAAAAAAAAAAAAAAgNFF1z8AAACA0UXnPwAAAIDRRbc/AAAA4EUX3T8AAACgiy7qPwAAAIDRRcc/AAAAIF104T8AAADgRRftPwAAACBddNE/AAAAQBdd5D8AAAAAAADwP1BLAwQtAAAAAAAAACEA2C+iz///////////CQAUAGxhYmVsLm5weQEAEACMAAAAAAAAAIwAAAAAAAAAk05VTVBZAQB2AHsnZGVzY3InOiAnfHUxJywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDMsIDQpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAQIDBAUGBwgAAQJQSwECLQMtAAAAAAAAACEAOFQ88uAAAADgAAAACQAAAAAAAAAAAAAAgAEAAAAAaW1hZ2UubnB5UEsBAi0DLQAAAAAAAAAhANgvos+MAAAAjAAAAAkAAAAAAAAAAAAAAIABGwEAAGxhYmVsLm5weVBLBQYAAAAAAgACAG4AAADiAQAAAAA=';
   const IMAGE = Array.from({ length: 12 }, (_, i) => i / 11);
 
   test('np.savez_compressed output', () => {

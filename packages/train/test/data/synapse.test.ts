@@ -25,7 +25,8 @@ async function writeSynapse(root: string): Promise<void> {
   for (const c of ['case0001', 'case0002', 'case0003']) {
     const { image, label } = boxVolume(3, H, W, 9, Number(c.slice(-1)));
     await writeH5(join(root, 'test_vol_h5', `${c}.npy.h5`), {
-      image: { data: image, shape: [3, H, W] }, label: { data: Float32Array.from(label), shape: [3, H, W] },
+      image: { data: image, shape: [3, H, W] },
+      label: { data: Float32Array.from(label), shape: [3, H, W] },
     });
   }
   mkdirSync(join(root, 'lists'));
@@ -40,7 +41,13 @@ test('lists the folders when no list folder is given', async () => {
   const ds = await loadSynapse(root, { valCases: ['case0002'] });
   expect(ds.numClasses).toBe(9);
   expect(ds.classNames[1]).toBe('aorta');
-  expect(ds.train.map((s) => s.id)).toEqual(['case0005_slice000', 'case0005_slice001', 'case0006_slice000', 'case0007_slice000', 'case0007_slice001']);
+  expect(ds.train.map((s) => s.id)).toEqual([
+    'case0005_slice000',
+    'case0005_slice001',
+    'case0006_slice000',
+    'case0007_slice000',
+    'case0007_slice001',
+  ]);
   expect(ds.train.map((s) => s.caseId)).toEqual(['case0005', 'case0005', 'case0006', 'case0007', 'case0007']);
   const s = ds.train[3]!;
   expect([s.height, s.width]).toEqual([H, W]);
@@ -78,40 +85,67 @@ describe('corrupt or mismatched files name the file', () => {
   });
   test('a missing member', async () => {
     const path = write('nolabel.npz', zipSync({ 'image.npy': npyBytes('<f4', [2, 2], new Float32Array(4)) }));
-    await expect(readSynapseSlice(path, 'nolabel')).rejects.toThrow(`Synapse slice ${path}: array 'label' is missing (the archive has: image)`);
+    await expect(readSynapseSlice(path, 'nolabel')).rejects.toThrow(
+      `Synapse slice ${path}: array 'label' is missing (the archive has: image)`,
+    );
   });
   test('label shape differs from the image', async () => {
-    const path = write('shape.npz', zipSync({
-      'image.npy': npyBytes('<f4', [512, 512], new Float32Array(512 * 512)),
-      'label.npy': npyBytes('<f4', [512, 511], new Float32Array(512 * 511)),
-    }));
-    await expect(readSynapseSlice(path, 'shape')).rejects.toThrow(`Synapse slice ${path}: array 'label' has shape [512, 511], expected 2-D [H, W] matching 'image' [512, 512]`);
+    const path = write(
+      'shape.npz',
+      zipSync({
+        'image.npy': npyBytes('<f4', [512, 512], new Float32Array(512 * 512)),
+        'label.npy': npyBytes('<f4', [512, 511], new Float32Array(512 * 511)),
+      }),
+    );
+    await expect(readSynapseSlice(path, 'shape')).rejects.toThrow(
+      `Synapse slice ${path}: array 'label' has shape [512, 511], expected 2-D [H, W] matching 'image' [512, 512]`,
+    );
   });
   test('a fractional label', async () => {
-    const path = write('frac.npz', zipSync({
-      'image.npy': npyBytes('<f4', [2], new Float32Array(2)),
-      'label.npy': npyBytes('<f4', [2], Float32Array.from([1, 2.5])),
-    }));
+    const path = write(
+      'frac.npz',
+      zipSync({
+        'image.npy': npyBytes('<f4', [2], new Float32Array(2)),
+        'label.npy': npyBytes('<f4', [2], Float32Array.from([1, 2.5])),
+      }),
+    );
     await expect(readSynapseSlice(path, 'frac')).rejects.toThrow(`Synapse slice ${path}: array 'image' has shape [2], expected 2-D [H, W]`);
-    const path2 = write('frac2.npz', zipSync({
-      'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
-      'label.npy': npyBytes('<f4', [1, 2], Float32Array.from([1, 2.5])),
-    }));
-    await expect(readSynapseSlice(path2, 'frac2')).rejects.toThrow(`Synapse slice ${path2}: array 'label': label value 2.5 at y 0, x 1 is not a class index, expected integers 0 … 255`);
+    const path2 = write(
+      'frac2.npz',
+      zipSync({
+        'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
+        'label.npy': npyBytes('<f4', [1, 2], Float32Array.from([1, 2.5])),
+      }),
+    );
+    await expect(readSynapseSlice(path2, 'frac2')).rejects.toThrow(
+      `Synapse slice ${path2}: array 'label': label value 2.5 at y 0, x 1 is not a class index, expected integers 0 … 255`,
+    );
   });
   test('a class index beyond the 8 organs', async () => {
-    const path = write('k.npz', zipSync({
-      'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
-      'label.npy': npyBytes('|u1', [1, 2], Uint8Array.from([9, 0])),
-    }));
-    await expect(readSynapseSlice(path, 'k')).rejects.toThrow(`Synapse slice ${path}: array 'label': label value 9 at y 0, x 0 is out of range, expected 0 … 8`);
+    const path = write(
+      'k.npz',
+      zipSync({
+        'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
+        'label.npy': npyBytes('|u1', [1, 2], Uint8Array.from([9, 0])),
+      }),
+    );
+    await expect(readSynapseSlice(path, 'k')).rejects.toThrow(
+      `Synapse slice ${path}: array 'label': label value 9 at y 0, x 0 is out of range, expected 0 … 8`,
+    );
   });
   test('a volume that is not HDF5, and one with mismatched datasets', async () => {
     const path = write('case0001.npy.h5', sliceNpz(1));
-    await expect(readSynapseVolume(path, 'case0001')).rejects.toThrow(`Synapse volume ${path}: not an HDF5 file (no HDF5 signature; the file starts with "PK`);
+    await expect(readSynapseVolume(path, 'case0001')).rejects.toThrow(
+      `Synapse volume ${path}: not an HDF5 file (no HDF5 signature; the file starts with "PK`,
+    );
     const mismatched = join(dir, 'case0002.npy.h5');
-    await writeH5(mismatched, { image: { data: new Float32Array(24), shape: [2, 3, 4] }, label: { data: new Float32Array(24), shape: [2, 4, 3] } });
-    await expect(readSynapseVolume(mismatched, 'case0002')).rejects.toThrow(`Synapse volume ${mismatched}: dataset 'label' has shape [2, 4, 3], expected 3-D [D, H, W] matching 'image' [2, 3, 4]`);
+    await writeH5(mismatched, {
+      image: { data: new Float32Array(24), shape: [2, 3, 4] },
+      label: { data: new Float32Array(24), shape: [2, 4, 3] },
+    });
+    await expect(readSynapseVolume(mismatched, 'case0002')).rejects.toThrow(
+      `Synapse volume ${mismatched}: dataset 'label' has shape [2, 4, 3], expected 3-D [D, H, W] matching 'image' [2, 3, 4]`,
+    );
   });
   test('an empty folder', async () => {
     mkdirSync(join(dir, 'empty', 'train_npz'), { recursive: true });

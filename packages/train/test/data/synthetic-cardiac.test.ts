@@ -16,7 +16,16 @@ function quantile(values: number[], q: number): number {
 }
 
 test('shapes, ids, value ranges', () => {
-  expect(patients.map((p) => p.id)).toEqual(['synth001', 'synth002', 'synth003', 'synth004', 'synth005', 'synth006', 'synth007', 'synth008']);
+  expect(patients.map((p) => p.id)).toEqual([
+    'synth001',
+    'synth002',
+    'synth003',
+    'synth004',
+    'synth005',
+    'synth006',
+    'synth007',
+    'synth008',
+  ]);
   for (const p of patients) {
     const [d, h, w] = p.shape;
     expect(d).toBeGreaterThanOrEqual(6);
@@ -83,7 +92,12 @@ test('patients differ in size and contrast', () => {
   const meanLv = patients.map((p) => {
     let s = 0;
     let c = 0;
-    p.label.forEach((l, i) => { if (l === 3) { s += p.image[i]!; c++; } });
+    p.label.forEach((l, i) => {
+      if (l === 3) {
+        s += p.image[i]!;
+        c++;
+      }
+    });
     return s / c;
   });
   expect(Math.max(...meanLv) - Math.min(...meanLv)).toBeGreaterThan(0.08);
@@ -131,13 +145,17 @@ describe('splitCases', () => {
     expect(seeds.size).toBeGreaterThan(1);
   });
   test('counts must add up', () => {
-    expect(() => splitCases(ids, { train: 3, val: 1, test: 1 }, 0)).toThrow('splitCases: counts {"train":3,"val":1,"test":1} add up to 5, expected the 6 ids');
+    expect(() => splitCases(ids, { train: 3, val: 1, test: 1 }, 0)).toThrow(
+      'splitCases: counts {"train":3,"val":1,"test":1} add up to 5, expected the 6 ids',
+    );
     expect(() => splitCases(['a', 'a'], { train: 2, val: 0, test: 0 }, 0)).toThrow(/ids must be distinct/);
   });
 });
 
 test('option errors quote the value', () => {
   expect(() => generateSyntheticCardiacDataset({ seed: 1, numPatients: 0 })).toThrow('numPatients must be a positive integer, got 0');
-  expect(() => generateSyntheticCardiacDataset({ seed: 1, numPatients: 1, slicesPerPatient: [5, 3] })).toThrow(/slicesPerPatient .* got \[5,3\]/);
+  expect(() => generateSyntheticCardiacDataset({ seed: 1, numPatients: 1, slicesPerPatient: [5, 3] })).toThrow(
+    /slicesPerPatient .* got \[5,3\]/,
+  );
   expect(() => generateSyntheticCardiacDataset({ seed: 1, numPatients: 1, size: 8 })).toThrow(/size must be an integer ≥ 16 .* got 8/);
 });

@@ -25,12 +25,28 @@ describe('readJsonFile: the one JSON reader for configs', () => {
     expect(readJsonFile(write('ok.json', '\ufeff{"a": [1, {"b": null}]}'), 'config')).toEqual({ a: [1, { b: null }] });
   });
   test.each([
-    ['deep nesting', () => write('deep.json', `${'['.repeat(100000)}${']'.repeat(100000)}`), /^config .*deep\.json: JSON nested deeper than 64 levels \(line 1, column 65\)/],
-    ['a __proto__ key', () => write('proto.json', '{"groups": {"__proto__": {"polluted": true}}}'), /^config .*proto\.json: key "__proto__" in groups is not allowed/],
+    [
+      'deep nesting',
+      () => write('deep.json', `${'['.repeat(100000)}${']'.repeat(100000)}`),
+      /^config .*deep\.json: JSON nested deeper than 64 levels \(line 1, column 65\)/,
+    ],
+    [
+      'a __proto__ key',
+      () => write('proto.json', '{"groups": {"__proto__": {"polluted": true}}}'),
+      /^config .*proto\.json: key "__proto__" in groups is not allowed/,
+    ],
     ['a constructor key', () => write('ctor.json', '{"cases": [{"constructor": 1}]}'), /key "constructor" in cases\.0 is not allowed/],
     ['invalid JSON', () => write('bad.json', '{"a": }'), /^config .*bad\.json: invalid JSON: [^\n]+$/],
-    ['invalid UTF-8', () => write('latin1.json', Uint8Array.of(0x7b, 0x22, 0xe9, 0x22, 0x7d)), /latin1\.json: cannot read: not valid UTF-8 text/],
-    ['a file over the size limit', () => write('big.json', `[${'0,'.repeat(20)}0]`), /big\.json: cannot read: 43 bytes is more than the limit of 10 bytes/],
+    [
+      'invalid UTF-8',
+      () => write('latin1.json', Uint8Array.of(0x7b, 0x22, 0xe9, 0x22, 0x7d)),
+      /latin1\.json: cannot read: not valid UTF-8 text/,
+    ],
+    [
+      'a file over the size limit',
+      () => write('big.json', `[${'0,'.repeat(20)}0]`),
+      /big\.json: cannot read: 43 bytes is more than the limit of 10 bytes/,
+    ],
     ['a directory', () => dir, /cannot read: it is a directory, expected a regular JSON file/],
     ['a character device', () => '/dev/zero', /\/dev\/zero: cannot read: it is a character device/],
   ])('%s is one error naming the file', (name, path, message) => {
@@ -40,7 +56,9 @@ describe('readJsonFile: the one JSON reader for configs', () => {
   unix('a FIFO is refused without blocking', () => {
     const fifo = join(dir, 'pipe.json');
     execFileSync('mkfifo', [fifo]);
-    expect(() => readJsonFile(fifo, 'config')).toThrow(`config ${fifo}: cannot read: it is a FIFO (named pipe), expected a regular JSON file`);
+    expect(() => readJsonFile(fifo, 'config')).toThrow(
+      `config ${fifo}: cannot read: it is a FIFO (named pipe), expected a regular JSON file`,
+    );
   });
   test('parseJsonText takes the same limits', () => {
     expect(() => parseJsonText('{"a": {"b": 1}}', 'x', { maxDepth: 1 })).toThrow('x: JSON nested deeper than 1 levels');
@@ -69,10 +87,14 @@ describe('paths stay inside the data folder', () => {
     return loadAcdc(root, { volumes: false });
   };
   test('an ACDC list entry with ..', async () => {
-    await expect(entry('../../../outside/secret')).rejects.toThrow(/^list file .*train_slices\.list: entry "\.\.\/\.\.\/\.\.\/outside\/secret" resolves to .*outside\/secret\.h5, outside the data folder .*acdc; expected a path inside the data folder \(allowOutsideRoot lifts this\)$/);
+    await expect(entry('../../../outside/secret')).rejects.toThrow(
+      /^list file .*train_slices\.list: entry "\.\.\/\.\.\/\.\.\/outside\/secret" resolves to .*outside\/secret\.h5, outside the data folder .*acdc; expected a path inside the data folder \(allowOutsideRoot lifts this\)$/,
+    );
   });
   test('an absolute ACDC list entry stays a name under the data folder', async () => {
-    await expect(entry(join(outside, 'secret'))).rejects.toThrow(/ACDC slice .*acdc\/data\/slices\/.*outside\/secret\.h5: cannot open: ENOENT/);
+    await expect(entry(join(outside, 'secret'))).rejects.toThrow(
+      /ACDC slice .*acdc\/data\/slices\/.*outside\/secret\.h5: cannot open: ENOENT/,
+    );
   });
   unix('a symlink out of the data folder', async () => {
     symlinkSync(join(outside, 'secret.h5'), join(root, 'data', 'slices', 'link.h5'));
@@ -85,20 +107,29 @@ describe('paths stay inside the data folder', () => {
   unix('a FIFO list file is refused, not waited on', async () => {
     const fifo = join(dir, 'train_slices.list');
     execFileSync('mkfifo', [fifo]);
-    await expect(readList(fifo)).rejects.toThrow(`list file ${fifo}: cannot read: it is a FIFO (named pipe), expected a text file, one name a line`);
+    await expect(readList(fifo)).rejects.toThrow(
+      `list file ${fifo}: cannot read: it is a FIFO (named pipe), expected a text file, one name a line`,
+    );
   });
 });
 
 describe('images finite, labels class indices: errors name the file, position and value', () => {
   test('a NaN in an ACDC image', async () => {
     const path = join(dir, 'nan.h5');
-    await writeH5(path, { image: { data: Float32Array.from([0, 1, NaN, 0.5, 0, 0]), shape: [2, 3] }, label: { data: new Uint8Array(6), shape: [2, 3] } });
-    await expect(readAcdcSlice(path, 'nan')).rejects.toThrow(`ACDC slice ${path}: dataset 'image': value NaN at y 0, x 2 is not finite, expected finite numbers`);
+    await writeH5(path, {
+      image: { data: Float32Array.from([0, 1, NaN, 0.5, 0, 0]), shape: [2, 3] },
+      label: { data: new Uint8Array(6), shape: [2, 3] },
+    });
+    await expect(readAcdcSlice(path, 'nan')).rejects.toThrow(
+      `ACDC slice ${path}: dataset 'image': value NaN at y 0, x 2 is not finite, expected finite numbers`,
+    );
   });
 
   const nifti = join(dir, 'nifti');
   const config = (cases: { image: string; label: string }[]) => ({
-    groups: { 1: [1], 2: [2] }, intensity: 'none', axis: 2,
+    groups: { 1: [1], 2: [2] },
+    intensity: 'none',
+    axis: 2,
     cases: cases.map((c, i) => ({ id: `c${i}`, split: 'train', ...c })),
   });
   beforeAll(async () => {
@@ -115,18 +146,27 @@ describe('images finite, labels class indices: errors name the file, position an
     await writeNifti(join(dir, 'elsewhere.nii'), image, { dims: [4, 3, 2] });
   });
   test('a NIfTI data set with float label values', async () => {
-    await expect(buildNiftiDataset(config([{ image: 'data/img.nii', label: 'data/frac.nii' }]), nifti))
-      .rejects.toThrow(/NIfTI file .*frac\.nii: label value 1\.5 at voxel \(2, 1, 1\) \(slice 1 along axis 2\) is not a whole number, expected integer atlas values/);
+    await expect(buildNiftiDataset(config([{ image: 'data/img.nii', label: 'data/frac.nii' }]), nifti)).rejects.toThrow(
+      /NIfTI file .*frac\.nii: label value 1\.5 at voxel \(2, 1, 1\) \(slice 1 along axis 2\) is not a whole number, expected integer atlas values/,
+    );
   });
   test('a NIfTI data set with a NaN voxel', async () => {
-    await expect(buildNiftiDataset(config([{ image: 'data/nan.nii', label: 'data/seg.nii' }]), nifti))
-      .rejects.toThrow(/NIfTI file .*nan\.nii: image value NaN at voxel \(1, 2, 0\) \(slice 0 along axis 2\) is not finite/);
+    await expect(buildNiftiDataset(config([{ image: 'data/nan.nii', label: 'data/seg.nii' }]), nifti)).rejects.toThrow(
+      /NIfTI file .*nan\.nii: image value NaN at voxel \(1, 2, 0\) \(slice 0 along axis 2\) is not finite/,
+    );
   });
   test('NIfTI data-set paths outside the root, absolute or relative', async () => {
-    await expect(buildNiftiDataset(config([{ image: '../elsewhere.nii', label: 'data/seg.nii' }]), nifti, { source: 't.json' }))
-      .rejects.toThrow(/^NIfTI dataset config t\.json: case "c0" image "\.\.\/elsewhere\.nii" resolves to .*elsewhere\.nii, outside the data folder/);
-    await expect(buildNiftiDataset(config([{ image: join(dir, 'elsewhere.nii'), label: 'data/seg.nii' }]), nifti)).rejects.toThrow(/outside the data folder/);
-    expect((await buildNiftiDataset(config([{ image: '../elsewhere.nii', label: 'data/seg.nii' }]), nifti, { allowOutsideRoot: true })).train).toHaveLength(2);
+    await expect(
+      buildNiftiDataset(config([{ image: '../elsewhere.nii', label: 'data/seg.nii' }]), nifti, { source: 't.json' }),
+    ).rejects.toThrow(
+      /^NIfTI dataset config t\.json: case "c0" image "\.\.\/elsewhere\.nii" resolves to .*elsewhere\.nii, outside the data folder/,
+    );
+    await expect(buildNiftiDataset(config([{ image: join(dir, 'elsewhere.nii'), label: 'data/seg.nii' }]), nifti)).rejects.toThrow(
+      /outside the data folder/,
+    );
+    expect(
+      (await buildNiftiDataset(config([{ image: '../elsewhere.nii', label: 'data/seg.nii' }]), nifti, { allowOutsideRoot: true })).train,
+    ).toHaveLength(2);
   });
   test('loadNiftiDataset reads its config with the safe reader', async () => {
     const path = join(nifti, 'task.json');
@@ -136,13 +176,15 @@ describe('images finite, labels class indices: errors name the file, position an
 });
 
 describe('HDF5: one line, and no dataset larger than its file', () => {
-  test('a truncated file is one line with the library\'s cause', async () => {
+  test("a truncated file is one line with the library's cause", async () => {
     const good = join(dir, 'good.h5');
     await writeH5(good, { image: { data: new Float32Array(64), shape: [8, 8] }, label: { data: new Uint8Array(64), shape: [8, 8] } });
     const cut = join(dir, 'cut.h5');
     writeFileSync(cut, readFileSync(good).subarray(0, 600));
     const error = await readH5Arrays(cut, ['image'], 'ACDC slice').catch((e: Error) => e);
-    expect((error as Error).message).toMatch(/^ACDC slice .*cut\.h5: the HDF5 library cannot open it \(corrupt or truncated file\?\): truncated file: eof = 600, .*$/);
+    expect((error as Error).message).toMatch(
+      /^ACDC slice .*cut\.h5: the HDF5 library cannot open it \(corrupt or truncated file\?\): truncated file: eof = 600, .*$/,
+    );
     expect((error as Error).message).not.toContain('\n');
   });
   test('a dataset whose declared size the file cannot hold is refused before it is read', async () => {
@@ -153,7 +195,9 @@ describe('HDF5: one line, and no dataset larger than its file', () => {
     const ds = f.create_dataset({ name: 'image', data: new Float32Array(1), shape: [1, 1], maxshape: [null, null], chunks: [1, 1] });
     ds.resize([100000, 100000]);
     f.close();
-    await expect(readH5Arrays(path, ['image'], 'ACDC slice')).rejects.toThrow(/ACDC slice .*huge\.h5: dataset 'image' declares shape \[100000, 100000\] of 4-byte values \(40000000000 bytes\), more than the limit of 2147483648 bytes/);
+    await expect(readH5Arrays(path, ['image'], 'ACDC slice')).rejects.toThrow(
+      /ACDC slice .*huge\.h5: dataset 'image' declares shape \[100000, 100000\] of 4-byte values \(40000000000 bytes\), more than the limit of 2147483648 bytes/,
+    );
   });
 });
 
@@ -163,13 +207,17 @@ describe('.npz: declared sizes and CRC-32 are checked', () => {
     const zip = zipSync({ 'image.npy': [member(), { level: 0 }] });
     const at = zip.indexOf(0x40); // a byte of the float data (1.0f = 00 00 80 3f; 2.0f = 00 00 00 40)
     zip[at]! ^= 0x01;
-    expect(() => parseNpz(zip, 'Synapse slice s.npz')).toThrow(/Synapse slice s\.npz: member 'image\.npy': CRC-32 is 0x[0-9a-f]{8}, but the archive records 0x[0-9a-f]{8} \(damaged data\)/);
+    expect(() => parseNpz(zip, 'Synapse slice s.npz')).toThrow(
+      /Synapse slice s\.npz: member 'image\.npy': CRC-32 is 0x[0-9a-f]{8}, but the archive records 0x[0-9a-f]{8} \(damaged data\)/,
+    );
   });
   test('a declared size beyond what the compressed bytes can hold is refused before inflating', () => {
     const zip = zipSync({ 'image.npy': member() });
     const view = new DataView(zip.buffer);
     const cd = zip.length - 22 - (46 + 'image.npy'.length);
     view.setUint32(cd + 24, 0x7fffffff, true); // central directory: uncompressed size
-    expect(() => parseNpz(zip, 's.npz')).toThrow(/s\.npz: member 'image\.npy': declares 2147483647 bytes from \d+ compressed bytes, more than they can hold/);
+    expect(() => parseNpz(zip, 's.npz')).toThrow(
+      /s\.npz: member 'image\.npy': declares 2147483647 bytes from \d+ compressed bytes, more than they can hold/,
+    );
   });
 });

@@ -13,7 +13,11 @@ export interface ParameterGradCheck {
   entries?: (size: number) => number[];
 }
 
-export async function checkParameterGradients(session: TrainingSession, feeds: Feeds, opts: ParameterGradCheck): Promise<{ checked: number; failures: string[] }> {
+export async function checkParameterGradients(
+  session: TrainingSession,
+  feeds: Feeds,
+  opts: ParameterGradCheck,
+): Promise<{ checked: number; failures: string[] }> {
   const { eps, atol, rtol, entries = (n) => [0, Math.floor(n / 2), n - 1] } = opts;
   const { grads } = await session.computeGradients(feeds);
   const failures: string[] = [];
@@ -30,7 +34,8 @@ export async function checkParameterGradients(session: TrainingSession, feeds: F
       values[i] = keep;
       const numeric = (up - down) / (2 * eps);
       checked++;
-      if (Math.abs(numeric - analytic[i]!) > atol + rtol * Math.abs(numeric)) failures.push(`${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`);
+      if (Math.abs(numeric - analytic[i]!) > atol + rtol * Math.abs(numeric))
+        failures.push(`${name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`);
     }
   }
   return { checked, failures };

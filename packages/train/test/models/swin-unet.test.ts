@@ -1,5 +1,25 @@
-import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor, nodeRuntime } from '@mcsc/graph/node';
-import { classifier, relativePositionIndex, shiftedWindowMask, swinStages, swinUnet, SWIN_TINY, type SwinUNetConfig } from '../../src/models/index';
+import {
+  Graph,
+  Random,
+  TrainingSession,
+  logSoftmax,
+  mul,
+  neg,
+  oneHot,
+  reduceSum,
+  transpose,
+  type Tensor,
+  nodeRuntime,
+} from '@mcsc/graph/node';
+import {
+  classifier,
+  relativePositionIndex,
+  shiftedWindowMask,
+  swinStages,
+  swinUnet,
+  SWIN_TINY,
+  type SwinUNetConfig,
+} from '../../src/models/index';
 import { checkParameterGradients } from './parameter-gradcheck';
 
 const paramCount = (g: Graph) => g.params.reduce((n, p) => n + p.size, 0);
@@ -10,26 +30,61 @@ describe('Swin-UNet', () => {
     const feats = swinUnet(g, g.input('image', [1, 1, 224, 224]), { ...SWIN_TINY, inChannels: 1 });
     expect(paramCount(g) + 96 * 4).toBe(27_168_420);
     classifier(g, feats[3]!, 4, 'classifier2');
-    expect(g.params.map((p) => p.name)).toEqual(expect.arrayContaining([
-      'swin_unet.patch_embed.proj.weight', 'swin_unet.layers.0.blocks.1.attn.relative_position_bias_table', 'swin_unet.layers.2.downsample.reduction.weight',
-      'swin_unet.layers_up.0.expand.weight', 'swin_unet.layers_up.1.blocks.0.mlp.fc2.bias', 'swin_unet.layers_up.2.upsample.norm.weight',
-      'swin_unet.concat_back_dim.3.weight', 'swin_unet.norm.weight', 'swin_unet.norm_up.bias', 'swin_unet.up.expand.weight', 'classifier2.conv1.weight',
-    ]));
+    expect(g.params.map((p) => p.name)).toEqual(
+      expect.arrayContaining([
+        'swin_unet.patch_embed.proj.weight',
+        'swin_unet.layers.0.blocks.1.attn.relative_position_bias_table',
+        'swin_unet.layers.2.downsample.reduction.weight',
+        'swin_unet.layers_up.0.expand.weight',
+        'swin_unet.layers_up.1.blocks.0.mlp.fc2.bias',
+        'swin_unet.layers_up.2.upsample.norm.weight',
+        'swin_unet.concat_back_dim.3.weight',
+        'swin_unet.norm.weight',
+        'swin_unet.norm_up.bias',
+        'swin_unet.up.expand.weight',
+        'classifier2.conv1.weight',
+      ]),
+    );
   });
 
   test.each([
-    ['Swin-Tiny at 224', { ...SWIN_TINY, inChannels: 1 }, [[2, 196, 384], [2, 784, 192], [2, 3136, 96], [2, 96, 224, 224]]],
-    ['CPU-sized at 128, window 4, embed 24', { ...SWIN_TINY, inChannels: 1, imgSize: 128, embedDim: 24, windowSize: 4 }, [[2, 64, 96], [2, 256, 48], [2, 1024, 24], [2, 24, 128, 128]]],
+    [
+      'Swin-Tiny at 224',
+      { ...SWIN_TINY, inChannels: 1 },
+      [
+        [2, 196, 384],
+        [2, 784, 192],
+        [2, 3136, 96],
+        [2, 96, 224, 224],
+      ],
+    ],
+    [
+      'CPU-sized at 128, window 4, embed 24',
+      { ...SWIN_TINY, inChannels: 1, imgSize: 128, embedDim: 24, windowSize: 4 },
+      [
+        [2, 64, 96],
+        [2, 256, 48],
+        [2, 1024, 24],
+        [2, 24, 128, 128],
+      ],
+    ],
   ] as [string, SwinUNetConfig, number[][]][])('feature shapes: %s', (_n, cfg, shapes) => {
     const g = new Graph();
     expect(swinUnet(g, g.input('image', [2, 1, cfg.imgSize, cfg.imgSize]), cfg).map((f) => f.shape)).toEqual(shapes);
   });
 
   test('resolution/window constraints are checked at build time', () => {
-    expect(() => swinStages({ ...SWIN_TINY, inChannels: 1, imgSize: 160 })).toThrow('stage 0 resolution 40×40 is not a multiple of windowSize 7');
+    expect(() => swinStages({ ...SWIN_TINY, inChannels: 1, imgSize: 160 })).toThrow(
+      'stage 0 resolution 40×40 is not a multiple of windowSize 7',
+    );
     expect(() => swinStages({ ...SWIN_TINY, inChannels: 1, imgSize: 100 })).toThrow('must be an integer divisible by 8');
     // When the window is not smaller than the resolution, the window shrinks to it and nothing shifts.
-    expect(swinStages({ ...SWIN_TINY, inChannels: 1 }).map((s) => [s.resolution, s.window, s.shift])).toEqual([[56, 7, 3], [28, 7, 3], [14, 7, 3], [7, 7, 0]]);
+    expect(swinStages({ ...SWIN_TINY, inChannels: 1 }).map((s) => [s.resolution, s.window, s.shift])).toEqual([
+      [56, 7, 3],
+      [28, 7, 3],
+      [14, 7, 3],
+      [7, 7, 0],
+    ]);
   });
 
   test('relative position index and shifted-window mask match the reference construction (w = 2, r = 4, s = 1)', () => {
@@ -42,9 +97,20 @@ describe('Swin-UNet', () => {
   });
 
   test('finite-difference check of a tiny Swin-UNet + classifier end to end (shifted windows and their mask included)', async () => {
-    const cfg: SwinUNetConfig = { inChannels: 1, imgSize: 16, patchSize: 2, embedDim: 4, depths: [2, 2], numHeads: [1, 2], windowSize: 4, mlpRatio: 2, dropPathRate: 0.1 };
+    const cfg: SwinUNetConfig = {
+      inChannels: 1,
+      imgSize: 16,
+      patchSize: 2,
+      embedDim: 4,
+      depths: [2, 2],
+      numHeads: [1, 2],
+      windowSize: 4,
+      mlpRatio: 2,
+      dropPathRate: 0.1,
+    };
     expect(swinStages(cfg)[0]).toEqual({ resolution: 8, window: 4, shift: 2 });
-    const n = 2, k = 3;
+    const n = 2,
+      k = 3;
     const random = new Random(8);
     const image = Float32Array.from({ length: n * 16 * 16 }, () => random.normal());
     const label = BigInt64Array.from({ length: n * 16 * 16 }, () => BigInt(random.int(k)));
@@ -59,7 +125,11 @@ describe('Swin-UNet', () => {
     });
     // Measured: at ε = 1e-3 the curvature of the final LayerNorm over 4 channels puts up.expand 7 % off;
     // at 1e-4 float32 rounding of the loss dominates; 3e-4 sits between the two for every parameter.
-    const { checked, failures } = await checkParameterGradients(session, { image, label }, { eps: 3e-4, atol: 1e-3, rtol: 2e-2, entries: (n) => [0, n - 1] });
+    const { checked, failures } = await checkParameterGradients(
+      session,
+      { image, label },
+      { eps: 3e-4, atol: 1e-3, rtol: 2e-2, entries: (n) => [0, n - 1] },
+    );
     expect(checked).toBeGreaterThan(80);
     expect(failures).toEqual([]);
   });

@@ -1,4 +1,16 @@
-import { Graph, Random, TrainingSession, logSoftmax, mul, neg, oneHot, reduceSum, transpose, type Tensor, nodeRuntime } from '@mcsc/graph/node';
+import {
+  Graph,
+  Random,
+  TrainingSession,
+  logSoftmax,
+  mul,
+  neg,
+  oneHot,
+  reduceSum,
+  transpose,
+  type Tensor,
+  nodeRuntime,
+} from '@mcsc/graph/node';
 import { classifier, unet, type UNetConfig } from '../../src/models/index';
 import { checkParameterGradients } from './parameter-gradcheck';
 
@@ -11,18 +23,31 @@ describe('UNet (SSL4MIS) and classifier', () => {
     expect(paramCount(g)).toBe(1_943_744);
     classifier(g, feats[3]!, 4, 'classifier1');
     expect(paramCount(g) - 1_943_744).toBe(580);
-    expect(g.params.map((p) => p.name)).toEqual(expect.arrayContaining([
-      'encoder.in_conv.conv_conv.0.weight', 'encoder.in_conv.conv_conv.1.weight', 'encoder.in_conv.conv_conv.4.bias',
-      'encoder.down1.maxpool_conv.1.conv_conv.5.bias', 'decoder.up1.up.weight', 'decoder.up4.conv.conv_conv.0.weight', 'classifier1.conv1.weight',
-    ]));
+    expect(g.params.map((p) => p.name)).toEqual(
+      expect.arrayContaining([
+        'encoder.in_conv.conv_conv.0.weight',
+        'encoder.in_conv.conv_conv.1.weight',
+        'encoder.in_conv.conv_conv.4.bias',
+        'encoder.down1.maxpool_conv.1.conv_conv.5.bias',
+        'decoder.up1.up.weight',
+        'decoder.up4.conv.conv_conv.0.weight',
+        'classifier1.conv1.weight',
+      ]),
+    );
     expect(g.states.map((s) => s.name)).toContain('encoder.down4.maxpool_conv.1.conv_conv.1.num_batches_tracked');
   });
 
-  test.each([[2, 64, 48], [1, 224, 224]])('decoder feature shapes at batch %i, %i×%i', (n, h, w) => {
+  test.each([
+    [2, 64, 48],
+    [1, 224, 224],
+  ])('decoder feature shapes at batch %i, %i×%i', (n, h, w) => {
     const g = new Graph();
     const feats = unet(g, g.input('image', [n, 1, h, w]), { inChannels: 1 });
     expect(feats.map((f) => f.shape)).toEqual([
-      [n, 128, h / 8, w / 8], [n, 64, h / 4, w / 4], [n, 32, h / 2, w / 2], [n, 16, h, w],
+      [n, 128, h / 8, w / 8],
+      [n, 64, h / 4, w / 4],
+      [n, 32, h / 2, w / 2],
+      [n, 16, h, w],
     ]);
   });
 
@@ -33,7 +58,9 @@ describe('UNet (SSL4MIS) and classifier', () => {
 
   test('finite-difference check of a tiny UNet + classifier, end to end (BatchNorm in training mode)', async () => {
     const config: UNetConfig = { inChannels: 1, channels: [2, 2, 3, 3, 4], dropout: [0.05, 0.1, 0.2, 0.3, 0.5] };
-    const n = 2, size = 16, k = 3;
+    const n = 2,
+      size = 16,
+      k = 3;
     const random = new Random(3);
     const image = Float32Array.from({ length: n * size * size }, () => random.normal());
     const label = BigInt64Array.from({ length: n * size * size }, () => BigInt(random.int(k)));

@@ -34,7 +34,9 @@ describe('the mcsc train / evaluate / compare commands', () => {
   test('train prints the test Dice and where the report is; evaluate reproduces it from the run directory', async () => {
     const out = join(dir, 'run');
     const printed = await mcsc('train', '--config', configPath, '--out', out, '--no-progress');
-    expect(printed).toMatch(/^test Dice: CNN \d+\.\d\d, Transformer \d+\.\d\d, ensemble \d+\.\d\d \(2 volumes\)\nreport: .*run\/report\.html/);
+    expect(printed).toMatch(
+      /^test Dice: CNN \d+\.\d\d, Transformer \d+\.\d\d, ensemble \d+\.\d\d \(2 volumes\)\nreport: .*run\/report\.html/,
+    );
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const again = await mcsc('evaluate', '--run', out);
     expect(again.split('\n')[0]).toBe(printed.split('\n')[0]);
@@ -43,16 +45,47 @@ describe('the mcsc train / evaluate / compare commands', () => {
 
   test('compare runs each method with the same seeds and prints mean ± sd', async () => {
     const out = join(dir, 'compare');
-    const printed = await mcsc('compare', '--config', configPath, '--iterations', '2', '--seeds', '1,2', '--methods', 'supervised,cross-teaching', '--out', out, '--no-progress');
+    const printed = await mcsc(
+      'compare',
+      '--config',
+      configPath,
+      '--iterations',
+      '2',
+      '--seeds',
+      '1,2',
+      '--methods',
+      'supervised,cross-teaching',
+      '--out',
+      out,
+      '--no-progress',
+    );
     expect(printed).toMatch(/Seeds 1, 2; synthetic data, 2 labeled patients, 2 iterations/);
-    expect(printed).toMatch(/\| supervised \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 1, 2 \| [\d.]+ \|/);
+    expect(printed).toMatch(
+      /\| supervised \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 1, 2 \| [\d.]+ \|/,
+    );
     expect(printed).toMatch(/\| cross-teaching − supervised \| CNN \| \d+ \| /);
     const saved = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-    expect(saved.methods.map((m: { method: string; seeds: number[] }) => [m.method, m.seeds.length])).toEqual([['supervised', 2], ['cross-teaching', 2]]);
+    expect(saved.methods.map((m: { method: string; seeds: number[] }) => [m.method, m.seeds.length])).toEqual([
+      ['supervised', 2],
+      ['cross-teaching', 2],
+    ]);
     expect(readFileSync(join(out, 'compare.html'), 'utf8')).toContain('Paired differences');
     expect(JSON.parse(readFileSync(join(out, 'supervised-s2', 'config.json'), 'utf8')).seed).toBe(2);
     // started again, compare reuses the finished runs
-    const again = await mcsc('compare', '--config', configPath, '--iterations', '2', '--seeds', '1,2', '--methods', 'supervised,cross-teaching', '--out', out, '--no-progress');
+    const again = await mcsc(
+      'compare',
+      '--config',
+      configPath,
+      '--iterations',
+      '2',
+      '--seeds',
+      '1,2',
+      '--methods',
+      'supervised,cross-teaching',
+      '--out',
+      out,
+      '--no-progress',
+    );
     expect(again).toBe(printed);
   });
 
@@ -61,7 +94,9 @@ describe('the mcsc train / evaluate / compare commands', () => {
     await expect(mcsc('train', '--labeled', '0')).rejects.toThrow(/--labeled must be a positive integer, got '0'/);
     await expect(mcsc('train', '--seed', '1.5')).rejects.toThrow(/--seed must be an integer, got '1\.5'/);
     await expect(mcsc('train', '--device', 'tpu')).rejects.toThrow(/--device must be 'cpu'.*, got 'tpu'/);
-    await expect(mcsc('compare', '--methods', 'mcsc,foo')).rejects.toThrow(/--methods must be comma-separated 'supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced' or 'mcsc-single-scale', got 'foo'/);
+    await expect(mcsc('compare', '--methods', 'mcsc,foo')).rejects.toThrow(
+      /--methods must be comma-separated 'supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced' or 'mcsc-single-scale', got 'foo'/,
+    );
     await expect(mcsc('compare', '--seeds', '1,x')).rejects.toThrow(/--seeds must be comma-separated integers, got 'x'/);
     await expect(mcsc('train', '--data', join(dir, 'nowhere'))).rejects.toThrow(/--data: .*nowhere does not exist/);
     await expect(mcsc('train', '--config', configPath, '--resume', join(dir, 'nothing'))).rejects.toThrow(/not a run directory/);

@@ -4,7 +4,15 @@ jest.mock('vega-lite', () => require('./vega-modules').vegaModule('vega-lite'), 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareAnalysis, compareMarkdown, formatMeanSd, formatP, readCompareRuns, writeCompareReport, type CompareRun } from '../../src/trainer/compare-report';
+import {
+  compareAnalysis,
+  compareMarkdown,
+  formatMeanSd,
+  formatP,
+  readCompareRuns,
+  writeCompareReport,
+  type CompareRun,
+} from '../../src/trainer/compare-report';
 import type { Report } from '../../src/trainer/report';
 import { RunDir } from '../../src/trainer/run-dir';
 import { preloadVega } from './vega-modules';
@@ -24,14 +32,23 @@ function report(method: string, seed: number, dice: readonly (number | null)[], 
     perVolume: dice.map((d, i) => ({ id: `v${i}`, mean: m(d as number), perClass: [m(d as number)] })),
   };
   return {
-    format: 'mcsc-report', run: `${method}-s${seed}`, method, seed,
+    format: 'mcsc-report',
+    run: `${method}-s${seed}`,
+    method,
+    seed,
     data: { name: 'squares', trainSlices: 10, labeledSlices: 4, labeledCases: ['p1'], testVolumes: dice.length, valVolumes: 1 },
-    iterations: 100, trainSeconds: 120, iterationsPerSecond: 1, unit: 'voxel', emptyClass, weights: {},
-    results: { cnn: results, trans: results, ensemble: results }, files: [],
+    iterations: 100,
+    trainSeconds: 120,
+    iterationsPerSecond: 1,
+    unit: 'voxel',
+    emptyClass,
+    weights: {},
+    results: { cnn: results, trans: results, ensemble: results },
+    files: [],
   };
 }
 
-const BASE = [0.70, 0.62, 0.81, 0.55, 0.74, 0.66, 0.59, 0.77];
+const BASE = [0.7, 0.62, 0.81, 0.55, 0.74, 0.66, 0.59, 0.77];
 // +5 points on every volume, give or take a little (no two alike): a clear improvement.
 const BETTER = BASE.map((d, i) => d + 0.05 + 0.001 * (i - 3.5));
 // ±1 point alternately: no difference.
@@ -47,7 +64,10 @@ describe('compare report', () => {
     const a = compareAnalysis(runs, { bootstrap: { seed: 3 } });
     expect(a.methods.map((m) => m.method)).toEqual(['supervised', 'mcsc', 'cross-teaching']);
     expect(a.methods[0]!.models.cnn.summary).toEqual({ n: 1, mean: expect.closeTo(0.68, 12), sd: null });
-    const [better, same] = [a.differences.find((d) => d.method === 'mcsc' && d.model === 'cnn')!, a.differences.find((d) => d.method === 'cross-teaching' && d.model === 'cnn')!];
+    const [better, same] = [
+      a.differences.find((d) => d.method === 'mcsc' && d.model === 'cnn')!,
+      a.differences.find((d) => d.method === 'cross-teaching' && d.model === 'cnn')!,
+    ];
     expect(better).toMatchObject({ baseline: 'supervised', n: 8, unpaired: 0, better: 8, worse: 0, reading: 'higher' });
     expect(better.ci.mean).toBeCloseTo(0.05, 12);
     expect(better.ci.lo).toBeGreaterThan(0);
@@ -63,14 +83,26 @@ describe('compare report', () => {
     expect(md).not.toContain('±');
     expect(md).toContain("Each run's mean test Dice (one seed per method: no spread over seeds to show).");
     expect(md).toContain('| supervised | 68.00 | 68.00 | 68.00 | 1 | 2.0 |');
-    expect(md).toMatch(/\| mcsc − supervised \| CNN \| 8 \| \+5\.00 \| \[\+4\.\d\d, \+5\.\d\d\] \| 0\.0078 \(exact\) \| 8 \/ 0 \| \*\*higher\*\* \|/);
-    expect(md).toMatch(/\| cross-teaching − supervised \| CNN \| 8 \| \+0\.00 \| \[−0\.\d\d, \+0\.\d\d\] \| 1\.00 \(normal\) \| 4 \/ 4 \| within noise \|/);
+    expect(md).toMatch(
+      /\| mcsc − supervised \| CNN \| 8 \| \+5\.00 \| \[\+4\.\d\d, \+5\.\d\d\] \| 0\.0078 \(exact\) \| 8 \/ 0 \| \*\*higher\*\* \|/,
+    );
+    expect(md).toMatch(
+      /\| cross-teaching − supervised \| CNN \| 8 \| \+0\.00 \| \[−0\.\d\d, \+0\.\d\d\] \| 1\.00 \(normal\) \| 4 \/ 4 \| within noise \|/,
+    );
     expect(md).toContain('Empty-class rule: published (SSL4MIS');
   });
 
   test('several seeds: mean ± sd over seeds; units are (volume, seed) pairs; several baselines', () => {
     const runs: CompareRun[] = [1, 2, 3].flatMap((seed) => [
-      { method: 'supervised', seed, report: report('supervised', seed, BASE.map((d) => d + 0.01 * seed)) },
+      {
+        method: 'supervised',
+        seed,
+        report: report(
+          'supervised',
+          seed,
+          BASE.map((d) => d + 0.01 * seed),
+        ),
+      },
       { method: 'cross-teaching', seed, report: report('cross-teaching', seed, SAME) },
       { method: 'mcsc', seed, report: report('mcsc', seed, BETTER) },
     ]);
@@ -82,7 +114,11 @@ describe('compare report', () => {
     expect(sup.sd).toBeCloseTo(0.01, 12);
     expect(formatMeanSd(sup)).toBe('70.00 ± 1.00');
     // mcsc − supervised, cross-teaching − supervised, mcsc − cross-teaching (each × 3 models); not supervised − cross-teaching
-    expect([...new Set(a.differences.map((d) => `${d.method}-${d.baseline}`))]).toEqual(['cross-teaching-supervised', 'mcsc-supervised', 'mcsc-cross-teaching']);
+    expect([...new Set(a.differences.map((d) => `${d.method}-${d.baseline}`))]).toEqual([
+      'cross-teaching-supervised',
+      'mcsc-supervised',
+      'mcsc-cross-teaching',
+    ]);
     const d = a.differences.find((x) => x.method === 'mcsc' && x.baseline === 'supervised' && x.model === 'trans')!;
     expect(d.n).toBe(24);
     expect(d.seeds).toEqual([1, 2, 3]);
@@ -103,10 +139,12 @@ describe('compare report', () => {
     // 9 baseline volumes, 8 method volumes of which 1 undefined: 7 pairs, 1 + 1 left out
     expect(a.differences[0]).toMatchObject({ n: 7, unpaired: 2 });
     expect(compareMarkdown(a)).toContain('| 7 (2 unpaired) |');
-    expect(() => compareAnalysis([
-      { method: 'a', seed: 1, report: report('a', 1, BASE) },
-      { method: 'b', seed: 1, report: report('b', 1, BASE, 'ignore') },
-    ])).toThrow(/different empty-class rules/);
+    expect(() =>
+      compareAnalysis([
+        { method: 'a', seed: 1, report: report('a', 1, BASE) },
+        { method: 'b', seed: 1, report: report('b', 1, BASE, 'ignore') },
+      ]),
+    ).toThrow(/different empty-class rules/);
     expect(() => compareAnalysis([])).toThrow(/no runs/);
     expect(() => compareAnalysis([{ method: 'a', seed: 1, report: report('a', 1, BASE) }], { baselines: ['x'] })).toThrow(/baseline "x"/);
   });
@@ -119,7 +157,10 @@ describe('compare report', () => {
   });
 
   test('writes compare.json, compare.md and compare.html with charts; reads the runs back from their folders', async () => {
-    for (const [method, dice] of [['supervised', BASE], ['mcsc', BETTER]] as const) {
+    for (const [method, dice] of [
+      ['supervised', BASE],
+      ['mcsc', BETTER],
+    ] as const) {
       const run = new RunDir(join(dir, `${method}-s1`));
       const r = report(method, 1, dice);
       require('node:fs').mkdirSync(run.root, { recursive: true });
@@ -142,7 +183,8 @@ describe('compare report', () => {
     const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     expect(svgs).toHaveLength(2);
     for (const t of ['Test Dice per volume', 'Dice (%)', 'model', 'supervised', 'mcsc']) expect(svgs[0]).toContain(`>${t}<`);
-    for (const t of ['Paired differences with confidence intervals', 'Dice difference (points)', 'mcsc − supervised']) expect(svgs[1]).toContain(`>${t}<`);
+    for (const t of ['Paired differences with confidence intervals', 'Dice difference (points)', 'mcsc − supervised'])
+      expect(svgs[1]).toContain(`>${t}<`);
     for (const svg of svgs) expect(svg).toMatch(/role-legend/);
   });
 });

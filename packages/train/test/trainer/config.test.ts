@@ -1,7 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configReference, deepMerge, parseConfig, readConfigFile, resolveConfig, type ConfigOverrides } from '../../src/trainer/config';
+import {
+  ConfigError,
+  configReference,
+  deepMerge,
+  parseConfig,
+  readConfigFile,
+  resolveConfig,
+  type ConfigOverrides,
+} from '../../src/trainer/config';
 import { methodConfig } from '../../src/trainer/compare';
 import { configFromCli } from '../../src/cli/train';
 
@@ -23,12 +31,34 @@ describe('trainer config', () => {
     const c = resolveConfig('paper');
     expect(c.seed).toBe(1337);
     expect(c.model.patchSize).toBe(224);
-    expect(c.model.transformer).toMatchObject({ imgSize: 224, embedDim: 96, depths: [2, 2, 2, 2], numHeads: [3, 6, 12, 24], windowSize: 7 });
-    expect(c.optim).toMatchObject({ iterations: 40000, batchSize: 4, labeledBatchSize: 2, cnnLr: 5e-4, transformerLr: 1e-4, projectorLr: 5e-4, weightDecay: 5e-4 });
+    expect(c.model.transformer).toMatchObject({
+      imgSize: 224,
+      embedDim: 96,
+      depths: [2, 2, 2, 2],
+      numHeads: [3, 6, 12, 24],
+      windowSize: 7,
+    });
+    expect(c.optim).toMatchObject({
+      iterations: 40000,
+      batchSize: 4,
+      labeledBatchSize: 2,
+      cnnLr: 5e-4,
+      transformerLr: 1e-4,
+      projectorLr: 5e-4,
+      weightDecay: 5e-4,
+    });
     expect(c.loss.crossTeaching).toMatchObject({ enabled: true, weight: 0.1, rampupLength: 200, rampupDivisor: 150 });
     expect(c.loss.contrast).toMatchObject({
-      enabled: true, weight: 0.001, scales: ['full', 'eighth'], temperature: 0.1, blockSize: { full: 19, eighth: 14 },
-      blockCoverage: 'reference', labelOrder: 'paper', classBalanced: true, allSlicesFrom: 3000, groupsPerStep: null,
+      enabled: true,
+      weight: 0.001,
+      scales: ['full', 'eighth'],
+      temperature: 0.1,
+      blockSize: { full: 19, eighth: 14 },
+      blockCoverage: 'reference',
+      labelOrder: 'paper',
+      classBalanced: true,
+      allSlicesFrom: 3000,
+      groupsPerStep: null,
     });
   });
 
@@ -77,11 +107,27 @@ describe('trainer config', () => {
     ['non-integer', { optim: { batchSize: 2.5 } }, /^optim\.batchSize: .*expected int.*, got 2\.5/],
     ['bad enum', { loss: { contrast: { blockCoverage: 'half' } } }, /^loss\.contrast\.blockCoverage: .*"reference".*"full".*, got "half"/],
     ['B_l > B', { optim: { batchSize: 2, labeledBatchSize: 3 } }, /^optim\.labeledBatchSize: must not exceed optim\.batchSize 2, got 3/],
-    ['Swin size ≠ patch', { model: { transformer: { arch: 'swin-unet', imgSize: 64 } } }, /^model\.transformer\.imgSize: must equal model\.patchSize 128, got 64/],
-    ['patch not /16', { model: { patchSize: 120, transformer: { arch: 'swin-unet', imgSize: 120 } } }, /^model\.patchSize: must be a multiple of 16/],
-    ['split sum', { data: { synthetic: { patients: 10 } } }, /^data\.synthetic\.split: train \+ val \+ test must equal patients 10, got 40/],
+    [
+      'Swin size ≠ patch',
+      { model: { transformer: { arch: 'swin-unet', imgSize: 64 } } },
+      /^model\.transformer\.imgSize: must equal model\.patchSize 128, got 64/,
+    ],
+    [
+      'patch not /16',
+      { model: { patchSize: 120, transformer: { arch: 'swin-unet', imgSize: 120 } } },
+      /^model\.patchSize: must be a multiple of 16/,
+    ],
+    [
+      'split sum',
+      { data: { synthetic: { patients: 10 } } },
+      /^data\.synthetic\.split: train \+ val \+ test must equal patients 10, got 40/,
+    ],
     ['path required', { data: { source: 'acdc' } }, /^data\.path: is required for source 'acdc'/],
-    ['block too large', { loss: { contrast: { blockSize: { eighth: 20 } } } }, /^loss\.contrast\.blockSize\.eighth: must not exceed the eighth feature map side 16, got 20/],
+    [
+      'block too large',
+      { loss: { contrast: { blockSize: { eighth: 20 } } } },
+      /^loss\.contrast\.blockSize\.eighth: must not exceed the eighth feature map side 16, got 20/,
+    ],
     ['repeated scale', { loss: { contrast: { scales: ['full', 'full'] } } }, /^loss\.contrast\.scales: scales must not repeat/],
     ['bad name', { name: 'a b' }, /^name: name may hold letters/],
     ['bad labeled', { data: { labeled: { patients: 0 } } }, /^data\.labeled/],
@@ -121,7 +167,9 @@ describe('trainer config', () => {
     writeFileSync(paperFile, JSON.stringify({ preset: 'paper', optim: { iterations: 50 } }));
     const paper = configFromCli({ config: paperFile, progress: true });
     expect([paper.preset, paper.model.patchSize, paper.optim.iterations]).toEqual(['paper', 224, 50]);
-    expect(problems(() => configFromCli({ preset: 'cpu', config: paperFile, progress: true }))[0]).toMatch(/^preset: the config names "paper"/);
+    expect(problems(() => configFromCli({ preset: 'cpu', config: paperFile, progress: true }))[0]).toMatch(
+      /^preset: the config names "paper"/,
+    );
     expect(configFromCli({ progress: true })).toEqual(resolveConfig('cpu'));
   });
 
@@ -148,7 +196,14 @@ describe('trainer config', () => {
 
   test('docs/trainer-config.md is generated from the schema and lists every field', () => {
     const reference = configReference();
-    for (const field of ['optim.iterations', 'loss.contrast.groupsPerStep', 'loss.contrast.classBalanced', 'data.labeled', 'model.cnn.dropout', 'run.validateEvery']) {
+    for (const field of [
+      'optim.iterations',
+      'loss.contrast.groupsPerStep',
+      'loss.contrast.classBalanced',
+      'data.labeled',
+      'model.cnn.dropout',
+      'run.validateEvery',
+    ]) {
       expect(reference).toContain(`\`${field}\``);
     }
     const doc = readFileSync(join(__dirname, '../../../../docs/trainer-config.md'), 'utf8');

@@ -64,7 +64,10 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     expect(Array.from(zoomNearest2D(there, 32, 32, 20, 24))).toEqual(Array.from(vols[0]!.label.subarray(0, 480)));
     const r = await evaluateVolumes(vols, oracle(3, 32, true), options);
     expect(r.unit).toBe('mm');
-    expect(r.summaries.cnn.perClass.map((c) => [c.name, c.dice, c.hd95, c.asd])).toEqual([['square', 1, 0, 0], ['bar', 1, 0, 0]]);
+    expect(r.summaries.cnn.perClass.map((c) => [c.name, c.dice, c.hd95, c.asd])).toEqual([
+      ['square', 1, 0, 0],
+      ['bar', 1, 0, 0],
+    ]);
     expect(r.summaries.cnn.volumes).toBe(2);
     // the Transformer swaps classes 1 and 2: Dice 0 on both
     expect(r.summaries.trans.perClass.map((c) => c.dice)).toEqual([0, 0]);
@@ -83,22 +86,48 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
   });
 
   test('writes report.json, report.md, curves and overlays that decode as PNG', async () => {
-    const dataset: SegmentationDataset = { name: 'squares', numClasses: 3, classNames: ['bg', 'square', 'bar'], train: [], val: [], test: vols };
+    const dataset: SegmentationDataset = {
+      name: 'squares',
+      numClasses: 3,
+      classNames: ['bg', 'square', 'bar'],
+      train: [],
+      val: [],
+      test: vols,
+    };
     const test = await evaluateVolumes(vols, oracle(3, 32, true), options);
     const run = new RunDir(join(dir, 'run'));
     const config = tinyConfig({ run: { overlays: 2 } });
     const log = [1, 2, 3].map((iteration) => ({
-      type: 'train' as const, iteration, seconds: iteration, lr: { cnn: 1 }, ctWeight: 0.1, contrastSlices: 2,
+      type: 'train' as const,
+      iteration,
+      seconds: iteration,
+      lr: { cnn: 1 },
+      ctWeight: 0.1,
+      contrastSlices: 2,
       losses: { loss: 3 - iteration / 2, sup_cnn: 1 / iteration, sup_trans: 1, ct_cnn: 0.5, ct_trans: 0.4, con_full: 2, con_eighth: 1 },
     }));
     const report = await writeReport(run, {
-      config, dataset, labeled: { slices: 4, cases: ['p1'] }, iterations: 3, trainSeconds: 6, best: { cnn: { dice: 0.5, iteration: 2 } }, test,
+      config,
+      dataset,
+      labeled: { slices: 4, cases: ['p1'] },
+      iterations: 3,
+      trainSeconds: 6,
+      best: { cnn: { dice: 0.5, iteration: 2 } },
+      test,
       log: [...log, { type: 'val', iteration: 3, seconds: 3, dice: { cnn: 0.5, trans: 0.2, ensemble: 0.4 } }],
     });
     expect(report.method).toBe('mcsc');
     expect(report.iterationsPerSecond).toBe(0.5);
     expect(report.results.trans.perClass.map((c) => c.name)).toEqual(['square', 'bar']);
-    expect(report.files).toEqual(['report.json', 'report.md', 'report.html', 'loss.png', 'val.png', 'overlays/00-a-z0.png', 'overlays/01-b-z0.png']);
+    expect(report.files).toEqual([
+      'report.json',
+      'report.md',
+      'report.html',
+      'loss.png',
+      'val.png',
+      'overlays/00-a-z0.png',
+      'overlays/01-b-z0.png',
+    ]);
     const html = readFileSync(run.path('report.html'), 'utf8');
     expect(html).toMatch(/<td>CNN \(UNet\)<\/td>\s*<td>100\.00<\/td>/);
     expect(html).toContain('<img src="overlays/01-b-z0.png"');
@@ -108,9 +137,24 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     expect(html).not.toContain('Charts not drawn');
     expect(svgs).toHaveLength(3);
     const [loss, val, perVolume] = svgs;
-    for (const title of ['Training losses', 'iteration', 'loss', 'term', 'network', 'total', 'supervised', 'cross teaching', 'contrastive', 'scale 1/8', '½(CE + Dice)', 'pseudo-label Dice']) expect(loss).toContain(`>${title}<`);
+    for (const title of [
+      'Training losses',
+      'iteration',
+      'loss',
+      'term',
+      'network',
+      'total',
+      'supervised',
+      'cross teaching',
+      'contrastive',
+      'scale 1/8',
+      '½(CE + Dice)',
+      'pseudo-label Dice',
+    ])
+      expect(loss).toContain(`>${title}<`);
     for (const title of ['Validation Dice', 'mean Dice (%)', 'network', 'Transformer (Swin-UNet)']) expect(val).toContain(`>${title}<`);
-    for (const title of ['Test Dice per volume', 'Dice (%)', 'model', 'square', 'bar', 'all (mean)']) expect(perVolume).toContain(`>${title}<`);
+    for (const title of ['Test Dice per volume', 'Dice (%)', 'model', 'square', 'bar', 'all (mean)'])
+      expect(perVolume).toContain(`>${title}<`);
     for (const svg of svgs) {
       expect(svg).toMatch(/role-legend/);
       expect(svg).toMatch(/role-axis-title/);
@@ -141,18 +185,49 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
   test("the report states its empty-class rule; under 'ignore' a volume without a class is left out of that class", async () => {
     // Volume b has no bar (class 2) in its ground truth, and the CNN predicts none there either.
     const b = volume('b');
-    b.label.forEach((v, i) => { if (v === 2) { b.label[i] = 0; b.image[i] = 0; } });
+    b.label.forEach((v, i) => {
+      if (v === 2) {
+        b.label[i] = 0;
+        b.image[i] = 0;
+      }
+    });
     const both = [volume('a'), b];
-    const dataset: SegmentationDataset = { name: 'squares', numClasses: 3, classNames: ['bg', 'square', 'bar'], train: [], val: [], test: both };
+    const dataset: SegmentationDataset = {
+      name: 'squares',
+      numClasses: 3,
+      classNames: ['bg', 'square', 'bar'],
+      train: [],
+      val: [],
+      test: both,
+    };
     const evaluated = await evaluateVolumes(both, oracle(3, 32, true), options);
     // The same predictions, aggregated under each rule (the rule is the aggregator's setting).
-    const summaries = (rule: EmptyClassRule) => Object.fromEntries(EVALUATED.map((e) => {
-      const agg = new SegmentationMetricAggregator({ numClasses: 3, spacingMode: 'mm', classNames: ['square', 'bar'], emptyClass: rule });
-      both.forEach((v, i) => agg.add(ndarray(evaluated.predictions[i]![e], [...v.shape]), ndarray(v.label, [...v.shape]), { id: v.caseId, spacing: [...v.spacing!] }));
-      return [e, agg.aggregate()];
-    })) as unknown as EvaluationResult['summaries'];
+    const summaries = (rule: EmptyClassRule) =>
+      Object.fromEntries(
+        EVALUATED.map((e) => {
+          const agg = new SegmentationMetricAggregator({
+            numClasses: 3,
+            spacingMode: 'mm',
+            classNames: ['square', 'bar'],
+            emptyClass: rule,
+          });
+          both.forEach((v, i) =>
+            agg.add(ndarray(evaluated.predictions[i]![e], [...v.shape]), ndarray(v.label, [...v.shape]), {
+              id: v.caseId,
+              spacing: [...v.spacing!],
+            }),
+          );
+          return [e, agg.aggregate()];
+        }),
+      ) as unknown as EvaluationResult['summaries'];
     const input = (rule: EmptyClassRule) => ({
-      config: tinyConfig(), dataset, labeled: { slices: 4, cases: ['p1'] }, iterations: 3, trainSeconds: 6, best: {}, log: [],
+      config: tinyConfig(),
+      dataset,
+      labeled: { slices: 4, cases: ['p1'] },
+      iterations: 3,
+      trainSeconds: 6,
+      best: {},
+      log: [],
       test: { ...evaluated, summaries: summaries(rule) },
     });
     const published = await writeReport(new RunDir(join(dir, 'published')), input('published'));
@@ -191,7 +266,13 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
     // The ground-truth tile (second of five): each label pixel is a `zoom`×`zoom` square.
     const zoom = Math.floor(192 / Math.max(h, w));
     const [x0, y0] = [4 + (w * zoom + 4), 16];
-    const reportRgb = (x: number, y: number) => Array.from(report.data.subarray(((y0 + y * zoom) * report.width + x0 + x * zoom) * 4, ((y0 + y * zoom) * report.width + x0 + x * zoom) * 4 + 3));
+    const reportRgb = (x: number, y: number) =>
+      Array.from(
+        report.data.subarray(
+          ((y0 + y * zoom) * report.width + x0 + x * zoom) * 4,
+          ((y0 + y * zoom) * report.width + x0 + x * zoom) * 4 + 3,
+        ),
+      );
     const predictRgb = (x: number, y: number) => Array.from(predict.rgba.subarray((y * w + x) * 4, (y * w + x) * 4 + 3));
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expect(reportRgb(x, y)).toEqual(predictRgb(x, y));
     // Classes 1 … 4 take classColour(k): on the black first row the blend (opacity 0.5) is half of it.

@@ -18,7 +18,12 @@ function inputsOf(method: Parameters<typeof methodConfig>[1]) {
   const options = mcscGraphOptions(methodConfig(tinyConfig(), method), data);
   const g = new Graph({ training: true });
   const built = mcscGraph(options).build(g);
-  return { options, g, built, inputs: Object.fromEntries(g.inputs.filter((t) => !t.name.startsWith('dropout_mask')).map((t) => [t.name, t.shape.join('x')])) };
+  return {
+    options,
+    g,
+    built,
+    inputs: Object.fromEntries(g.inputs.filter((t) => !t.name.startsWith('dropout_mask')).map((t) => [t.name, t.shape.join('x')])),
+  };
 }
 
 describe('the joint MCSC graph', () => {
@@ -27,9 +32,16 @@ describe('the joint MCSC graph', () => {
     expect(graphBatch(options)).toBe(4);
     // 64 px, b = 8, reference coverage: 7×7 = 49 blocks, 4 per step; N = B·V·b² = 4·2·64. At 1/8 (8 px, b = 4): 1 block, N = 4·2·16.
     expect(inputs).toEqual({
-      'image': '4x1x64x64', 'label': '2x64x64', 'ct_weight': '', 'contrast_weight': '',
-      'blockcon_full.points': '4x512', 'blockcon_full.labels': '4x512', 'blockcon_full.mask': '512',
-      'blockcon_eighth.points': '1x128', 'blockcon_eighth.labels': '1x128', 'blockcon_eighth.mask': '128',
+      image: '4x1x64x64',
+      label: '2x64x64',
+      ct_weight: '',
+      contrast_weight: '',
+      'blockcon_full.points': '4x512',
+      'blockcon_full.labels': '4x512',
+      'blockcon_full.mask': '512',
+      'blockcon_eighth.points': '1x128',
+      'blockcon_eighth.labels': '1x128',
+      'blockcon_eighth.mask': '128',
     });
   });
 
@@ -37,8 +49,21 @@ describe('the joint MCSC graph', () => {
     expect(inputsOf('cross-teaching').inputs).toEqual({ image: '4x1x64x64', label: '2x64x64', ct_weight: '' });
     const sup = inputsOf('supervised');
     expect(sup.inputs).toEqual({ image: '2x1x64x64', label: '2x64x64' });
-    expect(Object.keys(sup.built.scalars!).sort()).toEqual(['ce_cnn', 'ce_trans', 'dice_cnn', 'dice_trans', 'loss_cnn', 'loss_trans', 'sup_cnn', 'sup_trans']);
-    expect(Object.keys(inputsOf('mcsc-single-scale').inputs).filter((n) => n.startsWith('blockcon'))).toEqual(['blockcon_full.points', 'blockcon_full.labels', 'blockcon_full.mask']);
+    expect(Object.keys(sup.built.scalars!).sort()).toEqual([
+      'ce_cnn',
+      'ce_trans',
+      'dice_cnn',
+      'dice_trans',
+      'loss_cnn',
+      'loss_trans',
+      'sup_cnn',
+      'sup_trans',
+    ]);
+    expect(Object.keys(inputsOf('mcsc-single-scale').inputs).filter((n) => n.startsWith('blockcon'))).toEqual([
+      'blockcon_full.points',
+      'blockcon_full.labels',
+      'blockcon_full.mask',
+    ]);
   });
 
   test('three AdamW groups cover every trained parameter; each network owns its own', () => {
@@ -53,7 +78,14 @@ describe('the joint MCSC graph', () => {
     expect([count('cnn') > 0, count('trans') > 0, count('proj') > 0]).toEqual([true, true, true]);
     expect(trained.filter((n) => NETWORK_PARAMS.cnn.owns(n)).every((n) => groupOf(n)[0] === 'cnn')).toBe(true);
     expect(trained.filter((n) => NETWORK_PARAMS.trans.owns(n)).every((n) => groupOf(n)[0] === 'trans')).toBe(true);
-    expect(trained).toEqual(expect.arrayContaining(['classifier1.conv1.weight', 'classifier2.conv1.weight', 'projector1.shared.weight', 'projector8.trans_norm.weight']));
+    expect(trained).toEqual(
+      expect.arrayContaining([
+        'classifier1.conv1.weight',
+        'classifier2.conv1.weight',
+        'projector1.shared.weight',
+        'projector8.trans_norm.weight',
+      ]),
+    );
   });
 
   test('eval graph: the probabilities of both networks, nothing else', () => {
@@ -89,7 +121,7 @@ describe('the joint MCSC graph', () => {
     // learning rates per group: poly for cnn/proj; the transformer has fewer than 20 epochs here, so no warm-up
     expect(log[0]!.lr.cnn).toBeCloseTo(5e-4, 12);
     expect(log[0]!.lr.trans).toBeCloseTo(1e-4, 12);
-    expect(log[29]!.lr.cnn).toBeCloseTo(5e-4 * Math.pow(1 - 29 / 30, 0.9), 12);
+    expect(log[29]!.lr.cnn).toBeCloseTo(5e-4 * (1 - 29 / 30) ** 0.9, 12);
     // BatchNorm ran in training mode every step (PyTorch's momentum-0.1 update, see @mcsc/graph's tests)
     const final = decodeSafetensors(readFileSync(result.dir.path('final/cnn.safetensors')), 'final/cnn').tensors;
     expect(Number((final.get('encoder.in_conv.conv_conv.1.num_batches_tracked')!.data as BigInt64Array)[0])).toBe(30);
@@ -103,8 +135,9 @@ describe('the joint MCSC graph', () => {
     const supervised = tinyConfig(all, { loss: { crossTeaching: { enabled: false }, contrast: { enabled: false } } });
     const result = await train({ config: supervised, out: join(dir, 'full'), dataset, stopAfter: 2, progress: false, log: () => {} });
     expect(result.iteration).toBe(2);
-    await expect(train({ config: tinyConfig(all), out: join(dir, 'full-mcsc'), dataset, progress: false, log: () => {} }))
-      .rejects.toThrow(/every training slice is labeled.*optim\.labeledBatchSize to 4 for full supervision/);
+    await expect(train({ config: tinyConfig(all), out: join(dir, 'full-mcsc'), dataset, progress: false, log: () => {} })).rejects.toThrow(
+      /every training slice is labeled.*optim\.labeledBatchSize to 4 for full supervision/,
+    );
     expect(existsSync(join(dir, 'full-mcsc'))).toBe(false); // refused before anything was written
   });
 });

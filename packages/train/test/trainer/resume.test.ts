@@ -54,9 +54,23 @@ describe('run directory and exact resume', () => {
   test('the run directory holds the resolved config, the log, best and final weights, the report, figures and both ONNX models', async () => {
     const out = join(dir, 'whole');
     const names = readdirSync(out).sort();
-    expect(names).toEqual(expect.arrayContaining([
-      'best', 'checkpoint.json', 'checkpoints', 'cnn.onnx', 'config.json', 'final', 'log.jsonl', 'loss.png', 'overlays', 'report.json', 'report.md', 'transformer.onnx', 'val.png',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'best',
+        'checkpoint.json',
+        'checkpoints',
+        'cnn.onnx',
+        'config.json',
+        'final',
+        'log.jsonl',
+        'loss.png',
+        'overlays',
+        'report.json',
+        'report.md',
+        'transformer.onnx',
+        'val.png',
+      ]),
+    );
     expect(readdirSync(join(out, 'best')).sort()).toEqual(['cnn.safetensors', 'trans.safetensors']);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(tinyConfig());
     expect(readdirSync(out).some((n) => n.endsWith('.tmp'))).toBe(false);
@@ -73,15 +87,22 @@ describe('run directory and exact resume', () => {
 
   test('Ctrl-C in `mcsc train` leaves a resumable checkpoint', async () => {
     const configPath = join(dir, 'ctrl-c.json');
-    writeFileSync(configPath, JSON.stringify({ ...TINY, optim: { iterations: 1000 }, run: { ...(TINY.run as object), validateEvery: 1000 } }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({ ...TINY, optim: { iterations: 1000 }, run: { ...(TINY.run as object), validateEvery: 1000 } }),
+    );
     const out = join(dir, 'ctrl-c');
     const root = join(__dirname, '../../../..');
     // One process (node --import tsx), as a terminal's Ctrl-C reaches the trainer.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/train/src/cli/main.ts'), 'train', '--config', configPath, '--out', out, '--no-progress'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'packages/train/src/cli/main.ts'), 'train', '--config', configPath, '--out', out, '--no-progress'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const logged = () => (existsSync(join(out, 'log.jsonl')) ? readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+    const logged = () =>
+      existsSync(join(out, 'log.jsonl')) ? readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
     const deadline = Date.now() + 60_000;
     while (logged() < 3 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGINT');

@@ -27,15 +27,32 @@ describe('run settings', () => {
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
     expect(s.runtime).toEqual({ device: 'cpu', threads: 2 });
     expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu' });
-    expect(s.evaluation).toEqual({ patchSize: 64, numClasses: dataset.numClasses, classNames: dataset.classNames, batch: 16, spacing: 'mm', emptyClass: 'published' });
+    expect(s.evaluation).toEqual({
+      patchSize: 64,
+      numClasses: dataset.numClasses,
+      classNames: dataset.classNames,
+      batch: 16,
+      spacing: 'mm',
+      emptyClass: 'published',
+    });
     expect(s.optimizer).toMatchObject({ kind: 'adamw', betas: [0.9, 0.999], eps: 1e-8 });
-    expect(s.optimizer.groups.map((g) => [g.name, g.weightDecay])).toEqual([['cnn', 5e-4], ['trans', 5e-4], ['proj', 5e-4]]);
+    expect(s.optimizer.groups.map((g) => [g.name, g.weightDecay])).toEqual([
+      ['cnn', 5e-4],
+      ['trans', 5e-4],
+      ['proj', 5e-4],
+    ]);
   });
 
   test('parameter names: the optimizer groups and the per-network weights come from one prefix table', () => {
     const { groups } = runSettings(tinyConfig(), data).optimizer;
     const inGroup = (name: string, param: string) => (groups.find((g) => g.name === name)!.params as (n: string) => boolean)(param);
-    for (const [param, net] of [['encoder.x', 'cnn'], ['decoder.x', 'cnn'], ['classifier1.w', 'cnn'], ['swin_unet.x', 'trans'], ['classifier2.w', 'trans']] as const) {
+    for (const [param, net] of [
+      ['encoder.x', 'cnn'],
+      ['decoder.x', 'cnn'],
+      ['classifier1.w', 'cnn'],
+      ['swin_unet.x', 'trans'],
+      ['classifier2.w', 'trans'],
+    ] as const) {
       expect(inGroup(net, param)).toBe(true);
       expect(NETWORK_PARAMS[net].owns(param)).toBe(true);
     }
@@ -51,8 +68,22 @@ describe('mcscGraph is pure', () => {
     const specs = JSON.stringify([...graph.blockSpecs]);
     expect([...graph.blockSpecs.keys()]).toEqual(['full', 'eighth']);
     // 64 px, b = 8, reference coverage: 7×7 blocks, 4 groups per step, N = B·V·b² = 4·2·64; at 1/8 (8 px, b = 4): 1 block, N = 4·2·16
-    expect(graph.blockSpecs.get('full')).toMatchObject({ name: 'blockcon_full', batch: 4, height: 64, blockCount: 49, groups: 4, pointsPerGroup: 512 });
-    expect(graph.blockSpecs.get('eighth')).toMatchObject({ name: 'blockcon_eighth', batch: 4, height: 8, blockCount: 1, groups: 1, pointsPerGroup: 128 });
+    expect(graph.blockSpecs.get('full')).toMatchObject({
+      name: 'blockcon_full',
+      batch: 4,
+      height: 64,
+      blockCount: 49,
+      groups: 4,
+      pointsPerGroup: 512,
+    });
+    expect(graph.blockSpecs.get('eighth')).toMatchObject({
+      name: 'blockcon_eighth',
+      batch: 4,
+      height: 8,
+      blockCount: 1,
+      groups: 1,
+      pointsPerGroup: 128,
+    });
     const inputs = () => {
       const g = new Graph({ training: true });
       graph.build(g);
@@ -64,9 +95,12 @@ describe('mcscGraph is pure', () => {
     expect(JSON.stringify([...graph.blockSpecs])).toBe(specs);
     // the step feeds are made for exactly the inputs the graph declares
     for (const spec of graph.blockSpecs.values()) {
-      expect(first).toEqual(expect.arrayContaining([
-        `${spec.inputNames.points}:${spec.groups}x${spec.pointsPerGroup}`, `${spec.inputNames.mask}:${spec.pointsPerGroup}`,
-      ]));
+      expect(first).toEqual(
+        expect.arrayContaining([
+          `${spec.inputNames.points}:${spec.groups}x${spec.pointsPerGroup}`,
+          `${spec.inputNames.mask}:${spec.pointsPerGroup}`,
+        ]),
+      );
     }
     expect(mcscGraph(runSettings(methodConfig(tinyConfig(), 'cross-teaching'), data).graph).blockSpecs.size).toBe(0);
   });
@@ -81,7 +115,14 @@ describe('train() is a library', () => {
       throw new Error('process.exit called');
     }) as never);
     try {
-      const run = train({ config: tinyConfig(), out: join(dir, 'stopped'), dataset: await tinyData(), signal: controller.signal, progress: false, log: () => {} });
+      const run = train({
+        config: tinyConfig(),
+        out: join(dir, 'stopped'),
+        dataset: await tinyData(),
+        signal: controller.signal,
+        progress: false,
+        log: () => {},
+      });
       expect(process.listenerCount('SIGINT')).toBe(listeners);
       const result = await run;
       expect([result.completed, result.stopReason, result.iteration]).toEqual([false, 'signal', 0]);

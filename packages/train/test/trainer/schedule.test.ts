@@ -9,10 +9,34 @@ describe('per-step schedule (docs/method/optimisation.md, losses.md#consistency-
 
   const cases: [number, { cnn: number; trans: number; lambda: number; slices: number }][] = [
     [0, { cnn: 5e-4, trans: 1e-4 * 1e-3, lambda: 0.1 * Math.exp(-5), slices: 2 }],
-    [986, { cnn: 5e-4 * (1 - 986 / 40000) ** 0.9, trans: 1e-4 * (1e-3 * 0.5 + 0.5), lambda: 0.1 * Math.exp(-5 * (1 - 6 / 200) ** 2), slices: 2 }],
+    [
+      986,
+      {
+        cnn: 5e-4 * (1 - 986 / 40000) ** 0.9,
+        trans: 1e-4 * (1e-3 * 0.5 + 0.5),
+        lambda: 0.1 * Math.exp(-5 * (1 - 6 / 200) ** 2),
+        slices: 2,
+      },
+    ],
     [1972, { cnn: 5e-4 * (1 - 1972 / 40000) ** 0.9, trans: 1e-4, lambda: 0.1 * Math.exp(-5 * (1 - 13 / 200) ** 2), slices: 2 }],
-    [2999, { cnn: 5e-4 * (1 - 2999 / 40000) ** 0.9, trans: 1e-4 * (1 - (2999 - 1972) / ((1177 - 58) * 34)) ** 0.9, lambda: 0.1 * Math.exp(-5 * (1 - 19 / 200) ** 2), slices: 2 }],
-    [3000, { cnn: 5e-4 * (1 - 3000 / 40000) ** 0.9, trans: 1e-4 * (1 - (3000 - 1972) / ((1177 - 58) * 34)) ** 0.9, lambda: 0.1 * Math.exp(-5 * (1 - 20 / 200) ** 2), slices: 4 }],
+    [
+      2999,
+      {
+        cnn: 5e-4 * (1 - 2999 / 40000) ** 0.9,
+        trans: 1e-4 * (1 - (2999 - 1972) / ((1177 - 58) * 34)) ** 0.9,
+        lambda: 0.1 * Math.exp(-5 * (1 - 19 / 200) ** 2),
+        slices: 2,
+      },
+    ],
+    [
+      3000,
+      {
+        cnn: 5e-4 * (1 - 3000 / 40000) ** 0.9,
+        trans: 1e-4 * (1 - (3000 - 1972) / ((1177 - 58) * 34)) ** 0.9,
+        lambda: 0.1 * Math.exp(-5 * (1 - 20 / 200) ** 2),
+        slices: 4,
+      },
+    ],
     [39999, { cnn: 5e-4 * (1 / 40000) ** 0.9, trans: 1e-4 * (1 - (39999 - 1972) / ((1177 - 58) * 34)) ** 0.9, lambda: 0.1, slices: 4 }],
   ];
   test.each(cases)('t = %i', (t, want) => {

@@ -12,7 +12,10 @@ export const TINY: ConfigOverrides = {
     transformer: { arch: 'swin-unet', imgSize: 64, embedDim: 12, windowSize: 4, numHeads: [1, 2, 3, 4] },
     projector: { hidden: 16, out: 8 },
   },
-  loss: { contrast: { blockSize: { full: 8, eighth: 4 }, groupsPerStep: 4, allSlicesFrom: 3 }, crossTeaching: { rampupDivisor: 1, rampupLength: 10 } },
+  loss: {
+    contrast: { blockSize: { full: 8, eighth: 4 }, groupsPerStep: 4, allSlicesFrom: 3 },
+    crossTeaching: { rampupDivisor: 1, rampupLength: 10 },
+  },
   optim: { iterations: 8 },
   run: { logEvery: 1, validateEvery: 4, checkpointEvery: 100, overlays: 1 },
 };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadNativeEsm } from '../data/helpers';
 
-const ENTRY = { 'vega': 'vega/build/vega.module.js', 'vega-lite': 'vega-lite/build/index.js' } as const;
+const ENTRY = { vega: 'vega/build/vega.module.js', 'vega-lite': 'vega-lite/build/index.js' } as const;
 type Name = keyof typeof ENTRY;
 
 const loaded: Partial<Record<Name, unknown>> = {};
