@@ -16,7 +16,20 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Graph, Random, TrainingSession, add, emitModel, gradients, liveNodes, type OptimizerConfig, type Tensor, type TensorData, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
+import {
+  Graph,
+  Random,
+  TrainingSession,
+  add,
+  emitModel,
+  gradients,
+  liveNodes,
+  type OptimizerConfig,
+  type Tensor,
+  type TensorData,
+  nodeRuntime,
+  type RuntimeTensor,
+} from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 
 interface Scale {
@@ -51,15 +64,33 @@ const PAPER_SCALES: Scale[] = [
 ];
 
 const CASES: Record<string, LossCase | StepCase> = {
-  paper: { kind: 'loss', title: 'paper: B 4, 224 px, b 19 / 14, all 100 + 1 groups (default chunks)', batch: 4, channels: 128, scales: PAPER_SCALES },
+  paper: {
+    kind: 'loss',
+    title: 'paper: B 4, 224 px, b 19 / 14, all 100 + 1 groups (default chunks)',
+    batch: 4,
+    channels: 128,
+    scales: PAPER_SCALES,
+  },
   'paper-chunk1': { kind: 'loss', title: 'paper, 1 group per chunk', batch: 4, channels: 128, scales: PAPER_SCALES, chunkGroups: 1 },
   'paper-chunk10': { kind: 'loss', title: 'paper, 10 groups per chunk', batch: 4, channels: 128, scales: PAPER_SCALES, chunkGroups: 10 },
-  cpu: { kind: 'loss', title: "cpu preset: B 4, 128 px, b 11 / 8, 8 of 100 + 1 of 1 groups per step", batch: 4, channels: 128, scales: CPU_SCALES },
+  cpu: {
+    kind: 'loss',
+    title: 'cpu preset: B 4, 128 px, b 11 / 8, 8 of 100 + 1 of 1 groups per step',
+    batch: 4,
+    channels: 128,
+    scales: CPU_SCALES,
+  },
   'cpu-all-groups': {
-    kind: 'loss', title: 'cpu preset with all 100 + 1 groups', batch: 4, channels: 128,
+    kind: 'loss',
+    title: 'cpu preset with all 100 + 1 groups',
+    batch: 4,
+    channels: 128,
     scales: CPU_SCALES.map(({ size, blockSize }) => ({ size, blockSize })),
   },
-  'cpu-step': { kind: 'step', title: 'cpu preset: whole MCSC training step (packages/train), contrast on vs off, and L_c alone, timed round-robin' },
+  'cpu-step': {
+    kind: 'step',
+    title: 'cpu preset: whole MCSC training step (packages/train), contrast on vs off, and L_c alone, timed round-robin',
+  },
 };
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -117,8 +148,11 @@ async function lossRunner(c: LossCase) {
     const f = g.input(`features_${i}`, [c.batch, 2, c.channels, s.size, s.size]);
     features.push(f);
     return graphLosses.blockConLoss(f, g.input(`labels_${i}`, [c.batch, 2, s.size, s.size], 'int64'), {
-      blockSize: s.blockSize, numClasses: NUM_CLASSES, name: `blockcon_${i}`,
-      ...(s.groupsPerStep ? { groupsPerStep: s.groupsPerStep } : {}), ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
+      blockSize: s.blockSize,
+      numClasses: NUM_CLASSES,
+      name: `blockcon_${i}`,
+      ...(s.groupsPerStep ? { groupsPerStep: s.groupsPerStep } : {}),
+      ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
     });
   });
   const loss = parts.map((p) => p.loss).reduce((a, b) => add(a, b));
@@ -135,7 +169,10 @@ async function lossRunner(c: LossCase) {
   const feedMs: number[] = [];
   const feeds = (inputs: readonly Tensor[]): Record<string, RuntimeTensor> => {
     const t = performance.now();
-    const step = Object.assign({}, values, ...parts.map((p) => graphLosses.blockConFeeds(p.spec, { random }))) as Record<string, TensorData>;
+    const step = Object.assign({}, values, ...parts.map((p) => graphLosses.blockConFeeds(p.spec, { random }))) as Record<
+      string,
+      TensorData
+    >;
     feedMs.push(performance.now() - t);
     return Object.fromEntries(inputs.map((x) => [x.name, { type: x.dtype, data: step[x.name]!, dims: [...x.shape] }]));
   };
@@ -146,7 +183,10 @@ async function lossRunner(c: LossCase) {
   return {
     specs: parts.map((p) => p.spec),
     nodes: { forward: liveNodes(g, [loss]).length, backward: model.nodeCount },
-    buildMs, sessionMs, rssBefore, feedMs,
+    buildMs,
+    sessionMs,
+    rssBefore,
+    feedMs,
     run: () => session.run(feeds(model.inputs)),
     release: () => session.release(),
     async forwardOnly() {
@@ -184,7 +224,10 @@ const describeSpecs = (specs: readonly graphLosses.BlockConSpec[]): string =>
 /** The parts of packages/train this case uses, typed here so that the core bench does not depend on the trainer's types. */
 interface TrainerModules {
   resolveConfig(preset: 'cpu', overrides?: readonly Record<string, unknown>[]): TrainerConfig;
-  runSettings(config: TrainerConfig, data: { numClasses: number; inChannels: number; classNames: readonly string[] }): { graph: unknown; optimizer: OptimizerConfig };
+  runSettings(
+    config: TrainerConfig,
+    data: { numClasses: number; inChannels: number; classNames: readonly string[] },
+  ): { graph: unknown; optimizer: OptimizerConfig };
   mcscGraph(options: unknown): { build: (g: Graph) => { loss?: Tensor }; blockSpecs: ReadonlyMap<string, graphLosses.BlockConSpec> };
 }
 
@@ -210,22 +253,31 @@ async function stepCase(c: StepCase): Promise<Record<string, string>> {
     const config = mods.resolveConfig('cpu', contrast ? [] : [{ loss: { contrast: { enabled: false } } }]);
     const { batchSize: b, labeledBatchSize: bl } = config.optim;
     const p = config.model.patchSize;
-    const settings = mods.runSettings(config, { numClasses: NUM_CLASSES, inChannels: 1, classNames: Array.from({ length: NUM_CLASSES }, (_, k) => `class ${k}`) });
+    const settings = mods.runSettings(config, {
+      numClasses: NUM_CLASSES,
+      inChannels: 1,
+      classNames: Array.from({ length: NUM_CLASSES }, (_, k) => `class ${k}`),
+    });
     const graph = mods.mcscGraph(settings.graph);
     const session = await TrainingSession.create({ runtime: nodeRuntime(), build: graph.build, optimizer: settings.optimizer, seed: 1 });
     const image = unitFeatures(b * p * p, 1, random);
     const label = BigInt64Array.from({ length: bl * p * p }, () => BigInt(random.int(NUM_CLASSES)));
     const specs = [...graph.blockSpecs.values()];
-    const feeds = (): Record<string, TensorData> => Object.assign(
-      { image, label, ct_weight: Float32Array.of(0.1), contrast_weight: Float32Array.of(0.001) },
-      ...specs.map((spec) => graphLosses.blockConFeeds(spec, { random })),
-    );
-    return { specs, nodes: session.graphStats().trainingNodes, run: () => session.step(feeds(), { lr: { cnn: 5e-4, trans: 1e-4, proj: 5e-4 } }) };
+    const feeds = (): Record<string, TensorData> =>
+      Object.assign(
+        { image, label, ct_weight: Float32Array.of(0.1), contrast_weight: Float32Array.of(0.001) },
+        ...specs.map((spec) => graphLosses.blockConFeeds(spec, { random })),
+      );
+    return {
+      specs,
+      nodes: session.graphStats().trainingNodes,
+      run: () => session.step(feeds(), { lr: { cnn: 5e-4, trans: 1e-4, proj: 5e-4 } }),
+    };
   };
   const on = await stepRunner(true);
   const off = await stepRunner(false);
   const loss = await lossRunner(CASES.cpu as LossCase);
-  const [tOn, tOff, tLoss] = await timedTogether([on.run, off.run, loss.run], REPEATS) as [Timing, Timing, Timing];
+  const [tOn, tOff, tLoss] = (await timedTogether([on.run, off.run, loss.run], REPEATS)) as [Timing, Timing, Timing];
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
   return {
     case: c.title,
@@ -251,10 +303,16 @@ function parent(): void {
   console.log(`# Two-scale block contrastive loss, ${nodeRuntime().description}, ${cpus().length} cores, ${REPEATS} timed runs (median)\n`);
   const script = fileURLToPath(import.meta.url);
   for (const name of names) {
-    const run = spawnSync(process.execPath, [...process.execArgv, script, '--case', name], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+    const run = spawnSync(process.execPath, [...process.execArgv, script, '--case', name], {
+      encoding: 'utf8',
+      env: process.env,
+      maxBuffer: 1 << 24,
+    });
     const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (run.status !== 0 || !line) {
-      console.log(`## ${name}\n\nfailed (exit ${run.status}):\n\n\`\`\`\n${(run.stderr || run.stdout).trim().split('\n').slice(-12).join('\n')}\n\`\`\`\n`);
+      console.log(
+        `## ${name}\n\nfailed (exit ${run.status}):\n\n\`\`\`\n${(run.stderr || run.stdout).trim().split('\n').slice(-12).join('\n')}\n\`\`\`\n`,
+      );
       continue;
     }
     const row = JSON.parse(line.slice(7)) as Record<string, string>;

@@ -32,7 +32,23 @@
  *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */
-import { concat, div, gather, less, mul, reduceSum, reshape, split, stopGradient, sub, transpose, where, zeros, type Graph, type Tensor } from '@mcsc/graph';
+import {
+  concat,
+  div,
+  gather,
+  less,
+  mul,
+  reduceSum,
+  reshape,
+  split,
+  stopGradient,
+  sub,
+  transpose,
+  where,
+  zeros,
+  type Graph,
+  type Tensor,
+} from '@mcsc/graph';
 import { rangeError, typeError } from '../internal/errors.js';
 import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
 import { checkClasses, checkTemperature, describe, groupSupCon, offDiagonalMask } from './supcon.js';
@@ -118,7 +134,8 @@ export interface BlockConGraph {
  */
 export function blockConLoss(features: Tensor, labels: Tensor, options: BlockConGraphOptions): BlockConGraph {
   const fn = 'graphLosses.blockConLoss';
-  if (features?.dtype !== 'float32' || features.rank !== 5) throw typeError(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
+  if (features?.dtype !== 'float32' || features.rank !== 5)
+    throw typeError(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
   const [batch, views, channels, height, width] = features.shape as [number, number, number, number, number];
   const labelShape = [batch, views, height, width];
   if (labels?.dtype !== 'int64' || labels.rank !== 4 || labels.shape.some((d, i) => d !== labelShape[i])) {
@@ -130,15 +147,18 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   const temperature = checkTemperature(fn, options.temperature);
   const blockCoverage = options.blockCoverage ?? 'reference';
   const labelOrder = options.labelOrder ?? 'paper';
-  if (blockCoverage !== 'reference' && blockCoverage !== 'full') throw rangeError(fn, 'options.blockCoverage', "must be 'reference' or 'full'", blockCoverage);
-  if (labelOrder !== 'paper' && labelOrder !== 'reference') throw rangeError(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
+  if (blockCoverage !== 'reference' && blockCoverage !== 'full')
+    throw rangeError(fn, 'options.blockCoverage', "must be 'reference' or 'full'", blockCoverage);
+  if (labelOrder !== 'paper' && labelOrder !== 'reference')
+    throw rangeError(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
   const name = options.name ?? 'blockcon';
 
   const g = features.graph;
   const k = options.numClasses;
   const blockCount = blocksPerSide(height, b, blockCoverage) * blocksPerSide(width, b, blockCoverage);
   const perStep = options.groupsPerStep;
-  if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1)) throw rangeError(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
+  if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1))
+    throw rangeError(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
   const groups = Math.min(perStep ?? blockCount, blockCount);
   const n = batch * views * b * b;
   const asked = options.chunkGroups ?? Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / (n * n)));
@@ -148,13 +168,34 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   checkInputs(fn, inputs, groups, n);
   const chunkSizes = Array.from({ length: Math.ceil(groups / chunkGroups) }, (_, i) => Math.min(chunkGroups, groups - i * chunkGroups));
   const spec: BlockConSpec = {
-    name, batch, views, height, width, blockSize: b, blockCoverage, labelOrder, blockCount, groups, pointsPerGroup: n, chunkGroups, chunks: chunkSizes.length,
+    name,
+    batch,
+    views,
+    height,
+    width,
+    blockSize: b,
+    blockCoverage,
+    labelOrder,
+    blockCount,
+    groups,
+    pointsPerGroup: n,
+    chunkGroups,
+    chunks: chunkSizes.length,
     inputNames: { points: inputs.points.name, labels: inputs.labels.name, mask: inputs.mask.name },
   };
   if (groups === 0) {
     const none = zeros(g, [0]);
     const noneK = zeros(g, [0, k]);
-    return { loss: g.scalar(0), groupLosses: none, foreground: none, classCounts: noneK, classWeights: noneK, positiveClassWeights: noneK, inputs, spec };
+    return {
+      loss: g.scalar(0),
+      groupLosses: none,
+      foreground: none,
+      classCounts: noneK,
+      classWeights: noneK,
+      positiveClassWeights: noneK,
+      inputs,
+      spec,
+    };
   }
 
   // Channel-last table of the images in the features' own order (image b·V + v): [B·V·H·W, C]. Moving
@@ -168,7 +209,9 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   const featureChunks = chunkSizes.length === 1 ? [gathered] : split(gathered, chunkSizes, 0);
   const labelChunks = chunkSizes.length === 1 ? [gatheredLabels] : split(gatheredLabels, chunkSizes, 0);
   const offDiagonal = offDiagonalMask(g, n);
-  const parts = featureChunks.map((x, i) => groupSupCon(x, labelChunks[i]!, inputs.mask, temperature, k, offDiagonal, options.classBalanced ?? true));
+  const parts = featureChunks.map((x, i) =>
+    groupSupCon(x, labelChunks[i]!, inputs.mask, temperature, k, offDiagonal, options.classBalanced ?? true),
+  );
   const join = (ts: Tensor[]): Tensor => (ts.length === 1 ? ts[0]! : concat(ts, 0));
   const groupLosses = join(parts.map((p) => p.losses));
   const foreground = join(parts.map((p) => p.foreground));
@@ -201,7 +244,12 @@ function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: numb
   const want = (field: 'points' | 'labels' | 'mask', dtype: string, shape: number[]): void => {
     const t = inputs[field];
     if (t?.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw typeError(fn, `options.inputs.${field}`, `must be ${dtype === 'int64' ? 'an' : 'a'} ${dtype} tensor [${shape.join(', ')}]`, describe(t));
+      throw typeError(
+        fn,
+        `options.inputs.${field}`,
+        `must be ${dtype === 'int64' ? 'an' : 'a'} ${dtype} tensor [${shape.join(', ')}]`,
+        describe(t),
+      );
     }
   };
   want('points', 'int64', [groups, n]);

@@ -179,22 +179,33 @@ export interface GraphSupConOptions {
  */
 export function supConLoss(features: Tensor, labels: Tensor, options: GraphSupConOptions): Tensor {
   const fn = 'graphLosses.supConLoss';
-  if (features?.dtype !== 'float32' || features.rank !== 2) throw typeError(fn, 'features', 'must be a float32 tensor [N, C]', describe(features));
+  if (features?.dtype !== 'float32' || features.rank !== 2)
+    throw typeError(fn, 'features', 'must be a float32 tensor [N, C]', describe(features));
   const [n] = features.shape as [number, number];
-  if (labels?.dtype !== 'int64' || labels.rank !== 1 || labels.shape[0] !== n) throw typeError(fn, 'labels', `must be an int64 tensor [${n}]`, describe(labels));
+  if (labels?.dtype !== 'int64' || labels.rank !== 1 || labels.shape[0] !== n)
+    throw typeError(fn, 'labels', `must be an int64 tensor [${n}]`, describe(labels));
   const temperature = checkTemperature(fn, options.temperature);
   checkClasses(fn, options.numClasses);
   if (options.mask !== undefined && (options.mask.dtype !== 'float32' || options.mask.rank !== 1 || options.mask.shape[0] !== n)) {
     throw typeError(fn, 'options.mask', `must be a float32 tensor [${n}]`, describe(options.mask));
   }
   const g = features.graph;
-  const parts = groupSupCon(reshape(features, [1, ...features.shape]), reshape(labels, [1, n]), options.mask ?? null, temperature, options.numClasses, offDiagonalMask(g, n), options.classBalanced ?? true);
+  const parts = groupSupCon(
+    reshape(features, [1, ...features.shape]),
+    reshape(labels, [1, n]),
+    options.mask ?? null,
+    temperature,
+    options.numClasses,
+    offDiagonalMask(g, n),
+    options.classBalanced ?? true,
+  );
   return reshape(parts.losses, []);
 }
 
 export function checkTemperature(fn: string, temperature: number | undefined): number {
   const t = temperature ?? 0.1;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw rangeError(fn, 'options.temperature', 'must be a positive number', temperature);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+    throw rangeError(fn, 'options.temperature', 'must be a positive number', temperature);
   return t;
 }
 
