@@ -11,6 +11,8 @@
  *
  *   pnpm --filter @mcsc/core bench                      all cases
  *   BENCH_CASES=cpu,cpu-step pnpm --filter @mcsc/core bench
+ *   BENCH_CASES=paper-g8,paper-g25,paper-g50,paper      peak memory against the number of groups at the paper's size
+ *                                                       (docs/engine.md, "Contrastive loss: memory and time")
  *   BENCH_REPEATS=5                                     timed runs per case (median reported; default 3)
  */
 import { spawnSync } from 'node:child_process';
@@ -73,6 +75,19 @@ const CASES: Record<string, LossCase | StepCase> = {
   },
   'paper-chunk1': { kind: 'loss', title: 'paper, 1 group per chunk', batch: 4, channels: 128, scales: PAPER_SCALES, chunkGroups: 1 },
   'paper-chunk10': { kind: 'loss', title: 'paper, 10 groups per chunk', batch: 4, channels: 128, scales: PAPER_SCALES, chunkGroups: 10 },
+  // Paper-size points with fewer groups per step (groupsPerStep at 1/1): peak memory against the number of groups.
+  ...Object.fromEntries(
+    [8, 25, 50].map((k) => [
+      `paper-g${k}`,
+      {
+        kind: 'loss',
+        title: `paper size, ${k} of 100 + 1 of 1 groups per step (default chunks)`,
+        batch: 4,
+        channels: 128,
+        scales: [{ ...PAPER_SCALES[0]!, groupsPerStep: k }, PAPER_SCALES[1]!],
+      } satisfies LossCase,
+    ]),
+  ),
   cpu: {
     kind: 'loss',
     title: 'cpu preset: B 4, 128 px, b 11 / 8, 8 of 100 + 1 of 1 groups per step',
@@ -157,7 +172,9 @@ async function lossRunner(c: LossCase) {
   });
   const loss = parts.map((p) => p.loss).reduce((a, b) => add(a, b));
   const outputs: Record<string, Tensor> = { loss };
-  gradients(loss, features).forEach((d, i) => d && (outputs[`grad_${i}`] = d));
+  for (const [i, d] of gradients(loss, features).entries()) {
+    if (d) outputs[`grad_${i}`] = d;
+  }
   const model = emitModel(g, { outputs });
   const buildMs = performance.now() - t0;
 

@@ -22,25 +22,34 @@
  * (contrast only that many groups, a fresh subset each step, instead of all of them). `classBalanced:
  * false` gives the plain SupCon denominator (the ablation).
  *
- * Memory. The G groups are evaluated in chunks of `chunkGroups` groups (default: as many as keep one
- * chunk's N×N tensor within 2^24 elements, 64 MiB), and the backward pass recomputes each chunk's
- * exp-similarities instead of keeping them (see supcon.ts). Peak memory is then a few chunk-sized N×N
- * buffers plus a few buffers the size of the features (the channel-last table, the gathered points
- * `[G, N, C]`, their gradients), whatever G: onnxruntime's default node order (a depth-first walk from
- * the outputs) finishes each chunk's backward before the next one starts. `bench/contrastive.bench.ts`
- * measures it.
+ * Memory (docs/engine.md, "Contrastive loss: memory and time"). The G groups are evaluated in chunks of
+ * `chunkGroups` groups (default: as many as keep one chunk's N×N tensor within 2^24 elements, 64 MiB).
+ * Every group's features are gathered once, `[G, N, C]` (never larger than the channel-last table, as
+ * blocks do not overlap; the table dies there). The forward pass runs chunk after chunk; the backward
+ * pass, written by hand through {@link fusedGradient} (rules `Where.fusedGradient`,
+ * `Slice.fusedGradient`), runs chunk after chunk too, from the last (which reuses the forward pass's
+ * tensors) to the first (each earlier chunk recomputed from the gathered features and differentiated
+ * alone), and adds each chunk's feature gradient in place (ScatterElements, reduction add) into one
+ * table-sized gradient. The order is fixed by data dependencies ({@link after}), not left to the
+ * runtime's scheduler, so the live set is the same under any execution order: the gathered features,
+ * the table-sized gradient, one chunk's N×N intermediates and a few floats per group, whatever G
+ * (checked statically in test/graph/block-con-memory.test.ts). Only `loss` carries a gradient; the
+ * per-group outputs are values.
  *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */
 import {
+  add,
   concat,
   div,
+  expand,
   gather,
+  gradients,
   less,
   mul,
   reduceSum,
   reshape,
-  split,
+  slice,
   stopGradient,
   sub,
   transpose,
@@ -51,6 +60,7 @@ import {
 } from '@mcsc/graph';
 import { rangeError, typeError } from '../internal/errors.js';
 import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
+import { after, fusedGradient } from './fused-gradient.js';
 import { checkClasses, checkTemperature, describe, groupSupCon, offDiagonalMask } from './supcon.js';
 
 /** Elements of one chunk's N×N tensor that the default chunking stays within (64 MiB of float32). */
@@ -202,23 +212,57 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   // one axis inward is onnxruntime's fast transpose path (a [B, V] → [V, B] reorder here would not be).
   const plane = height * width;
   const table = reshape(transpose(reshape(features, [batch * views, channels, plane]), [0, 2, 1]), [batch * views * plane, channels]);
+  const frozen = stopGradient(table); // the loss's gradient comes from `backward` below, not from these nodes
   const labelTable = reshape(stopGradient(labels), [batch * views * plane]);
-  // One gather for all groups (its gradient is one scatter), split into chunks (its gradient one concat).
-  const gathered = gather(table, inputs.points, 0); // [G, N, C]
-  const gatheredLabels = gather(labelTable, inputs.labels, 0); // [G, N]
-  const featureChunks = chunkSizes.length === 1 ? [gathered] : split(gathered, chunkSizes, 0);
-  const labelChunks = chunkSizes.length === 1 ? [gatheredLabels] : split(gatheredLabels, chunkSizes, 0);
+  // Every group's features, gathered once: [G, N, C]. Blocks do not overlap, so this is never larger
+  // than the table, which dies here; the chunks (forward and recomputed) read their rows from it.
+  const gathered = gather(frozen, inputs.points);
+  const gatheredLabels = gather(labelTable, inputs.labels); // [G, N]
   const offDiagonal = offDiagonalMask(g, n);
-  const parts = featureChunks.map((x, i) =>
-    groupSupCon(x, labelChunks[i]!, inputs.mask, temperature, k, offDiagonal, options.classBalanced ?? true),
-  );
+  const classBalanced = options.classBalanced ?? true;
+  const firstGroup = chunkSizes.map((_, i) => i * chunkGroups);
+  const rows = (t: Tensor, i: number): Tensor => slice(t, { axes: [0], starts: [firstGroup[i]!], ends: [firstGroup[i]! + chunkSizes[i]!] });
+  /** Chunk i: its rows of the gathered features and labels, read once `dep` exists, and its loss parts. */
+  const chunk = (i: number, dep: Tensor | null) => {
+    if (chunkSizes.length === 1)
+      return { x: gathered, parts: groupSupCon(gathered, gatheredLabels, inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
+    const at = g.ints(Array.from({ length: chunkSizes[i]! }, (_, j) => firstGroup[i]! + j));
+    const atAfter = dep ? after(at, dep) : at;
+    const x = gather(gathered, atAfter); // [c, N, C]
+    return { x, parts: groupSupCon(x, gather(gatheredLabels, atAfter), inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
+  };
+
+  // Forward: chunk after chunk (each waits for the previous chunk's losses).
+  const forward: ReturnType<typeof chunk>[] = [];
+  for (let i = 0; i < chunkSizes.length; i++) forward.push(chunk(i, i === 0 ? null : forward[i - 1]!.parts.losses));
+  const parts = forward.map((f) => f.parts);
   const join = (ts: Tensor[]): Tensor => (ts.length === 1 ? ts[0]! : concat(ts, 0));
   const groupLosses = join(parts.map((p) => p.losses));
   const foreground = join(parts.map((p) => p.foreground));
   const classCounts = join(parts.map((p) => p.counts));
-
   const used = reduceSum(foreground);
-  const loss = div(reduceSum(mul(groupLosses, foreground)), where(less(used, 1), 1, used));
+  const usedSafe = where(less(used, 1), 1, used);
+  const value = div(reduceSum(mul(groupLosses, foreground)), usedSafe);
+
+  // Backward (built only when a gradient is asked for; it starts once the forward pass is over): chunk
+  // after chunk from the last, the last one on the forward pass's own tensors, each earlier one
+  // recomputed from the gathered features once the previous gradient exists, and differentiated on its
+  // own; each feature gradient is added in place into one table-sized gradient.
+  const backward = (gy: Tensor): Tensor => {
+    // dL/dL_k = gy·fg_k / |K⁺|, as autodiff of `value` gives it (Div, ReduceSum, Mul rules, same ops).
+    const weights = stopGradient(mul(expand(div(gy, usedSafe), [groups]), foreground));
+    let grad = zeros(g, table.shape);
+    for (let i = chunkSizes.length - 1; i >= 0; i--) {
+      const last = i === chunkSizes.length - 1;
+      const { x, parts: p } = last ? forward[i]! : chunk(i, grad);
+      const [dx] = gradients(reduceSum(mul(p.losses, rows(weights, i))), [x]);
+      // The scatter's indices wait for the same result: they depend on the step inputs alone, so a
+      // scheduler could otherwise make every chunk's at once.
+      grad = scatterAdd(grad, after(rows(inputs.points, i), last ? weights : grad), reshape(dx!, [chunkSizes[i]! * n, channels]));
+    }
+    return grad;
+  };
+  const loss = fusedGradient(value, table, backward);
   const inverse = (t: Tensor): Tensor => where(less(t, 0.5), 0, div(1, where(less(t, 0.5), 1, t)));
   return {
     loss,
@@ -230,6 +274,23 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
     inputs,
     spec,
   };
+}
+
+/**
+ * data + updates at the rows `points` (ScatterElements with reduction add: onnxruntime may write into
+ * `data`'s buffer, so a chain of these accumulates in place). points int64 `[c, N]`, updates `[c·N, C]`.
+ */
+function scatterAdd(data: Tensor, points: Tensor, updates: Tensor): Tensor {
+  const [rows, channels] = updates.shape as [number, number];
+  // each point's row index across its C entries (a broadcast Add of int64 zeros: an int64 Expand would
+  // add an operator signature to the MCSC graphs, see docs/gpu.md)
+  const indices = add(reshape(points, [rows, 1]), data.graph.constant(new BigInt64Array(channels), [1, channels], 'int64'));
+  return data.graph.addNode({
+    op: 'ScatterElements',
+    inputs: [data, indices, updates],
+    outputs: [{ shape: data.shape, dtype: data.dtype }],
+    attrs: { axis: 0, reduction: 'add' },
+  })[0]!;
 }
 
 function declareInputs(g: Graph, name: string, groups: number, n: number): BlockConInputs {

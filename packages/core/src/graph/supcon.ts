@@ -16,15 +16,17 @@
  * `classBalanced: false` is the plain SupCon denominator D_i = Σ_{j≠i} m_j exp(s_ij) (w_ij = 1), the
  * "without class balancing" ablation; everything else is unchanged.
  *
- * Memory: the N×N matrices are not kept for the backward pass, which recomputes exp(s) from the
- * features (one extra N×N·C product) and uses the symmetry of s (see {@link classExpSums}). A caller
- * that evaluates groups in chunks (see block-con.ts) therefore holds at most one chunk's N×N
- * intermediates at a time, in the forward and in the backward pass.
+ * Memory: by default the N×N matrices are not kept for the backward pass, which recomputes exp(s)
+ * from the features (one extra N×N·C product) and uses the symmetry of s (see {@link classExpSums});
+ * block-con.ts, which builds each chunk's backward pass right after recomputing its forward pass,
+ * keeps exp(s) instead (`recompute: false`). The backward pass's rules are registered in the gradient
+ * table: `MatMul.symmetricSimilarity`, `Exp.recomputedSimilarity`, `MatMul.symmetrisedClassSums`.
  */
 import {
   add,
   cast,
   concat,
+  defineGradient,
   div,
   equal,
   exp,
@@ -37,6 +39,7 @@ import {
   neg,
   oneHot,
   reduceSum,
+  registerGradientRules,
   reshape,
   slice,
   stopGradient,
@@ -67,6 +70,9 @@ export interface GroupSupConParts {
  * @param labels int64 `[G, N]`, values in `[0, K)`.
  * @param mask float32 `[N]` or `[G, N]` of 0/1, or null for all points active.
  * @param offDiagonal float32 `[N, N]`, 0 on the diagonal and 1 elsewhere, from {@link offDiagonalMask} (shared between chunks).
+ * @param recompute true (default): the backward pass recomputes exp(s) from the features and keeps no
+ *   N×N tensor of the forward pass; false: it reuses the forward's exp(s), for a caller that builds the
+ *   forward and backward of a chunk together (block-con.ts) and so would recompute it anyway.
  */
 export function groupSupCon(
   features: Tensor,
@@ -76,6 +82,7 @@ export function groupSupCon(
   numClasses: number,
   offDiagonal: Tensor,
   classBalanced = true,
+  recompute = true,
 ): GroupSupConParts {
   const [groups, n] = features.shape as [number, number, number];
   const y = oneHot(stopGradient(labels), numClasses); // [G, N, K]
@@ -87,7 +94,7 @@ export function groupSupCon(
   // a_ic = 1/n_c off the own class, 1/(n_c − 1) on it (guards only touch classes with no such j).
   const weight = stopGradient(add(mul(sub(1, y), div(1, atLeastOne(countsRow))), mul(y, div(1, atLeastOne(sub(countsRow, 1))))));
 
-  const perClassExp = classExpSums(features, temperature, offDiagonal, ym); // S = E₀·(Y⊙m), [G, N, K]
+  const perClassExp = classExpSums(features, temperature, offDiagonal, ym, recompute); // S = E₀·(Y⊙m), [G, N, K]
   const denominator = reduceSum(classBalanced ? mul(perClassExp, weight) : perClassExp, [2]); // D_i, [G, N]
 
   const classSums = matmul(transpose(ym, [0, 2, 1]), features); // M, [G, K, C]
@@ -118,18 +125,20 @@ export function offDiagonalMask(g: Tensor['graph'], n: number): Tensor {
 }
 
 /**
- * S = E₀·Ym with E₀ = exp(F·Fᵀ/τ) ⊙ O (O: zero diagonal), `[G, N, K]`, and a backward pass that keeps
- * no N×N tensor from the forward pass and touches each N×N buffer as few times as possible.
+ * S = E₀·Ym with E₀ = exp(F·Fᵀ/τ) ⊙ O (O: zero diagonal), `[G, N, K]`, and a backward pass that touches
+ * each N×N buffer as few times as possible: one N×N·2K product and one N×N·C product (dF), plus, with
+ * `recompute`, one N×N·C product that recomputes exp(s) so that no N×N tensor outlives the forward pass.
  *
- * The chain F → s → E → E₀ → S is private, so its nodes may pass a *symmetrised* gradient along:
- * with A = dS·Ymᵀ the true dE₀, the S node hands back A + Aᵀ = [dS, Ym]·[Ym, dS]ᵀ (one product of inner
- * size 2K), the mask and Exp nodes multiply by O and by exp(s) recomputed from F (O and E are
- * symmetric), which yields ds + dsᵀ, and the s node then returns (ds + dsᵀ)·F, the gradient of
- * F/τ for s = (F/τ)·Fᵀ (the scaling node adds the 1/τ). No transpose of an N×N buffer, one N×N·C product
- * for the recomputation and one for dF. The recomputation is written F·(F/τ)ᵀ, the forward (F/τ)·Fᵀ, so
- * onnxruntime's common-subexpression elimination cannot merge the two and keep the forward alive.
+ * The chain F → s → E → E₀ → S is private, so its nodes may pass a *symmetrised* gradient along
+ * (rules {@link CLASS_SUMS}, {@link EXP_RECOMPUTED}, {@link SIMILARITY}): with A = dS·Ymᵀ the true dE₀,
+ * the S node hands back A + Aᵀ = [dS, Ym]·[Ym, dS]ᵀ (one product of inner size 2K), the mask and Exp
+ * nodes multiply by O and by exp(s) (O and E are symmetric), which yields ds + dsᵀ, and the s node then
+ * returns (ds + dsᵀ)·F, the gradient of F/τ for s = (F/τ)·Fᵀ (the scaling node adds the 1/τ): dF =
+ * (ds + dsᵀ)·F/τ in one product instead of ds·F/τ + dsᵀ·F/τ. No transpose of an N×N buffer. The
+ * recomputation is written F·(F/τ)ᵀ, the forward (F/τ)·Fᵀ, so onnxruntime's common-subexpression
+ * elimination cannot merge the two and keep the forward alive.
  */
-function classExpSums(features: Tensor, temperature: number, offDiagonal: Tensor, ym: Tensor): Tensor {
+function classExpSums(features: Tensor, temperature: number, offDiagonal: Tensor, ym: Tensor, recompute: boolean): Tensor {
   const g = features.graph;
   const [groups, n] = features.shape as [number, number, number];
   const scaled = mul(features, 1 / temperature);
@@ -137,26 +146,62 @@ function classExpSums(features: Tensor, temperature: number, offDiagonal: Tensor
     op: 'MatMul',
     inputs: [scaled, transposeLast(stopGradient(features))],
     outputs: [{ shape: [groups, n, n], dtype: 'float32' }],
-    gradient: ([symmetricGrad]) => [() => matmul(symmetricGrad!, features), null],
+    gradient: SIMILARITY.with({ features }),
   })[0]!;
-  const expSim = g.addNode({
-    op: 'Exp',
-    inputs: [similarity],
-    outputs: [{ shape: similarity.shape, dtype: 'float32' }],
-    gradient: ([gy]) => [() => mul(gy!, exp(matmul(features, transposeLast(scaled))))],
-  })[0]!;
+  const expSim = recompute
+    ? g.addNode({
+        op: 'Exp',
+        inputs: [similarity],
+        outputs: [{ shape: similarity.shape, dtype: 'float32' }],
+        gradient: EXP_RECOMPUTED.with({ features, scaled }),
+      })[0]!
+    : exp(similarity); // the ordinary rule, dx = gy·y, keeps y = exp(s) for the backward pass
   const masked = mul(expSim, offDiagonal);
   const k = ym.shape[2]!;
   return g.addNode({
     op: 'MatMul',
     inputs: [masked, ym],
     outputs: [{ shape: [groups, n, k], dtype: 'float32' }],
-    gradient: ([dS]) => {
-      const yms = expand(ym, [groups, n, k]);
-      return [() => matmul(concat([dS!, yms], 2), transposeLast(concat([yms, dS!], 2))), null];
-    },
+    gradient: CLASS_SUMS.with({ ym, shape: [groups, n, k] }),
   })[0]!;
 }
+
+/**
+ * s = (F/τ)·Fᵀ with the right operand a stop-gradient copy of F: the gradient that reaches s is already
+ * symmetrised (ds + dsᵀ, from {@link EXP_RECOMPUTED} or the plain Exp rule fed by {@link CLASS_SUMS}), so
+ * d(F/τ) = (ds + dsᵀ)·F covers both operands in one product.
+ */
+const SIMILARITY = defineGradient<{ features: Tensor }>({
+  name: 'MatMul.symmetricSimilarity',
+  op: 'MatMul',
+  grads: ['A'],
+  formula:
+    's = A·Fᵀ with A = F/τ and Fᵀ constant, fed the symmetrised gy = ds + dsᵀ (supcon.ts): dA = gy·F, so dF = (ds + dsᵀ)·F/τ in one product',
+  backward: ([gy], { features }) => [() => matmul(gy!, features), null],
+});
+
+/** E = exp(s), with exp(s) recomputed from F in the backward pass instead of kept from the forward. */
+const EXP_RECOMPUTED = defineGradient<{ features: Tensor; scaled: Tensor }>({
+  name: 'Exp.recomputedSimilarity',
+  op: 'Exp',
+  grads: ['X'],
+  formula: 'E = exp(s), s = F·Fᵀ/τ: dx = gy·exp(F·(F/τ)ᵀ), recomputed (no N×N tensor kept from the forward pass)',
+  backward: ([gy], { features, scaled }) => [() => mul(gy!, exp(matmul(features, transposeLast(scaled))))],
+});
+
+/** S = E₀·Ym: hands back the symmetrised dE₀ + dE₀ᵀ (valid because every node up to s is symmetric). */
+const CLASS_SUMS = defineGradient<{ ym: Tensor; shape: number[] }>({
+  name: 'MatMul.symmetrisedClassSums',
+  op: 'MatMul',
+  grads: ['A'],
+  formula: 'S = E₀·Ym (Ym constant, E₀ symmetric up to s; supcon.ts): dE₀ + dE₀ᵀ = [gy, Ym]·[Ym, gy]ᵀ, one product of inner size 2K',
+  backward: ([dS], { ym, shape }) => {
+    const yms = expand(ym, shape);
+    return [() => matmul(concat([dS!, yms], 2), transposeLast(concat([yms, dS!], 2))), null];
+  },
+});
+
+registerGradientRules(SIMILARITY, EXP_RECOMPUTED, CLASS_SUMS);
 
 /** Options of the single-batch graph {@link supConLoss}. */
 export interface GraphSupConOptions {
