@@ -11,7 +11,7 @@ import {
   type NiftiWriteOptions,
 } from '../nifti.js';
 import { isGzip } from '../gzip.js';
-import { writeFileAtomic } from '@mcsc/graph/node';
+import { fileKind, writeFileAtomic } from '@mcsc/graph/node';
 
 export * from '../nifti.js';
 
@@ -68,19 +68,9 @@ export async function writeNifti(path: string, data: NiftiData, options: NiftiWr
 }
 
 function checkRegular(st: Stats, where: string): Stats {
-  if (st.isFile()) return st;
-  const kind = st.isFIFO()
-    ? 'a FIFO (named pipe)'
-    : st.isCharacterDevice()
-      ? 'a character device'
-      : st.isBlockDevice()
-        ? 'a block device'
-        : st.isDirectory()
-          ? 'a directory'
-          : st.isSocket()
-            ? 'a socket'
-            : 'not a regular file';
-  throw new Error(`${where}: cannot read: it is ${kind}; expected a regular .nii or .nii.gz file`);
+  const kind = fileKind(st);
+  if (kind) throw new Error(`${where}: cannot read: it is ${kind}; expected a regular .nii or .nii.gz file`);
+  return st;
 }
 
 /** Exactly `length` bytes from `position`, in one buffer (files over 2 GiB included). */

@@ -9,6 +9,7 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { SourceArray } from './convert.js';
 import { readRegularFile } from '@mcsc/graph/node';
+import { crc32 } from '@mcsc/infer';
 
 /** Largest `.npz` file read, and largest member inflated (docs/limits.md). */
 export const NPZ_MAX_BYTES = 2 ** 31;
@@ -186,23 +187,6 @@ function centralCrcs(bytes: Uint8Array): Map<string, number> {
     at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
   }
   return out;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 as zip stores it (the same function as @mcsc/infer's gzip reader). */
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 /** Reorders Fortran-ordered (first axis fastest) values into C order. */
