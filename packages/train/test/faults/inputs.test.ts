@@ -11,10 +11,10 @@ import { encodeSafetensors, type NamedTensor } from '@mcsc/graph/node';
 import { checkCuda, cudaFailureReason } from '../../src/cli/cuda';
 import { computeGrad } from '../../src/cli/grad';
 import { configFromCli } from '../../src/cli/train';
-import { ConfigError, deepMerge, readConfigFile, resolveConfig } from '../../src/trainer/config';
+import { deepMerge, readConfigFile, resolveConfig } from '../../src/trainer/config';
 import { RunDir } from '../../src/trainer/run-dir';
 import { train } from '../../src/trainer/trainer';
-import { TINY, tinyConfig, tinyData } from '../trainer/tiny';
+import { configProblems, TINY, tinyConfig, tinyData } from '../trainer/tiny';
 import { spawnMcsc, within, writeConfig } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-inputs-'));
@@ -87,15 +87,7 @@ describe('mcsc grad checks the batch before computing', () => {
 });
 
 describe('trainer config files are read with the safe JSON reader', () => {
-  const problems = (f: () => unknown): string[] => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return [...(e as ConfigError).problems];
-    }
-    throw new Error('expected a ConfigError');
-  };
+  const problems = configProblems;
 
   test('deep nesting is refused before parsing (no stack overflow), naming the file, line and column', () => {
     const deep = join(dir, 'deep.json');

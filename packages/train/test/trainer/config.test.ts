@@ -1,30 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  configReference,
-  deepMerge,
-  parseConfig,
-  readConfigFile,
-  resolveConfig,
-  type ConfigOverrides,
-} from '../../src/trainer/config';
+import { configReference, deepMerge, parseConfig, readConfigFile, resolveConfig, type ConfigOverrides } from '../../src/trainer/config';
 import { methodConfig } from '../../src/trainer/compare';
 import { configFromCli } from '../../src/cli/train';
+import { configProblems } from './tiny';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function problems(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return [...(e as ConfigError).problems];
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 describe('trainer config', () => {
   test('the paper preset is the published run (docs/method/)', () => {

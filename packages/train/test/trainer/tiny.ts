@@ -1,5 +1,5 @@
 /** A tiny but complete trainer config for tests: small synthetic data, narrow networks, 64 px. */
-import { resolveConfig, type ConfigOverrides, type TrainConfig } from '../../src/trainer/config';
+import { ConfigError, resolveConfig, type ConfigOverrides, type TrainConfig } from '../../src/trainer/config';
 import { loadData } from '../../src/trainer/data';
 import type { SegmentationDataset } from '../../src/data/types';
 
@@ -30,4 +30,15 @@ let cached: Promise<SegmentationDataset> | undefined;
 export function tinyData(): Promise<SegmentationDataset> {
   cached ??= loadData(tinyConfig());
   return cached;
+}
+
+/** The problems of the ConfigError that `f` must throw (the test fails if it throws anything else or nothing). */
+export function configProblems(f: () => unknown): string[] {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
 }
