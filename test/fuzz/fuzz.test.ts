@@ -8,6 +8,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { McscError } from '@mcsc/graph';
 import { exportedModel } from '../../packages/infer/test/helpers/models';
 import { CATEGORIES, corpus, type FuzzCase, type FuzzEnv } from './corpus';
 
@@ -55,7 +56,7 @@ async function check(c: FuzzCase): Promise<void> {
     tally.get(c.category)!.loaded++;
     return;
   }
-  expect(error).toBeInstanceOf(Error);
+  expect(error).toBeInstanceOf(McscError);
   const message = (error as Error).message;
   expect(message).not.toContain('\n');
   expect(message).toContain(file);

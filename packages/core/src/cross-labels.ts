@@ -9,7 +9,7 @@
  */
 import type ndarray from 'ndarray';
 import { z } from 'zod';
-import { parseOptions, rangeError } from './internal/errors.js';
+import { parseOptions, invalidValue } from './internal/errors.js';
 import { expectRank, expectRankBetween, type NumericNdArray, sizeOf, toLabels, wrap } from './internal/ndarray.js';
 import { type ZoomEdge, zoomNearest, zoomOutputShape } from './zoom.js';
 
@@ -32,14 +32,14 @@ export function crossSupervisedLabels(
   const fn = 'crossSupervisedLabels';
   const [batch, height, width] = expectRank(fn, 'labels', labels, 3, '[B, H, W]') as [number, number, number];
   if (!Number.isInteger(numLabeled) || numLabeled < 0 || numLabeled > batch) {
-    throw rangeError(fn, 'numLabeled', `must be an integer in [0, B = ${batch}]`, numLabeled);
+    throw invalidValue(fn, 'numLabeled', `must be an integer in [0, B = ${batch}]`, numLabeled);
   }
   const unlabeled = batch - numLabeled;
   const plane = height * width;
   const pseudoRow = (field: string, p: NumericNdArray): ((n: number) => number) => {
     const [rows, h, w] = expectRank(fn, field, p, 3, '[B, H, W] or [B − numLabeled, H, W]') as [number, number, number];
     if ((rows !== batch && rows !== unlabeled) || h !== height || w !== width) {
-      throw rangeError(fn, `${field}.shape`, `must be [${batch}, ${height}, ${width}] or [${unlabeled}, ${height}, ${width}]`, p.shape);
+      throw invalidValue(fn, `${field}.shape`, `must be [${batch}, ${height}, ${width}] or [${unlabeled}, ${height}, ${width}]`, p.shape);
     }
     return rows === batch ? (n) => n : (n) => n - numLabeled;
   };
@@ -93,7 +93,7 @@ export function downsampleLabels(labels: NumericNdArray, options?: DownsampleLab
   const lead = shape.slice(0, -2);
   const [outH, outW] = opts.size ?? (zoomOutputShape(shape.slice(-2), scale) as [number, number]);
   const outShape = [...lead, outH, outW];
-  if (sizeOf(outShape) === 0) throw rangeError(fn, 'output shape', 'must be non-empty', outShape);
+  if (sizeOf(outShape) === 0) throw invalidValue(fn, 'output shape', 'must be non-empty', outShape);
   const values = toLabels(fn, 'labels', labels);
   return wrap(zoomNearest(values, shape, outShape, { edge: opts.edge ?? 'scipy' }), outShape);
 }

@@ -1,4 +1,6 @@
 export { Random } from './random.js';
+/** The error every @mcsc package throws (`<where>: <problem>`), from @mcsc/graph. */
+export { McscError } from '@mcsc/graph';
 export {
   zoomNearest,
   zoomNearest2D,

@@ -11,7 +11,7 @@
  * does (its `__iter__` builds a new `iterate_eternally` each time).
  */
 import { z } from 'zod';
-import { parseOptions, rangeError, typeError } from './internal/errors.js';
+import { parseOptions, invalidValue } from './internal/errors.js';
 import { Random } from './random.js';
 
 export interface TwoStreamBatchSamplerOptions {
@@ -67,10 +67,10 @@ export class TwoStreamBatchSampler implements Iterable<Int32Array> {
     this.labeledBatchSize = opts.labeledBatchSize;
     this.unlabeledStream = opts.unlabeledStream ?? 'persistent';
     if (this.labeledBatchSize > this.batchSize) {
-      throw rangeError(fn, 'options.labeledBatchSize', `must not exceed batchSize ${this.batchSize}`, this.labeledBatchSize);
+      throw invalidValue(fn, 'options.labeledBatchSize', `must not exceed batchSize ${this.batchSize}`, this.labeledBatchSize);
     }
     if (this.labeled.length < this.labeledBatchSize) {
-      throw rangeError(
+      throw invalidValue(
         fn,
         'options.labeled.length',
         `must be at least labeledBatchSize ${this.labeledBatchSize} (else an epoch has no batch)`,
@@ -78,7 +78,7 @@ export class TwoStreamBatchSampler implements Iterable<Int32Array> {
       );
     }
     if (this.batchSize > this.labeledBatchSize && this.unlabeled.length === 0) {
-      throw typeError(
+      throw invalidValue(
         fn,
         'options.unlabeled',
         `must not be empty when batchSize ${this.batchSize} > labeledBatchSize ${this.labeledBatchSize}`,

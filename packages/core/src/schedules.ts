@@ -3,7 +3,7 @@
  * (SSL4MIS `utils/ramps.py`; MCSC `train_MCSC_2D_256_28.py`). `t` is the iteration counter.
  */
 import { z } from 'zod';
-import { parseOptions, rangeError } from './internal/errors.js';
+import { parseOptions, invalidValue } from './internal/errors.js';
 
 /**
  * Sigmoid-shaped ramp-up of Laine & Aila (ICLR 2017, arXiv 1610.02242), SSL4MIS `sigmoid_rampup`:
@@ -11,8 +11,8 @@ import { parseOptions, rangeError } from './internal/errors.js';
  */
 export function sigmoidRampup(current: number, length: number): number {
   const fn = 'sigmoidRampup';
-  if (!Number.isFinite(current)) throw rangeError(fn, 'current', 'must be a finite number', current);
-  if (!Number.isFinite(length) || length < 0) throw rangeError(fn, 'length', 'must be a finite number ≥ 0', length);
+  if (!Number.isFinite(current)) throw invalidValue(fn, 'current', 'must be a finite number', current);
+  if (!Number.isFinite(length) || length < 0) throw invalidValue(fn, 'length', 'must be a finite number ≥ 0', length);
   if (length === 0) return 1;
   const phase = 1 - Math.min(Math.max(current, 0), length) / length;
   return Math.exp(-5 * phase * phase);
@@ -40,7 +40,7 @@ const consistencySchema = z.strictObject({
 export function consistencyWeight(iteration: number, options?: ConsistencyWeightOptions): number {
   const fn = 'consistencyWeight';
   const { weight = 0.1, rampupLength = 200, divisor = 150 } = parseOptions(fn, consistencySchema, options);
-  if (!Number.isInteger(iteration) || iteration < 0) throw rangeError(fn, 'iteration', 'must be a non-negative integer', iteration);
+  if (!Number.isInteger(iteration) || iteration < 0) throw invalidValue(fn, 'iteration', 'must be a non-negative integer', iteration);
   return weight * sigmoidRampup(Math.floor(iteration / divisor), rampupLength);
 }
 
@@ -52,13 +52,13 @@ export function consistencyWeight(iteration: number, options?: ConsistencyWeight
  */
 export function polyLr(base: number, iteration: number, maxIterations: number, power = 0.9): number {
   const fn = 'polyLr';
-  if (!Number.isFinite(base)) throw rangeError(fn, 'base', 'must be a finite number', base);
+  if (!Number.isFinite(base)) throw invalidValue(fn, 'base', 'must be a finite number', base);
   if (!Number.isInteger(maxIterations) || maxIterations < 1)
-    throw rangeError(fn, 'maxIterations', 'must be a positive integer', maxIterations);
+    throw invalidValue(fn, 'maxIterations', 'must be a positive integer', maxIterations);
   if (!Number.isFinite(iteration) || iteration < 0 || iteration > maxIterations) {
-    throw rangeError(fn, 'iteration', `must lie in [0, maxIterations = ${maxIterations}]`, iteration);
+    throw invalidValue(fn, 'iteration', `must lie in [0, maxIterations = ${maxIterations}]`, iteration);
   }
-  if (!Number.isFinite(power) || power < 0) throw rangeError(fn, 'power', 'must be a finite number ≥ 0', power);
+  if (!Number.isFinite(power) || power < 0) throw invalidValue(fn, 'power', 'must be a finite number ≥ 0', power);
   return base * (1 - iteration / maxIterations) ** power;
 }
 
@@ -86,7 +86,7 @@ const swinSchema = z.strictObject({
 export function swinWarmupPolyFactor(iteration: number, options: SwinScheduleOptions): number {
   const fn = 'swinWarmupPolyFactor';
   const { epochs, itersPerEpoch } = parseOptions(fn, swinSchema, options);
-  if (!Number.isInteger(iteration) || iteration < 0) throw rangeError(fn, 'iteration', 'must be a non-negative integer', iteration);
+  if (!Number.isInteger(iteration) || iteration < 0) throw invalidValue(fn, 'iteration', 'must be a non-negative integer', iteration);
   const warmupEpochs = Math.floor(epochs / 20);
   const warmup = warmupEpochs * itersPerEpoch;
   if (warmup > 0 && iteration <= warmup) {
@@ -118,7 +118,7 @@ const contrastSchema = z.strictObject({
 export function contrastiveSliceCount(iteration: number, options: ContrastSlicesOptions): number {
   const fn = 'contrastiveSliceCount';
   const { numLabeled, batchSize, allFrom = 3000 } = parseOptions(fn, contrastSchema, options);
-  if (numLabeled > batchSize) throw rangeError(fn, 'options.numLabeled', `must not exceed batchSize ${batchSize}`, numLabeled);
-  if (!Number.isInteger(iteration) || iteration < 0) throw rangeError(fn, 'iteration', 'must be a non-negative integer', iteration);
+  if (numLabeled > batchSize) throw invalidValue(fn, 'options.numLabeled', `must not exceed batchSize ${batchSize}`, numLabeled);
+  if (!Number.isInteger(iteration) || iteration < 0) throw invalidValue(fn, 'iteration', 'must be a non-negative integer', iteration);
   return iteration >= allFrom ? batchSize : numLabeled;
 }

@@ -20,7 +20,7 @@
  */
 import { nearestIndices, type NearestEdge } from '@mcsc/graph';
 import { z } from 'zod';
-import { parseOptions, rangeError, typeError } from './internal/errors.js';
+import { parseOptions, invalidValue } from './internal/errors.js';
 import type { NumericTypedArray } from './internal/ndarray.js';
 
 export type { NumericTypedArray };
@@ -54,15 +54,15 @@ export function zoomNearest<T extends NumericTypedArray>(
 ): T {
   const fn = 'zoomNearest';
   const { edge = 'scipy', cval = 0 } = options === undefined ? {} : parseOptions(fn, zoomOptionsSchema, options);
-  if (!ArrayBuffer.isView(src)) throw typeError(fn, 'src', 'must be a typed array', src);
+  if (!ArrayBuffer.isView(src)) throw invalidValue(fn, 'src', 'must be a typed array', src);
   checkShape(fn, 'inShape', inShape, 1);
   checkShape(fn, 'outShape', outShape, 0);
   if (outShape.length !== inShape.length) {
-    throw rangeError(fn, 'outShape', `must have the rank of inShape ${JSON.stringify(inShape)}`, outShape);
+    throw invalidValue(fn, 'outShape', `must have the rank of inShape ${JSON.stringify(inShape)}`, outShape);
   }
   const inSize = inShape.reduce((a, b) => a * b, 1);
   if (src.length !== inSize)
-    throw rangeError(fn, 'src.length', `must equal the size of inShape ${JSON.stringify(inShape)} (${inSize})`, src.length);
+    throw invalidValue(fn, 'src.length', `must equal the size of inShape ${JSON.stringify(inShape)} (${inSize})`, src.length);
 
   const rank = inShape.length;
   // Per axis, the flat input offset contributed by each output index, or -1 for "outside" (cval).
@@ -118,8 +118,8 @@ export function zoomNearest2D<T extends NumericTypedArray>(
  */
 export function zoomSourceIndices(inLength: number, outLength: number, edge: ZoomEdge = 'scipy'): Int32Array {
   const fn = 'zoomSourceIndices';
-  if (!Number.isInteger(inLength) || inLength < 1) throw rangeError(fn, 'inLength', 'must be a positive integer', inLength);
-  if (!Number.isInteger(outLength) || outLength < 0) throw rangeError(fn, 'outLength', 'must be a non-negative integer', outLength);
+  if (!Number.isInteger(inLength) || inLength < 1) throw invalidValue(fn, 'inLength', 'must be a positive integer', inLength);
+  if (!Number.isInteger(outLength) || outLength < 0) throw invalidValue(fn, 'outLength', 'must be a non-negative integer', outLength);
   return nearestIndices(inLength, outLength, edge);
 }
 
@@ -131,10 +131,11 @@ export function zoomOutputShape(inShape: readonly number[], factors: number | re
   const fn = 'zoomOutputShape';
   checkShape(fn, 'inShape', inShape, 0);
   const f = typeof factors === 'number' ? inShape.map(() => factors) : factors;
-  if (f.length !== inShape.length) throw rangeError(fn, 'factors', `must have one factor per axis of ${JSON.stringify(inShape)}`, factors);
+  if (f.length !== inShape.length)
+    throw invalidValue(fn, 'factors', `must have one factor per axis of ${JSON.stringify(inShape)}`, factors);
   return inShape.map((n, axis) => {
     const factor = f[axis]!;
-    if (!Number.isFinite(factor) || factor < 0) throw rangeError(fn, `factors[${axis}]`, 'must be a finite non-negative number', factor);
+    if (!Number.isFinite(factor) || factor < 0) throw invalidValue(fn, `factors[${axis}]`, 'must be a finite non-negative number', factor);
     return roundHalfEven(n * factor);
   });
 }
@@ -156,10 +157,10 @@ function rowMajorStrides(shape: readonly number[]): number[] {
 }
 
 function checkShape(fn: string, field: string, shape: readonly number[], min: number): void {
-  if (!Array.isArray(shape) || shape.length === 0) throw rangeError(fn, field, 'must be a non-empty array of sizes', shape);
+  if (!Array.isArray(shape) || shape.length === 0) throw invalidValue(fn, field, 'must be a non-empty array of sizes', shape);
   for (const n of shape) {
     if (!Number.isInteger(n) || n < min) {
-      throw rangeError(fn, field, `must hold integers ≥ ${min}`, shape);
+      throw invalidValue(fn, field, `must hold integers ≥ ${min}`, shape);
     }
   }
 }

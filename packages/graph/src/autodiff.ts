@@ -15,6 +15,7 @@ import { formatShape, type Tensor } from './tensor.js';
 import { add } from './ops/elementwise.js';
 import { reshape, zeros } from './ops/shape.js';
 import { backwardOf } from './ops/rules.js';
+import { McscError } from './errors.js';
 
 /**
  * Gradients of the scalar `loss` with respect to each tensor of `wrt`; null for a tensor the loss
@@ -22,7 +23,7 @@ import { backwardOf } from './ops/rules.js';
  */
 export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)[] {
   if (loss.size !== 1 || loss.dtype !== 'float32') {
-    throw new TypeError(`gradients: the loss must be a float32 scalar, got ${loss.dtype}${formatShape(loss.shape)}`);
+    throw new McscError('gradients', `the loss must be a float32 scalar, got ${loss.dtype}${formatShape(loss.shape)}`);
   }
   const g = loss.graph;
   const lastNode = loss.source.kind === 'op' ? loss.source.node.id : -1;
@@ -63,11 +64,12 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
     targets.forEach((x, k) => {
       if (!x) return;
       const rule = rules[k];
-      if (!rule) throw new Error(`gradients: ${node.op} has no gradient for its input ${k} (${x.toString()})`);
+      if (!rule) throw new McscError('gradients', `${node.op} has no gradient for its input ${k} (${x.toString()})`);
       const dx = rule();
       if (dx.size !== x.size) {
-        throw new Error(
-          `gradients: ${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`,
+        throw new McscError(
+          'gradients',
+          `${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`,
         );
       }
       accumulate(x, reshape(dx, x.shape));
@@ -78,8 +80,9 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
 
 function notDifferentiable(node: Node): Error {
   const outs = node.outputs.map((o) => o.toString()).join(', ');
-  return new Error(
-    `gradients: cannot differentiate through ${node.op} (output ${outs}): it has no gradient. ` +
+  return new McscError(
+    'gradients',
+    `cannot differentiate through ${node.op} (output ${outs}): it has no gradient. ` +
       `If this value is meant as a constant (a pseudo label, a mask), wrap its input in stopGradient().`,
   );
 }

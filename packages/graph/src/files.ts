@@ -4,6 +4,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { failedTo, McscError } from './errors.js';
 
 /** `open` flags: read-only, and non-blocking so that a path swapped for a FIFO cannot hang the open. */
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
@@ -24,10 +25,11 @@ export function fileKind(st: Stats): string | undefined {
             : 'not a regular file';
 }
 
-function check(st: Stats, maxBytes: number, expected: string): void {
+function check(st: Stats, maxBytes: number, expected: string, where: string): void {
   const kind = fileKind(st);
-  if (kind) throw new Error(`it is ${kind}, expected ${expected}`);
-  if (st.size > maxBytes) throw new Error(`${st.size} bytes is more than the limit of ${maxBytes} bytes (see docs/limits.md)`);
+  if (kind) throw new McscError(where, `cannot read: it is ${kind}, expected ${expected}`);
+  if (st.size > maxBytes)
+    throw new McscError(where, `cannot read: ${st.size} bytes is more than the limit of ${maxBytes} bytes (see docs/limits.md)`);
 }
 
 /**
@@ -36,11 +38,11 @@ function check(st: Stats, maxBytes: number, expected: string): void {
  */
 export async function readRegularFile(path: string, where: string, maxBytes: number, expected = 'a regular file'): Promise<Uint8Array> {
   try {
-    check(await stat(path), maxBytes, expected);
+    check(await stat(path), maxBytes, expected, where);
     const handle = await open(path, READ_FLAGS);
     try {
       const st = await handle.stat();
-      check(st, maxBytes, expected);
+      check(st, maxBytes, expected, where);
       const out = new Uint8Array(st.size);
       let at = 0;
       while (at < out.length) {
@@ -53,7 +55,8 @@ export async function readRegularFile(path: string, where: string, maxBytes: num
       await handle.close();
     }
   } catch (e) {
-    throw new Error(`${where}: cannot read: ${(e as Error).message}`);
+    if (e instanceof McscError) throw e;
+    throw failedTo(where, 'cannot read', e);
   }
 }
 
@@ -61,10 +64,10 @@ export async function readRegularFile(path: string, where: string, maxBytes: num
 export function readRegularFileSync(path: string, where: string, maxBytes: number, expected = 'a regular file'): Uint8Array {
   let fd: number | undefined;
   try {
-    check(statSync(path), maxBytes, expected);
+    check(statSync(path), maxBytes, expected, where);
     fd = openSync(path, READ_FLAGS);
     const st = fstatSync(fd);
-    check(st, maxBytes, expected);
+    check(st, maxBytes, expected, where);
     const out = new Uint8Array(st.size);
     let at = 0;
     while (at < out.length) {
@@ -74,7 +77,8 @@ export function readRegularFileSync(path: string, where: string, maxBytes: numbe
     }
     return at === out.length ? out : out.subarray(0, at);
   } catch (e) {
-    throw new Error(`${where}: cannot read: ${(e as Error).message}`);
+    if (e instanceof McscError) throw e;
+    throw failedTo(where, 'cannot read', e);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

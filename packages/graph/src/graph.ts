@@ -1,5 +1,6 @@
 import type { Random } from './random.js';
 import { allocate, formatShape, shapeSize, Tensor, type DType, type Shape, type TensorData } from './tensor.js';
+import { McscError } from './errors.js';
 
 export type AttrValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
 export type Attrs = Readonly<Record<string, AttrValue>>;
@@ -155,10 +156,11 @@ export class Graph {
 
   /** Record the value a state takes after this run (only meaningful in training graphs). */
   updateState(state: Tensor, value: Tensor): void {
-    if (state.source.kind !== 'state') throw new TypeError(`updateState: ${state.name} is not a state tensor`);
+    if (state.source.kind !== 'state') throw new McscError('updateState', `${state.name} is not a state tensor`);
     if (value.dtype !== state.dtype || value.size !== state.size) {
-      throw new TypeError(
-        `updateState: ${state.name} is ${state.dtype}${formatShape(state.shape)}, got ${value.dtype}${formatShape(value.shape)}`,
+      throw new McscError(
+        'updateState',
+        `${state.name} is ${state.dtype}${formatShape(state.shape)}, got ${value.dtype}${formatShape(value.shape)}`,
       );
     }
     this.stateUpdates.push({ state, value });
@@ -167,7 +169,7 @@ export class Graph {
   constant(data: TensorData | number[], shape: Shape, dtype: DType = 'float32'): Tensor {
     const values = Array.isArray(data) ? fromNumbers(data, dtype) : data;
     if (values.length !== shapeSize(shape)) {
-      throw new RangeError(`constant: ${values.length} values do not fill shape ${formatShape(shape)}`);
+      throw new McscError('constant', `${values.length} values do not fill shape ${formatShape(shape)}`);
     }
     const t = this.newTensor(`const_${this.nextId}`, shape, dtype, { kind: 'constant', data: values });
     this.constants.push(t);
@@ -196,7 +198,7 @@ export class Graph {
 
   addNode(spec: OpSpec): Tensor[] {
     for (const x of spec.inputs) {
-      if (x && x.graph !== this) throw new Error(`${spec.op}: input ${x.name} belongs to another graph`);
+      if (x && x.graph !== this) throw new McscError(spec.op, `input ${x.name} belongs to another graph`);
     }
     const outputs: Tensor[] = [];
     const node: Node = {
@@ -217,14 +219,14 @@ export class Graph {
 
   private newTensor(name: string, shape: Shape, dtype: DType, source: Tensor['source']): Tensor {
     for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new RangeError(`tensor ${name}: invalid shape ${formatShape(shape)}`);
+      if (!Number.isInteger(d) || d < 0) throw new McscError(`tensor ${name}`, `invalid shape ${formatShape(shape)}`);
     }
     return new Tensor(this, this.nextId++, name, Object.freeze([...shape]), dtype, source);
   }
 
   private claim(name: string, what: string): string {
-    if (this.names.has(name)) throw new Error(`Graph: a ${what} named '${name}' is already defined`);
-    if (name.length === 0) throw new Error(`Graph: a ${what} needs a non-empty name`);
+    if (this.names.has(name)) throw new McscError('Graph', `a ${what} named '${name}' is already defined`);
+    if (name.length === 0) throw new McscError('Graph', `a ${what} needs a non-empty name`);
     this.names.add(name);
     return name;
   }

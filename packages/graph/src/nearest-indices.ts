@@ -24,6 +24,7 @@
  *   `min(floor(o · in / out), in − 1)`; never −1. The graph's `resizeNearest` op emits that Resize and
  *   uses these indices for its gradient, so they must be the ones onnxruntime reads.
  */
+import { McscError } from './errors.js';
 
 /** How the `'scipy'` rule treats a coordinate that rounds past the last input sample. */
 export type NearestEdge = 'scipy' | 'clamp';
@@ -40,16 +41,16 @@ export type NearestRule = NearestEdge | 'torch';
  */
 export function nearestIndices(inLength: number, outLength: number, rule: NearestRule = 'scipy'): Int32Array {
   if (!Number.isInteger(inLength) || inLength < 1)
-    throw new RangeError(`nearestIndices: inLength must be a positive integer, got ${inLength}`);
+    throw new McscError('nearestIndices', `inLength must be a positive integer, got ${inLength}`);
   if (!Number.isInteger(outLength) || outLength < 0)
-    throw new RangeError(`nearestIndices: outLength must be a non-negative integer, got ${outLength}`);
+    throw new McscError('nearestIndices', `outLength must be a non-negative integer, got ${outLength}`);
   const out = new Int32Array(outLength);
   if (rule === 'torch') {
     for (let o = 0; o < outLength; o++) out[o] = Math.min(Math.floor((o * inLength) / outLength), inLength - 1);
     return out;
   }
   if (rule !== 'scipy' && rule !== 'clamp')
-    throw new RangeError(`nearestIndices: rule must be 'scipy', 'clamp' or 'torch', got ${String(rule)}`);
+    throw new McscError('nearestIndices', `rule must be 'scipy', 'clamp' or 'torch', got ${String(rule)}`);
   const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 1;
   for (let k = 0; k < outLength; k++) {
     let c = k * scale;

@@ -7,6 +7,7 @@
 import type { Graph } from './graph.js';
 import type { Tensor } from './tensor.js';
 import { add, div, mul, sqrt, sub } from './ops/elementwise.js';
+import { McscError } from './errors.js';
 
 export interface ParamGroup {
   /** Names the group's learning-rate and weight-decay feeds. */
@@ -51,8 +52,9 @@ export function groupOf(config: OptimizerConfig, paramName: string): ParamGroup 
         : gr.params.some((p) => paramName.startsWith(p)),
   );
   if (!group)
-    throw new Error(
-      `optimizer: parameter '${paramName}' belongs to no parameter group (groups: ${config.groups.map((g) => g.name).join(', ')})`,
+    throw new McscError(
+      'optimizer',
+      `parameter '${paramName}' belongs to no parameter group (groups: ${config.groups.map((g) => g.name).join(', ')})`,
     );
   return group;
 }

@@ -6,6 +6,7 @@
  * cannot be seeded, and float64 arithmetic on integers is exact here, so results are bit-identical
  * across Node versions, browsers and operating systems.
  */
+import { McscError } from './errors.js';
 export class Random {
   private s0: number;
   private s1: number;
@@ -14,7 +15,7 @@ export class Random {
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`Random: seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new McscError('Random', `seed must be an integer, got ${seed}`);
     let x = seed >>> 0;
     const next = (): number => {
       // SplitMix32
@@ -81,7 +82,7 @@ export class Random {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Random.int: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0) throw new McscError('Random.int', `n must be a positive integer, got ${n}`);
     return Math.floor(this.uniform() * n);
   }
 
@@ -131,7 +132,7 @@ export class Random {
   /** Restore a state from `getState` (the cached spare normal is dropped). */
   setState(state: readonly number[]): void {
     if (state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
-      throw new RangeError(`Random.setState: expected four uint32 values, got [${state.join(', ')}]`);
+      throw new McscError('Random.setState', `expected four uint32 values, got [${state.join(', ')}]`);
     }
     [this.s0, this.s1, this.s2, this.s3] = state as [number, number, number, number];
     this.spareNormal = null;

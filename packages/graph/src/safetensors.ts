@@ -5,6 +5,7 @@
  * format is tiny and we need exact control of dtype conversion (F16/BF16/F64 → F32 on load).
  */
 import type { DType, TensorData } from './tensor.js';
+import { McscError } from './errors.js';
 
 export interface NamedTensor {
   dtype: DType;
@@ -98,7 +99,7 @@ export function decodeSafetensors(
   source = 'safetensors data',
   options: DecodeSafetensorsOptions = {},
 ): DecodedSafetensors {
-  const fail = (why: string) => new Error(`${source}: not a valid safetensors file: ${why}`);
+  const fail = (why: string) => new McscError(source, `not a valid safetensors file: ${why}`);
   const maxHeader = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
   if (bytes.length < 8) throw fail(`${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -145,8 +146,9 @@ export function decodeSafetensors(
       const want = expected(e.name);
       const got = FILE_DTYPES[e.dtype]!.as;
       if (want !== undefined && want !== got) {
-        throw new Error(
-          `${source}: tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`,
+        throw new McscError(
+          source,
+          `tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`,
         );
       }
     }

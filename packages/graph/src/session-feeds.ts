@@ -2,6 +2,7 @@
 import type { Random } from './random.js';
 import type { RuntimeTensor } from './runtime/runtime.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
+import { McscError } from './errors.js';
 
 /** What a caller may feed for one graph input: a typed array of its shape, or a tensor with dims. */
 export type FeedValue = TensorData | RuntimeTensor;
@@ -30,7 +31,7 @@ export function toRuntimeTensor(t: Tensor, given: FeedValue, dynamicBatch: boole
       ? `${data.constructor.name} of ${data.length} values`
       : `${given.type}${formatShape(given.dims)}`;
     const want = dynamicBatch ? `[N, ${t.shape.slice(1).join(', ')}]` : formatShape(t.shape);
-    throw new RangeError(`TrainingSession: feed '${t.name}' is ${desc}, expected ${t.dtype}${want}`);
+    throw new McscError('TrainingSession', `feed '${t.name}' is ${desc}, expected ${t.dtype}${want}`);
   }
   return { type: t.dtype, data, dims };
 }
@@ -49,6 +50,9 @@ export function perGroup(v: number | Readonly<Record<string, number>>, group: st
   if (typeof v === 'number') return v;
   const x = v[group] ?? fallback;
   if (x === undefined)
-    throw new Error(`TrainingSession.step: no ${what} for parameter group '${group}'; expected a number or a record with key '${group}'`);
+    throw new McscError(
+      'TrainingSession.step',
+      `no ${what} for parameter group '${group}'; expected a number or a record with key '${group}'`,
+    );
   return x;
 }

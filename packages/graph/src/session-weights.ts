@@ -5,6 +5,7 @@
 import { STEP_INPUT } from './optim.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { formatShape } from './tensor.js';
+import { McscError } from './errors.js';
 
 export interface LoadWeightsOptions {
   /** Every parameter and state must be given and no unknown name may appear (default true). */
@@ -59,7 +60,7 @@ export function assignWeights(
     ...(mismatched.length ? [`shape mismatch: ${mismatched.join('; ')}`] : []),
     ...(wrongType.length ? [`dtype mismatch: ${wrongType.join('; ')}`] : []),
   ];
-  if (problems.length) throw new Error(`${source}: weights do not match the model: ${problems.join('; ')}`);
+  if (problems.length) throw new McscError(source, `weights do not match the model: ${problems.join('; ')}`);
   const loaded: string[] = [];
   for (const [k, t] of given) {
     const mine = own.get(k);
@@ -96,17 +97,18 @@ export interface DecodedTrainingState {
 export function decodeTrainingState(bytes: Uint8Array, source: string): DecodedTrainingState {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (metadata.format !== STATE_FORMAT)
-    throw new Error(`${source}: not a training state (metadata.format is '${metadata.format}', expected '${STATE_FORMAT}')`);
+    throw new McscError(source, `not a training state (metadata.format is '${metadata.format}', expected '${STATE_FORMAT}')`);
   const step = tensors.get(STEP_INPUT);
   if (step?.dtype !== 'int64' || step.data.length !== 1)
-    throw new Error(`${source}: training state has no '${STEP_INPUT}' int64 scalar; expected one written by TrainingSession.exportState`);
+    throw new McscError(source, `training state has no '${STEP_INPUT}' int64 scalar; expected one written by TrainingSession.exportState`);
   tensors.delete(STEP_INPUT);
   let rngState: unknown;
   try {
     rngState = JSON.parse(metadata.dropoutRng ?? '');
   } catch {
-    throw new Error(
-      `${source}: training state metadata 'dropoutRng' is not JSON; expected the generator state written by TrainingSession.exportState`,
+    throw new McscError(
+      source,
+      "training state metadata 'dropoutRng' is not JSON; expected the generator state written by TrainingSession.exportState",
     );
   }
   return { tensors, stepCount: Number((step.data as BigInt64Array)[0]), rngState, metadata };

@@ -22,6 +22,7 @@ import {
   type LoadWeightsReport,
 } from './session-weights.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
+import { McscError } from './errors.js';
 
 /** What a model-building function returns. It is called once per graph (training, eval, gradients) and must be pure. */
 export interface ModelGraph {
@@ -79,8 +80,9 @@ export class TrainingSession {
 
   static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
     if (!options.runtime || typeof options.runtime.createSession !== 'function') {
-      throw new TypeError(
-        "TrainingSession.create: options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'",
+      throw new McscError(
+        'TrainingSession.create',
+        "options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'",
       );
     }
     // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
@@ -122,8 +124,9 @@ export class TrainingSession {
       liveNodes(trainGraph, Object.values(trainOutputs)).some((n) => n.op === 'MaxPool' && n.outputs.length === 2)
     ) {
       // Read in onnxruntime's source, not run here (no WebGPU adapter): docs/gpu.md.
-      throw new Error(
-        "TrainingSession.create: onnxruntime-web's WebGPU MaxPool kernel does not write the arg-max Indices output that the max-pool gradient reads (docs/gpu.md); expected device 'wasm' for training a graph with maxPool2d",
+      throw new McscError(
+        'TrainingSession.create',
+        "onnxruntime-web's WebGPU MaxPool kernel does not write the arg-max Indices output that the max-pool gradient reads (docs/gpu.md); expected device 'wasm' for training a graph with maxPool2d",
       );
     }
     const evalGraph = new Graph({ training: false });
@@ -141,7 +144,7 @@ export class TrainingSession {
         if (this.values.has(t.name)) continue;
         const data = g.initializers.get(t.name)!({ shape: t.shape, name: t.name, random: Random.forName(seed, t.name) });
         if (data.length !== t.size)
-          throw new Error(`initializer of '${t.name}' returned ${data.length} values for shape ${formatShape(t.shape)}`);
+          throw new McscError(`initializer of '${t.name}'`, `returned ${data.length} values for shape ${formatShape(t.shape)}`);
         this.values.set(t.name, {
           dtype: t.dtype,
           shape: t.shape,
@@ -176,7 +179,7 @@ export class TrainingSession {
 
   /** One optimizer step: forward, backward and update in one runtime call. Returns the scalars. */
   async step(feeds: Feeds, hyper: StepHyperParameters): Promise<Record<string, number>> {
-    if (!this.train) throw new Error('TrainingSession.step: this session has no loss and optimizer to train with');
+    if (!this.train) throw new McscError('TrainingSession.step', 'this session has no loss and optimizer to train with');
     const { model, session } = this.train;
     const optimizer = this.options.optimizer!;
     const t = this.stepCount + 1;
@@ -225,7 +228,7 @@ export class TrainingSession {
     if (!this.gradRun) {
       const g = new Graph({ training: true, dropout: false });
       const built = this.options.build(g);
-      if (!built.loss) throw new Error('TrainingSession.computeGradients: the build function returns no loss');
+      if (!built.loss) throw new McscError('TrainingSession.computeGradients', 'the build function returns no loss');
       const grads = gradients(built.loss, g.params);
       const outputs: Record<string, Tensor> = { loss: built.loss };
       g.params.forEach((p, i) => {
@@ -303,8 +306,9 @@ export class TrainingSession {
       else {
         const given = feeds[t.name];
         if (given === undefined)
-          throw new Error(
-            `TrainingSession: missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`,
+          throw new McscError(
+            'TrainingSession',
+            `missing feed '${t.name}' (${t.dtype}${formatShape(t.shape)}); fed: ${Object.keys(feeds).join(', ') || 'nothing'}`,
           );
         out[t.name] = toRuntimeTensor(t, given, dynamicBatch);
       }
@@ -314,5 +318,5 @@ export class TrainingSession {
 }
 
 function missingOutput(name: string, outputs: Record<string, Tensor>): never {
-  throw new Error(`exportInference: no output '${name}'; the model has ${Object.keys(outputs).join(', ')}`);
+  throw new McscError('exportInference', `no output '${name}'; the model has ${Object.keys(outputs).join(', ')}`);
 }

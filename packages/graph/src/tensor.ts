@@ -1,4 +1,5 @@
 import type { Graph, Node } from './graph.js';
+import { McscError } from './errors.js';
 
 /** Element types a graph tensor can hold. ONNX names: FLOAT, INT64, BOOL. */
 export type DType = 'float32' | 'int64' | 'bool';
@@ -67,7 +68,7 @@ export function sameShape(a: Shape, b: Shape): boolean {
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new RangeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+    throw new McscError(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
   }
   return a;
 }

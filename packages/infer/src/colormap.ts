@@ -3,6 +3,7 @@
  * Class 0 is background and stays transparent; classes 1 … 8 take a fixed, colour-blind-friendly
  * palette (Okabe–Ito), later ones golden-angle hues so that neighbours differ.
  */
+import { McscError } from '@mcsc/graph';
 
 /** An RGB colour, 0 … 255 per channel. */
 export type Rgb = readonly [number, number, number];
@@ -54,7 +55,7 @@ export function overlayRgba(
 ): Uint8ClampedArray {
   const n = h * w;
   if (image.length !== n || labels.length !== n) {
-    throw new RangeError(`overlayRgba: image holds ${image.length} and labels ${labels.length} values, expected h·w = ${n}`);
+    throw new McscError('overlayRgba', `image holds ${image.length} and labels ${labels.length} values, expected h·w = ${n}`);
   }
   const alpha = options.alpha ?? 0.5;
   const [lo, hi] = options.window ?? imageRange(image);

@@ -3,6 +3,7 @@ export { Segmenter, type Segmentation } from './segmenter.js';
 export { SegmentationModel, type ModelInfo, type ModelIoOptions } from './model.js';
 export type { InferenceRuntime, ModelSource } from './runtime.js';
 export type { RuntimeSession, RuntimeTensor, ValueInfo } from '@mcsc/graph';
+export { McscError } from '@mcsc/graph';
 export { checkImage, type ImageData, type SegmentOptions } from './validate.js';
 export { applyGather, nearestIndices, planeGather, resizeNearest2D, type PlaneArray, type ResizeEdge } from './resize.js';
 export { normalizeIntensity, parseIntensity, type IntensityMode } from './intensity.js';

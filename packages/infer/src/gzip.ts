@@ -6,6 +6,7 @@
  * it expects. Pure TypeScript (fflate's streaming inflater), for Node and browsers alike.
  */
 import { Gunzip } from 'fflate';
+import { McscError } from '@mcsc/graph';
 
 /** Input bytes inflated per step: at most ~1032× this (deflate's best ratio) is produced between sink calls. */
 const INPUT_CHUNK = 4 * 1024;
@@ -39,7 +40,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  * Trailing bytes that are not another gzip member are an error.
  */
 export function gunzipChecked(bytes: Uint8Array, sink: (chunk: Uint8Array) => void, where: string): void {
-  const corrupt = (why: string) => new Error(`${where}: gzip stream is corrupt: ${why}`);
+  const corrupt = (why: string) => new McscError(where, `gzip stream is corrupt: ${why}`);
   const members: { crc: number; size: number }[] = [];
   const starts = [0];
   let crc = 0;
@@ -63,7 +64,7 @@ export function gunzipChecked(bytes: Uint8Array, sink: (chunk: Uint8Array) => vo
     size = 0;
   };
   try {
-    if (bytes.length < 18) throw new Error(`${bytes.length} bytes is shorter than the smallest gzip member (18 bytes)`);
+    if (bytes.length < 18) throw corrupt(`${bytes.length} bytes is shorter than the smallest gzip member (18 bytes)`);
     for (let at = 0; at < bytes.length; at += INPUT_CHUNK) inflater.push(bytes.subarray(at, Math.min(bytes.length, at + INPUT_CHUNK)));
     // An empty member after the data: fflate reports where it starts, which is where the last real
     // member's trailer ends — so trailing bytes and truncation cannot go unnoticed.

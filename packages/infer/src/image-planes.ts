@@ -3,11 +3,12 @@
  * one channel gives the grey value (R when the image is grey, else Rec. 601 luma), three give R, G, B.
  * Values stay 0 … 255; the segmenter's intensity option scales them.
  */
+import { McscError } from '@mcsc/graph';
 export function rgbaToPlanes(rgba: ArrayLike<number>, width: number, height: number, channels: number, source = 'image'): Float32Array {
   const n = width * height;
-  if (rgba.length !== n * 4) throw new RangeError(`${source}: ${rgba.length} RGBA bytes, expected width·height·4 = ${n * 4}`);
+  if (rgba.length !== n * 4) throw new McscError(source, `${rgba.length} RGBA bytes, expected width·height·4 = ${n * 4}`);
   if (channels !== 1 && channels !== 3) {
-    throw new RangeError(`${source}: a picture gives 1 (grey) or 3 (RGB) channels, but the model expects ${channels}; use a NIfTI volume`);
+    throw new McscError(source, `a picture gives 1 (grey) or 3 (RGB) channels, but the model expects ${channels}; use a NIfTI volume`);
   }
   const out = new Float32Array(n * channels);
   for (let i = 0; i < n; i++) {

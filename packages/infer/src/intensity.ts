@@ -3,6 +3,7 @@
  * (min–max over the whole volume; SSL4MIS ACDC ships that way, the NIfTI data set does it on load), so
  * a raw scan must be scaled the same way before a model trained on them sees it.
  */
+import { McscError } from '@mcsc/graph';
 
 /** `'minmax'`: per volume to 0 … 1; `'none'`: as given; `[lo, hi]`: a fixed window clipped to 0 … 1. */
 export type IntensityMode = 'minmax' | 'none' | readonly [number, number];
@@ -23,7 +24,7 @@ export function normalizeIntensity(data: ArrayLike<number>, mode: IntensityMode)
     }
   } else {
     if (!Array.isArray(mode) || mode.length !== 2 || !(mode[1] > mode[0])) {
-      throw new RangeError(`intensity: expected 'minmax', 'none' or a window [lo, hi] with hi > lo, got ${JSON.stringify(mode)}`);
+      throw new McscError('intensity', `expected 'minmax', 'none' or a window [lo, hi] with hi > lo, got ${JSON.stringify(mode)}`);
     }
     [lo, hi] = mode;
   }
@@ -37,5 +38,5 @@ export function parseIntensity(text: string): IntensityMode {
   if (text === 'minmax' || text === 'none') return text;
   const parts = text.split(',').map((s) => Number(s.trim()));
   if (parts.length === 2 && parts.every(Number.isFinite) && parts[1]! > parts[0]!) return [parts[0]!, parts[1]!];
-  throw new RangeError(`intensity: expected 'minmax', 'none' or 'lo,hi' with hi > lo, got '${text}'`);
+  throw new McscError('intensity', `expected 'minmax', 'none' or 'lo,hi' with hi > lo, got '${text}'`);
 }

@@ -5,6 +5,7 @@
  */
 import type { RuntimeSession, ValueInfo } from '@mcsc/graph';
 import type { InferenceRuntime, ModelSource } from './runtime.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 /** What a model expects and returns. */
 export interface ModelInfo {
@@ -45,8 +46,9 @@ export class SegmentationModel {
     try {
       loaded = await runtime.createSession(bytes);
     } catch (e) {
-      throw new Error(
-        `model ${name}: onnxruntime cannot load it (${messageOf(e)}); expected an ONNX model exported by 'mcsc export' or TrainingSession.exportInference()`,
+      throw new McscError(
+        `model ${name}`,
+        `onnxruntime cannot load it (${messageOf(e)}); expected an ONNX model exported by 'mcsc export' or TrainingSession.exportInference()`,
       );
     }
     try {
@@ -62,7 +64,7 @@ export class SegmentationModel {
     const { input, output, channels, height, width, classes, fixedBatch, source } = this.info;
     const per = channels * height * width;
     if (images.length !== n * per)
-      throw new RangeError(`model ${source}: got ${images.length} values for ${n} slices, expected ${n}·${channels}·${height}·${width}`);
+      throw new McscError(`model ${source}`, `got ${images.length} values for ${n} slices, expected ${n}·${channels}·${height}·${width}`);
     const step = fixedBatch ?? n;
     const out = new Float32Array(n * classes * height * width);
     for (let i = 0; i < n; i += step) {
@@ -74,7 +76,10 @@ export class SegmentationModel {
       )[output]!;
       const expected = [step, classes, height, width];
       if (result.dims.join() !== expected.join()) {
-        throw new Error(`model ${source}: output '${output}' has shape [${result.dims.join(', ')}], expected [${expected.join(', ')}]`);
+        throw new McscError(
+          `model ${source}`,
+          `output '${output}' has shape [${result.dims.join(', ')}], expected [${expected.join(', ')}]`,
+        );
       }
       const keep = Math.min(step, n - i) * classes * height * width;
       out.set((result.data as Float32Array).subarray(0, keep), i * classes * height * width);
@@ -92,9 +97,9 @@ function describe(loaded: RuntimeSession, source: string, options: ModelIoOption
   const input = pick(loaded.inputs, options.input, 'image', 'input', source, true);
   const output = pick(loaded.outputs, options.output, 'probs', 'output', source, false);
   const dims = (v: ValueInfo, kind: string, what: string): [number | null, number | null, number | null, number | null] => {
-    if (v.type !== 'float32') throw new Error(`model ${source}: ${kind} '${v.name}' is ${v.type}, expected float32`);
+    if (v.type !== 'float32') throw new McscError(`model ${source}`, `${kind} '${v.name}' is ${v.type}, expected float32`);
     if (v.shape.length !== 4) {
-      throw new Error(`model ${source}: ${kind} '${v.name}' has shape [${v.shape.join(', ')}], expected rank 4 ${what}`);
+      throw new McscError(`model ${source}`, `${kind} '${v.name}' has shape [${v.shape.join(', ')}], expected rank 4 ${what}`);
     }
     const [a, b, c, d] = v.shape.map((x) => (typeof x === 'number' && x > 0 ? x : null));
     return [a ?? null, b ?? null, c ?? null, d ?? null];
@@ -102,16 +107,18 @@ function describe(loaded: RuntimeSession, source: string, options: ModelIoOption
   const [n, c, h, w] = dims(input, 'input', '[N, C, H, W]');
   const [n2, k, h2, w2] = dims(output, 'output', '[N, K, H, W]');
   if (c === null || h === null || w === null) {
-    throw new Error(`model ${source}: input '${input.name}' has shape [${input.shape.join(', ')}], expected fixed C, H and W`);
+    throw new McscError(`model ${source}`, `input '${input.name}' has shape [${input.shape.join(', ')}], expected fixed C, H and W`);
   }
   if (k === null || k < 2 || k > 255) {
-    throw new Error(
-      `model ${source}: output '${output.name}' has shape [${output.shape.join(', ')}], expected a fixed class count K in 2 … 255`,
+    throw new McscError(
+      `model ${source}`,
+      `output '${output.name}' has shape [${output.shape.join(', ')}], expected a fixed class count K in 2 … 255`,
     );
   }
   if ((h2 !== null && h2 !== h) || (w2 !== null && w2 !== w) || (n !== null && n2 !== null && n !== n2)) {
-    throw new Error(
-      `model ${source}: output '${output.name}' [${output.shape.join(', ')}] does not match input '${input.name}' [${input.shape.join(', ')}], expected [N, K, ${h}, ${w}]`,
+    throw new McscError(
+      `model ${source}`,
+      `output '${output.name}' [${output.shape.join(', ')}] does not match input '${input.name}' [${input.shape.join(', ')}], expected [N, K, ${h}, ${w}]`,
     );
   }
   return { source, input: input.name, output: output.name, channels: c, height: h, width: w, classes: k, fixedBatch: n };
@@ -128,14 +135,10 @@ function pick(
   const names = values.map((v) => `'${v.name}'`).join(', ') || 'none';
   if (wanted !== undefined) {
     const found = values.find((v) => v.name === wanted);
-    if (!found) throw new Error(`model ${source}: no ${kind} '${wanted}'; it has ${names}`);
+    if (!found) throw new McscError(`model ${source}`, `no ${kind} '${wanted}'; it has ${names}`);
     return found;
   }
   const found = values.find((v) => v.name === preferred) ?? (single && values.length !== 1 ? undefined : values[0]);
-  if (!found) throw new Error(`model ${source}: cannot tell which ${kind} to use among ${names}; expected one named '${preferred}'`);
+  if (!found) throw new McscError(`model ${source}`, `cannot tell which ${kind} to use among ${names}; expected one named '${preferred}'`);
   return found;
-}
-
-function messageOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
 }

@@ -11,6 +11,7 @@
 import { gzipSync } from 'fflate';
 import { isNIFTI2, readHeader, type NIFTI1 } from 'nifti-reader-js';
 import { gunzipChecked, isGzip } from './gzip.js';
+import { McscError } from '@mcsc/graph';
 
 /** Voxel arrays a NIfTI-1 file can hold (complex, RGB and 64-bit integer types are not supported). */
 export type NiftiData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
@@ -100,7 +101,7 @@ function writeType(data: NiftiData, target: string): { datatype: number; bitpix:
   if (data instanceof Uint8Array) return { datatype: 2, bitpix: 8 };
   if (data instanceof Int16Array) return { datatype: 4, bitpix: 16 };
   if (data instanceof Float32Array) return { datatype: 16, bitpix: 32 };
-  throw new TypeError(`${target}: data must be a Uint8Array, Int16Array or Float32Array, got ${data.constructor.name}`);
+  throw new McscError(target, `data must be a Uint8Array, Int16Array or Float32Array, got ${data.constructor.name}`);
 }
 
 /** Limits on what a NIfTI file may claim (docs/limits.md). */
@@ -196,8 +197,9 @@ export function parseNiftiBytes(bytes: Uint8Array, source: string, limits: Nifti
   };
   const affine = headerAffine(header);
   if (affine.some((row) => row.some((x) => !Number.isFinite(x)))) {
-    throw new Error(
-      `NIfTI file ${source}: the voxel-to-world affine (${h.sform_code > 0 ? 'sform' : h.qform_code > 0 ? 'qform' : 'pixdim'}) holds non-finite values ${JSON.stringify(affine.slice(0, 3))}; expected finite numbers`,
+    throw new McscError(
+      `NIfTI file ${source}`,
+      `the voxel-to-world affine (${h.sform_code > 0 ? 'sform' : h.qform_code > 0 ? 'qform' : 'pixdim'}) holds non-finite values ${JSON.stringify(affine.slice(0, 3))}; expected finite numbers`,
     );
   }
   return { data, dims, spacing: header.pixdim.slice(1, 1 + ndim), affine, header };
@@ -231,39 +233,43 @@ function checkNiftiHeader(head: Uint8Array, source: string, limits: NiftiLimits,
   const copy = head.slice(0, Math.min(head.length, HEADER_BYTES + 4));
   checkMagic(copy.buffer, source);
   if (copy.length < VOX_OFFSET)
-    throw new Error(`${where}: ${copy.length} bytes is shorter than the 348-byte NIfTI-1 header and its 4-byte extension flag`);
+    throw new McscError(where, `${copy.length} bytes is shorter than the 348-byte NIfTI-1 header and its 4-byte extension flag`);
   const h = readHeader(copy.buffer) as NIFTI1;
   const ndim = h.dims[0]!;
-  if (!(ndim >= 1 && ndim <= 7)) throw new Error(`${where}: dim[0] is ${ndim}, expected 1 … 7`);
+  if (!(ndim >= 1 && ndim <= 7)) throw new McscError(where, `dim[0] is ${ndim}, expected 1 … 7`);
   const dims = h.dims.slice(1, 1 + ndim);
-  if (dims.some((d) => !(d >= 1))) throw new Error(`${where}: dims [${dims.join(', ')}] must all be ≥ 1`);
+  if (dims.some((d) => !(d >= 1))) throw new McscError(where, `dims [${dims.join(', ')}] must all be ≥ 1`);
   const Ctor = READ_TYPES.get(h.datatypeCode);
   if (!Ctor) {
-    throw new Error(
-      `${where}: datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`,
+    throw new McscError(
+      where,
+      `datatype ${h.datatypeCode} (${h.getDatatypeCodeString(h.datatypeCode)}) is not supported; expected uint8, int8, int16, uint16, int32, uint32, float32 or float64`,
     );
   }
   const spacing = h.pixDims.slice(1, 1 + Math.min(ndim, 3));
   if (spacing.some((p) => !Number.isFinite(p)))
-    throw new Error(`${where}: pixdim [${spacing.join(', ')}] holds non-finite voxel sizes, expected finite numbers`);
+    throw new McscError(where, `pixdim [${spacing.join(', ')}] holds non-finite voxel sizes, expected finite numbers`);
   const maxVoxels = limits.maxVoxels ?? NIFTI_MAX_VOXELS;
   const count = dims.reduce((a, b) => a * b, 1);
   if (count > maxVoxels) {
-    throw new Error(
-      `${where}: dims [${dims.join(', ')}] hold ${count} voxels, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md)`,
+    throw new McscError(
+      where,
+      `dims [${dims.join(', ')}] hold ${count} voxels, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md)`,
     );
   }
   const offset = h.vox_offset;
   if (!Number.isInteger(offset) || offset < VOX_OFFSET || offset > 2 ** 31) {
-    throw new Error(
-      `${where}: vox_offset is ${offset}, expected a whole number ≥ ${VOX_OFFSET} (a single-file .nii puts the voxels after the 348-byte header and the 4-byte extension flag)`,
+    throw new McscError(
+      where,
+      `vox_offset is ${offset}, expected a whole number ≥ ${VOX_OFFSET} (a single-file .nii puts the voxels after the 348-byte header and the 4-byte extension flag)`,
     );
   }
   const need = count * Ctor.BYTES_PER_ELEMENT;
   const end = offset + need;
   if (fileSize !== undefined && end > fileSize) {
-    throw new Error(
-      `${where}: header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${end} bytes), but the file holds ${fileSize} bytes`,
+    throw new McscError(
+      where,
+      `header promises ${dims.join('×')} voxels of ${Ctor.BYTES_PER_ELEMENT} bytes at offset ${offset} (${end} bytes), but the file holds ${fileSize} bytes`,
     );
   }
   return { header: h, ndim, dims, Ctor, count, offset, end };
@@ -292,8 +298,9 @@ function inflateNifti(bytes: Uint8Array, source: string, limits: NiftiLimits): {
         // Deflate inflates at most 1032:1: a claim the stream cannot hold is refused before it is allocated.
         const most = bytes.length * MAX_DEFLATE_RATIO;
         if (layout.end > most) {
-          throw new Error(
-            `${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes (${layout.end} bytes), more than the ${bytes.length}-byte gzip stream can inflate to (at most ${most}); expected a complete file`,
+          throw new McscError(
+            where,
+            `header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes (${layout.end} bytes), more than the ${bytes.length}-byte gzip stream can inflate to (at most ${most}); expected a complete file`,
           );
         }
         raw = new Uint8Array(layout.end);
@@ -303,19 +310,21 @@ function inflateNifti(bytes: Uint8Array, source: string, limits: NiftiLimits): {
         raw.set(chunk.subarray(0, raw.length - before), before);
       }
       if (total > raw.length + NIFTI_MAX_TRAILING_BYTES) {
-        throw new Error(
-          `${where}: the gzip stream inflates to more than ${total} bytes, but the header declares ${raw.length} (${layout!.dims.join('×')} voxels at offset ${layout!.offset}); refused as a decompression bomb or a damaged file`,
+        throw new McscError(
+          where,
+          `the gzip stream inflates to more than ${total} bytes, but the header declares ${raw.length} (${layout!.dims.join('×')} voxels at offset ${layout!.offset}); refused as a decompression bomb or a damaged file`,
         );
       }
     },
     where,
   );
   if (!raw || !layout) {
-    throw new Error(`${where}: ${total} bytes (inflated) is shorter than the 348-byte NIfTI-1 header and 4-byte extension flag`);
+    throw new McscError(where, `${total} bytes (inflated) is shorter than the 348-byte NIfTI-1 header and 4-byte extension flag`);
   }
   if (total < raw.length) {
-    throw new Error(
-      `${where}: header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes at offset ${layout.offset} (${raw.length} bytes), but the file holds ${total} bytes (inflated)`,
+    throw new McscError(
+      where,
+      `header promises ${layout.dims.join('×')} voxels of ${layout.Ctor.BYTES_PER_ELEMENT} bytes at offset ${layout.offset} (${raw.length} bytes), but the file holds ${total} bytes (inflated)`,
     );
   }
   return { raw, layout };
@@ -371,13 +380,13 @@ export function encodeNifti(data: NiftiData, options: NiftiWriteOptions, gzip = 
   const { datatype, bitpix } = writeType(data, target);
   const ref = options.reference;
   const dims = options.dims ?? ref?.dims;
-  if (!dims) throw new TypeError(`${target}: give dims or a reference header`);
+  if (!dims) throw new McscError(target, 'give dims or a reference header');
   if (dims.length < 1 || dims.length > 7 || dims.some((d) => !Number.isInteger(d) || d < 1 || d > 32767)) {
-    throw new RangeError(`${target}: dims must be 1 … 7 integers in 1 … 32767, got [${dims.join(', ')}]`);
+    throw new McscError(target, `dims must be 1 … 7 integers in 1 … 32767, got [${dims.join(', ')}]`);
   }
   const count = dims.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
-    throw new RangeError(`${target}: dims [${dims.join(', ')}] hold ${count} voxels but data has ${data.length}`);
+    throw new McscError(target, `dims [${dims.join(', ')}] hold ${count} voxels but data has ${data.length}`);
   }
   const pixdim = ref ? [...ref.pixdim] : [1, 1, 1, 1, 1, 1, 1, 1];
   while (pixdim.length < 8) pixdim.push(1);
@@ -457,7 +466,7 @@ function affineToQuaternion(
   spacing: [number, number, number];
 } {
   if (affine.length < 3 || affine.slice(0, 3).some((r) => r.length < 4 || r.some((x) => !Number.isFinite(x)))) {
-    throw new RangeError(`${target}: affine must be 4×4 (or 3×4) finite numbers`);
+    throw new McscError(target, 'affine must be 4×4 (or 3×4) finite numbers');
   }
   const col = (j: number) => [affine[0]![j]!, affine[1]![j]!, affine[2]![j]!];
   const norm = (u: number[]) => Math.hypot(u[0]!, u[1]!, u[2]!);
@@ -521,13 +530,13 @@ function affineToQuaternion(
 function checkMagic(buffer: ArrayBuffer, source: string): void {
   const view = new DataView(buffer);
   if (buffer.byteLength < HEADER_BYTES) {
-    throw new Error(`NIfTI file ${source}: ${buffer.byteLength} bytes is shorter than the 348-byte NIfTI-1 header`);
+    throw new McscError(`NIfTI file ${source}`, `${buffer.byteLength} bytes is shorter than the 348-byte NIfTI-1 header`);
   }
   const magicBytes = new Uint8Array(buffer, 344, 4);
   const magic = [...magicBytes]
     .map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
     .join('');
-  if (isNIFTI2(buffer)) throw new Error(`NIfTI file ${source}: NIfTI-2 is not supported, expected NIfTI-1`);
+  if (isNIFTI2(buffer)) throw new McscError(`NIfTI file ${source}`, 'NIfTI-2 is not supported, expected NIfTI-1');
   const size = view.getInt32(0, true);
   const sizeBE = view.getInt32(0, false);
   const okMagic =
@@ -536,12 +545,13 @@ function checkMagic(buffer: ArrayBuffer, source: string): void {
     magicBytes[2] === 0x31 &&
     magicBytes[3] === 0;
   if ((size !== HEADER_BYTES && sizeBE !== HEADER_BYTES) || !okMagic) {
-    throw new Error(
-      `NIfTI file ${source}: not a NIfTI-1 file: sizeof_hdr is ${size} and magic is "${magic}", expected 348 and "n+1\\x00" (or "ni1\\x00")`,
+    throw new McscError(
+      `NIfTI file ${source}`,
+      `not a NIfTI-1 file: sizeof_hdr is ${size} and magic is "${magic}", expected 348 and "n+1\\x00" (or "ni1\\x00")`,
     );
   }
   if (magicBytes[1] === 0x69) {
-    throw new Error(`NIfTI file ${source}: magic "ni1" marks a .hdr/.img pair; only single-file .nii / .nii.gz is supported`);
+    throw new McscError(`NIfTI file ${source}`, 'magic "ni1" marks a .hdr/.img pair; only single-file .nii / .nii.gz is supported');
   }
 }
 

@@ -11,7 +11,7 @@
  * zoom and the trainer use too; this file builds 2-D gathers from it. `nearestIndices` is re-exported here
  * for @mcsc/infer's users.
  */
-import { nearestIndices, type NearestEdge } from '@mcsc/graph';
+import { nearestIndices, type NearestEdge, McscError } from '@mcsc/graph';
 
 export { nearestIndices };
 
@@ -56,7 +56,7 @@ export function resizeNearest2D<T extends PlaneArray>(
   outW: number,
   edge: ResizeEdge = 'scipy',
 ): T {
-  if (src.length !== h * w) throw new RangeError(`resizeNearest2D: src holds ${src.length} values, expected h·w = ${h}·${w} = ${h * w}`);
+  if (src.length !== h * w) throw new McscError('resizeNearest2D', `src holds ${src.length} values, expected h·w = ${h}·${w} = ${h * w}`);
   // A typed array's constructor builds the same type; TypeScript cannot express that on a union.
   const out = new (src.constructor as new (n: number) => T)(outH * outW);
   applyGather(src, 0, planeGather(h, w, outH, outW, edge), out, 0);

@@ -14,6 +14,7 @@ import { SegmentationModel, type ModelInfo, type ModelIoOptions } from './model.
 import { applyGather, planeGather } from './resize.js';
 import type { InferenceRuntime, ModelSource } from './runtime.js';
 import { checkImage, checkOptions, type CheckedStack, type ImageData, type SegmentOptions } from './validate.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 /** Labels (and probabilities on request) of a slice or a stack of slices. */
 export interface Segmentation {
@@ -37,7 +38,7 @@ export class Segmenter {
     io: ModelIoOptions = {},
   ): Promise<Segmenter> {
     const list = Array.isArray(sources) ? (sources as readonly ModelSource[]) : [sources as ModelSource];
-    if (list.length === 0) throw new RangeError('Segmenter.create: no models given; expected at least one path, URL or ONNX bytes');
+    if (list.length === 0) throw new McscError('Segmenter.create', 'no models given; expected at least one path, URL or ONNX bytes');
     const models: SegmentationModel[] = [];
     try {
       for (const source of list) models.push(await SegmentationModel.load(runtime, source, io));
@@ -53,12 +54,13 @@ export class Segmenter {
    * ensemble without loading them twice). The models stay shared: `release` releases them.
    */
   static fromModels(models: readonly SegmentationModel[]): Segmenter {
-    if (models.length === 0) throw new RangeError('Segmenter.fromModels: no models given; expected at least one');
+    if (models.length === 0) throw new McscError('Segmenter.fromModels', 'no models given; expected at least one');
     const first = models[0]!.info;
     for (const m of models.slice(1)) {
       if (m.info.channels !== first.channels || m.info.classes !== first.classes) {
-        throw new Error(
-          `model ${m.info.source}: ${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`,
+        throw new McscError(
+          `model ${m.info.source}`,
+          `${m.info.channels} channel(s) and ${m.info.classes} classes, but model ${first.source} has ${first.channels} and ${first.classes}; an ensemble needs the same channels and classes`,
         );
       }
     }
@@ -125,7 +127,7 @@ export class Segmenter {
         for (let j = 0; j < count * c; j++) applyGather(data, (z0 * c + j) * plane, into[mi]!, input, j * modelPlane);
         probs.push(
           await model.predict(input, count).catch((e: unknown) => {
-            throw new Error(`${fn}: model ${model.info.source} failed on slices ${z0} … ${z0 + count - 1}: ${(e as Error).message}`);
+            throw new McscError(fn, `model ${model.info.source} failed on slices ${z0} … ${z0 + count - 1}: ${messageOf(e)}`, { cause: e });
           }),
         );
       }

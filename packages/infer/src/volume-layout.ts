@@ -5,6 +5,7 @@
  * trained there sees the same orientation: D = `axis`, then the two other axes, slower one first —
  * axis 2 gives [k, j, i] (the file's own order), axis 0 gives [i, k, j], axis 1 gives [j, k, i].
  */
+import { McscError } from '@mcsc/graph';
 
 /** NIfTI voxel axis to slice along: 0 = i, 1 = j, 2 = k (default, the usual slice axis of MR). */
 export type SliceAxis = 0 | 1 | 2;
@@ -23,9 +24,9 @@ export interface StackLayout {
 /** The stack layout of NIfTI `dims`; `source` names the file in errors. */
 export function stackLayout(dims: readonly number[], axis: SliceAxis, source: string): StackLayout {
   if (dims.length < 2 || dims.length > 4 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new RangeError(`${source}: dims [${dims.join(', ')}], expected a 2-D, 3-D or 4-D (channels last) image`);
+    throw new McscError(source, `dims [${dims.join(', ')}], expected a 2-D, 3-D or 4-D (channels last) image`);
   }
-  if (axis !== 0 && axis !== 1 && axis !== 2) throw new RangeError(`${source}: slice axis ${String(axis)}, expected 0, 1 or 2`);
+  if (axis !== 0 && axis !== 1 && axis !== 2) throw new McscError(source, `slice axis ${String(axis)}, expected 0, 1 or 2`);
   const spatial: [number, number, number] = [dims[0]!, dims[1]!, dims[2] ?? 1];
   const channels = dims[3] ?? 1;
   const others = ([2, 1, 0] as const).filter((a) => a !== axis);

@@ -1,4 +1,5 @@
 export * from './models/index.js';
+export { McscError } from '@mcsc/graph';
 export {
   parseModelConfig,
   readModelConfig,

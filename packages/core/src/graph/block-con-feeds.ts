@@ -11,7 +11,7 @@
  * and the N − A·V·b² positions after the active ones are padded with index 0 and mask 0.
  */
 import type { TensorData } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { blockGroupIndices, drawBlockPermutations } from '../losses/block-sampling.js';
 import type { Random } from '../random.js';
 import type { BlockConSpec } from './block-con.js';
@@ -52,12 +52,12 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
 
   let permutations = step.permutations;
   if (permutations === undefined) {
-    if (step.random === undefined) throw typeError(fn, 'step.permutations', 'or step.random must be given', undefined);
+    if (step.random === undefined) throw invalidValue(fn, 'step.permutations', 'or step.random must be given', undefined);
     permutations = drawBlockPermutations(subImages, blockCount, step.random);
   }
   const subset = chosenGroups(fn, step, blockCount, groups);
   if (permutations.length !== subImages) {
-    throw rangeError(
+    throw invalidValue(
       fn,
       'step.permutations.length',
       `must equal the active sub-images A·V = ${active.length}·${views} = ${subImages}`,
@@ -87,7 +87,7 @@ function activeSliceList(fn: string, activeSlices: number | readonly number[] | 
   if (activeSlices === undefined) return Array.from({ length: batch }, (_, i) => i);
   if (typeof activeSlices === 'number') {
     if (!Number.isInteger(activeSlices) || activeSlices < 0 || activeSlices > batch) {
-      throw rangeError(fn, 'step.activeSlices', `must be an integer in [0, B = ${batch}] or a list of slice indices`, activeSlices);
+      throw invalidValue(fn, 'step.activeSlices', `must be an integer in [0, B = ${batch}] or a list of slice indices`, activeSlices);
     }
     return Array.from({ length: activeSlices }, (_, i) => i);
   }
@@ -97,7 +97,7 @@ function activeSliceList(fn: string, activeSlices: number | readonly number[] | 
     !Array.isArray(activeSlices) ||
     sorted.some((v, i) => !Number.isInteger(v) || v < 0 || v >= batch || (i > 0 && v === sorted[i - 1]))
   ) {
-    throw rangeError(fn, 'step.activeSlices', `must hold distinct slice indices in [0, ${batch})`, activeSlices);
+    throw invalidValue(fn, 'step.activeSlices', `must hold distinct slice indices in [0, ${batch})`, activeSlices);
   }
   return sorted;
 }
@@ -109,12 +109,12 @@ function chosenGroups(fn: string, step: BlockConStep, blockCount: number, groups
   if (step.groupSubset !== undefined) subset = Array.from(step.groupSubset);
   else {
     if (step.random === undefined)
-      throw typeError(fn, 'step.groupSubset', `or step.random must be given to choose ${groups} of ${blockCount} groups`, undefined);
+      throw invalidValue(fn, 'step.groupSubset', `or step.random must be given to choose ${groups} of ${blockCount} groups`, undefined);
     subset = Array.from(step.random.permutation(blockCount).subarray(0, groups));
   }
   const distinct = new Set(subset).size === subset.length;
   if (subset.length !== groups || !distinct || subset.some((k) => !Number.isInteger(k) || k < 0 || k >= blockCount)) {
-    throw rangeError(fn, 'step.groupSubset', `must hold ${groups} distinct group indices in [0, ${blockCount})`, step.groupSubset);
+    throw invalidValue(fn, 'step.groupSubset', `must hold ${groups} distinct group indices in [0, ${blockCount})`, step.groupSubset);
   }
   return subset;
 }

@@ -58,7 +58,7 @@ import {
   type Graph,
   type Tensor,
 } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
 import { after, fusedGradient } from './fused-gradient.js';
 import { checkClasses, checkTemperature, describe, groupSupCon, offDiagonalMask } from './supcon.js';
@@ -145,22 +145,22 @@ export interface BlockConGraph {
 export function blockConLoss(features: Tensor, labels: Tensor, options: BlockConGraphOptions): BlockConGraph {
   const fn = 'graphLosses.blockConLoss';
   if (features?.dtype !== 'float32' || features.rank !== 5)
-    throw typeError(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
+    throw invalidValue(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
   const [batch, views, channels, height, width] = features.shape as [number, number, number, number, number];
   const labelShape = [batch, views, height, width];
   if (labels?.dtype !== 'int64' || labels.rank !== 4 || labels.shape.some((d, i) => d !== labelShape[i])) {
-    throw typeError(fn, 'labels', `must be an int64 tensor [B, V, H, W] = [${labelShape.join(', ')}]`, describe(labels));
+    throw invalidValue(fn, 'labels', `must be an int64 tensor [B, V, H, W] = [${labelShape.join(', ')}]`, describe(labels));
   }
   const b = options.blockSize;
-  if (!Number.isInteger(b) || b < 1) throw rangeError(fn, 'options.blockSize', 'must be a positive integer', b);
+  if (!Number.isInteger(b) || b < 1) throw invalidValue(fn, 'options.blockSize', 'must be a positive integer', b);
   checkClasses(fn, options.numClasses);
   const temperature = checkTemperature(fn, options.temperature);
   const blockCoverage = options.blockCoverage ?? 'reference';
   const labelOrder = options.labelOrder ?? 'paper';
   if (blockCoverage !== 'reference' && blockCoverage !== 'full')
-    throw rangeError(fn, 'options.blockCoverage', "must be 'reference' or 'full'", blockCoverage);
+    throw invalidValue(fn, 'options.blockCoverage', "must be 'reference' or 'full'", blockCoverage);
   if (labelOrder !== 'paper' && labelOrder !== 'reference')
-    throw rangeError(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
+    throw invalidValue(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
   const name = options.name ?? 'blockcon';
 
   const g = features.graph;
@@ -168,11 +168,12 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   const blockCount = blocksPerSide(height, b, blockCoverage) * blocksPerSide(width, b, blockCoverage);
   const perStep = options.groupsPerStep;
   if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1))
-    throw rangeError(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
+    throw invalidValue(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
   const groups = Math.min(perStep ?? blockCount, blockCount);
   const n = batch * views * b * b;
   const asked = options.chunkGroups ?? Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / (n * n)));
-  if (!Number.isInteger(asked) || asked < 1) throw rangeError(fn, 'options.chunkGroups', 'must be a positive integer', options.chunkGroups);
+  if (!Number.isInteger(asked) || asked < 1)
+    throw invalidValue(fn, 'options.chunkGroups', 'must be a positive integer', options.chunkGroups);
   const chunkGroups = Math.min(Math.max(groups, 1), asked);
   const inputs = options.inputs ?? declareInputs(g, name, groups, n);
   checkInputs(fn, inputs, groups, n);
@@ -305,7 +306,7 @@ function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: numb
   const want = (field: 'points' | 'labels' | 'mask', dtype: string, shape: number[]): void => {
     const t = inputs[field];
     if (t?.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw typeError(
+      throw invalidValue(
         fn,
         `options.inputs.${field}`,
         `must be ${dtype === 'int64' ? 'an' : 'a'} ${dtype} tensor [${shape.join(', ')}]`,

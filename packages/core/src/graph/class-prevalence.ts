@@ -7,7 +7,7 @@
  * here are for the supervised CE and Dice, whose default (as in the reference) is no weighting.
  */
 import { div, greater, less, oneHot, reduceSum, stopGradient, where, type Tensor } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 
 /**
  * How the supervised CE and Dice weight the K classes.
@@ -55,13 +55,13 @@ export function resolveClassWeights(fn: string, weighting: ClassWeighting | unde
   if (weighting === 'prevalence') return prevalenceWeights(labels, numClasses);
   if (Array.isArray(weighting)) {
     if (weighting.length !== numClasses || weighting.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
-      throw rangeError(fn, 'options.classWeights', `must hold K = ${numClasses} finite non-negative numbers`, weighting);
+      throw invalidValue(fn, 'options.classWeights', `must hold K = ${numClasses} finite non-negative numbers`, weighting);
     }
     return labels.graph.constant(Float32Array.from(weighting), [numClasses]);
   }
   const t = weighting as Tensor;
   if (typeof t !== 'object' || t === null || !('graph' in t) || t.graph !== labels.graph) {
-    throw typeError(
+    throw invalidValue(
       fn,
       'options.classWeights',
       "must be 'none', 'prevalence', K numbers or a float32 [K] tensor of the same graph",
@@ -69,15 +69,15 @@ export function resolveClassWeights(fn: string, weighting: ClassWeighting | unde
     );
   }
   if (t.dtype !== 'float32' || t.rank !== 1 || t.shape[0] !== numClasses) {
-    throw rangeError(fn, 'options.classWeights', `must be a float32 [${numClasses}] tensor`, `${t.dtype}[${t.shape.join(', ')}]`);
+    throw invalidValue(fn, 'options.classWeights', `must be a float32 [${numClasses}] tensor`, `${t.dtype}[${t.shape.join(', ')}]`);
   }
   return stopGradient(t);
 }
 
 export function checkLabels(fn: string, labels: Tensor, numClasses: number): void {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw rangeError(fn, 'numClasses', 'must be a positive integer', numClasses);
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw invalidValue(fn, 'numClasses', 'must be a positive integer', numClasses);
   if (labels === null || typeof labels !== 'object' || labels.dtype !== 'int64') {
-    throw typeError(
+    throw invalidValue(
       fn,
       'labels',
       'must be an int64 tensor of class indices',

@@ -4,7 +4,7 @@
  * with its defaults; optional class weights follow torch's `weight=` semantics.
  */
 import { div, greater, less, logSoftmax, mul, neg, reduceMean, reduceSum, reshape, where, type Tensor } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { checkLabels, resolveClassWeights, type ClassWeighting } from './class-prevalence.js';
 import { classAxisShape, oneHotClassAxis } from './one-hot.js';
 
@@ -38,7 +38,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
 /** Checks `[B, K, ...S]` against `[B, ...S]`; returns K. */
 export function checkLogits(fn: string, field: string, x: Tensor, labels: Tensor): number {
   if (x === null || typeof x !== 'object' || x.dtype !== 'float32' || x.rank < 2) {
-    throw typeError(
+    throw invalidValue(
       fn,
       field,
       'must be a float32 tensor [B, K, ...S]',
@@ -47,7 +47,7 @@ export function checkLogits(fn: string, field: string, x: Tensor, labels: Tensor
   }
   const expected = [x.shape[0]!, ...x.shape.slice(2)];
   if (labels?.shape === undefined || labels.shape.length !== expected.length || labels.shape.some((d, i) => d !== expected[i])) {
-    throw rangeError(fn, 'labels.shape', `must equal [B, ...S] of ${field} [${expected.join(', ')}]`, labels?.shape);
+    throw invalidValue(fn, 'labels.shape', `must equal [B, ...S] of ${field} [${expected.join(', ')}]`, labels?.shape);
   }
   return x.shape[1]!;
 }

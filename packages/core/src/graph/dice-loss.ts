@@ -7,7 +7,7 @@
  * `DiceLoss.forward(…, weight)`). A class absent from both prediction and labels gives d_c = 0.
  */
 import { add, div, mul, reduceMean, reduceSum, sub, type Tensor } from '@mcsc/graph';
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { checkLabels, resolveClassWeights, type ClassWeighting } from './class-prevalence.js';
 import { checkLogits } from './cross-entropy.js';
 import { oneHotClassAxis } from './one-hot.js';
@@ -40,7 +40,7 @@ export function diceLossPerClass(probs: Tensor, labels: Tensor, numClasses: numb
 function diceTerms(fn: string, probs: Tensor, labels: Tensor, numClasses: number): Tensor {
   const k = checkLogits(fn, 'probs', probs, labels);
   checkLabels(fn, labels, numClasses);
-  if (k !== numClasses) throw rangeError(fn, 'probs.shape[1]', `must equal numClasses ${numClasses}`, k);
+  if (k !== numClasses) throw invalidValue(fn, 'probs.shape[1]', `must equal numClasses ${numClasses}`, k);
   const target = oneHotClassAxis(labels, k);
   const axes = probs.shape.map((_, i) => i).filter((i) => i !== 1);
   const intersect = reduceSum(mul(probs, target), axes);

@@ -26,6 +26,7 @@ import {
   type BoundGradient,
   type Graph,
   type Tensor,
+  McscError,
 } from '@mcsc/graph';
 
 /** The first element of `t`, shape [1] (a Reshape and a Slice). */
@@ -48,10 +49,10 @@ const alwaysTrue = (g: Graph): Tensor => g.constant([1], [], 'bool');
  * contain, so the GPU kernel coverage of docs/gpu.md is unchanged.)
  */
 export function after(x: Tensor, dep: Tensor): Tensor {
-  if (dep.size === 0) throw new RangeError(`after: the dependency ${dep.toString()} has no element to wait for`);
+  if (dep.size === 0) throw new McscError('after', `the dependency ${dep.toString()} has no element to wait for`);
   const one = firstElement(stopGradient(dep));
   if (x.dtype === 'int64') return add(x, argMax(cast(one, 'float32'), 0)); // ArgMax over one element: 0
-  if (x.dtype !== 'float32') throw new TypeError(`after: expected a float32 or int64 tensor, got ${x.toString()}`);
+  if (x.dtype !== 'float32') throw new McscError('after', `expected a float32 or int64 tensor, got ${x.toString()}`);
   return where(alwaysTrue(x.graph), x, reshape(cast(one, 'float32'), []));
 }
 
@@ -79,7 +80,7 @@ const FUSED_SOURCE = defineGradient<{ w: Tensor; value: Tensor; backward: (gy: T
       // whatever of the value the backward pass does not need, and this slice, last, keeping w alive).
       const dw = backward(after(after(reshape(gy!, []), value), node.outputs[0]!));
       if (dw.size !== w.size || dw.dtype !== w.dtype)
-        throw new Error(`fusedGradient: the backward pass gave ${dw.toString()} for ${w.toString()}`);
+        throw new McscError('fusedGradient', `the backward pass gave ${dw.toString()} for ${w.toString()}`);
       return reshape(dw, [w.size]);
     },
     null,
@@ -102,9 +103,9 @@ registerGradientRules(FUSED_LINK, FUSED_SOURCE);
  */
 export function fusedGradient(value: Tensor, w: Tensor, backward: (gy: Tensor) => Tensor): Tensor {
   if (value.dtype !== 'float32' || value.rank !== 0)
-    throw new TypeError(`fusedGradient: the value must be a float32 scalar, got ${value.toString()}`);
+    throw new McscError('fusedGradient', `the value must be a float32 scalar, got ${value.toString()}`);
   if (w.dtype !== 'float32' || w.size === 0)
-    throw new TypeError(`fusedGradient: w must be a non-empty float32 tensor, got ${w.toString()}`);
+    throw new McscError('fusedGradient', `w must be a non-empty float32 tensor, got ${w.toString()}`);
   const g = value.graph;
   const link = reshape(firstElement(w, FUSED_SOURCE.with({ w, value, backward })), []);
   return g.addNode({

@@ -50,7 +50,7 @@ import {
   zeros,
   type Tensor,
 } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 
 /** Per-group results of {@link groupSupCon}, each with the leading group axis G. */
 export interface GroupSupConParts {
@@ -225,14 +225,14 @@ export interface GraphSupConOptions {
 export function supConLoss(features: Tensor, labels: Tensor, options: GraphSupConOptions): Tensor {
   const fn = 'graphLosses.supConLoss';
   if (features?.dtype !== 'float32' || features.rank !== 2)
-    throw typeError(fn, 'features', 'must be a float32 tensor [N, C]', describe(features));
+    throw invalidValue(fn, 'features', 'must be a float32 tensor [N, C]', describe(features));
   const [n] = features.shape as [number, number];
   if (labels?.dtype !== 'int64' || labels.rank !== 1 || labels.shape[0] !== n)
-    throw typeError(fn, 'labels', `must be an int64 tensor [${n}]`, describe(labels));
+    throw invalidValue(fn, 'labels', `must be an int64 tensor [${n}]`, describe(labels));
   const temperature = checkTemperature(fn, options.temperature);
   checkClasses(fn, options.numClasses);
   if (options.mask !== undefined && (options.mask.dtype !== 'float32' || options.mask.rank !== 1 || options.mask.shape[0] !== n)) {
-    throw typeError(fn, 'options.mask', `must be a float32 tensor [${n}]`, describe(options.mask));
+    throw invalidValue(fn, 'options.mask', `must be a float32 tensor [${n}]`, describe(options.mask));
   }
   const g = features.graph;
   const parts = groupSupCon(
@@ -250,12 +250,13 @@ export function supConLoss(features: Tensor, labels: Tensor, options: GraphSupCo
 export function checkTemperature(fn: string, temperature: number | undefined): number {
   const t = temperature ?? 0.1;
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
-    throw rangeError(fn, 'options.temperature', 'must be a positive number', temperature);
+    throw invalidValue(fn, 'options.temperature', 'must be a positive number', temperature);
   return t;
 }
 
 export function checkClasses(fn: string, numClasses: number): void {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw rangeError(fn, 'options.numClasses', 'must be a positive integer', numClasses);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw invalidValue(fn, 'options.numClasses', 'must be a positive integer', numClasses);
 }
 
 export function describe(t: Tensor | undefined | null): unknown {

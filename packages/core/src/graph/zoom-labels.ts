@@ -6,7 +6,7 @@
  * including scipy's constant-mode edge (`edge: 'scipy'`, where a rounding overshoot writes 0).
  */
 import { gather, type Tensor, where } from '@mcsc/graph';
-import { rangeError, typeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { type ZoomEdge, zoomSourceIndices } from '../zoom.js';
 import { describe } from './supcon.js';
 
@@ -19,12 +19,12 @@ import { describe } from './supcon.js';
 export function zoomLabels(labels: Tensor, size: readonly [number, number], edge: ZoomEdge = 'scipy'): Tensor {
   const fn = 'graphLosses.zoomLabels';
   if (labels === null || typeof labels !== 'object' || labels.rank < 2 || labels.dtype === 'bool') {
-    throw typeError(fn, 'labels', 'must be an int64 or float32 tensor [..., H, W]', describe(labels));
+    throw invalidValue(fn, 'labels', 'must be an int64 or float32 tensor [..., H, W]', describe(labels));
   }
   const [outH, outW] = size;
   if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
-    throw rangeError(fn, 'size', 'must be two positive integers', size);
-  if (edge !== 'scipy' && edge !== 'clamp') throw rangeError(fn, 'edge', "must be 'scipy' or 'clamp'", edge);
+    throw invalidValue(fn, 'size', 'must be two positive integers', size);
+  if (edge !== 'scipy' && edge !== 'clamp') throw invalidValue(fn, 'edge', "must be 'scipy' or 'clamp'", edge);
   const g = labels.graph;
   const [h, w] = labels.shape.slice(-2) as [number, number];
   const rows = zoomSourceIndices(h, outH, edge);

@@ -3,7 +3,7 @@
  * buffers, with shape checks whose errors name the function and argument.
  */
 import ndarray from 'ndarray';
-import { rangeError, typeError } from './errors.js';
+import { invalidValue } from './errors.js';
 
 /** The typed arrays @mcsc/core reads and writes (zoom, metrics, ndarray storage). */
 export type NumericTypedArray =
@@ -26,19 +26,19 @@ export type NumericNdArray = ndarray.NdArray<NumericData>;
 /** Checks that `a` is an ndarray of the given rank; `dims` names the axes for the message (e.g. "[B, K, H, W]"). */
 export function expectRank(fn: string, field: string, a: NumericNdArray, rank: number, dims: string): number[] {
   if (a === null || typeof a !== 'object' || !Array.isArray(a.shape) || !Array.isArray(a.stride)) {
-    throw typeError(fn, field, `must be an ndarray ${dims}`, a);
+    throw invalidValue(fn, field, `must be an ndarray ${dims}`, a);
   }
-  if (a.shape.length !== rank) throw rangeError(fn, `${field}.shape`, `must be ${dims}`, a.shape);
+  if (a.shape.length !== rank) throw invalidValue(fn, `${field}.shape`, `must be ${dims}`, a.shape);
   return a.shape.slice();
 }
 
 /** Checks that `a` is an ndarray of any rank in `[minRank, maxRank]`. */
 export function expectRankBetween(fn: string, field: string, a: NumericNdArray, minRank: number, maxRank: number): number[] {
   if (a === null || typeof a !== 'object' || !Array.isArray(a.shape) || !Array.isArray(a.stride)) {
-    throw typeError(fn, field, `must be an ndarray of rank ${minRank}…${maxRank}`, a);
+    throw invalidValue(fn, field, `must be an ndarray of rank ${minRank}…${maxRank}`, a);
   }
   if (a.shape.length < minRank || a.shape.length > maxRank) {
-    throw rangeError(fn, `${field}.shape`, `must have rank ${minRank}…${maxRank}`, a.shape);
+    throw invalidValue(fn, `${field}.shape`, `must have rank ${minRank}…${maxRank}`, a.shape);
   }
   return a.shape.slice();
 }
@@ -52,7 +52,7 @@ export function expectSameShape(
   expectedName: string,
 ): void {
   if (shape.length !== expected.length || shape.some((n, i) => n !== expected[i])) {
-    throw rangeError(fn, `${field}.shape`, `must equal ${expectedName} ${JSON.stringify(expected)}`, shape);
+    throw invalidValue(fn, `${field}.shape`, `must equal ${expectedName} ${JSON.stringify(expected)}`, shape);
   }
 }
 
@@ -79,7 +79,7 @@ export function checkLabels(fn: string, field: string, values: ArrayLike<number>
     const v = values[i]!;
     if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
       const expected = numClasses === undefined ? 'non-negative integers' : `integers in [0, ${numClasses})`;
-      throw rangeError(fn, field, `must hold ${expected} (element ${i})`, v);
+      throw invalidValue(fn, field, `must hold ${expected} (element ${i})`, v);
     }
     out[i] = v;
   }

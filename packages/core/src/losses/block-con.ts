@@ -11,7 +11,7 @@
  * itself after Hu et al., MICCAI 2021.
  */
 import { z } from 'zod';
-import { parseOptions, typeError } from '../internal/errors.js';
+import { parseOptions, invalidValue } from '../internal/errors.js';
 import { expectRank, expectSameShape, type NumericNdArray, toLabels } from '../internal/ndarray.js';
 import type { Random } from '../random.js';
 import { type BlockCoverage, type BlockLabelOrder, blockGroupIndices, blocksPerSide, drawBlockPermutations } from './block-sampling.js';
@@ -73,7 +73,7 @@ export function blockConLoss(features: NumericNdArray, labels: NumericNdArray, o
 
   let permutations = opts.permutations;
   if (permutations === undefined) {
-    if (opts.random === undefined) throw typeError(fn, 'options.permutations', 'or options.random must be given', undefined);
+    if (opts.random === undefined) throw invalidValue(fn, 'options.permutations', 'or options.random must be given', undefined);
     const blockCount = blocksPerSide(height, blockSize, blockCoverage) * blocksPerSide(width, blockSize, blockCoverage);
     permutations = drawBlockPermutations(images, blockCount, opts.random);
   }

@@ -26,7 +26,7 @@
  * (B·V = 1), or b = 1, the two orders coincide. The reproduction aid is never the default.
  */
 import { z } from 'zod';
-import { parseOptions, rangeError, typeError } from '../internal/errors.js';
+import { parseOptions, invalidValue } from '../internal/errors.js';
 import type { Random } from '../random.js';
 
 /** `'reference'`: G = ⌊size/b⌋ − 1 blocks per side (published); `'full'`: G = ⌊size/b⌋. */
@@ -76,9 +76,9 @@ const layoutSchema = z.strictObject({
 /** Blocks per side: ⌊size/b⌋ − 1 (`'reference'`) or ⌊size/b⌋ (`'full'`), never below 0. */
 export function blocksPerSide(size: number, blockSize: number, coverage: BlockCoverage = 'reference'): number {
   const fn = 'blocksPerSide';
-  if (!Number.isInteger(size) || size < 0) throw rangeError(fn, 'size', 'must be a non-negative integer', size);
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw rangeError(fn, 'blockSize', 'must be a positive integer', blockSize);
-  if (coverage !== 'reference' && coverage !== 'full') throw rangeError(fn, 'coverage', "must be 'reference' or 'full'", coverage);
+  if (!Number.isInteger(size) || size < 0) throw invalidValue(fn, 'size', 'must be a non-negative integer', size);
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw invalidValue(fn, 'blockSize', 'must be a positive integer', blockSize);
+  if (coverage !== 'reference' && coverage !== 'full') throw invalidValue(fn, 'coverage', "must be 'reference' or 'full'", coverage);
   const whole = Math.floor(size / blockSize);
   return Math.max(0, coverage === 'reference' ? whole - 1 : whole);
 }
@@ -86,10 +86,10 @@ export function blocksPerSide(size: number, blockSize: number, coverage: BlockCo
 /** Draws one permutation of `blockCount` blocks per stacked image, image 0 first, from `random`. */
 export function drawBlockPermutations(images: number, blockCount: number, random: Random): Int32Array[] {
   const fn = 'drawBlockPermutations';
-  if (!Number.isInteger(images) || images < 0) throw rangeError(fn, 'images', 'must be a non-negative integer', images);
-  if (!Number.isInteger(blockCount) || blockCount < 0) throw rangeError(fn, 'blockCount', 'must be a non-negative integer', blockCount);
+  if (!Number.isInteger(images) || images < 0) throw invalidValue(fn, 'images', 'must be a non-negative integer', images);
+  if (!Number.isInteger(blockCount) || blockCount < 0) throw invalidValue(fn, 'blockCount', 'must be a non-negative integer', blockCount);
   if (random === null || typeof random !== 'object' || typeof random.permutation !== 'function') {
-    throw typeError(fn, 'random', 'must be a Random', random);
+    throw invalidValue(fn, 'random', 'must be a Random', random);
   }
   return Array.from({ length: images }, () => random.permutation(blockCount));
 }
@@ -145,18 +145,18 @@ export function blockGroupIndices(layout: BlockLayout): BlockGroup[] {
 
 function checkPermutations(fn: string, permutations: ReadonlyArray<ArrayLike<number>>, images: number, blockCount: number): void {
   if (permutations.length !== images) {
-    throw rangeError(fn, 'permutations.length', `must equal the number of stacked images ${images}`, permutations.length);
+    throw invalidValue(fn, 'permutations.length', `must equal the number of stacked images ${images}`, permutations.length);
   }
   const seen = new Uint8Array(blockCount);
   permutations.forEach((perm, n) => {
     if (perm.length !== blockCount) {
-      throw rangeError(fn, `permutations[${n}].length`, `must equal the number of blocks G_h·G_w = ${blockCount}`, perm.length);
+      throw invalidValue(fn, `permutations[${n}].length`, `must equal the number of blocks G_h·G_w = ${blockCount}`, perm.length);
     }
     seen.fill(0);
     for (let k = 0; k < blockCount; k++) {
       const v = perm[k]!;
       if (!Number.isInteger(v) || v < 0 || v >= blockCount || seen[v]) {
-        throw rangeError(fn, `permutations[${n}]`, `must be a permutation of 0…${blockCount - 1}`, perm);
+        throw invalidValue(fn, `permutations[${n}]`, `must be a permutation of 0…${blockCount - 1}`, perm);
       }
       seen[v] = 1;
     }

@@ -8,7 +8,7 @@
  * not the sum, of its exp-similarities to D_i: a class with 10 000 background points weighs as much as
  * one with 20 myocardium points. This is the "prevalence of each class" of the MCSC abstract.
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { checkLabels } from '../internal/ndarray.js';
 
 export interface ClassPrevalence {
@@ -28,7 +28,7 @@ export interface ClassPrevalence {
  */
 export function classPrevalence(labels: ArrayLike<number>, numClasses: number): ClassPrevalence {
   const fn = 'classPrevalence';
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw rangeError(fn, 'numClasses', 'must be a positive integer', numClasses);
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw invalidValue(fn, 'numClasses', 'must be a positive integer', numClasses);
   const y = checkLabels(fn, 'labels', labels, numClasses);
   const counts = new Int32Array(numClasses);
   for (const c of y) counts[c]!++;

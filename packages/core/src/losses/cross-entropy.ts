@@ -2,7 +2,7 @@
  * Multi-class cross-entropy on logits, as `torch.nn.CrossEntropyLoss()` with its defaults
  * (mean reduction, no weights, no label smoothing): the supervised term of docs/method/losses.md#supervised-loss.
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { expectRankBetween, expectSameShape, type NumericNdArray, toFloat64, toLabels } from '../internal/ndarray.js';
 
 /**
@@ -16,7 +16,7 @@ export function crossEntropy(logits: NumericNdArray, labels: NumericNdArray): nu
   const fn = 'crossEntropy';
   const shape = expectRankBetween(fn, 'logits', logits, 2, 8);
   const [b, k] = [shape[0]!, shape[1]!];
-  if (k < 1) throw rangeError(fn, 'logits.shape[1]', 'must be the number of classes K ≥ 1', k);
+  if (k < 1) throw invalidValue(fn, 'logits.shape[1]', 'must be the number of classes K ≥ 1', k);
   expectSameShape(fn, 'labels', labels.shape, [b, ...shape.slice(2)], '[B, ...spatial] of logits');
   const z = toFloat64(logits);
   const y = toLabels(fn, 'labels', labels, k);

@@ -5,7 +5,7 @@
  * where g_c is the one-hot indicator of class c; the loss is the plain mean (1/K) Σ_c d_c.
  * A class absent from both prediction and labels gives d_c = 1 − 1e-5/1e-5 = 0.
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { expectRankBetween, expectSameShape, type NumericNdArray, toFloat64, toLabels } from '../internal/ndarray.js';
 
 const SMOOTH = 1e-5;
@@ -25,8 +25,8 @@ export function diceLossPerClass(probs: NumericNdArray, labels: NumericNdArray, 
   const fn = 'diceLoss';
   const shape = expectRankBetween(fn, 'probs', probs, 2, 8);
   const [b, k] = [shape[0]!, shape[1]!];
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw rangeError(fn, 'numClasses', 'must be a positive integer', numClasses);
-  if (k !== numClasses) throw rangeError(fn, 'probs.shape[1]', `must equal numClasses ${numClasses}`, k);
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw invalidValue(fn, 'numClasses', 'must be a positive integer', numClasses);
+  if (k !== numClasses) throw invalidValue(fn, 'probs.shape[1]', `must equal numClasses ${numClasses}`, k);
   expectSameShape(fn, 'labels', labels.shape, [b, ...shape.slice(2)], '[B, ...spatial] of probs');
   const p = toFloat64(probs);
   const y = toLabels(fn, 'labels', labels, k);

@@ -3,7 +3,7 @@
  * p_k = exp(z_k − max_j z_j) / Σ_j exp(z_j − max_j z_j).
  */
 import type ndarray from 'ndarray';
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { type NumericNdArray, toFloat64, wrap } from '../internal/ndarray.js';
 
 /**
@@ -16,7 +16,7 @@ export function softmax(logits: NumericNdArray, axis = 1): ndarray.NdArray<Float
   const fn = 'softmax';
   const shape = logits.shape.slice();
   if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) {
-    throw rangeError(fn, 'axis', `must be an axis of shape ${JSON.stringify(shape)}`, axis);
+    throw invalidValue(fn, 'axis', `must be an axis of shape ${JSON.stringify(shape)}`, axis);
   }
   const z = toFloat64(logits);
   const k = shape[axis]!;

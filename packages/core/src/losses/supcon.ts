@@ -15,7 +15,7 @@
  * τ = 0.1, |s_ij| ≤ 10, far from overflow. Everything accumulates in float64.
  */
 import { z } from 'zod';
-import { parseOptions, rangeError } from '../internal/errors.js';
+import { parseOptions, invalidValue } from '../internal/errors.js';
 import { checkLabels, expectRank, type NumericNdArray, toFloat64 } from '../internal/ndarray.js';
 import { classPrevalence } from './class-prevalence.js';
 
@@ -41,7 +41,7 @@ export function supConLoss(features: NumericNdArray, labels: NumericNdArray | Ar
   const { temperature = 0.1, numClasses } = parseOptions(fn, supConOptionsSchema, options);
   const [n, c] = expectRank(fn, 'features', features, 2, '[N, C]') as [number, number];
   const flatLabels = isNdArray(labels) ? toFloat64(labels) : labels;
-  if (flatLabels.length !== n) throw rangeError(fn, 'labels.length', `must equal N = ${n}`, flatLabels.length);
+  if (flatLabels.length !== n) throw invalidValue(fn, 'labels.length', `must equal N = ${n}`, flatLabels.length);
   const y = checkLabels(fn, 'labels', flatLabels, numClasses);
   return supConLossFlat(toFloat64(features), y, c, temperature, numClasses ?? maxPlusOne(y));
 }

@@ -13,7 +13,7 @@
  * class absent from every volume then has NaN means and drops out of the overall mean.
  */
 import { z } from 'zod';
-import { parseOptions, rangeError } from '../internal/errors.js';
+import { parseOptions, invalidValue } from '../internal/errors.js';
 import type { NumericNdArray } from '../internal/ndarray.js';
 import {
   classNamesFor,
@@ -113,7 +113,7 @@ export class SegmentationMetricAggregator {
     const fn = 'SegmentationMetricAggregator.add';
     const { spacing, id } = parseOptions(fn, addSchema, volume);
     if (this.spacingMode === 'mm' && spacing === undefined) {
-      throw rangeError(fn, 'volume.spacing', "is required when spacingMode is 'mm'", spacing);
+      throw invalidValue(fn, 'volume.spacing', "is required when spacingMode is 'mm'", spacing);
     }
     const evaluation = evaluateSegmentation(pred, gt, {
       numClasses: this.numClasses,

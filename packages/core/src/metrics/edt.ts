@@ -10,7 +10,7 @@
  * reached yet) root no parabola; a line without any finite value stays ∞. Arithmetic is float64.
  */
 import type ndarray from 'ndarray';
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { type NumericNdArray, toMask, wrap } from '../internal/ndarray.js';
 
 /**
@@ -108,9 +108,9 @@ export function normalizeSpacing(fn: string, spacing: number | readonly number[]
       : typeof spacing === 'number'
         ? new Array<number>(rank).fill(spacing)
         : spacing.slice();
-  if (values.length !== rank) throw rangeError(fn, 'spacing', `must have one value per axis (${rank})`, spacing);
+  if (values.length !== rank) throw invalidValue(fn, 'spacing', `must have one value per axis (${rank})`, spacing);
   for (const v of values) {
-    if (!Number.isFinite(v) || v <= 0) throw rangeError(fn, 'spacing', 'must hold finite positive numbers', spacing);
+    if (!Number.isFinite(v) || v <= 0) throw invalidValue(fn, 'spacing', 'must hold finite positive numbers', spacing);
   }
   return values;
 }

@@ -20,7 +20,7 @@
  * `'mm'` uses the volume's spacing, one value per array axis ([z, y, x] for `[D, H, W]`).
  */
 import { z } from 'zod';
-import { parseOptions, rangeError } from '../internal/errors.js';
+import { parseOptions, invalidValue } from '../internal/errors.js';
 import { expectRankBetween, expectSameShape, type NumericNdArray, toLabels } from '../internal/ndarray.js';
 import { normalizeSpacing } from './edt.js';
 import { diceOfMasks, jaccardOfMasks } from './overlap.js';
@@ -183,14 +183,14 @@ export function nanMean(values: readonly number[]): number {
 
 export function resolveUnit(fn: string, mode: SpacingMode | undefined, spacing: Spacing | undefined): SpacingMode {
   const unit = mode ?? (spacing === undefined ? 'voxel' : 'mm');
-  if (unit === 'mm' && spacing === undefined) throw rangeError(fn, 'spacing', "is required when spacingMode is 'mm'", spacing);
+  if (unit === 'mm' && spacing === undefined) throw invalidValue(fn, 'spacing', "is required when spacingMode is 'mm'", spacing);
   return unit;
 }
 
 export function classNamesFor(fn: string, numClasses: number, classNames: readonly string[] | undefined): string[] {
   if (classNames === undefined) return Array.from({ length: numClasses - 1 }, (_, i) => `class ${i + 1}`);
   if (classNames.length !== numClasses - 1) {
-    throw rangeError(fn, 'options.classNames', `must name the ${numClasses - 1} foreground classes`, classNames);
+    throw invalidValue(fn, 'options.classNames', `must name the ${numClasses - 1} foreground classes`, classNames);
   }
   return classNames.slice();
 }

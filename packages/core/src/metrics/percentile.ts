@@ -3,11 +3,11 @@
  * virtual index h = (n − 1)·q/100, result = lerp(v[⌊h⌋], v[⌊h⌋ + 1], h − ⌊h⌋) over the sorted values,
  * using numpy's `_lerp` (a + (b − a)·t, or b − (b − a)·(1 − t) when t ≥ 0.5) so results match bit for bit.
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 
 /** @returns NaN for an empty input. The input is not modified. */
 export function percentile(values: ArrayLike<number>, q: number): number {
-  if (!Number.isFinite(q) || q < 0 || q > 100) throw rangeError('percentile', 'q', 'must lie in [0, 100]', q);
+  if (!Number.isFinite(q) || q < 0 || q > 100) throw invalidValue('percentile', 'q', 'must lie in [0, 100]', q);
   const n = values.length;
   if (n === 0) return NaN;
   const sorted = Float64Array.from(values).sort();

@@ -10,7 +10,7 @@
  * so it is, if anything, narrow when seeds are few. With n < 2 there is nothing to resample: the
  * interval is [NaN, NaN].
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { percentile } from '../metrics/percentile.js';
 import { Random } from '../random.js';
 
@@ -42,12 +42,12 @@ export function bootstrapMeanCi(values: ArrayLike<number>, options: BootstrapOpt
   const seed = options.seed ?? 0;
   const resamples = options.resamples ?? 10000;
   const confidence = options.confidence ?? 0.95;
-  if (!Number.isInteger(seed)) throw rangeError(fn, 'options.seed', 'must be an integer', seed);
-  if (!Number.isInteger(resamples) || resamples < 1) throw rangeError(fn, 'options.resamples', 'must be a positive integer', resamples);
-  if (!(confidence > 0 && confidence < 1)) throw rangeError(fn, 'options.confidence', 'must lie in (0, 1)', confidence);
+  if (!Number.isInteger(seed)) throw invalidValue(fn, 'options.seed', 'must be an integer', seed);
+  if (!Number.isInteger(resamples) || resamples < 1) throw invalidValue(fn, 'options.resamples', 'must be a positive integer', resamples);
+  if (!(confidence > 0 && confidence < 1)) throw invalidValue(fn, 'options.confidence', 'must lie in (0, 1)', confidence);
   const n = values.length;
   const x = Float64Array.from(values);
-  if (x.some((v) => !Number.isFinite(v))) throw rangeError(fn, 'values', 'must be finite numbers', values);
+  if (x.some((v) => !Number.isFinite(v))) throw invalidValue(fn, 'values', 'must be finite numbers', values);
   let sum = 0;
   for (const v of x) sum += v;
   const mean = n === 0 ? NaN : sum / n;

@@ -13,7 +13,7 @@
  *   z = (W+ − E[W+]) / √Var[W+] (no continuity correction), p = 2·Φ(−|z|).
  *   These are scipy.stats.wilcoxon's formulas with `correction=False`.
  */
-import { rangeError } from '../internal/errors.js';
+import { invalidValue } from '../internal/errors.js';
 import { normalCdf } from './normal.js';
 
 export type WilcoxonMethod = 'exact' | 'normal';
@@ -43,9 +43,9 @@ const EXACT_MAX_N = 50;
 export function wilcoxonSignedRank(differences: ArrayLike<number>, options: WilcoxonOptions = {}): WilcoxonResult {
   const fn = 'wilcoxonSignedRank';
   const asked = options.method ?? 'auto';
-  if (!['auto', 'exact', 'normal'].includes(asked)) throw rangeError(fn, 'options.method', "must be 'auto', 'exact' or 'normal'", asked);
+  if (!['auto', 'exact', 'normal'].includes(asked)) throw invalidValue(fn, 'options.method', "must be 'auto', 'exact' or 'normal'", asked);
   const all = Array.from(differences);
-  if (all.some((v) => !Number.isFinite(v))) throw rangeError(fn, 'differences', 'must be finite numbers', differences);
+  if (all.some((v) => !Number.isFinite(v))) throw invalidValue(fn, 'differences', 'must be finite numbers', differences);
   const d = all.filter((v) => v !== 0);
   const zeros = all.length - d.length;
   const n = d.length;
@@ -69,8 +69,8 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: Wilc
     else wMinus += rank[i]!;
   }
   const ties = tieTerm > 0;
-  if (asked === 'exact' && ties) throw rangeError(fn, 'options.method', "'exact' needs differences without ties in |d|", asked);
-  if (asked === 'exact' && n > 1000) throw rangeError(fn, 'differences', "has too many non-zero values for 'exact' (at most 1000)", n);
+  if (asked === 'exact' && ties) throw invalidValue(fn, 'options.method', "'exact' needs differences without ties in |d|", asked);
+  if (asked === 'exact' && n > 1000) throw invalidValue(fn, 'differences', "has too many non-zero values for 'exact' (at most 1000)", n);
   const method: WilcoxonMethod = asked === 'auto' ? (n <= EXACT_MAX_N && !ties ? 'exact' : 'normal') : asked;
   if (n === 0) return { n, zeros, wPlus, wMinus, method, z: method === 'normal' ? 0 : null, p: 1 };
   if (method === 'exact')

@@ -4,6 +4,7 @@
  * pair brings 22 MiB and an install script into every install of `@mcsc/graph`, for ~80 lines of work.
  * Wire format: https://protobuf.dev/programming-guides/encoding/ (tag = field << 3 | wire type).
  */
+import { McscError } from '../errors.js';
 
 // Repeated scalars are written packed, as protobufjs does for onnx.proto3 (the encoder this replaced);
 // protobuf parsers, onnxruntime's included, accept packed and unpacked alike.
@@ -90,7 +91,7 @@ export class ProtoWriter {
   }
 
   private varint(value: number): void {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`ProtoWriter: ${value} is not a safe integer`);
+    if (!Number.isSafeInteger(value)) throw new McscError('ProtoWriter', `${value} is not a safe integer`);
     if (value < 0) {
       // Two's complement in 64 bits: ten 7-bit groups.
       let v = BigInt.asUintN(64, BigInt(value));

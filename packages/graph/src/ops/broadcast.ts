@@ -6,6 +6,7 @@
  */
 import { defineGradient, type Graph, type GradientRule } from '../graph.js';
 import { formatShape, normalizeAxis, shapeSize, type DType, type Shape, type Tensor } from '../tensor.js';
+import { McscError } from '../errors.js';
 
 /** NumPy/ONNX multidirectional broadcasting of two shapes; the error names the op and both shapes. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
@@ -15,7 +16,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new RangeError(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
+      throw new McscError(op, `shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast`);
     }
     out.push(da === 1 ? db : da);
   }
@@ -50,13 +51,13 @@ const RESHAPE = defineGradient<{ x: Tensor }>({
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const out = shape.map((d, i) => (d === 0 ? x.shape[i]! : d));
   const unknown = out.indexOf(-1);
-  if (unknown !== out.lastIndexOf(-1)) throw new RangeError(`Reshape: more than one −1 in ${formatShape(shape)}`);
+  if (unknown !== out.lastIndexOf(-1)) throw new McscError('Reshape', `more than one −1 in ${formatShape(shape)}`);
   if (unknown >= 0) {
     const known = out.reduce((n, d) => (d === -1 ? n : n * d), 1);
     out[unknown] = known === 0 ? 0 : x.size / known;
   }
   if (out.some((d) => !Number.isInteger(d) || d < 0) || shapeSize(out) !== x.size) {
-    throw new RangeError(`Reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
+    throw new McscError('Reshape', `cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
   }
   if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
   return x.graph.addNode({
@@ -121,7 +122,7 @@ export function reducedShape(op: string, x: Tensor, axes: readonly number[] | un
  */
 export function reduce(rule: GradientRule<ReduceContext>, x: Tensor, axes: readonly number[] | undefined, keepDims: boolean): Tensor {
   const op = rule.op;
-  if (x.dtype === 'bool') throw new TypeError(`${op}: cannot reduce a bool tensor ${formatShape(x.shape)}`);
+  if (x.dtype === 'bool') throw new McscError(op, `cannot reduce a bool tensor ${formatShape(x.shape)}`);
   const { ax, kept, shape } = reducedShape(op, x, axes, keepDims);
   const count = ax.reduce((n, a) => n * x.shape[a]!, 1);
   return x.graph.addNode({

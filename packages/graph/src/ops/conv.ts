@@ -15,6 +15,7 @@ import { formatShape, type Tensor } from '../tensor.js';
 import { concat, pad, reshape, slice, transpose } from './shape.js';
 import { matmul, transposeLast } from './matmul.js';
 import { reduceSum } from './reduce.js';
+import { McscError } from '../errors.js';
 
 export interface Conv2dOptions {
   /** [sh, sw] or one number; default 1. */
@@ -97,8 +98,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
     oh <= 0 ||
     ow <= 0
   ) {
-    throw new RangeError(
-      `Conv: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, dilation ${d} do not fit`,
+    throw new McscError(
+      'Conv',
+      `input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, dilation ${d} do not fit`,
     );
   }
   return x.graph.addNode({
@@ -148,8 +150,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null = null, o
     op[0] >= Math.max(s[0], d[0]) ||
     op[1] >= Math.max(s[1], d[1])
   ) {
-    throw new RangeError(
-      `ConvTranspose: input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, output padding ${op} do not fit`,
+    throw new McscError(
+      'ConvTranspose',
+      `input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ''} with groups ${groups}, stride ${s}, padding ${p}, output padding ${op} do not fit`,
     );
   }
   return x.graph.addNode({

@@ -5,12 +5,13 @@
 import { defineGradient, type Graph, type GradientRule } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
+import { McscError } from '../errors.js';
 
 export type Operand = Tensor | number;
 
 function graphOf(op: string, ...xs: Operand[]): Graph {
   const t = xs.find((x): x is Tensor => typeof x !== 'number');
-  if (!t) throw new TypeError(`${op}: at least one operand must be a tensor`);
+  if (!t) throw new McscError(op, 'at least one operand must be a tensor');
   return t.graph;
 }
 
@@ -19,7 +20,7 @@ export function lift(g: Graph, x: Operand, like?: Tensor): Tensor {
 }
 
 function checkDtypes(op: string, a: Tensor, b: Tensor): void {
-  if (a.dtype !== b.dtype) throw new TypeError(`${op}: operand dtypes differ (${a.dtype} and ${b.dtype})`);
+  if (a.dtype !== b.dtype) throw new McscError(op, `operand dtypes differ (${a.dtype} and ${b.dtype})`);
 }
 
 type BinaryGrad = (gy: Tensor, a: Tensor, b: Tensor, out: Tensor) => Tensor;
@@ -68,7 +69,7 @@ function unaryRule(op: string, formula: string, grad: (gy: Tensor, x: Tensor, y:
 
 function unary(rule: GradientRule<Tensor>, x: Tensor): Tensor {
   const op = rule.op;
-  if (x.dtype !== 'float32') throw new TypeError(`${op}: expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
+  if (x.dtype !== 'float32') throw new McscError(op, `expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
   return x.graph.addNode({ op, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient: rule.with(x) })[0]!;
 }
 
@@ -139,7 +140,7 @@ const LEAKY_RELU = defineGradient<{ x: Tensor; alpha: number }>({
 });
 
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
-  if (x.dtype !== 'float32') throw new TypeError(`LeakyRelu: expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
+  if (x.dtype !== 'float32') throw new McscError('LeakyRelu', `expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
   return x.graph.addNode({
     op: 'LeakyRelu',
     inputs: [x],
@@ -180,11 +181,11 @@ const WHERE = defineGradient<{ cond: Tensor; a: Tensor; b: Tensor }>({
 /** where(cond, a, b): a where cond holds, else b. Gradient flows to a and b, masked. */
 export function where(cond: Tensor, x: Operand, y: Operand): Tensor {
   const g = cond.graph;
-  if (cond.dtype !== 'bool') throw new TypeError(`Where: condition must be bool, got ${cond.dtype}`);
+  if (cond.dtype !== 'bool') throw new McscError('Where', `condition must be bool, got ${cond.dtype}`);
   const ref = typeof x === 'number' ? (typeof y === 'number' ? undefined : y) : x;
   const a = lift(g, x, ref);
   const b = lift(g, y, ref);
-  if (a.dtype !== b.dtype) throw new TypeError(`Where: branch dtypes differ (${a.dtype} and ${b.dtype})`);
+  if (a.dtype !== b.dtype) throw new McscError('Where', `branch dtypes differ (${a.dtype} and ${b.dtype})`);
   const shape = broadcastShapes('Where', broadcastShapes('Where', cond.shape, a.shape), b.shape);
   return g.addNode({ op: 'Where', inputs: [cond, a, b], outputs: [{ shape, dtype: a.dtype }], gradient: WHERE.with({ cond, a, b }) })[0]!;
 }

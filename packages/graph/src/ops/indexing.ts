@@ -3,6 +3,7 @@ import { defineGradient } from '../graph.js';
 import { ScatterReduction } from '../onnx/onnx-schema.js';
 import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
 import { transpose, zeros, unsqueeze } from './shape.js';
+import { McscError } from '../errors.js';
 
 const GATHER = defineGradient<{ x: Tensor; indices: Tensor; axis: number }>({
   name: 'Gather',
@@ -31,7 +32,7 @@ const GATHER = defineGradient<{ x: Tensor; indices: Tensor; axis: number }>({
 
 /** Take entries of x along `axis` at int64 `indices` (ONNX Gather). dx: scatter-add of gy at the indices. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
-  if (indices.dtype !== 'int64') throw new TypeError(`Gather: indices must be int64, got ${indices.dtype}`);
+  if (indices.dtype !== 'int64') throw new McscError('Gather', `indices must be int64, got ${indices.dtype}`);
   const a = normalizeAxis('Gather', axis, x.rank);
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   return x.graph.addNode({
@@ -55,7 +56,7 @@ export function scatterNDAdd(data: Tensor, indices: Tensor, updates: Tensor): Te
 
 /** One-hot encoding of int64 labels on a new last axis, float32 {0, 1}. Not differentiable. */
 export function oneHot(labels: Tensor, depth: number): Tensor {
-  if (labels.dtype !== 'int64') throw new TypeError(`OneHot: labels must be int64, got ${labels.dtype}${formatShape(labels.shape)}`);
+  if (labels.dtype !== 'int64') throw new McscError('OneHot', `labels must be int64, got ${labels.dtype}${formatShape(labels.shape)}`);
   const g = labels.graph;
   return g.addNode({
     op: 'OneHot',

@@ -4,12 +4,13 @@ import { DTYPE_DATA_TYPE } from '../onnx/onnx-schema.js';
 import { formatShape, type DType, type Tensor } from '../tensor.js';
 import { broadcastShapes } from './broadcast.js';
 import { lift, mul, type Operand } from './elementwise.js';
+import { McscError } from '../errors.js';
 
 export { where } from './elementwise.js';
 
 function compare(op: 'Equal' | 'Less' | 'Greater', a: Tensor, y: Operand): Tensor {
   const b = lift(a.graph, y, a);
-  if (a.dtype !== b.dtype) throw new TypeError(`${op}: operand dtypes differ (${a.dtype} and ${b.dtype})`);
+  if (a.dtype !== b.dtype) throw new McscError(op, `operand dtypes differ (${a.dtype} and ${b.dtype})`);
   const shape = broadcastShapes(op, a.shape, b.shape);
   return a.graph.addNode({ op, inputs: [a, b], outputs: [{ shape, dtype: 'bool' }] })[0]!;
 }
@@ -48,7 +49,7 @@ export function stopGradient(x: Tensor): Tensor {
 
 /** Mask multiply used by rules: gy·[cond]. */
 export function maskGrad(gy: Tensor, cond: Tensor): Tensor {
-  if (cond.dtype !== 'bool') throw new TypeError(`maskGrad: expected bool mask, got ${cond.dtype}${formatShape(cond.shape)}`);
+  if (cond.dtype !== 'bool') throw new McscError('maskGrad', `expected bool mask, got ${cond.dtype}${formatShape(cond.shape)}`);
   return mul(gy, cast(cond, 'float32'));
 }
 

@@ -4,6 +4,7 @@ import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 import { add, mul } from './elementwise.js';
 import { transpose } from './shape.js';
+import { McscError } from '../errors.js';
 
 /** Swap the last two axes. */
 export function transposeLast(x: Tensor): Tensor {
@@ -29,7 +30,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
   if (a.rank < 2 || b.rank < 2 || k !== k2) {
-    throw new RangeError(`MatMul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}`);
+    throw new McscError('MatMul', `cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}`);
   }
   const batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   return a.graph.addNode({
@@ -69,12 +70,13 @@ const GEMM = defineGradient<{ a: Tensor; b: Tensor; c: Tensor | null } & Require
 export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions = {}): Tensor {
   const { transA = false, transB = false, alpha = 1, beta = 1 } = opts;
   if (a.rank !== 2 || b.rank !== 2)
-    throw new RangeError(`Gemm: expected 2-D operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new McscError('Gemm', `expected 2-D operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [k2, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (k !== k2)
-    throw new RangeError(
-      `Gemm: inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`,
+    throw new McscError(
+      'Gemm',
+      `inner dimensions differ: ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} × ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`,
     );
   if (c) broadcastShapes('Gemm', c.shape, [m, n]);
   return a.graph.addNode({
@@ -92,7 +94,7 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: GemmOptions =
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   if (x.shape[x.rank - 1] !== weight.shape[1]) {
-    throw new RangeError(`Linear: input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} ([out, in])`);
+    throw new McscError('Linear', `input ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} ([out, in])`);
   }
   if (x.rank === 2) return gemm(x, weight, bias, { transB: true });
   const y = matmul(x, transpose(weight, [1, 0]));

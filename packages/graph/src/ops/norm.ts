@@ -5,6 +5,7 @@ import { add, div, mul, neg, pow, sub } from './elementwise.js';
 import { stopGradient } from './logic.js';
 import { reduceMean, reduceSum } from './reduce.js';
 import { reshape } from './shape.js';
+import { McscError } from '../errors.js';
 
 export interface BatchNormParams {
   weight: Tensor;
@@ -31,8 +32,9 @@ export function batchNorm2d(x: Tensor, bn: BatchNormParams, opts: BatchNormOptio
   const c = x.shape[1];
   for (const t of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) {
     if (x.rank !== 4 || t.rank !== 1 || t.shape[0] !== c) {
-      throw new RangeError(
-        `BatchNormalization: input ${formatShape(x.shape)} needs per-channel [${c}] parameters, got ${t.name} ${formatShape(t.shape)}`,
+      throw new McscError(
+        'BatchNormalization',
+        `input ${formatShape(x.shape)} needs per-channel [${c}] parameters, got ${t.name} ${formatShape(t.shape)}`,
       );
     }
   }
@@ -153,8 +155,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?:
   const axis = normalizeAxis('LayerNormalization', opts.axis ?? -1, x.rank);
   const normShape = x.shape.slice(axis);
   if (gamma.shape.join() !== normShape.join() || beta.shape.join() !== normShape.join()) {
-    throw new RangeError(
-      `LayerNormalization: input ${formatShape(x.shape)} normalised from axis ${axis} needs γ, β ${formatShape(normShape)}, got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`,
+    throw new McscError(
+      'LayerNormalization',
+      `input ${formatShape(x.shape)} normalised from axis ${axis} needs γ, β ${formatShape(normShape)}, got ${formatShape(gamma.shape)} and ${formatShape(beta.shape)}`,
     );
   }
   const normAxes = normShape.map((_, i) => axis + i);

@@ -4,6 +4,7 @@ import { ScatterReduction } from '../onnx/onnx-schema.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { convTranspose2d } from './conv.js';
 import { reshape, zeros } from './shape.js';
+import { McscError } from '../errors.js';
 
 export interface Pool2dOptions {
   kernel: number | readonly [number, number];
@@ -21,7 +22,7 @@ function resolve(op: string, x: Tensor, opts: Pool2dOptions) {
   const oh = Math.floor((x.shape[2]! + 2 * p[0] - k[0]) / s[0]) + 1;
   const ow = Math.floor((x.shape[3]! + 2 * p[1] - k[1]) / s[1]) + 1;
   if (x.rank !== 4 || oh <= 0 || ow <= 0 || p[0] * 2 > k[0] || p[1] * 2 > k[1]) {
-    throw new RangeError(`${op}: kernel ${k}, stride ${s}, padding ${p} do not fit input ${formatShape(x.shape)}`);
+    throw new McscError(op, `kernel ${k}, stride ${s}, padding ${p} do not fit input ${formatShape(x.shape)}`);
   }
   const attrs = { kernel_shape: k, strides: s, pads: [p[0], p[1], p[0], p[1]] };
   return { k, s, p, attrs, shape: [x.shape[0]!, x.shape[1]!, oh, ow] };
@@ -36,7 +37,7 @@ const MAX_POOL = defineGradient<Tensor>({
     () => {
       const g = x.graph;
       const indices = node.outputs[1];
-      if (!indices) throw new Error('MaxPool: gradient needs a graph built with training = true');
+      if (!indices) throw new McscError('MaxPool', 'gradient needs a graph built with training = true');
       const flat = g.addNode({
         op: 'ScatterElements',
         inputs: [zeros(g, [x.size]), reshape(indices, [-1]), reshape(gy!, [-1])],

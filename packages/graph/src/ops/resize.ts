@@ -4,6 +4,7 @@ import { defineGradient } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { matmul } from './matmul.js';
 import { transpose } from './shape.js';
+import { McscError } from '../errors.js';
 
 const RESIZE = defineGradient<{ x: Tensor; size: readonly [number, number] }>({
   name: 'Resize',
@@ -32,7 +33,7 @@ const RESIZE = defineGradient<{ x: Tensor; size: readonly [number, number] }>({
 export function resizeNearest(x: Tensor, size: readonly [number, number]): Tensor {
   const [n, c] = x.shape as [number, number, number, number];
   if (x.rank !== 4 || size.some((s) => !Number.isInteger(s) || s <= 0)) {
-    throw new RangeError(`Resize: expected an NCHW input and a positive [H, W] size, got ${formatShape(x.shape)} → ${formatShape(size)}`);
+    throw new McscError('Resize', `expected an NCHW input and a positive [H, W] size, got ${formatShape(x.shape)} → ${formatShape(size)}`);
   }
   const g = x.graph;
   const sizes = g.ints(size); // with axes = [2, 3], so the batch stays dynamic

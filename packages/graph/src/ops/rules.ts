@@ -18,6 +18,7 @@ import { REDUCE_RULES } from './reduce.js';
 import { RESIZE_RULES } from './resize.js';
 import { SHAPE_RULES } from './shape.js';
 import { SOFTMAX_RULES } from './softmax.js';
+import { McscError } from '../errors.js';
 
 const rules = new Map<string, GradientRule<unknown>>();
 
@@ -26,7 +27,7 @@ export function registerGradientRules(...added: GradientRule<never>[]): void {
   for (const rule of added as GradientRule<unknown>[]) {
     const taken = rules.get(rule.name);
     if (taken && taken !== rule)
-      throw new Error(`registerGradientRules: a gradient rule named '${rule.name}' (op ${taken.op}) is already registered`);
+      throw new McscError('registerGradientRules', `a gradient rule named '${rule.name}' (op ${taken.op}) is already registered`);
     rules.set(rule.name, rule);
   }
 }
@@ -95,12 +96,13 @@ export function noGradientMarkdown(): string {
  */
 export function backwardOf(node: Node, gradOutputs: Tensor[]): InputGradients {
   const gradient = node.gradient;
-  if (!gradient) throw new Error(`gradients: ${node.op} has no gradient rule`);
+  if (!gradient) throw new McscError('gradients', `${node.op} has no gradient rule`);
   if (typeof gradient === 'function') return gradient(gradOutputs, node);
   const { rule, ctx } = gradient;
   if (rules.get(rule.name) !== rule || rule.op !== node.op) {
-    throw new Error(
-      `gradients: ${node.op} uses the gradient rule '${rule.name}' (op ${rule.op}), which is not the one registered under that name: ` +
+    throw new McscError(
+      'gradients',
+      `${node.op} uses the gradient rule '${rule.name}' (op ${rule.op}), which is not the one registered under that name: ` +
         `list it in packages/graph/src/ops/rules.ts, or call registerGradientRules`,
     );
   }

@@ -6,6 +6,7 @@ import { defineGradient } from '../graph.js';
 import { PadMode } from '../onnx/onnx-schema.js';
 import { formatShape, normalizeAxis, type Tensor } from '../tensor.js';
 import { reshape, zeros } from './broadcast.js';
+import { McscError } from '../errors.js';
 
 export { reshape, expand, zeros } from './broadcast.js';
 
@@ -19,7 +20,7 @@ const TRANSPOSE = defineGradient<{ inverse: number[] }>({
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
-    throw new RangeError(`Transpose: perm ${formatShape(perm)} is not a permutation of the axes of ${formatShape(x.shape)}`);
+    throw new McscError('Transpose', `perm ${formatShape(perm)} is not a permutation of the axes of ${formatShape(x.shape)}`);
   }
   if (perm.every((p, i) => p === i)) return x;
   const inverse = perm.map((_, i) => perm.indexOf(i));
@@ -41,7 +42,7 @@ export interface SliceSpec {
 
 /** Resolve ONNX Slice semantics on one axis: the first index, the step and the element count. */
 function sliceAxis(dim: number, start: number, end: number, step: number) {
-  if (step === 0) throw new RangeError('Slice: step 0 is not allowed');
+  if (step === 0) throw new McscError('Slice', 'step 0 is not allowed');
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let s = start < 0 ? start + dim : start;
   let e = end < 0 ? end + dim : end;
@@ -76,7 +77,7 @@ const SLICE = defineGradient<{ x: Tensor; plan: SlicePlan }>({
 export function slice(x: Tensor, spec: SliceSpec): Tensor {
   const steps = spec.steps ?? spec.axes.map(() => 1);
   if (spec.starts.length !== spec.axes.length || spec.ends.length !== spec.axes.length || steps.length !== spec.axes.length) {
-    throw new RangeError(`Slice: axes, starts, ends and steps must have equal lengths on ${formatShape(x.shape)}`);
+    throw new McscError('Slice', `axes, starts, ends and steps must have equal lengths on ${formatShape(x.shape)}`);
   }
   const axes = spec.axes.map((a) => normalizeAxis('Slice', a, x.rank));
   const plan = axes.map((a, i) => ({ axis: a, ...sliceAxis(x.shape[a]!, spec.starts[i]!, spec.ends[i]!, steps[i]!) }));
@@ -140,7 +141,7 @@ const PAD = defineGradient<{ x: Tensor; pads: readonly number[] }>({
 /** Constant padding; `pads` in ONNX order [x1_begin, x2_begin, …, x1_end, x2_end, …], non-negative. */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   if (pads.length !== 2 * x.rank || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-    throw new RangeError(`Pad: expected ${2 * x.rank} non-negative pads for ${formatShape(x.shape)}, got ${formatShape(pads)}`);
+    throw new McscError('Pad', `expected ${2 * x.rank} non-negative pads for ${formatShape(x.shape)}, got ${formatShape(pads)}`);
   }
   if (pads.every((p) => p === 0)) return x;
   const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + x.rank]!);
@@ -164,12 +165,12 @@ const CONCAT = defineGradient<{ xs: readonly Tensor[]; axis: number; offsets: nu
 });
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
-  if (xs.length === 0) throw new RangeError('Concat: no inputs');
+  if (xs.length === 0) throw new McscError('Concat', 'no inputs');
   const first = xs[0]!;
   const a = normalizeAxis('Concat', axis, first.rank);
   for (const x of xs) {
     if (x.rank !== first.rank || x.dtype !== first.dtype || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new RangeError(`Concat: ${xs.map((t) => t.dtype + formatShape(t.shape)).join(', ')} do not agree outside axis ${a}`);
+      throw new McscError('Concat', `${xs.map((t) => t.dtype + formatShape(t.shape)).join(', ')} do not agree outside axis ${a}`);
     }
   }
   if (xs.length === 1) return first;
@@ -197,7 +198,7 @@ const SPLIT = defineGradient<number>({
 export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
   const a = normalizeAxis('Split', axis, x.rank);
   if (sizes.reduce((n, s) => n + s, 0) !== x.shape[a] || sizes.some((s) => s <= 0)) {
-    throw new RangeError(`Split: sizes ${formatShape(sizes)} do not add up to dimension ${a} of ${formatShape(x.shape)}`);
+    throw new McscError('Split', `sizes ${formatShape(sizes)} do not add up to dimension ${a} of ${formatShape(x.shape)}`);
   }
   return x.graph.addNode({
     op: 'Split',

@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { wrapOrtSession, firstLine } from './ort-session.js';
 import { checkDevice, DEVICES, devicesOf, type Device, type GraphRuntime } from './runtime.js';
+import { McscError } from '../errors.js';
 
 export interface NodeRuntimeOptions {
   /** `'cpu'` (default) or `'cuda'`. */
@@ -21,12 +22,13 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   const { threads } = options;
   const device = checkDevice(options.device ?? 'cpu', 'node', 'nodeRuntime');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-    throw new RangeError(`nodeRuntime: threads must be a positive integer, got ${threads}`);
+    throw new McscError('nodeRuntime', `threads must be a positive integer, got ${threads}`);
   }
   const available = availableNodeDevices();
   if (!available.includes(device)) {
-    throw new RangeError(
-      `nodeRuntime: device '${device}' is not available in this onnxruntime-node install; available: ${available.join(', ')} (CUDA: see the README section "CUDA")`,
+    throw new McscError(
+      'nodeRuntime',
+      `device '${device}' is not available in this onnxruntime-node install; available: ${available.join(', ')} (CUDA: see the README section "CUDA")`,
     );
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -42,8 +44,9 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
         return wrapOrtSession(await ort.InferenceSession.create(model, sessionOptions), ort.Tensor);
       } catch (e) {
         if (device === 'cuda') {
-          throw new Error(
-            `nodeRuntime: device 'cuda' failed to start (${firstLine(e)}); expected onnxruntime-node's CUDA libraries: see the README section "CUDA"`,
+          throw new McscError(
+            'nodeRuntime',
+            `device 'cuda' failed to start (${firstLine(e)}); expected onnxruntime-node's CUDA libraries: see the README section "CUDA"`,
           );
         }
         throw e;

@@ -6,6 +6,7 @@
  * `TrainingSession` and `@mcsc/infer` program against.
  */
 import type { TensorData } from '../tensor.js';
+import { McscError } from '../errors.js';
 
 /** A tensor crossing the runtime boundary: an ONNX element type name, its values and its shape. */
 export interface RuntimeTensor {
@@ -65,8 +66,9 @@ export function devicesOf(build: 'node' | 'web'): Device[] {
 export function checkDevice(device: string, build: 'node' | 'web', where: string): Device {
   const accepted = devicesOf(build);
   if (!(accepted as string[]).includes(device)) {
-    throw new RangeError(
-      `${where}: device must be one of ${accepted.map((d) => `'${d}'`).join(', ')} on onnxruntime-${build}, got '${device}'`,
+    throw new McscError(
+      where,
+      `device must be one of ${accepted.map((d) => `'${d}'`).join(', ')} on onnxruntime-${build}, got '${device}'`,
     );
   }
   return device as Device;

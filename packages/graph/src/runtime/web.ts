@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-web';
 import { wrapOrtSession } from './ort-session.js';
 import { checkDevice, DEVICES, type GraphRuntime } from './runtime.js';
+import { McscError } from '../errors.js';
 
 /** `'auto'`: WebGPU when `navigator.gpu` gives an adapter, else wasm. */
 export type WebDevice = 'auto' | 'wasm' | 'webgpu';
@@ -31,7 +32,10 @@ export async function webRuntime(options: WebRuntimeOptions = {}): Promise<WebRu
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
   const hasGpu = gpu ? (await gpu.requestAdapter().catch(() => null)) !== null : false;
   if (wanted === 'webgpu' && !hasGpu)
-    throw new Error("webRuntime: device 'webgpu' was asked for, but this browser has no WebGPU adapter; expected device 'wasm' or 'auto'");
+    throw new McscError(
+      'webRuntime',
+      "device 'webgpu' was asked for, but this browser has no WebGPU adapter; expected device 'wasm' or 'auto'",
+    );
   const device = wanted === 'wasm' || !hasGpu ? 'wasm' : 'webgpu';
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const threads = options.threads ?? (isolated ? (globalThis.navigator?.hardwareConcurrency ?? 1) : 1);

@@ -11,7 +11,7 @@ import {
   type NiftiWriteOptions,
 } from '../nifti.js';
 import { isGzip } from '../gzip.js';
-import { fileKind, writeFileAtomic } from '@mcsc/graph/node';
+import { fileKind, writeFileAtomic, McscError, messageOf } from '@mcsc/graph/node';
 
 export * from '../nifti.js';
 
@@ -27,7 +27,7 @@ export const NIFTI_MAX_GZIP_FILE_BYTES = 2 ** 31;
  */
 export async function readNifti(path: string, limits: NiftiLimits = {}): Promise<NiftiVolume> {
   const where = `NIfTI file ${path}`;
-  const cannot = (e: unknown) => new Error(`${where}: cannot read: ${(e as Error).message}`);
+  const cannot = (e: unknown) => new McscError(where, `cannot read: ${messageOf(e)}`, { cause: e });
   checkRegular(
     await stat(path).catch((e: unknown) => {
       throw cannot(e);
@@ -43,8 +43,9 @@ export async function readNifti(path: string, limits: NiftiLimits = {}): Promise
     const head = await readRange(handle, 0, Math.min(size, 352), where);
     if (isGzip(head)) {
       if (size > NIFTI_MAX_GZIP_FILE_BYTES) {
-        throw new Error(
-          `${where}: ${size} bytes of gzip is more than the limit of ${NIFTI_MAX_GZIP_FILE_BYTES} bytes (see docs/limits.md)`,
+        throw new McscError(
+          where,
+          `${size} bytes of gzip is more than the limit of ${NIFTI_MAX_GZIP_FILE_BYTES} bytes (see docs/limits.md)`,
         );
       }
       return parseNiftiBytes(await readRange(handle, 0, size, where), path, limits, true);
@@ -69,7 +70,7 @@ export async function writeNifti(path: string, data: NiftiData, options: NiftiWr
 
 function checkRegular(st: Stats, where: string): Stats {
   const kind = fileKind(st);
-  if (kind) throw new Error(`${where}: cannot read: it is ${kind}; expected a regular .nii or .nii.gz file`);
+  if (kind) throw new McscError(where, `cannot read: it is ${kind}; expected a regular .nii or .nii.gz file`);
   return st;
 }
 
@@ -79,7 +80,7 @@ async function readRange(handle: FileHandle, position: number, length: number, w
   const step = 1 << 26;
   for (let at = 0; at < length; ) {
     const { bytesRead } = await handle.read(out, at, Math.min(step, length - at), position + at);
-    if (bytesRead === 0) throw new Error(`${where}: cannot read: the file ended after ${at} of ${length} bytes (changed while reading?)`);
+    if (bytesRead === 0) throw new McscError(where, `cannot read: the file ended after ${at} of ${length} bytes (changed while reading?)`);
     at += bytesRead;
   }
   return out;

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { imageRange, overlayRgba, type OverlayOptions } from '../colormap.js';
-import { writeFileAtomic } from '@mcsc/graph/node';
+import { writeFileAtomic, McscError, messageOf } from '@mcsc/graph/node';
 
 /** PNG bytes of RGBA pixels. */
 export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
@@ -18,7 +18,7 @@ export function decodePng(bytes: Uint8Array, source: string): { rgba: Uint8Array
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return { rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
   } catch (e) {
-    throw new Error(`PNG file ${source}: cannot decode: ${(e as Error).message}`);
+    throw new McscError(`PNG file ${source}`, `cannot decode: ${messageOf(e)}`, { cause: e });
   }
 }
 
@@ -35,7 +35,7 @@ export async function writeOverlayPngs(
 ): Promise<string[]> {
   const [d, h, w] = shape;
   if (image.length !== d * h * w || labels.length !== d * h * w) {
-    throw new RangeError(`writeOverlayPngs: image holds ${image.length} and labels ${labels.length} values, expected ${d}·${h}·${w}`);
+    throw new McscError('writeOverlayPngs', `image holds ${image.length} and labels ${labels.length} values, expected ${d}·${h}·${w}`);
   }
   await mkdir(dir, { recursive: true });
   const window = options.window ?? imageRange(image);

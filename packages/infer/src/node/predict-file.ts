@@ -27,6 +27,7 @@ import { stackLayout, type SliceAxis, type StackLayout } from '../volume-layout.
 import { readNifti } from './nifti.js';
 import { encodePng } from './png.js';
 import { nodeRuntime } from './runtime.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 export interface PredictFileOptions {
   /** One model, or several for an ensemble (mean of their probabilities). */
@@ -77,9 +78,9 @@ const CHUNK_VALUES = 1 << 22;
 export async function predictFile(options: PredictFileOptions): Promise<PredictFileResult> {
   const { input, out, axis = 2 } = options;
   const maxVoxels = options.maxVoxels ?? NIFTI_MAX_VOXELS;
-  if (!/\.nii(\.gz)?$/.test(out)) throw new Error(`output ${out}: expected a .nii or .nii.gz file name`);
+  if (!/\.nii(\.gz)?$/.test(out)) throw new McscError(`output ${out}`, 'expected a .nii or .nii.gz file name');
   if (options.probabilities !== undefined && !/\.nii(\.gz)?$/.test(options.probabilities)) {
-    throw new Error(`probabilities output ${options.probabilities}: expected a .nii or .nii.gz file name`);
+    throw new McscError(`probabilities output ${options.probabilities}`, 'expected a .nii or .nii.gz file name');
   }
   const intensity = options.intensity ?? 'minmax';
   normalizeIntensity(new Float32Array(0), intensity); // validates a window before anything is loaded
@@ -88,16 +89,18 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   const segmenter = await Segmenter.create(nodeRuntime(options.threads !== undefined ? { threads: options.threads } : {}), options.models);
   try {
     if (layout.channels !== segmenter.channels) {
-      throw new Error(
-        `NIfTI file ${input}: ${layout.channels} channel${layout.channels === 1 ? '' : 's'} (dims [${volume.dims.join(', ')}]), but the model${options.models.length > 1 ? 's expect' : ' expects'} ${segmenter.channels}; expected [X, Y, Z] for one channel or [X, Y, Z, ${segmenter.channels}]`,
+      throw new McscError(
+        `NIfTI file ${input}`,
+        `${layout.channels} channel${layout.channels === 1 ? '' : 's'} (dims [${volume.dims.join(', ')}]), but the model${options.models.length > 1 ? 's expect' : ' expects'} ${segmenter.channels}; expected [X, Y, Z] for one channel or [X, Y, Z, ${segmenter.channels}]`,
       );
     }
     const [X, Y, Z] = layout.spatial;
     const spatialCount = X * Y * Z;
     const k = segmenter.classes;
     if (options.probabilities !== undefined && spatialCount * k > maxVoxels) {
-      throw new Error(
-        `probabilities output ${options.probabilities}: ${X}×${Y}×${Z} voxels × ${k} classes = ${spatialCount * k} float32 values, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md); leave the probabilities out or raise the limit`,
+      throw new McscError(
+        `probabilities output ${options.probabilities}`,
+        `${X}×${Y}×${Z} voxels × ${k} classes = ${spatialCount * k} float32 values, more than the limit of ${maxVoxels} (maxVoxels; see docs/limits.md); leave the probabilities out or raise the limit`,
       );
     }
     const values = new VoxelReader(volume, layout);
@@ -107,7 +110,7 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
     const [d, c, h, w] = layout.shape;
     const batch = options.batchSize ?? 16;
     const chunk = options.chunkSlices ?? batch * Math.max(1, Math.floor(CHUNK_VALUES / (batch * c * h * w)));
-    if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`predictFile: chunkSlices must be a positive integer, got ${chunk}`);
+    if (!Number.isInteger(chunk) || chunk < 1) throw new McscError('predictFile', `chunkSlices must be a positive integer, got ${chunk}`);
     const labels = new Uint8Array(spatialCount);
     const probabilities = options.probabilities !== undefined ? new Float32Array(spatialCount * k) : undefined;
     for (let z0 = 0; z0 < d; z0 += chunk) {
@@ -206,7 +209,7 @@ class VoxelReader {
         const [X, Y, Z] = this.layout.spatial;
         const at = [i % X, Math.floor(i / X) % Y, Math.floor(i / (X * Y)) % Z];
         const channel = this.layout.channels > 1 ? `, channel ${Math.floor(i / (X * Y * Z))}` : '';
-        throw new Error(`NIfTI file ${source}: voxel (${at.join(', ')})${channel} is ${v}, expected finite values`);
+        throw new McscError(`NIfTI file ${source}`, `voxel (${at.join(', ')})${channel} is ${v}, expected finite values`);
       }
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -283,7 +286,7 @@ class OutputSet {
 
   private async ensureDir(dir: string, what: string): Promise<void> {
     const first = await mkdir(dir, { recursive: true }).catch((e: unknown) => {
-      throw new Error(`${what}: cannot create folder ${dir}: ${(e as Error).message}`);
+      throw new McscError(what, `cannot create folder ${dir}: ${messageOf(e)}`, { cause: e });
     });
     if (first !== undefined) this.created.push(first);
   }
@@ -294,25 +297,25 @@ class OutputSet {
     const tmp = tempName(target);
     this.staged.push({ tmp, target });
     await writeFile(tmp, bytes, { flag: 'wx' }).catch((e: unknown) => {
-      throw new Error(`${what}: cannot write: ${(e as Error).message}`);
+      throw new McscError(what, `cannot write: ${messageOf(e)}`, { cause: e });
     });
   }
 
   /** A temporary folder next to `target`; its files are moved into `target` on commit. */
   async folder(target: string, what: string): Promise<{ add(name: string, bytes: Uint8Array): Promise<void> }> {
     const existing = await stat(target).catch(() => undefined);
-    if (existing && !existing.isDirectory()) throw new Error(`${what}: exists and is not a folder`);
+    if (existing && !existing.isDirectory()) throw new McscError(what, 'exists and is not a folder');
     await this.ensureDir(dirname(target), what);
     const tmp = tempName(target);
     await mkdir(tmp).catch((e: unknown) => {
-      throw new Error(`${what}: cannot create a temporary folder: ${(e as Error).message}`);
+      throw new McscError(what, `cannot create a temporary folder: ${messageOf(e)}`, { cause: e });
     });
     const entry: { tmp: string; target: string; merge?: string[] } = { tmp, target, ...(existing ? { merge: [] } : {}) };
     this.staged.push(entry);
     return {
       add: async (name, bytes) => {
         await writeFile(join(tmp, name), bytes, { flag: 'wx' }).catch((e: unknown) => {
-          throw new Error(`${what}: cannot write ${name}: ${(e as Error).message}`);
+          throw new McscError(what, `cannot write ${name}: ${messageOf(e)}`, { cause: e });
         });
         entry.merge?.push(name);
       },

@@ -1,7 +1,7 @@
 /** The {@link InferenceRuntime} of Node: @mcsc/graph's onnxruntime-node runtime plus model files and URLs. */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { nodeRuntime as graphNodeRuntime, type NodeRuntimeOptions } from '@mcsc/graph/node';
+import { nodeRuntime as graphNodeRuntime, type NodeRuntimeOptions, McscError, failedTo } from '@mcsc/graph/node';
 import { bytesOf, sourceName, type InferenceRuntime, type ModelSource } from '../runtime.js';
 
 export type { NodeRuntimeOptions };
@@ -19,12 +19,13 @@ async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; nam
   try {
     if (url && url.protocol !== 'file:') {
       const response = await fetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      if (!response.ok) throw new McscError(`model ${name}`, `cannot read: HTTP ${response.status} ${response.statusText}`);
       return { bytes: new Uint8Array(await response.arrayBuffer()), name };
     }
     const bytes = await readFile(url ? fileURLToPath(url) : (source as string));
     return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), name };
   } catch (e) {
-    throw new Error(`model ${name}: cannot read: ${(e as Error).message}`);
+    if (e instanceof McscError) throw e;
+    throw failedTo(`model ${name}`, 'cannot read', e);
   }
 }

@@ -1,5 +1,11 @@
 /** The {@link InferenceRuntime} of browsers: @mcsc/graph's onnxruntime-web runtime plus model URLs. */
-import { webRuntime as graphWebRuntime, type WebRuntime as GraphWebRuntime, type WebRuntimeOptions } from '@mcsc/graph/web';
+import {
+  webRuntime as graphWebRuntime,
+  type WebRuntime as GraphWebRuntime,
+  type WebRuntimeOptions,
+  McscError,
+  messageOf,
+} from '@mcsc/graph/web';
 import { bytesOf, sourceName, type InferenceRuntime, type ModelSource } from '../runtime.js';
 
 export type { WebDevice, WebRuntimeOptions } from '@mcsc/graph/web';
@@ -17,8 +23,8 @@ async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; nam
   const given = bytesOf(source);
   if (given) return { bytes: given, name };
   const response = await fetch(source as string | URL).catch((e: unknown) => {
-    throw new Error(`model ${name}: cannot fetch: ${(e as Error).message}`);
+    throw new McscError(`model ${name}`, `cannot fetch: ${messageOf(e)}`, { cause: e });
   });
-  if (!response.ok) throw new Error(`model ${name}: cannot fetch: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok) throw new McscError(`model ${name}`, `cannot fetch: HTTP ${response.status} ${response.statusText}`);
   return { bytes: new Uint8Array(await response.arrayBuffer()), name };
 }

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Graph, emitModel, relu } from '@mcsc/graph';
+import { Graph, emitModel, relu, McscError } from '@mcsc/graph';
 
 /** What the check found: CUDA starts, or the one-line reason it does not. */
 export type CudaCheck = { ok: true } | { ok: false; reason: string };
@@ -66,7 +66,8 @@ export function cudaFailureReason(error: string, log = '', code: number | null =
 export async function requireCuda(): Promise<void> {
   const check = await checkCuda();
   if (check.ok) return;
-  throw new Error(
-    `--device cuda: onnxruntime-node cannot start CUDA here (${check.reason}); install its CUDA libraries as the README section "CUDA" says, or use --device cpu`,
+  throw new McscError(
+    '--device cuda',
+    `onnxruntime-node cannot start CUDA here (${check.reason}); install its CUDA libraries as the README section "CUDA" says, or use --device cpu`,
   );
 }

@@ -14,6 +14,7 @@ import {
   type NamedTensor,
   loadWeights,
   nodeRuntime,
+  McscError,
 } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { readModelConfig } from '../models/model-config.js';
@@ -32,14 +33,16 @@ export function readBatch(path: string): { image: NamedTensor; label: { shape: r
   const image = tensors.get('image');
   const label = tensors.get('label');
   if (image?.dtype !== 'float32' || image.shape.length !== 4) {
-    throw new Error(
-      `${path}: tensor 'image' must be float32 [B, C, H, W], got ${image ? `${image.dtype} [${image.shape.join(', ')}]` : 'nothing'}`,
+    throw new McscError(
+      path,
+      `tensor 'image' must be float32 [B, C, H, W], got ${image ? `${image.dtype} [${image.shape.join(', ')}]` : 'nothing'}`,
     );
   }
   const [b, , h, w] = image.shape as [number, number, number, number];
   if (!label || label.shape.join() !== [b, h, w].join() || label.dtype === 'float32') {
-    throw new Error(
-      `${path}: tensor 'label' must be int64 or uint8 [${b}, ${h}, ${w}], got ${label ? `${label.dtype} [${label.shape.join(', ')}]` : 'nothing'}`,
+    throw new McscError(
+      path,
+      `tensor 'label' must be int64 or uint8 [${b}, ${h}, ${w}], got ${label ? `${label.dtype} [${label.shape.join(', ')}]` : 'nothing'}`,
     );
   }
   const data = label.data instanceof BigInt64Array ? label.data : BigInt64Array.from(label.data as Uint8Array, (v) => BigInt(v));
@@ -55,7 +58,7 @@ export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, mo
   const { image, label } = batch;
   const [b, c, h, w] = image.shape as [number, number, number, number];
   if (c !== model.inChannels)
-    throw new Error(`${path}: tensor 'image' has ${c} channels [${image.shape.join(', ')}], but the model takes ${model.inChannels}`);
+    throw new McscError(path, `tensor 'image' has ${c} channels [${image.shape.join(', ')}], but the model takes ${model.inChannels}`);
   const pixels = image.data as Float32Array;
   let bad = 0;
   let first = -1;
@@ -70,8 +73,9 @@ export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, mo
     const y = Math.floor(first / w) % h;
     const ch = Math.floor(first / (w * h)) % c;
     const n = Math.floor(first / (w * h * c));
-    throw new Error(
-      `${path}: image[${n}, ${ch}, ${y}, ${x}] (slice ${n}, channel ${ch}, row ${y}, column ${x}) is ${pixels[first]}; images must be finite (${bad} of ${pixels.length} values are not)`,
+    throw new McscError(
+      path,
+      `image[${n}, ${ch}, ${y}, ${x}] (slice ${n}, channel ${ch}, row ${y}, column ${x}) is ${pixels[first]}; images must be finite (${bad} of ${pixels.length} values are not)`,
     );
   }
   const k = BigInt(model.numClasses);
@@ -88,8 +92,9 @@ export function checkBatch(path: string, batch: ReturnType<typeof readBatch>, mo
     const x = first % w;
     const y = Math.floor(first / w) % h;
     const n = Math.floor(first / (w * h));
-    throw new Error(
-      `${path}: label[${n}, ${y}, ${x}] (slice ${n}, row ${y}, column ${x}) is ${label.data[first]}, not a class of this ${model.numClasses}-class model: labels must be integers in [0, ${model.numClasses}) (${bad} of ${label.data.length} labels are out of range; ${b} slices)`,
+    throw new McscError(
+      path,
+      `label[${n}, ${y}, ${x}] (slice ${n}, row ${y}, column ${x}) is ${label.data[first]}, not a class of this ${model.numClasses}-class model: labels must be integers in [0, ${model.numClasses}) (${bad} of ${label.data.length} labels are out of range; ${b} slices)`,
     );
   }
 }

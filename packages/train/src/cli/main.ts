@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `mcsc` command line. Each command lives in its own file and registers itself here. */
+import { McscError } from '@mcsc/graph';
 import { Command } from 'commander';
 import { register as registerExport } from './export.js';
 import { register as registerGrad } from './grad.js';
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
 buildProgram()
   .parseAsync(process.argv)
   .catch((e: unknown) => {
-    console.error(`mcsc: ${(e as Error).message}`);
+    // An McscError is a refusal the user can act on: one line. Anything else escaped every check: a bug.
+    if (e instanceof McscError) console.error(`mcsc: ${e.message}`);
+    else console.error(`mcsc: internal error (please report it with this output): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   });

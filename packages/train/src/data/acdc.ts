@@ -17,6 +17,7 @@ import { readH5Arrays } from './h5.js';
 import { readList } from './lists.js';
 import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
+import { McscError } from '@mcsc/graph';
 
 export const ACDC_CLASS_NAMES = Object.freeze(['background', 'RV', 'Myo', 'LV']);
 
@@ -38,13 +39,13 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
   let sliceNames = await readList(listPath);
   if (maxTrainSlices !== undefined) {
     if (!Number.isInteger(maxTrainSlices) || maxTrainSlices < 1) {
-      throw new RangeError(`loadAcdc: maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
+      throw new McscError('loadAcdc', `maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
     }
     sliceNames = sliceNames.slice(0, maxTrainSlices);
   }
   const train: TrainingSlice[] = [];
   const inside = (list: string, name: string, rel: string) =>
-    resolveInside(root, rel, `list file ${list}: entry ${JSON.stringify(name)}`, options);
+    resolveInside(root, rel, `list file ${list}`, `entry ${JSON.stringify(name)}`, options);
   for (const name of sliceNames) train.push(await readAcdcSlice(await inside(listPath, name, join('data', 'slices', `${name}.h5`)), name));
   const val: Volume[] = [];
   const test: Volume[] = [];
@@ -70,10 +71,11 @@ export async function readAcdcSlice(path: string, name: string): Promise<Trainin
   const what = 'ACDC slice';
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
   const where = `${what} ${path}`;
-  if (image!.shape.length !== 2) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 2-D [H, W]`);
+  if (image!.shape.length !== 2) throw new McscError(where, `dataset 'image' has shape ${shapeText(image!.shape)}, expected 2-D [H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(
-      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`,
+    throw new McscError(
+      where,
+      `dataset 'label' has shape ${shapeText(label!.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image!.shape)}`,
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
@@ -93,10 +95,11 @@ export async function readAcdcVolume(path: string, name: string): Promise<Volume
   const what = 'ACDC volume';
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
   const where = `${what} ${path}`;
-  if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
+  if (image!.shape.length !== 3) throw new McscError(where, `dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(
-      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
+    throw new McscError(
+      where,
+      `dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);

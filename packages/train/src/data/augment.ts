@@ -11,6 +11,7 @@
  * in the order: the rot/flip coin, then k and the axis, or the rotate coin and the angle.
  */
 import { zoomNearest2D, type Random } from '@mcsc/core';
+import { McscError } from '@mcsc/graph';
 
 // Math's functions as module constants: hot loops then avoid a global lookup per call, which is slow
 // when code runs inside a vm context (as under jest).
@@ -85,7 +86,7 @@ export function applyTransform(slice: SlicePair, transform: AugmentTransform): S
 export function fitToPatch(slice: SlicePair, patch: readonly [number, number]): SlicePair {
   const [ph, pw] = patch;
   if (!Number.isInteger(ph) || !Number.isInteger(pw) || ph < 1 || pw < 1) {
-    throw new RangeError(`fitToPatch: patch must be two positive integers [height, width], got [${patch.join(', ')}]`);
+    throw new McscError('fitToPatch', `patch must be two positive integers [height, width], got [${patch.join(', ')}]`);
   }
   if (slice.height === ph && slice.width === pw) return slice;
   return {
@@ -184,9 +185,9 @@ function sinDegrees(deg: number): number {
 function checkSlice(fn: string, s: SlicePair): void {
   const n = s.height * s.width;
   if (!Number.isInteger(s.height) || !Number.isInteger(s.width) || s.height < 1 || s.width < 1) {
-    throw new RangeError(`${fn}: height and width must be positive integers, got ${s.height} × ${s.width}`);
+    throw new McscError(fn, `height and width must be positive integers, got ${s.height} × ${s.width}`);
   }
   if (s.image.length !== n || s.label.length !== n) {
-    throw new RangeError(`${fn}: image (${s.image.length}) and label (${s.label.length}) must both hold height × width = ${n} values`);
+    throw new McscError(fn, `image (${s.image.length}) and label (${s.label.length}) must both hold height × width = ${n} values`);
   }
 }

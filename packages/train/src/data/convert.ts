@@ -3,6 +3,7 @@
  * float32 intensities and uint8 class indices. `where` names the file and field for error messages,
  * e.g. `ACDC slice /data/slices/case1.h5: dataset 'label'`.
  */
+import { McscError } from '@mcsc/graph';
 
 /** Numeric arrays a file reader may return (64-bit integers arrive as BigInt arrays). */
 export type SourceArray =
@@ -36,7 +37,7 @@ export function toFloat32(data: SourceArray, where: string, shape?: readonly num
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]!)) {
       const original = data instanceof BigInt64Array || data instanceof BigUint64Array ? String(data[i]) : String(data[i]);
-      throw new Error(`${where}: value ${original} at ${position(i, shape)} is not finite, expected finite numbers`);
+      throw new McscError(where, `value ${original} at ${position(i, shape)} is not finite, expected finite numbers`);
     }
   }
   return out;
@@ -52,7 +53,7 @@ export function toLabels(data: SourceArray, where: string, shape?: readonly numb
   for (let i = 0; i < data.length; i++) {
     const v = Number(data[i]!);
     if (!Number.isInteger(v) || v < 0 || v > 255) {
-      throw new Error(`${where}: label value ${v} at ${position(i, shape)} is not a class index, expected integers 0 … 255`);
+      throw new McscError(where, `label value ${v} at ${position(i, shape)} is not a class index, expected integers 0 … 255`);
     }
     out[i] = v;
   }
@@ -63,7 +64,7 @@ export function toLabels(data: SourceArray, where: string, shape?: readonly numb
 export function checkLabelRange(label: Uint8Array, numClasses: number, where: string, shape?: readonly number[]): void {
   for (let i = 0; i < label.length; i++) {
     if (label[i]! >= numClasses) {
-      throw new Error(`${where}: label value ${label[i]} at ${position(i, shape)} is out of range, expected 0 … ${numClasses - 1}`);
+      throw new McscError(where, `label value ${label[i]} at ${position(i, shape)} is out of range, expected 0 … ${numClasses - 1}`);
     }
   }
 }

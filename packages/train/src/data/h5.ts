@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SourceArray } from './convert.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 type H5wasmModule = typeof import('h5wasm/node');
 type H5wasm = H5wasmModule['default'];
@@ -81,9 +82,9 @@ function readOpen(h5wasm: H5wasm, path: string, names: readonly string[], where:
   try {
     file = new h5wasm.File(resolve(path), 'r');
   } catch (e) {
-    throw new Error(`${where}: the HDF5 library cannot open it (corrupt or truncated file?): ${hdf5ErrorLine((e as Error).message)}`);
+    throw new McscError(where, `the HDF5 library cannot open it (corrupt or truncated file?): ${hdf5ErrorLine((e as Error).message)}`);
   }
-  if (file.file_id < 0n) throw new Error(`${where}: the HDF5 library cannot open it (corrupt or truncated file?)`);
+  if (file.file_id < 0n) throw new McscError(where, 'the HDF5 library cannot open it (corrupt or truncated file?)');
   try {
     const out: Record<string, H5Array> = {};
     for (const name of names) {
@@ -91,12 +92,13 @@ function readOpen(h5wasm: H5wasm, path: string, names: readonly string[], where:
       try {
         entity = file.get(name);
       } catch (e) {
-        throw new Error(`${where}: dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
+        throw new McscError(where, `dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
       }
       if (!(entity instanceof h5wasm.Dataset)) {
         const found = file.keys().join(', ') || 'nothing';
-        throw new Error(
-          `${where}: dataset '${name}' is ${entity === null ? 'missing' : `a ${entity.constructor.name}, not a dataset`} (the file has: ${found})`,
+        throw new McscError(
+          where,
+          `dataset '${name}' is ${entity === null ? 'missing' : `a ${entity.constructor.name}, not a dataset`} (the file has: ${found})`,
         );
       }
       checkDatasetSize(entity, name, where, fileSize);
@@ -104,10 +106,10 @@ function readOpen(h5wasm: H5wasm, path: string, names: readonly string[], where:
       try {
         value = entity.value;
       } catch (e) {
-        throw new Error(`${where}: dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
+        throw new McscError(where, `dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
       }
       if (!ArrayBuffer.isView(value) || value instanceof DataView || value instanceof Uint8ClampedArray) {
-        throw new Error(`${where}: dataset '${name}' has dtype ${JSON.stringify(entity.dtype)}, expected a numeric array`);
+        throw new McscError(where, `dataset '${name}' has dtype ${JSON.stringify(entity.dtype)}, expected a numeric array`);
       }
       out[name] = { shape: entity.shape ?? [], data: value as SourceArray };
     }
@@ -133,7 +135,7 @@ function checkDatasetSize(
     meta = entity.metadata;
     filters = entity.filters;
   } catch (e) {
-    throw new Error(`${where}: dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
+    throw new McscError(where, `dataset '${name}' cannot be read (corrupt file?): ${hdf5ErrorLine((e as Error).message)}`);
   }
   if (meta.type !== 0 && meta.type !== 1) return; // not numeric: refused after reading, with its dtype
   const bytes = meta.size * meta.total_size;
@@ -141,8 +143,9 @@ function checkDatasetSize(
   const most = Math.min(H5_MAX_DATASET_BYTES, compressed ? fileSize * MAX_COMPRESSION_RATIO : fileSize);
   if (bytes > most) {
     const shape = `[${(meta.shape ?? []).join(', ')}]`;
-    throw new Error(
-      `${where}: dataset '${name}' declares shape ${shape} of ${meta.size}-byte values (${bytes} bytes), more than ${bytes > H5_MAX_DATASET_BYTES ? `the limit of ${H5_MAX_DATASET_BYTES} bytes (see docs/limits.md)` : `the ${fileSize}-byte file can hold${compressed ? ' even compressed' : ''}`}`,
+    throw new McscError(
+      where,
+      `dataset '${name}' declares shape ${shape} of ${meta.size}-byte values (${bytes} bytes), more than ${bytes > H5_MAX_DATASET_BYTES ? `the limit of ${H5_MAX_DATASET_BYTES} bytes (see docs/limits.md)` : `the ${fileSize}-byte file can hold${compressed ? ' even compressed' : ''}`}`,
     );
   }
 }
@@ -150,14 +153,15 @@ function checkDatasetSize(
 /** Checks the HDF5 signature of a regular file (FIFOs and devices are refused unopened); returns its size. */
 async function checkSignature(path: string, where: string): Promise<number> {
   const st = await stat(path).catch((e: unknown) => {
-    throw new Error(`${where}: cannot open: ${(e as Error).message}`);
+    throw new McscError(where, `cannot open: ${messageOf(e)}`, { cause: e });
   });
   if (!st.isFile())
-    throw new Error(
-      `${where}: cannot open: it is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : 'not a regular file'}; expected an HDF5 file`,
+    throw new McscError(
+      where,
+      `cannot open: it is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : 'not a regular file'}; expected an HDF5 file`,
     );
   const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: unknown) => {
-    throw new Error(`${where}: cannot open: ${(e as Error).message}`);
+    throw new McscError(where, `cannot open: ${messageOf(e)}`, { cause: e });
   });
   try {
     const { size } = await handle.stat();
@@ -169,8 +173,9 @@ async function checkSignature(path: string, where: string): Promise<number> {
     }
     const head = Buffer.alloc(Math.min(8, size));
     await handle.read(head, 0, head.length, 0);
-    throw new Error(
-      `${where}: not an HDF5 file (no HDF5 signature; the file starts with ${JSON.stringify(head.toString('latin1'))}, ${size} bytes)`,
+    throw new McscError(
+      where,
+      `not an HDF5 file (no HDF5 signature; the file starts with ${JSON.stringify(head.toString('latin1'))}, ${size} bytes)`,
     );
   } finally {
     await handle.close();

@@ -6,7 +6,7 @@
  * own key, which `Object.assign` or a spread into a plain object would then turn into a prototype.
  * Every error is one line: `${what} ${path}: …`.
  */
-import { readRegularFileSync } from '@mcsc/graph/node';
+import { readRegularFileSync, McscError } from '@mcsc/graph/node';
 
 /** Limits of {@link readJsonFile} / {@link parseJsonText}; docs/limits.md states the defaults. */
 export interface JsonLimits {
@@ -33,7 +33,7 @@ export function readJsonFile(path: string, what: string, limits: JsonLimits = {}
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new Error(`${where}: cannot read: not valid UTF-8 text`);
+    throw new McscError(where, 'cannot read: not valid UTF-8 text');
   }
   return parseJsonText(text, where, limits);
 }
@@ -47,7 +47,7 @@ export function parseJsonText(text: string, where: string, limits: JsonLimits = 
   try {
     value = JSON.parse(body);
   } catch (e) {
-    throw new Error(`${where}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new McscError(where, `invalid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   checkKeys(value, where, []);
   return value;
@@ -70,8 +70,9 @@ function checkDepth(text: string, where: string, max: number): void {
         const before = text.slice(0, i);
         const line = before.split('\n').length;
         const column = i - before.lastIndexOf('\n');
-        throw new Error(
-          `${where}: JSON nested deeper than ${max} levels (line ${line}, column ${column}); expected a configuration, at most ${max} levels deep`,
+        throw new McscError(
+          where,
+          `JSON nested deeper than ${max} levels (line ${line}, column ${column}); expected a configuration, at most ${max} levels deep`,
         );
       }
     } else if (c === 0x5d || c === 0x7d) {
@@ -87,8 +88,9 @@ function checkKeys(value: unknown, where: string, path: readonly string[]): void
   } else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value)) {
       if (PROTOTYPE_KEYS.has(k)) {
-        throw new Error(
-          `${where}: key "${k}"${path.length ? ` in ${path.join('.')}` : ''} is not allowed (it would reach an object's prototype)`,
+        throw new McscError(
+          where,
+          `key "${k}"${path.length ? ` in ${path.join('.')}` : ''} is not allowed (it would reach an object's prototype)`,
         );
       }
       checkKeys(v, where, [...path, k]);

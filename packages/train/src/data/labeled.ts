@@ -8,6 +8,7 @@
  * Other data sets label whole cases: the first k distinct cases in training order, or named cases.
  */
 import type { TrainingSlice } from './types.js';
+import { McscError } from '@mcsc/graph';
 
 /** SSL4MIS `patients_to_slices` for ACDC: labeled patients → number of leading slices of `train_slices.list`. */
 export const ACDC_PATIENTS_TO_SLICES: Readonly<Record<number, number>> = Object.freeze({
@@ -25,8 +26,9 @@ export const ACDC_PATIENTS_TO_SLICES: Readonly<Record<number, number>> = Object.
 export function acdcLabeledSliceCount(patients: number): number {
   const n = ACDC_PATIENTS_TO_SLICES[patients];
   if (n === undefined) {
-    throw new RangeError(
-      `acdcLabeledSliceCount: patients must be one of ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')} (the SSL4MIS table), got ${patients}; use { patients } selection for other counts`,
+    throw new McscError(
+      'acdcLabeledSliceCount',
+      `patients must be one of ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')} (the SSL4MIS table), got ${patients}; use { patients } selection for other counts`,
     );
   }
   return n;
@@ -56,13 +58,13 @@ export function selectLabeled(train: readonly TrainingSlice[], selection: Labele
   if ('slices' in selection) {
     const n = selection.slices;
     if (!Number.isInteger(n) || n < 0 || n > train.length) {
-      throw new RangeError(`${fn}: slices must be an integer in 0 … ${train.length} (the training slices), got ${n}`);
+      throw new McscError(fn, `slices must be an integer in 0 … ${train.length} (the training slices), got ${n}`);
     }
     isLabeled = (_, i) => i < n;
   } else if ('patients' in selection) {
     const k = selection.patients;
     if (!Number.isInteger(k) || k < 0 || k > caseOrder.length) {
-      throw new RangeError(`${fn}: patients must be an integer in 0 … ${caseOrder.length} (the training cases), got ${k}`);
+      throw new McscError(fn, `patients must be an integer in 0 … ${caseOrder.length} (the training cases), got ${k}`);
     }
     const chosen = new Set(caseOrder.slice(0, k));
     isLabeled = (s) => chosen.has(s.caseId);
@@ -70,8 +72,9 @@ export function selectLabeled(train: readonly TrainingSlice[], selection: Labele
     const known = new Set(caseOrder);
     const unknown = selection.cases.filter((c) => !known.has(c));
     if (unknown.length > 0) {
-      throw new RangeError(
-        `${fn}: cases ${JSON.stringify(unknown)} are not training cases (known: ${caseOrder.slice(0, 10).join(', ')}${caseOrder.length > 10 ? ', …' : ''})`,
+      throw new McscError(
+        fn,
+        `cases ${JSON.stringify(unknown)} are not training cases (known: ${caseOrder.slice(0, 10).join(', ')}${caseOrder.length > 10 ? ', …' : ''})`,
       );
     }
     const chosen = new Set(selection.cases);

@@ -28,6 +28,7 @@ import { readJsonFile } from './json-file.js';
 import { resolveInside, type RootOptions } from './paths.js';
 import { splitCases } from './split.js';
 import { volumeSlices, type SegmentationDataset, type TrainingSlice, type Volume } from './types.js';
+import { McscError } from '@mcsc/graph';
 
 const caseSchema = z.strictObject({
   id: z.string().min(1),
@@ -81,19 +82,19 @@ export async function buildNiftiDataset(
   const parsed = niftiDatasetConfigSchema.safeParse(config);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${where}: ${issues.join('; ')}`);
+    throw new McscError(where, `${issues.join('; ')}`);
   }
   const cfg = parsed.data;
   const lut = groupLookup(cfg, where);
   const numClasses = Object.keys(cfg.groups).length + 1;
   const classNames = cfg.classNames ?? ['background', ...Array.from({ length: numClasses - 1 }, (_, i) => `class ${i + 1}`)];
   if (classNames.length !== numClasses) {
-    throw new Error(`${where}: classNames has ${classNames.length} names, expected ${numClasses} (background + ${numClasses - 1} groups)`);
+    throw new McscError(where, `classNames has ${classNames.length} names, expected ${numClasses} (background + ${numClasses - 1} groups)`);
   }
   const subsets = assignSplits(cfg, where);
   const root = resolve(baseDir, options.root ?? cfg.root ?? '.');
   const at = (id: string, field: string, p: string) =>
-    resolveInside(root, p, `${where}: case "${id}" ${field} ${JSON.stringify(p)}`, options);
+    resolveInside(root, p, where, `case "${id}" ${field} ${JSON.stringify(p)}`, options);
   const files = new Map<string, Promise<NiftiVolume>>();
   const read = (p: string) => {
     const cached = files.get(p);
@@ -123,14 +124,14 @@ function groupLookup(cfg: ParsedConfig, where: string): Map<number, number> {
   const keys = Object.keys(cfg.groups)
     .map(Number)
     .sort((a, b) => a - b);
-  if (keys.length > 254) throw new Error(`${where}: ${keys.length} groups, expected at most 254 (labels are uint8)`);
+  if (keys.length > 254) throw new McscError(where, `${keys.length} groups, expected at most 254 (labels are uint8)`);
   keys.forEach((k, i) => {
-    if (k !== i + 1) throw new Error(`${where}: groups must be numbered 1 … ${keys.length}, got keys ${JSON.stringify(keys)}`);
+    if (k !== i + 1) throw new McscError(where, `groups must be numbered 1 … ${keys.length}, got keys ${JSON.stringify(keys)}`);
   });
   const lut = new Map<number, number>();
   for (const k of keys) {
     for (const v of cfg.groups[String(k)]!) {
-      if (lut.has(v)) throw new Error(`${where}: atlas value ${v} is in groups ${lut.get(v)} and ${k}, expected one group per value`);
+      if (lut.has(v)) throw new McscError(where, `atlas value ${v} is in groups ${lut.get(v)} and ${k}, expected one group per value`);
       lut.set(v, k);
     }
   }
@@ -140,20 +141,20 @@ function groupLookup(cfg: ParsedConfig, where: string): Map<number, number> {
 function assignSplits(cfg: ParsedConfig, where: string): Map<string, 'train' | 'val' | 'test'> {
   const ids = cfg.cases.map((c) => c.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (dup !== undefined) throw new Error(`${where}: case id "${dup}" appears twice, expected distinct ids`);
+  if (dup !== undefined) throw new McscError(where, `case id "${dup}" appears twice, expected distinct ids`);
   const out = new Map<string, 'train' | 'val' | 'test'>();
   if (cfg.split) {
     const named = cfg.cases.filter((c) => c.split !== undefined).map((c) => c.id);
     if (named.length > 0)
-      throw new Error(`${where}: cases ${JSON.stringify(named)} name a split while the config draws one; use one or the other`);
+      throw new McscError(where, `cases ${JSON.stringify(named)} name a split while the config draws one; use one or the other`);
     const { val, test, seed } = cfg.split;
-    if (val + test > ids.length) throw new Error(`${where}: split asks for ${val} val + ${test} test cases, but there are ${ids.length}`);
+    if (val + test > ids.length) throw new McscError(where, `split asks for ${val} val + ${test} test cases, but there are ${ids.length}`);
     const s = splitCases(ids, { train: ids.length - val - test, val, test }, seed);
     for (const k of ['train', 'val', 'test'] as const) s[k].forEach((id) => out.set(id, k));
   } else {
     for (const c of cfg.cases) {
       if (c.split === undefined)
-        throw new Error(`${where}: case "${c.id}" has no split, expected "train", "val" or "test" (or a top-level split)`);
+        throw new McscError(where, `case "${c.id}" has no split, expected "train", "val" or "test" (or a top-level split)`);
       out.set(c.id, c.split);
     }
   }
@@ -173,25 +174,29 @@ function caseVolume(
 ): Volume {
   const dims3 = (v: NiftiVolume, path: string): [number, number, number] => {
     if (v.dims.length < 2 || (v.dims.length > 3 && v.dims.slice(3).some((d) => d !== 1))) {
-      throw new Error(`NIfTI file ${path}: dims ${shapeText(v.dims)}, expected a 3-D volume`);
+      throw new McscError(`NIfTI file ${path}`, `dims ${shapeText(v.dims)}, expected a 3-D volume`);
     }
     return [v.dims[0]!, v.dims[1]!, v.dims[2] ?? 1];
   };
   const dims = dims3(image, imagePath);
   const ldims = dims3(label, labelPath);
   if (shapeText(ldims) !== shapeText(dims)) {
-    throw new Error(`NIfTI file ${labelPath}: label dims ${shapeText(ldims)} do not match image ${imagePath} dims ${shapeText(dims)}`);
+    throw new McscError(
+      `NIfTI file ${labelPath}`,
+      `label dims ${shapeText(ldims)} do not match image ${imagePath} dims ${shapeText(dims)}`,
+    );
   }
   const worst = Math.max(...image.affine.flatMap((row, r) => row.map((x, c) => Math.abs(x - label.affine[r]![c]!))));
   if (worst > 1e-3) {
-    throw new Error(
-      `NIfTI file ${labelPath}: label affine ${JSON.stringify(label.affine)} differs from image ${imagePath} affine ${JSON.stringify(image.affine)}, expected the same voxel grid`,
+    throw new McscError(
+      `NIfTI file ${labelPath}`,
+      `label affine ${JSON.stringify(label.affine)} differs from image ${imagePath} affine ${JSON.stringify(image.affine)}, expected the same voxel grid`,
     );
   }
   const axis = cfg.axis;
   const [start, end] = range ?? [0, dims[axis]!];
   if (end > dims[axis]! || start >= end) {
-    throw new Error(`case "${id}" (${imagePath}): range [${start}, ${end}) is not inside axis ${axis} of size ${dims[axis]}`);
+    throw new McscError(`case "${id}" (${imagePath})`, `range [${start}, ${end}) is not inside axis ${axis} of size ${dims[axis]}`);
   }
   // NIfTI flat index = i + X·(j + Y·k); out axes: D = axis, then the other two, slower first.
   const strides = [1, dims[0], dims[0] * dims[1]];
@@ -205,14 +210,15 @@ function caseVolume(
   };
   for (let i = 0; i < src.length; i++) {
     if (!Number.isFinite(src[i]!))
-      throw new Error(`NIfTI file ${imagePath}: image value ${src[i]} at ${voxel(i)} is not finite, expected finite intensities`);
+      throw new McscError(`NIfTI file ${imagePath}`, `image value ${src[i]} at ${voxel(i)} is not finite, expected finite intensities`);
   }
   normalise(src, cfg.intensity); // over the whole file, so that slabs of one volume share a scale
   const atlas = label.data;
   for (let i = 0; i < atlas.length; i++) {
     if (!Number.isInteger(atlas[i]!)) {
-      throw new Error(
-        `NIfTI file ${labelPath}: label value ${atlas[i]} at ${voxel(i)} is not a whole number, expected integer atlas values (mapped to classes 0 … ${lut.size === 0 ? 0 : Math.max(...lut.values())} by groups)`,
+      throw new McscError(
+        `NIfTI file ${labelPath}`,
+        `label value ${atlas[i]} at ${voxel(i)} is not a whole number, expected integer atlas values (mapped to classes 0 … ${lut.size === 0 ? 0 : Math.max(...lut.values())} by groups)`,
       );
     }
   }

@@ -8,7 +8,7 @@
  */
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { SourceArray } from './convert.js';
-import { readRegularFile } from '@mcsc/graph/node';
+import { readRegularFile, McscError, messageOf } from '@mcsc/graph/node';
 import { crc32 } from '@mcsc/infer';
 
 /** Largest `.npz` file read, and largest member inflated (docs/limits.md). */
@@ -47,7 +47,7 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
     const head = Array.from(bytes.subarray(0, 6), (b) =>
       b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
     ).join('');
-    throw new Error(`${source}: not a .npy array: starts with "${head}", expected "\\x93NUMPY"`);
+    throw new McscError(source, `not a .npy array: starts with "${head}", expected "\\x93NUMPY"`);
   }
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -60,17 +60,17 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
     headerLength = view.getUint32(8, true);
     start = 12;
   } else {
-    throw new Error(`${source}: .npy format version ${major}.${bytes[7]} is not supported, expected 1.0, 2.0 or 3.0`);
+    throw new McscError(source, `.npy format version ${major}.${bytes[7]} is not supported, expected 1.0, 2.0 or 3.0`);
   }
   if (start + headerLength > bytes.length) {
-    throw new Error(`${source}: .npy header of ${headerLength} bytes runs past the end of the ${bytes.length}-byte file`);
+    throw new McscError(source, `.npy header of ${headerLength} bytes runs past the end of the ${bytes.length}-byte file`);
   }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new Error(`${source}: .npy header ${JSON.stringify(header.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
+    throw new McscError(source, `.npy header ${JSON.stringify(header.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
   }
   const parts = shapeText
     .split(',')
@@ -78,19 +78,20 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
     .filter((s) => s !== '');
   const shape = parts.map((p) => (/^\d+L?$/.test(p) ? Number.parseInt(p, 10) : NaN));
   if (shape.some((n) => !Number.isSafeInteger(n) || n < 0)) {
-    throw new Error(`${source}: .npy shape (${shapeText}) is not a tuple of sizes`);
+    throw new McscError(source, `.npy shape (${shapeText}) is not a tuple of sizes`);
   }
   const m = /^([<>|=])([a-z])(\d+)$/.exec(descr);
   const kind = m ? `${m[2]}${m[3]}` : '';
   if (!m || (!(kind in TYPES) && kind !== 'f2')) {
-    throw new Error(`${source}: .npy dtype '${descr}' is not supported, expected bool, (u)int8–64, float16, float32 or float64`);
+    throw new McscError(source, `.npy dtype '${descr}' is not supported, expected bool, (u)int8–64, float16, float32 or float64`);
   }
   const width = Number(m[3]);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLength;
   if (dataStart + count * width > bytes.length) {
-    throw new Error(
-      `${source}: .npy shape (${shape.join(', ')}) of '${descr}' needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`,
+    throw new McscError(
+      source,
+      `.npy shape (${shape.join(', ')}) of '${descr}' needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`,
     );
   }
   const raw = bytes.slice(dataStart, dataStart + count * width);
@@ -119,11 +120,12 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
         const where = `${source}: member '${info.name}'`;
         const most = info.compression === 0 ? info.size : info.size * 1032 + 64;
         if (info.compression !== 0 && info.compression !== 8) {
-          refused = new Error(`${where}: compression method ${info.compression} is not supported, expected stored (0) or deflate (8)`);
+          refused = new McscError(where, `compression method ${info.compression} is not supported, expected stored (0) or deflate (8)`);
         } else if (info.originalSize > most || info.originalSize > NPZ_MAX_BYTES) {
           const limit = info.originalSize > NPZ_MAX_BYTES ? `the limit of ${NPZ_MAX_BYTES} bytes (see docs/limits.md)` : 'they can hold';
-          refused = new Error(
-            `${where}: declares ${info.originalSize} bytes from ${info.size} ${info.compression === 0 ? 'stored' : 'compressed'} bytes, more than ${limit}`,
+          refused = new McscError(
+            where,
+            `declares ${info.originalSize} bytes from ${info.size} ${info.compression === 0 ? 'stored' : 'compressed'} bytes, more than ${limit}`,
           );
         }
         if (refused) throw refused;
@@ -133,7 +135,7 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
     });
   } catch (e) {
     if (refused) throw refused;
-    throw new Error(`${source}: not a readable .npz (zip) archive: ${(e as Error).message}`);
+    throw new McscError(source, `not a readable .npz (zip) archive: ${messageOf(e)}`, { cause: e });
   }
   const crcs = centralCrcs(bytes);
   const out: Record<string, NpyArray> = {};
@@ -141,12 +143,13 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
     const info = declared.get(name)!;
     const where = `${source}: member '${name}'`;
     if (data.length !== info.originalSize)
-      throw new Error(`${where}: holds ${data.length} bytes, but the archive records ${info.originalSize} (truncated or damaged)`);
+      throw new McscError(where, `holds ${data.length} bytes, but the archive records ${info.originalSize} (truncated or damaged)`);
     const crc = crcs.get(name);
     const actual = crc32(data);
     if (crc !== undefined && crc !== actual) {
-      throw new Error(
-        `${where}: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, but the archive records 0x${crc.toString(16).padStart(8, '0')} (damaged data)`,
+      throw new McscError(
+        where,
+        `CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, but the archive records 0x${crc.toString(16).padStart(8, '0')} (damaged data)`,
       );
     }
     out[name.slice(0, -4)] = parseNpy(data, where);

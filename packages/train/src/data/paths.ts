@@ -6,6 +6,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { McscError } from '@mcsc/graph';
 
 export interface RootOptions {
   /** Let names resolve outside the data folder (absolute paths, `..`, symlinks out). Default false. */
@@ -23,17 +24,17 @@ export function isInside(path: string, root: string): boolean {
  * `where` describes the name in errors (`list file a.list: entry "x"` → `… resolves to …, outside the
  * data folder …`). A path that does not exist passes the symlink check (reading it then fails).
  */
-export async function resolveInside(root: string, name: string, where: string, options: RootOptions = {}): Promise<string> {
+export async function resolveInside(root: string, name: string, where: string, what: string, options: RootOptions = {}): Promise<string> {
   const absRoot = resolve(root);
   const path = resolve(absRoot, name);
-  if (name.includes('\0')) throw new Error(`${where} contains a NUL character, expected a file name`);
+  if (name.includes('\0')) throw new McscError(where, `${what} contains a NUL character, expected a file name`);
   if (options.allowOutsideRoot) return path;
   const hint = 'expected a path inside the data folder (allowOutsideRoot lifts this)';
-  if (!isInside(path, absRoot)) throw new Error(`${where} resolves to ${path}, outside the data folder ${absRoot}; ${hint}`);
+  if (!isInside(path, absRoot)) throw new McscError(where, `${what} resolves to ${path}, outside the data folder ${absRoot}; ${hint}`);
   const real = await realpath(path).catch(() => undefined);
   if (real !== undefined) {
     const realRoot = await realpath(absRoot).catch(() => absRoot);
-    if (!isInside(real, realRoot)) throw new Error(`${where} is a symlink to ${real}, outside the data folder ${realRoot}; ${hint}`);
+    if (!isInside(real, realRoot)) throw new McscError(where, `${what} is a symlink to ${real}, outside the data folder ${realRoot}; ${hint}`);
   }
   return path;
 }

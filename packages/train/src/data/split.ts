@@ -3,6 +3,7 @@
  * patient contributes to two subsets).
  */
 import { Random } from '@mcsc/core';
+import { McscError } from '@mcsc/graph';
 
 /** How many cases go to each subset; the counts must add up to the number of cases. */
 export interface SplitCounts {
@@ -23,15 +24,15 @@ export interface CaseSplit {
  */
 export function splitCases(ids: readonly string[], counts: SplitCounts, seed: number): CaseSplit {
   const fn = 'splitCases';
-  if (new Set(ids).size !== ids.length) throw new RangeError(`${fn}: ids must be distinct, got ${JSON.stringify(ids)}`);
+  if (new Set(ids).size !== ids.length) throw new McscError(fn, `ids must be distinct, got ${JSON.stringify(ids)}`);
   for (const key of ['train', 'val', 'test'] as const) {
     if (!Number.isInteger(counts[key]) || counts[key] < 0) {
-      throw new RangeError(`${fn}: counts.${key} must be a non-negative integer, got ${counts[key]}`);
+      throw new McscError(fn, `counts.${key} must be a non-negative integer, got ${counts[key]}`);
     }
   }
   const total = counts.train + counts.val + counts.test;
   if (total !== ids.length) {
-    throw new RangeError(`${fn}: counts ${JSON.stringify(counts)} add up to ${total}, expected the ${ids.length} ids`);
+    throw new McscError(fn, `counts ${JSON.stringify(counts)} add up to ${total}, expected the ${ids.length} ids`);
   }
   const sorted = [...ids].sort();
   const order = new Random(seed).permutation(sorted.length);

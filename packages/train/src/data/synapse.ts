@@ -19,6 +19,7 @@ import { readList } from './lists.js';
 import { readNpz } from './npy.js';
 import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 export const SYNAPSE_CLASS_NAMES = Object.freeze([
   'background',
@@ -57,13 +58,13 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
   let sliceNames = listDir !== undefined ? await readList(join(listDir, 'train.txt')) : await listFiles(trainDir, '.npz');
   if (maxTrainSlices !== undefined) {
     if (!Number.isInteger(maxTrainSlices) || maxTrainSlices < 1) {
-      throw new RangeError(`loadSynapse: maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
+      throw new McscError('loadSynapse', `maxTrainSlices must be a positive integer, got ${maxTrainSlices}`);
     }
     sliceNames = sliceNames.slice(0, maxTrainSlices);
   }
   const train: TrainingSlice[] = [];
   const inside = (folder: string, source: string, name: string, suffix: string) =>
-    resolveInside(root, join(folder, `${name}${suffix}`), `${source}: entry ${JSON.stringify(name)}`, options);
+    resolveInside(root, join(folder, `${name}${suffix}`), source, `entry ${JSON.stringify(name)}`, options);
   const trainSource = listDir !== undefined ? `list file ${join(listDir, 'train.txt')}` : `Synapse folder ${trainDir}`;
   for (const name of sliceNames) train.push(await readSynapseSlice(await inside('train_npz', trainSource, name, '.npz'), name));
   const val: Volume[] = [];
@@ -72,7 +73,7 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
     const caseNames = listDir !== undefined ? await readList(join(listDir, 'test_vol.txt')) : await listFiles(testDir, '.npy.h5');
     const missing = valCases.filter((c) => !caseNames.includes(c));
     if (missing.length > 0)
-      throw new RangeError(`loadSynapse: valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
+      throw new McscError('loadSynapse', `valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
     const testSource = listDir !== undefined ? `list file ${join(listDir, 'test_vol.txt')}` : `Synapse folder ${testDir}`;
     for (const name of caseNames) {
       const volume = await readSynapseVolume(await inside('test_vol_h5', testSource, name, '.npy.h5'), name);
@@ -94,12 +95,13 @@ export async function readSynapseSlice(path: string, name: string): Promise<Trai
   const arrays = await readNpz(path, what);
   const { image, label } = arrays;
   const found = Object.keys(arrays).join(', ') || 'nothing';
-  if (!image) throw new Error(`${where}: array 'image' is missing (the archive has: ${found})`);
-  if (!label) throw new Error(`${where}: array 'label' is missing (the archive has: ${found})`);
-  if (image.shape.length !== 2) throw new Error(`${where}: array 'image' has shape ${shapeText(image.shape)}, expected 2-D [H, W]`);
+  if (!image) throw new McscError(where, `array 'image' is missing (the archive has: ${found})`);
+  if (!label) throw new McscError(where, `array 'label' is missing (the archive has: ${found})`);
+  if (image.shape.length !== 2) throw new McscError(where, `array 'image' has shape ${shapeText(image.shape)}, expected 2-D [H, W]`);
   if (shapeText(label.shape) !== shapeText(image.shape)) {
-    throw new Error(
-      `${where}: array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`,
+    throw new McscError(
+      where,
+      `array 'label' has shape ${shapeText(label.shape)}, expected 2-D [H, W] matching 'image' ${shapeText(image.shape)}`,
     );
   }
   const labels = toLabels(label.data, `${where}: array 'label'`, label.shape);
@@ -119,10 +121,11 @@ export async function readSynapseVolume(path: string, name: string): Promise<Vol
   const what = 'Synapse volume';
   const where = `${what} ${path}`;
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
-  if (image!.shape.length !== 3) throw new Error(`${where}: dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
+  if (image!.shape.length !== 3) throw new McscError(where, `dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
   if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new Error(
-      `${where}: dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
+    throw new McscError(
+      where,
+      `dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
@@ -134,12 +137,12 @@ export async function readSynapseVolume(path: string, name: string): Promise<Vol
 /** File names in `dir` ending in `suffix`, without it, sorted. */
 async function listFiles(dir: string, suffix: string): Promise<string[]> {
   const entries = await readdir(dir).catch((e: unknown) => {
-    throw new Error(`Synapse folder ${dir}: cannot list: ${(e as Error).message}`);
+    throw new McscError(`Synapse folder ${dir}`, `cannot list: ${messageOf(e)}`, { cause: e });
   });
   const names = entries
     .filter((f) => f.endsWith(suffix))
     .map((f) => f.slice(0, -suffix.length))
     .sort();
-  if (names.length === 0) throw new Error(`Synapse folder ${dir}: holds no *${suffix} files`);
+  if (names.length === 0) throw new McscError(`Synapse folder ${dir}`, `holds no *${suffix} files`);
   return names;
 }

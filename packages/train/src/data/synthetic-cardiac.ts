@@ -24,6 +24,7 @@ import { Random } from '@mcsc/core';
 import { splitCases, type SplitCounts } from './split.js';
 import { drawAppearance, renderMr, Tissue } from './synthetic-mr.js';
 import { volumeSlices, type SegmentationDataset, type Volume } from './types.js';
+import { McscError } from '@mcsc/graph';
 
 // Math's functions as module constants: hot loops then avoid a global lookup per call, which is slow
 // when code runs inside a vm context (as under jest).
@@ -59,16 +60,17 @@ export function generateSyntheticCardiacDataset(options: SyntheticCardiacOptions
   const fn = 'generateSyntheticCardiacDataset';
   const { seed, numPatients, slicesPerPatient = [6, 10], size = 128 } = options;
   if (!Number.isInteger(numPatients) || numPatients < 1)
-    throw new RangeError(`${fn}: numPatients must be a positive integer, got ${numPatients}`);
+    throw new McscError(fn, `numPatients must be a positive integer, got ${numPatients}`);
   const [lo, hi] = typeof slicesPerPatient === 'number' ? [slicesPerPatient, slicesPerPatient] : slicesPerPatient;
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 2 || hi < lo) {
-    throw new RangeError(
-      `${fn}: slicesPerPatient must be an integer ≥ 2 or a range [min, max] with 2 ≤ min ≤ max, got ${JSON.stringify(slicesPerPatient)}`,
+    throw new McscError(
+      fn,
+      `slicesPerPatient must be an integer ≥ 2 or a range [min, max] with 2 ≤ min ≤ max, got ${JSON.stringify(slicesPerPatient)}`,
     );
   }
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 16 || w < 16) {
-    throw new RangeError(`${fn}: size must be an integer ≥ 16 or [H, W] of such, got ${JSON.stringify(size)}`);
+    throw new McscError(fn, `size must be an integer ≥ 16 or [H, W] of such, got ${JSON.stringify(size)}`);
   }
   const master = new Random(seed);
   const patients: SyntheticPatient[] = [];

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { readJsonFile } from '../data/json-file.js';
 import { SWIN_TINY, swinStages } from './swin-unet.js';
 import { UNET_DEFAULTS } from './unet.js';
+import { McscError, messageOf } from '@mcsc/graph';
 
 const five = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]);
 
@@ -69,13 +70,13 @@ export function parseModelConfig(value: unknown, source = 'model config'): Model
       try {
         swinStages(result.data); // resolution/window/heads rules, with their own messages
       } catch (e) {
-        throw new Error(`${source}: invalid model config\n  ${(e as Error).message}`);
+        throw new McscError(source, `invalid model config\n  ${messageOf(e)}`, { cause: e });
       }
     }
     return result.data;
   }
   const lines = result.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-  throw new Error(`${source}: invalid model config\n${lines.join('\n')}`);
+  throw new McscError(source, `invalid model config\n${lines.join('\n')}`);
 }
 
 /**
@@ -88,6 +89,7 @@ export function readModelConfig(path: string): ModelConfig {
     return parseModelConfig(json, path);
   } catch (e) {
     // One line (the CLI prints it as `mcsc: …`): the field errors joined with '; '.
-    throw new Error((e as Error).message.replace(/\n\s*/g, '; '));
+    if (!(e instanceof McscError)) throw e;
+    throw new McscError(e.where, e.problem.replace(/\n\s*/g, '; '), { cause: e, problems: e.problems });
   }
 }

@@ -8,7 +8,7 @@
  * (R = image size / patch size · patch size; C = embed dim). The reference's 1×1 `output` conv is
  * not used by MCSC; `classifier2` (a Conv3×3) is the head.
  */
-import { concat, conv2d, reshape, transpose, type Graph, type Tensor } from '@mcsc/graph';
+import { concat, conv2d, reshape, transpose, type Graph, type Tensor, McscError } from '@mcsc/graph';
 import { fanInBias, kaimingUniformA5 } from './init.js';
 import { patchExpand, patchMerging, swinBlock, swinLinear, swinNorm } from './swin-blocks.js';
 
@@ -40,21 +40,23 @@ export const SWIN_TINY: Omit<SwinUNetConfig, 'inChannels'> = {
 export function swinStages(cfg: SwinUNetConfig): { resolution: number; window: number; shift: number }[] {
   const base = cfg.imgSize / cfg.patchSize;
   if (!Number.isInteger(base) || base % 2 ** (cfg.depths.length - 1) !== 0) {
-    throw new RangeError(
-      `Swin-UNet: imgSize ${cfg.imgSize} / patchSize ${cfg.patchSize} = ${base} must be an integer divisible by ${2 ** (cfg.depths.length - 1)} (one halving per stage)`,
+    throw new McscError(
+      'Swin-UNet',
+      `imgSize ${cfg.imgSize} / patchSize ${cfg.patchSize} = ${base} must be an integer divisible by ${2 ** (cfg.depths.length - 1)} (one halving per stage)`,
     );
   }
   if (cfg.depths.length !== cfg.numHeads.length)
-    throw new RangeError(`Swin-UNet: depths (${cfg.depths.length}) and numHeads (${cfg.numHeads.length}) must have the same length`);
+    throw new McscError('Swin-UNet', `depths (${cfg.depths.length}) and numHeads (${cfg.numHeads.length}) must have the same length`);
   return cfg.depths.map((_, i) => {
     const resolution = base / 2 ** i;
     const dim = cfg.embedDim * 2 ** i;
     if (dim % cfg.numHeads[i]! !== 0)
-      throw new RangeError(`Swin-UNet: stage ${i} has ${dim} channels, not divisible by ${cfg.numHeads[i]} heads`);
+      throw new McscError('Swin-UNet', `stage ${i} has ${dim} channels, not divisible by ${cfg.numHeads[i]} heads`);
     if (resolution <= cfg.windowSize) return { resolution, window: resolution, shift: 0 };
     if (resolution % cfg.windowSize !== 0) {
-      throw new RangeError(
-        `Swin-UNet: stage ${i} resolution ${resolution}×${resolution} is not a multiple of windowSize ${cfg.windowSize}`,
+      throw new McscError(
+        'Swin-UNet',
+        `stage ${i} resolution ${resolution}×${resolution} is not a multiple of windowSize ${cfg.windowSize}`,
       );
     }
     return { resolution, window: cfg.windowSize, shift: Math.floor(cfg.windowSize / 2) };
@@ -80,8 +82,9 @@ function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number
 
 export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 'swin_unet.'): Tensor[] {
   if (image.rank !== 4 || image.shape[1] !== cfg.inChannels || image.shape[2] !== cfg.imgSize || image.shape[3] !== cfg.imgSize) {
-    throw new RangeError(
-      `Swin-UNet: expected an image [N, ${cfg.inChannels}, ${cfg.imgSize}, ${cfg.imgSize}], got [${image.shape.join(', ')}]`,
+    throw new McscError(
+      'Swin-UNet',
+      `expected an image [N, ${cfg.inChannels}, ${cfg.imgSize}, ${cfg.imgSize}], got [${image.shape.join(', ')}]`,
     );
   }
   const stages = swinStages(cfg);

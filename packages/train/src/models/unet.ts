@@ -4,7 +4,7 @@
  * [x5 (1/8), x6 (1/4), x7 (1/2), x8 (1/1)]. The segmentation head is separate (`classifier`).
  * Parameter names are the reference state_dict's, so its checkpoints load by name.
  */
-import { concat, dropout, leakyRelu, maxPool2d, type Graph, type Tensor } from '@mcsc/graph';
+import { concat, dropout, leakyRelu, maxPool2d, type Graph, type Tensor, McscError } from '@mcsc/graph';
 import { batchNorm, conv, upConv } from './layers.js';
 
 export interface UNetConfig {
@@ -30,10 +30,10 @@ export function unet(g: Graph, image: Tensor, config: UNetConfig, prefix = ''): 
   const ch = config.channels ?? UNET_DEFAULTS.channels;
   const p = config.dropout ?? UNET_DEFAULTS.dropout;
   if (image.rank !== 4 || image.shape[1] !== config.inChannels) {
-    throw new RangeError(`UNet: expected an image [N, ${config.inChannels}, H, W], got [${image.shape.join(', ')}]`);
+    throw new McscError('UNet', `expected an image [N, ${config.inChannels}, H, W], got [${image.shape.join(', ')}]`);
   }
   if (image.shape[2]! % 16 !== 0 || image.shape[3]! % 16 !== 0) {
-    throw new RangeError(`UNet: H and W must be multiples of 16 (four 2× poolings), got ${image.shape[2]}×${image.shape[3]}`);
+    throw new McscError('UNet', `H and W must be multiples of 16 (four 2× poolings), got ${image.shape[2]}×${image.shape[3]}`);
   }
   const enc = `${prefix}encoder`;
   const skips = [convBlock(g, image, `${enc}.in_conv`, config.inChannels, ch[0], p[0])];

@@ -25,7 +25,7 @@ import {
   type SampleSummary,
   type WilcoxonResult,
 } from '@mcsc/core';
-import { writeFileAtomic } from '@mcsc/graph/node';
+import { writeFileAtomic, McscError } from '@mcsc/graph/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
@@ -120,25 +120,27 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 /** All the statistics of a comparison; pure. */
 export function compareAnalysis(runs: readonly CompareRun[], options: CompareReportOptions = {}): CompareAnalysis {
-  if (runs.length === 0) throw new RangeError('compare: no runs to compare');
+  if (runs.length === 0) throw new McscError('compare', 'no runs to compare');
   const methods = options.methods ? [...options.methods] : [...new Set(runs.map((r) => r.method))];
   const seen = new Set<string>();
   for (const r of runs) {
     if (!methods.includes(r.method))
-      throw new RangeError(`compare: run of method ${JSON.stringify(r.method)} is not among the methods ${methods.join(', ')}`);
+      throw new McscError('compare', `run of method ${JSON.stringify(r.method)} is not among the methods ${methods.join(', ')}`);
     const key = `${r.method} ${r.seed}`;
-    if (seen.has(key)) throw new RangeError(`compare: two runs of ${r.method} with seed ${r.seed}`);
+    if (seen.has(key)) throw new McscError('compare', `two runs of ${r.method} with seed ${r.seed}`);
     seen.add(key);
   }
   const rules = [...new Set(runs.map((r) => r.report.emptyClass ?? 'published'))];
   if (rules.length > 1) {
-    throw new RangeError(
-      `compare: the runs use different empty-class rules (${rules.join(', ')}); their numbers do not compare — evaluate them again with one rule`,
+    throw new McscError(
+      'compare',
+      `the runs use different empty-class rules (${rules.join(', ')}); their numbers do not compare — evaluate them again with one rule`,
     );
   }
   const baselines = options.baselines ? [...options.baselines] : [methods[0]!];
   for (const b of baselines)
-    if (!methods.includes(b)) throw new RangeError(`compare: baseline ${JSON.stringify(b)} is not among the methods ${methods.join(', ')}`);
+    if (!methods.includes(b))
+      throw new McscError('compare', `baseline ${JSON.stringify(b)} is not among the methods ${methods.join(', ')}`);
   const bootstrap = {
     seed: options.bootstrap?.seed ?? 0,
     resamples: options.bootstrap?.resamples ?? 10000,
@@ -424,6 +426,6 @@ export function readCompareRuns(out: string, methods: readonly string[], seeds: 
       runs.push({ method, seed, report: JSON.parse(readFileSync(path, 'utf8')) as Report });
     }
   }
-  if (missing.length > 0) throw new Error(`compare: no report for ${missing.join(', ')}`);
+  if (missing.length > 0) throw new McscError('compare', `no report for ${missing.join(', ')}`);
   return runs;
 }

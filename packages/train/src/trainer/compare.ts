@@ -16,6 +16,7 @@ import { loadData } from './data.js';
 import { writeCompareReport, type CompareAnalysis, type CompareRun } from './compare-report.js';
 import type { Report } from './report.js';
 import { train } from './trainer.js';
+import { McscError, invalidValue } from '@mcsc/graph';
 
 /** The methods (`--methods`). */
 export const methodSchema = z.enum(['supervised', 'cross-teaching', 'mcsc', 'mcsc-unbalanced', 'mcsc-single-scale']);
@@ -36,8 +37,7 @@ const METHOD_SWITCHES: Readonly<Record<Method, ConfigPatch>> = {
  * which: resolved as every config is, from `config`'s preset with `config`, then the switches, on top.
  */
 export function methodConfig(config: TrainConfig, method: Method, seed = config.seed): TrainConfig {
-  if (!methodSchema.safeParse(method).success)
-    throw new RangeError(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  if (!methodSchema.safeParse(method).success) throw invalidValue('compare', 'method', `must be one of ${METHODS.join(', ')}`, method);
   const run: ConfigPatch = { seed, name: `${config.name}-${method}-s${seed}` };
   return resolveConfig(config.preset, [config, METHOD_SWITCHES[method], run], `method ${method}`);
 }
@@ -105,7 +105,7 @@ async function runOnce(
   const resume = existsSync(join(out, 'checkpoint.json'));
   const result = await train({ ...(resume ? { resume: out } : { config, out }), dataset, ...progress, ...signal, log: say });
   if (!result.completed || !result.report) {
-    throw new Error(`compare: stopped in ${out} at iteration ${result.iteration}; run the same mcsc compare again to continue`);
+    throw new McscError('compare', `stopped in ${out} at iteration ${result.iteration}; run the same mcsc compare again to continue`);
   }
   return result.report;
 }

@@ -15,7 +15,7 @@
  * labelled `cpu`.
  */
 import { EMPTY_CLASS_RULES } from '@mcsc/core';
-import { devicesOf, type Device } from '@mcsc/graph';
+import { devicesOf, McscError, type Device } from '@mcsc/graph';
 import { z } from 'zod';
 import { readJsonFile } from '../data/json-file.js';
 import { swinStages } from '../models/swin-unet.js';
@@ -369,13 +369,13 @@ function isPlainObject(v: unknown): v is ConfigOverrides {
 }
 
 /** Thrown for an invalid config: the source, then one line per problem (`field.path: message`). */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends McscError {
+  override name = 'ConfigError';
   constructor(
     readonly source: string,
-    readonly problems: readonly string[],
+    problems: readonly string[],
   ) {
-    super(`${source}: invalid trainer config\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super(source, `invalid trainer config\n${problems.map((p) => `  ${p}`).join('\n')}`, { problems });
   }
 }
 

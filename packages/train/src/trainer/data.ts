@@ -15,6 +15,7 @@ import { ACDC_PATIENTS_TO_SLICES, selectLabeled, type LabeledSplit } from '../da
 import { syntheticCardiacDataset } from '../data/synthetic-cardiac.js';
 import type { SegmentationDataset, TrainingSlice } from '../data/types.js';
 import type { TrainConfig } from './config.js';
+import { McscError } from '@mcsc/graph';
 
 /**
  * Loads the data set of `config.data`. The file loaders are imported on demand, so a synthetic run
@@ -61,13 +62,17 @@ export interface DataSource {
 export function detectDataSource(path: string): DataSource {
   if (path === 'synthetic') return { source: 'synthetic' };
   if (!existsSync(path))
-    throw new Error(
-      `--data: ${path} does not exist (give 'synthetic', an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json)`,
+    throw new McscError(
+      '--data',
+      `${path} does not exist (give 'synthetic', an SSL4MIS ACDC folder, a TransUNet Synapse folder or a NIfTI data-set .json)`,
     );
   if (statSync(path).isFile()) return { source: 'nifti', path };
   if (existsSync(join(path, 'train_slices.list'))) return { source: 'acdc', path };
   if (existsSync(join(path, 'train_npz'))) return { source: 'synapse', path };
-  throw new Error(`--data: ${path} is neither an SSL4MIS ACDC folder (train_slices.list) nor a TransUNet Synapse folder (train_npz/)`);
+  throw new McscError(
+    '--data',
+    `${path} is neither an SSL4MIS ACDC folder (train_slices.list) nor a TransUNet Synapse folder (train_npz/)`,
+  );
 }
 
 /** The labeled slices of `config.data.labeled` (see its `labeledRule`). */
@@ -78,8 +83,9 @@ export function labeledSplit(config: TrainConfig, dataset: SegmentationDataset):
   const ssl4mis = labeledRule === 'ssl4mis' || (labeledRule === 'auto' && config.data.source === 'acdc' && table !== undefined);
   if (ssl4mis) {
     if (table === undefined) {
-      throw new RangeError(
-        `data.labeled.patients: the SSL4MIS table has no entry for ${labeled.patients} (known: ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')}); use labeledRule 'cases'`,
+      throw new McscError(
+        'data.labeled.patients',
+        `the SSL4MIS table has no entry for ${labeled.patients} (known: ${Object.keys(ACDC_PATIENTS_TO_SLICES).join(', ')}); use labeledRule 'cases'`,
       );
     }
     return selectLabeled(dataset.train, { slices: Math.min(table, dataset.train.length) });
@@ -103,14 +109,16 @@ export class BatchStream {
   constructor(split: LabeledSplit, config: TrainConfig, usesUnlabeled: boolean) {
     const { optim } = config;
     if (split.labeled.length < optim.labeledBatchSize) {
-      throw new RangeError(
-        `data: ${split.labeled.length} labeled slices, fewer than optim.labeledBatchSize ${optim.labeledBatchSize}; label more patients`,
+      throw new McscError(
+        'data',
+        `${split.labeled.length} labeled slices, fewer than optim.labeledBatchSize ${optim.labeledBatchSize}; label more patients`,
       );
     }
     const unlabeledPlaces = optim.batchSize - optim.labeledBatchSize;
     if (unlabeledPlaces > 0 && split.unlabeled.length === 0 && usesUnlabeled) {
-      throw new RangeError(
-        `data: every training slice is labeled, so the ${unlabeledPlaces} unlabeled places of each batch (optim.batchSize ${optim.batchSize} − optim.labeledBatchSize ${optim.labeledBatchSize}) cannot be filled; label fewer patients, or set optim.labeledBatchSize to ${optim.batchSize} for full supervision`,
+      throw new McscError(
+        'data',
+        `every training slice is labeled, so the ${unlabeledPlaces} unlabeled places of each batch (optim.batchSize ${optim.batchSize} − optim.labeledBatchSize ${optim.labeledBatchSize}) cannot be filled; label fewer patients, or set optim.labeledBatchSize to ${optim.batchSize} for full supervision`,
       );
     }
     const withUnlabeled = unlabeledPlaces > 0 && split.unlabeled.length > 0;

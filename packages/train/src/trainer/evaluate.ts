@@ -9,7 +9,7 @@
  */
 import ndarray from 'ndarray';
 import { SegmentationMetricAggregator, zoomNearest2D, type AggregateSummary, type EmptyClassRule, type SpacingMode } from '@mcsc/core';
-import { TrainingSession, loadWeights, nodeRuntime, softmax, type NodeRuntimeOptions } from '@mcsc/graph/node';
+import { TrainingSession, loadWeights, nodeRuntime, softmax, type NodeRuntimeOptions, McscError } from '@mcsc/graph/node';
 import type { ModelConfig } from '../models/model-config.js';
 import { segmentationNet } from '../models/segmentation-net.js';
 import type { Volume } from '../data/types.js';
@@ -79,7 +79,7 @@ export async function evaluateVolumes(
 ): Promise<EvaluationResult> {
   const { patchSize: p, numClasses: k, batch } = options;
   if (volumes.length === 0)
-    throw new RangeError('evaluateVolumes: no volumes to evaluate (the data set has no validation or test volumes)');
+    throw new McscError('evaluateVolumes', 'no volumes to evaluate (the data set has no validation or test volumes)');
   const unit: SpacingMode = options.spacing === 'mm' && volumes.every((v) => v.spacing !== undefined) ? 'mm' : 'voxel';
   const aggregators = Object.fromEntries(
     EVALUATED.map((e) => [

@@ -42,6 +42,7 @@ import {
   type BuildFn,
   type ParamGroup,
   type Tensor,
+  McscError,
 } from '@mcsc/graph';
 import { graphLosses } from '@mcsc/core';
 import { projectEighth, projectFull } from '../models/projectors.js';
@@ -254,8 +255,9 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
         const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
         const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
         if (JSON.stringify(block.spec) !== JSON.stringify(blockSpecs.get(scale))) {
-          throw new Error(
-            `mcscGraph: the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`,
+          throw new McscError(
+            'mcscGraph',
+            `the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`,
           );
         }
         scalars[`con_${scale}`] = block.loss;

@@ -51,6 +51,8 @@ import {
   writeFileAtomic,
   type NamedTensor,
   type TrainingSession,
+  McscError,
+  messageOf,
 } from '@mcsc/graph/node';
 import { parseJsonText } from '../data/json-file.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from './config.js';
@@ -159,8 +161,9 @@ export class RunDir {
     dir.acquireLock(log);
     try {
       if (existsSync(dir.checkpointPath) || existsSync(dir.path('report.json'))) {
-        throw new Error(
-          `${root}: already holds a run (checkpoint.json or report.json); resume it with --resume ${root}, or choose another --out`,
+        throw new McscError(
+          root,
+          `already holds a run (checkpoint.json or report.json); resume it with --resume ${root}, or choose another --out`,
         );
       }
       writeFileAtomic(dir.configPath, `${JSON.stringify(config, null, 2)}\n`);
@@ -187,7 +190,7 @@ export class RunDir {
   /** Opens an existing run (to read it; take the lock before writing); its config.json is validated again. */
   static open(root: string): RunDir {
     const dir = new RunDir(root);
-    if (!existsSync(dir.configPath)) throw new Error(`${root}: not a run directory (no config.json)`);
+    if (!existsSync(dir.configPath)) throw new McscError(root, 'not a run directory (no config.json)');
     return dir;
   }
 
@@ -208,7 +211,7 @@ export class RunDir {
         fd = openSync(this.lockPath, 'wx');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new Error(`${this.lockPath}: cannot create the lock: ${(e as Error).message}`);
+          throw new McscError(this.lockPath, `cannot create the lock: ${messageOf(e)}`, { cause: e });
         this.takeOverStaleLock(log);
         continue;
       }
@@ -217,7 +220,7 @@ export class RunDir {
       } catch (e) {
         closeSync(fd);
         rmSync(this.lockPath, { force: true });
-        throw new Error(`${this.lockPath}: cannot write the lock: ${(e as Error).message}`);
+        throw new McscError(this.lockPath, `cannot write the lock: ${messageOf(e)}`, { cause: e });
       }
       closeSync(fd);
       const onExit = () => this.releaseLock();
@@ -226,8 +229,9 @@ export class RunDir {
       this.removeTempFiles(log);
       return;
     }
-    throw new Error(
-      `${this.root}: another trainer took the lock ${this.lockPath} while this one was taking over a stale lock; run one trainer at a time`,
+    throw new McscError(
+      this.root,
+      `another trainer took the lock ${this.lockPath} while this one was taking over a stale lock; run one trainer at a time`,
     );
   }
 
@@ -251,7 +255,7 @@ export class RunDir {
       text = readFileSync(this.lockPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new Error(`${this.lockPath}: cannot read the lock: ${(e as Error).message}`);
+      throw new McscError(this.lockPath, `cannot read the lock: ${messageOf(e)}`, { cause: e });
     }
     return parseLock(text, this.lockPath);
   }
@@ -263,19 +267,21 @@ export class RunDir {
       text = readFileSync(this.lockPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // released meanwhile: try again
-      throw new Error(`${this.lockPath}: cannot read the lock: ${(e as Error).message}`);
+      throw new McscError(this.lockPath, `cannot read the lock: ${messageOf(e)}`, { cause: e });
     }
     const owner = parseLock(text, this.lockPath);
     const since = `since ${owner.started}`;
     if (owner.host !== hostname()) {
-      throw new Error(
-        `${this.root}: in use by a trainer on host ${owner.host} (pid ${owner.pid}, ${since}; ${this.lockPath}); if it no longer runs, delete the lock file`,
+      throw new McscError(
+        this.root,
+        `in use by a trainer on host ${owner.host} (pid ${owner.pid}, ${since}; ${this.lockPath}); if it no longer runs, delete the lock file`,
       );
     }
     if (pidAlive(owner.pid)) {
       const who = owner.pid === process.pid ? 'this process' : `pid ${owner.pid}`;
-      throw new Error(
-        `${this.root}: another trainer is writing there (${who}, ${since}; ${this.lockPath}); wait for it or stop it, or choose another --out`,
+      throw new McscError(
+        this.root,
+        `another trainer is writing there (${who}, ${since}; ${this.lockPath}); wait for it or stop it, or choose another --out`,
       );
     }
     // Remove it only if it is still the stale lock judged here (not one another process just took over).
@@ -337,7 +343,7 @@ export class RunDir {
         throw e;
       }
     } catch (e) {
-      throw new Error(`${this.logPath}: cannot append a log record: ${(e as Error).message}`);
+      throw new McscError(this.logPath, `cannot append a log record: ${messageOf(e)}`, { cause: e });
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -365,7 +371,7 @@ export class RunDir {
           log?.(`${where}: dropped the torn last line (${(e as Error).message}): ${line.length > 60 ? `${line.slice(0, 57)}...` : line}`);
           break;
         }
-        throw new Error(`${where}: not a log record (${(e as Error).message}); only a torn last line is repaired on resume`);
+        throw new McscError(where, `not a log record (${messageOf(e)}); only a torn last line is repaired on resume`, { cause: e });
       }
       records.push(record);
     }
@@ -398,12 +404,12 @@ export class RunDir {
       : 'there is no previous checkpoint';
     const fail = (e: unknown) => {
       if (previous?.state !== rel) rmSync(statePath, { force: true });
-      return new Error(`checkpoint at iteration ${t} not written: ${(e as Error).message}; ${kept}`);
+      return new McscError(`checkpoint at iteration ${t} not written`, `${messageOf(e)}; ${kept}`, { cause: e });
     };
     try {
       saveState(session as TrainingSession, statePath, { iteration: String(t), trainer: JSON.stringify(trainerStateOf(state)) });
       const back = this.verifyState(rel);
-      if (back.iteration !== t) throw new Error(`${statePath}: reads back as iteration ${back.iteration}, expected ${t}`);
+      if (back.iteration !== t) throw new McscError(statePath, `reads back as iteration ${back.iteration}, expected ${t}`);
       fsyncPath(statePath);
     } catch (e) {
       throw fail(e);
@@ -420,7 +426,7 @@ export class RunDir {
     try {
       writeFileAtomic(this.checkpointPath, text);
       if (readFileSync(this.checkpointPath, 'utf8') !== text)
-        throw new Error(`${this.checkpointPath}: reads back different from what was written`);
+        throw new McscError(this.checkpointPath, 'reads back different from what was written');
       fsyncPath(this.checkpointPath);
       fsyncPath(this.root);
     } catch (e) {
@@ -449,13 +455,13 @@ export class RunDir {
     try {
       value = parseJsonText(readFileSync(this.checkpointPath, 'utf8'), `checkpoint ${this.checkpointPath}`);
     } catch (e) {
-      throw this.checkpointError((e as Error).message);
+      throw this.checkpointError(`checkpoint ${this.checkpointPath}`, e);
     }
     const problem = checkpointProblem(value);
-    if (problem) throw this.checkpointError(`checkpoint ${this.checkpointPath}: not an mcsc checkpoint (${problem})`);
+    if (problem) throw this.checkpointError(`checkpoint ${this.checkpointPath}`, `not an mcsc checkpoint (${problem})`);
     const file = value as CheckpointFile;
     if (!existsSync(this.path(file.state)))
-      throw this.checkpointError(`checkpoint ${this.checkpointPath}: its state file ${file.state} is missing`);
+      throw this.checkpointError(`checkpoint ${this.checkpointPath}`, `its state file ${file.state} is missing`);
     return file;
   }
 
@@ -468,8 +474,9 @@ export class RunDir {
     const { metadata } = readSafetensorsFile(path);
     const iteration = Number(metadata.iteration);
     if (metadata.format !== 'mcsc-training-state' || !Number.isInteger(iteration)) {
-      throw new Error(
-        `${path}: not a checkpoint state (metadata format ${JSON.stringify(metadata.format)}, iteration ${JSON.stringify(metadata.iteration)})`,
+      throw new McscError(
+        path,
+        `not a checkpoint state (metadata format ${JSON.stringify(metadata.format)}, iteration ${JSON.stringify(metadata.iteration)})`,
       );
     }
     let trainer: TrainerState | undefined;
@@ -506,16 +513,20 @@ export class RunDir {
   }
 
   /**
-   * An error for a checkpoint that cannot be resumed: `message`, then which state file is intact (with
-   * the checkpoint.json that resumes from it), or that none is.
+   * An error for a checkpoint that cannot be resumed: the problem (a text, or a caught error: an
+   * McscError keeps its own `where`), then which state file is intact (with the checkpoint.json that
+   * resumes from it), or that none is.
    */
-  checkpointError(message: string, except?: string): Error {
+  checkpointError(where: string, problem: unknown, except?: string): McscError {
+    const [at, text] =
+      problem instanceof McscError ? [problem.where, problem.problem] : [where, typeof problem === 'string' ? problem : messageOf(problem)];
+    const cause = typeof problem === 'string' ? {} : { cause: problem };
     const [intact] = this.intactStates(except);
-    if (!intact) return new Error(`${message}; no intact state file in ${this.path('checkpoints')}`);
+    if (!intact) return new McscError(at, `${text}; no intact state file in ${this.path('checkpoints')}`, cause);
     const what = `the state file ${intact.state} (iteration ${intact.iteration}) is intact`;
-    if (!intact.trainer) return new Error(`${message}; ${what}`);
+    if (!intact.trainer) return new McscError(at, `${text}; ${what}`, cause);
     const file: CheckpointFile = { format: 'mcsc-checkpoint', state: intact.state, ...intact.trainer };
-    return new Error(`${message}; ${what}: to resume from it, write this to ${this.checkpointPath}: ${JSON.stringify(file)}`);
+    return new McscError(at, `${text}; ${what}: to resume from it, write this to ${this.checkpointPath}: ${JSON.stringify(file)}`, cause);
   }
 
   /** Saves one network's parameters and running statistics under single-network reference names. */
@@ -533,7 +544,7 @@ export class RunDir {
     try {
       return readSafetensorsFile(this.path(checkpoint.state)).tensors;
     } catch (e) {
-      throw this.checkpointError((e as Error).message, checkpoint.state);
+      throw this.checkpointError(this.path(checkpoint.state), e, checkpoint.state);
     }
   }
 }
@@ -570,7 +581,7 @@ function checkpointProblem(v: unknown): string | undefined {
 function parseLogRecord(line: string): LogRecord {
   const v = parseJsonText(line, 'log line');
   if (!isObject(v) || (v.type !== 'train' && v.type !== 'val') || !Number.isInteger(v.iteration)) {
-    throw new Error('expected {"type": "train" | "val", "iteration": N, …}');
+    throw new McscError('expected {"type"', '"train" | "val", "iteration": N, …}');
   }
   return v as unknown as LogRecord;
 }
@@ -583,8 +594,9 @@ function parseLock(text: string, path: string): LockOwner {
     v = undefined;
   }
   if (!isObject(v) || !Number.isInteger(v.pid) || typeof v.host !== 'string' || typeof v.started !== 'string') {
-    throw new Error(
-      `${path}: a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`,
+    throw new McscError(
+      path,
+      `a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`,
     );
   }
   return { pid: v.pid as number, host: v.host, started: v.started };

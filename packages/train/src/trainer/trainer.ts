@@ -19,7 +19,7 @@
  * augmentation and block shuffles from generators derived from (seed, t)), so a resumed run repeats
  * the losses of an uninterrupted one.
  */
-import { Random, TrainingSession, loadState, nodeRuntime, writeFileAtomic, type Feeds } from '@mcsc/graph/node';
+import { Random, TrainingSession, loadState, nodeRuntime, writeFileAtomic, type Feeds, McscError } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import cliProgress from 'cli-progress';
 import { loadImageNetSwin } from '../models/imagenet-swin.js';
@@ -32,6 +32,7 @@ import { writeReport, type Report } from './report.js';
 import { RunDir, type BestRecord } from './run-dir.js';
 import { dataShape, runSettings, type RunSettings } from './run-settings.js';
 import { stepSchedule, type StepSchedule } from './schedule.js';
+import { messageOf } from '@mcsc/graph';
 
 export interface TrainOptions {
   /** The resolved config of a new run (ignored when resuming: the run's own config.json is used). */
@@ -69,7 +70,7 @@ export interface TrainResult {
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const say = options.log ?? ((m: string) => console.error(m));
-  if (!options.resume && !options.config) throw new TypeError('train: give a config for a new run, or resume');
+  if (!options.resume && !options.config) throw new McscError('train', 'give a config for a new run, or resume');
   // A resumed run's directory is locked before anything is read from it; a new one once the data
   // and the config have been checked against each other (RunDir.create).
   const resumed = options.resume ? RunDir.open(options.resume) : null;
@@ -107,11 +108,12 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
     try {
       recorded = dir.verifyState(checkpoint.state).iteration;
     } catch (e) {
-      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: ${(e as Error).message}`, checkpoint.state);
+      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}`, messageOf(e), checkpoint.state);
     }
     if (recorded !== checkpoint.iteration) {
       throw dir.checkpointError(
-        `cannot resume from ${dir.checkpointPath}: it says iteration ${checkpoint.iteration}, its state file ${checkpoint.state} holds iteration ${recorded}`,
+        `cannot resume from ${dir.checkpointPath}`,
+        `it says iteration ${checkpoint.iteration}, its state file ${checkpoint.state} holds iteration ${recorded}`,
         checkpoint.state,
       );
     }
@@ -132,7 +134,7 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
     try {
       loadState(session, dir.path(checkpoint.state));
     } catch (e) {
-      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}: ${(e as Error).message}`, checkpoint.state);
+      throw dir.checkpointError(`cannot resume from ${dir.checkpointPath}`, messageOf(e), checkpoint.state);
     }
     t = checkpoint.iteration;
     best = { ...checkpoint.best };
@@ -193,8 +195,9 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
         const byValue = [NaN, Infinity, -Infinity]
           .map((x) => [x, notFinite.filter(([, v]) => Object.is(v, x)).map(([k]) => k)] as const)
           .filter(([, ks]) => ks.length);
-        throw new Error(
-          `iteration ${t}: the loss is not finite (${byValue.map(([x, ks]) => `${x}: ${ks.join(', ')}`).join('; ')}); stopped without saving this state; ${kept}`,
+        throw new McscError(
+          `iteration ${t}`,
+          `the loss is not finite (${byValue.map(([x, ks]) => `${x}: ${ks.join(', ')}`).join('; ')}); stopped without saving this state; ${kept}`,
         );
       }
       if (t % config.run.logEvery === 0 || t === T) {
@@ -333,7 +336,7 @@ async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig
   const stored = dir.readConfig();
   const config = options.data ? resolveConfig(stored.preset, [stored, { data: options.data }], `${dir.configPath} with --data`) : stored;
   const checkpoint = dir.readCheckpoint();
-  if (!checkpoint) throw new Error(`${root}: the run has no checkpoint yet, nothing to evaluate`);
+  if (!checkpoint) throw new McscError(root, 'the run has no checkpoint yet, nothing to evaluate');
   const dataset = await loadData(config);
   const best = checkpoint.best;
   if (!best.cnn || !best.trans) {
