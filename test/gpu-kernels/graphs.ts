@@ -2,7 +2,7 @@
  * The graphs whose operators test/gpu-kernels checks, built without running anything: the inference
  * graphs of the UNet and the Swin-UNet (as `mcsc export` writes them), the joint MCSC eval graph, and the
  * whole training step (forward, backward, AdamW update) of the joint MCSC graph and of the tiny test
- * net, constructed as `TrainingSession.create` constructs it (packages/graph/src/session.ts).
+ * net, constructed as `TrainingSession.create` constructs it (packages/graph/src/training-session-impl.ts).
  */
 import {
   addOptimizerUpdate,

@@ -22,7 +22,14 @@ export {
   type OptimizerConfig,
   type ParamGroup,
 } from './optim.js';
-export { TrainingSession, type TrainingSessionOptions, type ModelGraph, type BuildFn, type StepHyperParameters } from './session.js';
+export {
+  TrainingSession,
+  type TrainingSessionFactory,
+  type TrainingSessionOptions,
+  type ModelGraph,
+  type BuildFn,
+  type StepHyperParameters,
+} from './training-session.js';
 export type { Feeds, FeedValue } from './session-feeds.js';
 export type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type DecodedSafetensors } from './safetensors.js';

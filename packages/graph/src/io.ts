@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readRegularFileSync } from './files.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
-import type { TrainingSession } from './session.js';
+import type { TrainingSession } from './training-session.js';
 import type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 import { McscError, messageOf } from './errors.js';
 

@@ -328,14 +328,16 @@ describe('a loss that is not finite', () => {
 
   test('the error names the term that is not finite', async () => {
     const out = join(dir, 'inf');
-    const real = TrainingSession.prototype.step;
+    const create = TrainingSession.create.bind(TrainingSession);
     let calls = 0;
-    jest.spyOn(TrainingSession.prototype, 'step').mockImplementation(async function (
-      this: TrainingSession,
-      ...args: Parameters<TrainingSession['step']>
-    ) {
-      const losses = await real.apply(this, args);
-      return ++calls === 3 ? { ...losses, con_eighth: Infinity, con: Infinity, loss: Infinity } : losses;
+    jest.spyOn(TrainingSession, 'create').mockImplementation(async (options) => {
+      const session = await create(options);
+      const step = session.step.bind(session);
+      session.step = async (...args) => {
+        const losses = await step(...args);
+        return ++calls === 3 ? { ...losses, con_eighth: Infinity, con: Infinity, loss: Infinity } : losses;
+      };
+      return session;
     });
     await expect(train({ config: tinyConfig({ run: { checkpointEvery: 2 } }), out, dataset: await tinyData(), ...quiet })).rejects.toThrow(
       `iteration 3: the loss is not finite (Infinity: loss, con_eighth, con); stopped without saving this state; the last good checkpoint (iteration 2) in ${out} is kept`,

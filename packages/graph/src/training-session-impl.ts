@@ -1,16 +1,18 @@
 /**
- * A training session: the training graph (forward + backward + optimizer update) and the eval graph,
- * built once and run on a {@link GraphRuntime} (onnxruntime-node or onnxruntime-web); parameters,
- * optimizer moments and running statistics held here as named typed arrays and fed to every run.
- * Feeds: session-feeds.ts. Weights and state files: session-weights.ts.
+ * The implementation behind {@link TrainingSession} (training-session.ts, the public surface; this
+ * class is not exported from the package). The training graph (forward + backward + optimizer
+ * update) and the eval graph are built once and run on a `GraphRuntime` (onnxruntime-node or
+ * onnxruntime-web); parameters, optimizer moments and running statistics are held here as named typed
+ * arrays and fed to every run. Feeds: session-feeds.ts. Weights and state files: session-weights.ts.
+ * The public members are documented on the interface.
  */
 import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
-import { addOptimizerUpdate, groupOf, lrInput, stepScalars, weightDecayInput, type OptimizerConfig } from './optim.js';
+import { addOptimizerUpdate, groupOf, lrInput, stepScalars, weightDecayInput } from './optim.js';
 import { packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
 import { Random } from './random.js';
-import type { GraphRuntime, RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
+import type { RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
 import type { NamedTensor } from './safetensors.js';
 import { bernoulliMask, perGroup, toRuntimeTensor, type Feeds } from './session-feeds.js';
 import {
@@ -22,44 +24,16 @@ import {
   type LoadWeightsReport,
 } from './session-weights.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
+import type { StepHyperParameters, TrainingSession, TrainingSessionOptions } from './training-session.js';
 import { McscError } from './errors.js';
-
-/** What a model-building function returns. It is called once per graph (training, eval, gradients) and must be pure. */
-export interface ModelGraph {
-  /** The scalar that `step` minimises. */
-  loss?: Tensor;
-  /** Named scalars that `step` reports (loss parts, metrics). */
-  scalars?: Record<string, Tensor>;
-  /** Tensors that `evaluate` returns and the exported inference model outputs. */
-  outputs?: Record<string, Tensor>;
-}
-
-export type BuildFn = (g: Graph) => ModelGraph;
-
-export interface TrainingSessionOptions {
-  build: BuildFn;
-  /** Where graphs run: `nodeRuntime()` from '@mcsc/graph/node' or `await webRuntime()` from '@mcsc/graph/web'. */
-  runtime: GraphRuntime;
-  /** Required for `step`; a session without one (or whose build returns no loss) evaluates and exports only. */
-  optimizer?: OptimizerConfig;
-  /** Seeds parameter initialisation (per parameter name) and the dropout masks; default 0. */
-  seed?: number;
-}
-
-/** Per-step hyper-parameters: one number for every group, or one per group name. */
-export interface StepHyperParameters {
-  lr: number | Readonly<Record<string, number>>;
-  weightDecay?: number | Readonly<Record<string, number>>;
-}
 
 interface Compiled {
   model: EmittedModel;
   session: RuntimeSession;
 }
 
-export class TrainingSession {
-  /** Number of optimizer steps taken. */
-  stepCount = 0;
+export class TrainingSessionImpl implements TrainingSession {
+  private steps = 0;
   /** Parameters and states (running statistics, optimizer moments) by name. */
   private readonly values = new Map<string, NamedTensor>();
   private readonly masks: Random;
@@ -68,7 +42,7 @@ export class TrainingSession {
   private gradRun?: Compiled;
 
   private constructor(
-    readonly options: TrainingSessionOptions,
+    private readonly options: TrainingSessionOptions,
     private readonly packing: readonly PackedGroup[],
     private readonly trainGraph: Graph,
     private readonly trainOutputs: Record<string, Tensor>,
@@ -78,7 +52,7 @@ export class TrainingSession {
     this.masks = Random.forName(options.seed ?? 0, 'dropout');
   }
 
-  static async create(options: TrainingSessionOptions): Promise<TrainingSession> {
+  static async create(options: TrainingSessionOptions): Promise<TrainingSessionImpl> {
     if (!options.runtime || typeof options.runtime.createSession !== 'function') {
       throw new McscError(
         'TrainingSession.create',
@@ -131,7 +105,7 @@ export class TrainingSession {
     }
     const evalGraph = new Graph({ training: false });
     const evalOutputs = options.build(evalGraph).outputs ?? {};
-    const session = new TrainingSession(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);
+    const session = new TrainingSessionImpl(options, plan, trainGraph, trainOutputs, evalGraph, evalOutputs);
     session.initialize([evalGraph, probe, trainGraph]);
     if (optimizer) session.train = await session.compile(trainGraph, trainOutputs, false);
     return session;
@@ -159,17 +133,18 @@ export class TrainingSession {
     return { model, session: await this.options.runtime.createSession(model.bytes) };
   }
 
-  /** Names of the trainable parameters, in creation order. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
   get parameterNames(): string[] {
     return this.evalGraph.params.map((p) => p.name);
   }
 
-  /** Number of trainable parameter values. */
   get parameterCount(): number {
     return this.parameterNames.reduce((n, name) => n + this.values.get(name)!.data.length, 0);
   }
 
-  /** Node counts of the forward (eval) graph and of the whole training step graph. */
   graphStats(): { forwardNodes: number; trainingNodes: number } {
     return {
       forwardNodes: liveNodes(this.evalGraph, Object.values(this.evalOutputs)).length,
@@ -177,12 +152,11 @@ export class TrainingSession {
     };
   }
 
-  /** One optimizer step: forward, backward and update in one runtime call. Returns the scalars. */
   async step(feeds: Feeds, hyper: StepHyperParameters): Promise<Record<string, number>> {
     if (!this.train) throw new McscError('TrainingSession.step', 'this session has no loss and optimizer to train with');
     const { model, session } = this.train;
     const optimizer = this.options.optimizer!;
-    const t = this.stepCount + 1;
+    const t = this.steps + 1;
     const scalars = stepScalars(optimizer, t);
     const runFeeds = this.feedsFor(model.inputs, feeds, false, (name) => {
       const s = scalars.get(name);
@@ -209,21 +183,16 @@ export class TrainingSession {
         this.values.set(key, { ...this.values.get(key)!, data: value.data });
       } else reported[name] = Number((value.data as Float32Array)[0]);
     }
-    this.stepCount = t;
+    this.steps = t;
     return reported;
   }
 
-  /** Run the eval graph (running statistics, no dropout); any batch size. */
   async evaluate(feeds: Feeds): Promise<Record<string, RuntimeTensor>> {
     this.evalRun ??= await this.compile(this.evalGraph, this.evalOutputs, true);
     const { model, session } = this.evalRun;
     return session.run(this.feedsFor(model.inputs, feeds, true));
   }
 
-  /**
-   * The loss and the gradient of every parameter, without updating anything: BatchNorm in training
-   * mode, dropout off (what `mcsc grad` reports for parity checks against PyTorch).
-   */
   async computeGradients(feeds: Feeds): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     if (!this.gradRun) {
       const g = new Graph({ training: true, dropout: false });
@@ -244,7 +213,6 @@ export class TrainingSession {
     return { loss: Number((result.loss!.data as Float32Array)[0]), grads };
   }
 
-  /** The inference model: eval mode, current weights baked in, batch dimension dynamic. */
   exportInference(outputs?: readonly string[]): Uint8Array {
     const chosen = outputs
       ? Object.fromEntries(outputs.map((n) => [n, this.evalOutputs[n] ?? missingOutput(n, this.evalOutputs)]))
@@ -253,39 +221,26 @@ export class TrainingSession {
     return emitModel(this.evalGraph, { outputs: chosen, initializers: values, dynamicBatch: true }).bytes;
   }
 
-  /**
-   * Parameters and running statistics by reference name — a PyTorch state_dict without optimizer
-   * state — optionally only those whose name passes `filter`. The arrays are the session's own: copy
-   * before changing them, and give changes back through `loadWeights`.
-   */
   weights(filter: (name: string) => boolean = () => true): Map<string, NamedTensor> {
     return new Map([...this.values].filter(([k]) => !isOptimizerState(k) && filter(k)));
   }
 
-  /**
-   * Load weights by name (`weights()` of another session, `decodeSafetensors(bytes).tensors`). Strict by
-   * default: every parameter and state must be given with its shape and no unknown name may appear,
-   * except those matched by `ignore`; all problems are reported in one error and nothing is changed.
-   */
   loadWeights(tensors: ReadonlyMap<string, NamedTensor>, options: LoadWeightsOptions = {}): LoadWeightsReport {
     return assignWeights(this.values, tensors, options);
   }
 
-  /** Everything needed to continue training (parameters, states, moments, step count, dropout RNG) as safetensors bytes. */
   exportState(metadata: Record<string, string> = {}): Uint8Array {
-    return encodeTrainingState(this.values, this.stepCount, this.masks.getState(), metadata);
+    return encodeTrainingState(this.values, this.steps, this.masks.getState(), metadata);
   }
 
-  /** Restore `exportState` bytes; every tensor must match this session's names and shapes. Returns the metadata. */
   importState(bytes: Uint8Array, source = 'training state'): Record<string, string> {
     const state = decodeTrainingState(bytes, source);
     assignWeights(this.values, state.tensors, { strict: true, source });
-    this.stepCount = state.stepCount;
+    this.steps = state.stepCount;
     this.masks.setState(state.rngState as number[]);
     return state.metadata;
   }
 
-  /** Releases the runtime sessions. */
   async release(): Promise<void> {
     for (const c of [this.train, this.evalRun, this.gradRun]) await c?.session.release();
   }
@@ -318,5 +273,5 @@ export class TrainingSession {
 }
 
 function missingOutput(name: string, outputs: Record<string, Tensor>): never {
-  throw new McscError('exportInference', `no output '${name}'; the model has ${Object.keys(outputs).join(', ')}`);
+  throw new McscError('TrainingSession.exportInference', `no output '${name}'; the model has ${Object.keys(outputs).join(', ')}`);
 }
