@@ -1,14 +1,6 @@
-import { defineConfig } from 'tsup';
+import { ONNXRUNTIME, packageBuild } from '../graph/tsup.config';
 
 // Two entries: `index` (Node: onnxruntime-node, files) and `browser` (onnxruntime-web, no Node modules).
 // nifti-reader-js is bundled in: it ships as an ES module only (no `require` export), so the CJS build
 // could not load it otherwise; it is ~100 kB.
-export default defineConfig({
-  entry: ['src/index.ts', 'src/browser.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  noExternal: ['nifti-reader-js'],
-  external: ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-common'],
-});
+export default packageBuild({ entry: ['src/index.ts', 'src/browser.ts'], noExternal: ['nifti-reader-js'], external: ONNXRUNTIME });

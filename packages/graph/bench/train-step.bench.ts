@@ -5,17 +5,13 @@
  * Targets (issue): ratio ≤ 3.5; training graph ≤ 4× the forward graph's nodes.
  */
 import { cpus } from 'node:os';
-import { Graph, Random, TrainingSession, emitModel, liveNodes, nodeRuntime, type RuntimeTensor } from '@mcsc/graph/node';
+import { Graph, Random, TrainingSession, emitModel, liveNodes, nodeRuntime, type RuntimeTensor } from '../src/node';
+import { medianMs } from './timing';
 import { unetLike } from './unet-like';
 
 const BATCH = 4;
 const SIZE = Number(process.env.BENCH_SIZE ?? 128);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const random = new Random(1);
@@ -42,16 +38,7 @@ async function main(): Promise<void> {
     if (v) fwdFeeds[t.name] = { type: v.dtype, data: v.data, dims: [...v.shape] };
   }
   const trainForwardNodes = liveNodes(fg, [fwdLoss]).length;
-  const time = async (f: () => Promise<unknown>) => {
-    await f(); // warm-up
-    const ms: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const t0 = performance.now();
-      await f();
-      ms.push(performance.now() - t0);
-    }
-    return median(ms);
-  };
+  const time = (f: () => Promise<unknown>) => medianMs(REPEATS, f);
   const evalMs = await time(() => session.evaluate({ image }));
   const trainFwdMs = await time(() => fwdSession.run(fwdFeeds));
   const stepMs = await time(() => session.step({ image, label }, { lr: 1e-4 }));

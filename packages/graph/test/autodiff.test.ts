@@ -19,7 +19,7 @@ import {
   where,
   add,
   type Tensor,
-} from '@mcsc/graph';
+} from '../src/index';
 
 async function run(g: Graph, outputs: Record<string, ReturnType<typeof mul>>, feeds: Record<string, Float32Array>) {
   const s = await ort.InferenceSession.create(emitModel(g, { outputs }).bytes);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { nodeRuntime } from '@mcsc/graph/node';
+import { nodeRuntime } from '../src/node';
 import { createRecipeSession, recipeBatches, RECIPE, trainRecipe } from '../../../examples/browser-training/recipe';
 import { buildWebDemo } from '../../../examples/web/scripts/build-site';
 import { serveStatic, type StaticServer } from '../../../examples/web/scripts/static-server';

@@ -5,9 +5,9 @@
  * composite's gradient is what autodiff derives from the primitives' rules (Add, Mul, Exp, Reduce…),
  * so a wrong hand-written rule shows even where finite differences are too coarse to see it.
  */
-import * as G from '@mcsc/graph';
-import { Graph, Random, emitModel, gradients, type Tensor } from '@mcsc/graph';
-import { nodeRuntime } from '@mcsc/graph/node';
+import * as G from '../src/index';
+import { Graph, Random, emitModel, gradients, type Tensor } from '../src/index';
+import { nodeRuntime } from '../src/node';
 import { distinctData, randomData } from './gradcheck';
 
 interface Spec {
@@ -31,6 +31,12 @@ interface Case {
 const r = new Random(11);
 const positive = (shape: number[]) => Float32Array.from(randomData(shape, r), (v) => Math.abs(v) + 0.5);
 const perChannel = (t: Tensor) => G.reshape(t, [1, -1, 1, 1]);
+
+/** BatchNorm2d's inputs for x [N, C, H, W]: x, weight, bias (differentiated); running mean and positive variance (not). */
+function batchNormInputs(shape: [number, number, number, number]): Spec[] {
+  const c = [shape[1]];
+  return [{ shape }, { shape: c }, { shape: c }, { shape: c, grad: false }, { shape: c, data: positive(c), grad: false }];
+}
 
 /** Biased mean and variance over `axes` (kept), as the normalisations use. */
 function moments(x: Tensor, axes: number[]) {
@@ -132,13 +138,7 @@ const cases: Case[] = [
   {
     name: 'BatchNorm2d, training mode (batch statistics)',
     training: true,
-    inputs: [
-      { shape: [4, 3, 5, 5] },
-      { shape: [3] },
-      { shape: [3] },
-      { shape: [3], grad: false },
-      { shape: [3], data: positive([3]), grad: false },
-    ],
+    inputs: batchNormInputs([4, 3, 5, 5]),
     handWritten: (g, x, weight, bias) => G.batchNorm2d(x!, { weight: weight!, bias: bias!, ...runningStats(g, 3) }),
     composite: (_g, x, weight, bias) => {
       const { centered, variance } = moments(x!, [0, 2, 3]);
@@ -148,13 +148,7 @@ const cases: Case[] = [
   {
     name: 'BatchNorm2d, eval mode (running statistics)',
     training: false,
-    inputs: [
-      { shape: [2, 4, 3, 3] },
-      { shape: [4] },
-      { shape: [4] },
-      { shape: [4], grad: false },
-      { shape: [4], data: positive([4]), grad: false },
-    ],
+    inputs: batchNormInputs([2, 4, 3, 3]),
     handWritten: (_g, x, weight, bias, mean, variance) =>
       G.batchNorm2d(x!, { weight: weight!, bias: bias!, runningMean: mean!, runningVar: variance! }),
     composite: (_g, x, weight, bias, mean, variance) =>

@@ -3,7 +3,7 @@
  * the official onnx.proto (the onnx-proto package, a dev dependency only): byte-identical models.
  */
 import onnxProto from 'onnx-proto';
-import { Graph, emitModel } from '@mcsc/graph';
+import { Graph, emitModel } from '../src/index';
 import { ProtoWriter } from '../src/onnx/proto-writer';
 import { tinyNet } from './tiny-net';
 

@@ -5,7 +5,7 @@
  * the numeric one from central differences (L(x+ε) − L(x−ε))/2ε, in float32, on a sample of elements.
  */
 import * as ort from 'onnxruntime-node';
-import { Graph, Random, emitModel, gradients, mul, reduceSum, type DType, type Tensor, type TensorData } from '@mcsc/graph';
+import { Graph, Random, emitModel, gradients, mul, reduceSum, type DType, type Tensor, type TensorData } from '../src/index';
 
 export interface InputSpec {
   shape: number[];

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as G from '@mcsc/graph';
+import * as G from '../src/index';
 import {
   GRADIENT_RULES,
   Graph,
@@ -18,7 +18,7 @@ import {
   noGradientMarkdown,
   type Node,
   type Tensor,
-} from '@mcsc/graph';
+} from '../src/index';
 import * as ops from '../src/ops/index';
 
 /** Exports of ops/index that are not ops (shape arithmetic, the rule table itself). */

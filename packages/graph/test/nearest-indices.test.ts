@@ -2,7 +2,7 @@
  * The project's one nearest-neighbour index rule: scipy's order-0 zoom (two edge treatments) and
  * PyTorch's nearest (the Resize op's gradient); @mcsc/core's zoom and @mcsc/infer's resize use it.
  */
-import { nearestIndices } from '@mcsc/graph';
+import { nearestIndices } from '../src/index';
 
 describe('nearestIndices', () => {
   // scipy: index = floor(k·(in−1)/(out−1) + 0.5), scale 1 when out == 1.

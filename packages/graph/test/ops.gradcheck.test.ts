@@ -2,8 +2,8 @@
  * A finite-difference gradient check for every differentiable op of @mcsc/graph, broadcasting cases
  * included. Each row: input shapes (and data where the op needs it) and the function under test.
  */
-import { Random, type Tensor } from '@mcsc/graph';
-import * as G from '@mcsc/graph';
+import { Random, type Tensor } from '../src/index';
+import * as G from '../src/index';
 import { distinctData, gradCheck, randomData, type GradCheckOptions, type InputSpec } from './gradcheck';
 
 const r = new Random(7);

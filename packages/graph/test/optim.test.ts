@@ -7,7 +7,7 @@
  * Each operation is rounded to float32 (Math.fround) as PyTorch's float32 tensors are; the
  * learning-rate arithmetic and bias corrections stay float64, as they are Python floats there.
  */
-import { type Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig, nodeRuntime } from '@mcsc/graph/node';
+import { type Graph, TrainingSession, add, mul, reduceSum, type OptimizerConfig, nodeRuntime } from '../src/node';
 
 const P0 = [0.5, -1.5, 2.0, 0.1];
 const C = [1.0, 0.5, 2.0, 3.0];

@@ -1,6 +1,6 @@
 /** Packed parameters (packing.ts): the layout plan, pack/unpack, and the graph-side resolver. */
-import { Graph, emitModel, gradients, mul, sumAll, type ParamGroup, type Tensor } from '@mcsc/graph';
-import { nodeRuntime } from '@mcsc/graph/node';
+import { Graph, emitModel, gradients, mul, sumAll, type ParamGroup, type Tensor } from '../src/index';
+import { nodeRuntime } from '../src/node';
 import { pack, packedParamResolver, planPacking, unpack } from '../src/packing';
 
 const cnn: ParamGroup = { name: 'cnn', params: ['encoder.'] };

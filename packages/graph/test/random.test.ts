@@ -1,4 +1,4 @@
-import { Random } from '@mcsc/graph';
+import { Random } from '../src/index';
 
 describe('Random (xoshiro128**, SplitMix32 seeding)', () => {
   test('the stream of seed 1337 (values from an independent Python port of the published algorithm)', () => {

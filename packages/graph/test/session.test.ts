@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
+  type BuildFn,
   type Graph,
   Random,
   TrainingSession,
@@ -17,22 +18,20 @@ import {
   loadWeights,
   saveState,
   loadState,
-} from '@mcsc/graph/node';
+} from '../src/node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { discBatch, tinyNet } from './tiny-net';
 
 const adamw: OptimizerConfig = { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 1e-4 }] };
+/** A session on onnxruntime-node training `build` with AdamW (seed: the session's default when not given). */
+const adamwSession = (build: BuildFn, seed?: number) =>
+  TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, ...(seed === undefined ? {} : { seed }) });
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-session-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('TrainingSession', () => {
   test('a small conv net (conv, BatchNorm, pooling, transposed conv, softmax CE) learns: loss falls by half', async () => {
-    const session = await TrainingSession.create({
-      runtime: nodeRuntime(),
-      build: tinyNet({ batch: 4, size: 16 }),
-      optimizer: adamw,
-      seed: 3,
-    });
+    const session = await adamwSession(tinyNet({ batch: 4, size: 16 }), 3);
     const random = new Random(11);
     const losses: number[] = [];
     for (let i = 0; i < 60; i++) {
@@ -47,12 +46,7 @@ describe('TrainingSession', () => {
   });
 
   test('the exported inference model reproduces eval outputs to 1e-5, at another batch size', async () => {
-    const session = await TrainingSession.create({
-      runtime: nodeRuntime(),
-      build: tinyNet({ batch: 4, size: 16 }),
-      optimizer: adamw,
-      seed: 4,
-    });
+    const session = await adamwSession(tinyNet({ batch: 4, size: 16 }), 4);
     const random = new Random(5);
     for (let i = 0; i < 3; i++) await session.step(discBatch(random, 4, 16), { lr: 1e-2 });
     const { image } = discBatch(random, 3, 16); // batch 3, not the training batch of 4
@@ -70,14 +64,14 @@ describe('TrainingSession', () => {
   test('a saved-and-loaded session continues with identical losses (dropout RNG included)', async () => {
     const build = tinyNet({ batch: 2, size: 16, dropoutP: 0.3 });
     const batches = Array.from({ length: 6 }, (_, i) => discBatch(new Random(100 + i), 2, 16));
-    const a = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 9 });
+    const a = await adamwSession(build, 9);
     for (const b of batches.slice(0, 3)) await a.step(b, { lr: 5e-3 });
     const path = join(dir, 'state.safetensors');
     saveState(a, path, { note: 'test' });
     const continued: number[] = [];
     for (const b of batches.slice(3)) continued.push((await a.step(b, { lr: 5e-3 })).loss!);
 
-    const b = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 12345 }); // other seed: all must come from the file
+    const b = await adamwSession(build, 12345); // other seed: all must come from the file
     expect(loadState(b, path).note).toBe('test');
     expect(b.stepCount).toBe(3);
     const resumed: number[] = [];
@@ -120,13 +114,13 @@ describe('TrainingSession', () => {
 
   test('weights save by name and load strictly; mismatches are reported together', async () => {
     const build = tinyNet({ batch: 2, size: 8 });
-    const a = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 1 });
+    const a = await adamwSession(build, 1);
     const path = join(dir, 'weights.safetensors');
     saveWeights(a, path);
     const names = [...decodeSafetensors(readFileSync(path)).tensors.keys()];
     expect(names).toContain('enc0.bn.running_var');
     expect(names.some((k) => k.startsWith('optimizer.'))).toBe(false);
-    const b = await TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 2 });
+    const b = await adamwSession(build, 2);
     loadWeights(b, path);
     expect(b.weights().get('head.weight')!.data).toEqual(a.weights().get('head.weight')!.data);
 
@@ -146,7 +140,7 @@ describe('TrainingSession', () => {
   });
 
   test('feeds are checked by name, dtype and shape', async () => {
-    const session = await TrainingSession.create({ runtime: nodeRuntime(), build: tinyNet({ batch: 2, size: 8 }), optimizer: adamw });
+    const session = await adamwSession(tinyNet({ batch: 2, size: 8 }));
     await expect(session.step({ image: new Float32Array(128) }, { lr: 1e-3 })).rejects.toThrow("missing feed 'label' (int64[2, 8, 8])");
     await expect(session.step({ image: new Float32Array(10), label: new BigInt64Array(128) }, { lr: 1e-3 })).rejects.toThrow(
       "feed 'image' is Float32Array of 10 values, expected float32[2, 1, 8, 8]",

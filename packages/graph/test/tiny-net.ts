@@ -23,7 +23,7 @@ import {
   transpose,
   type Initializer,
   type Tensor,
-} from '@mcsc/graph';
+} from '../src/index';
 
 export const uniformInit =
   (fanIn: number): Initializer =>
@@ -36,7 +36,11 @@ const fill =
   ({ shape }) =>
     new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
 
-function convBn(g: Graph, x: Tensor, name: string, cin: number, cout: number): Tensor {
+/**
+ * Conv 3×3 (padding 1) → BatchNorm → LeakyReLU(0.01). `countBatches: false` leaves out BatchNorm's
+ * `num_batches_tracked` state (the engine bench's net, whose node counts docs/engine.md quotes).
+ */
+export function convBn(g: Graph, x: Tensor, name: string, cin: number, cout: number, countBatches = true): Tensor {
   const w = g.param(`${name}.weight`, [cout, cin, 3, 3], uniformInit(cin * 9));
   const b = g.param(`${name}.bias`, [cout], uniformInit(cin * 9));
   const y = conv2d(x, w, b, { padding: 1 });
@@ -45,9 +49,16 @@ function convBn(g: Graph, x: Tensor, name: string, cin: number, cout: number): T
     bias: g.param(`${name}.bn.bias`, [cout], fill(0)),
     runningMean: g.state(`${name}.bn.running_mean`, [cout], fill(0)),
     runningVar: g.state(`${name}.bn.running_var`, [cout], fill(1)),
-    numBatchesTracked: g.state(`${name}.bn.num_batches_tracked`, [], () => new BigInt64Array(1), 'int64'),
+    ...(countBatches ? { numBatchesTracked: g.state(`${name}.bn.num_batches_tracked`, [], () => new BigInt64Array(1), 'int64') } : {}),
   };
   return leakyRelu(batchNorm2d(y, bn), 0.01);
+}
+
+/** Mean pixel cross-entropy of `logits` [N, K, H, W] against a new int64 input `label` [N, H, W]. */
+export function pixelCrossEntropy(g: Graph, logits: Tensor, batch: number, size: number, classes: number): Tensor {
+  const label = g.input('label', [batch, size, size], 'int64');
+  const target = transpose(oneHot(label, classes), [0, 3, 1, 2]);
+  return neg(mul(reduceSum(mul(logSoftmax(logits, 1), target)), 1 / (batch * size * size)));
 }
 
 export interface TinyNetOptions {
@@ -70,9 +81,7 @@ export function tinyNet(opts: TinyNetOptions) {
     const x2 = convBn(g, concat([x0, up], 1), 'dec', 2 * width, width);
     const headW = g.param('head.weight', [classes, width, 1, 1], uniformInit(width));
     const logits = conv2d(x2, headW, g.param('head.bias', [classes], uniformInit(width)));
-    const label = g.input('label', [batch, size, size], 'int64');
-    const target = transpose(oneHot(label, classes), [0, 3, 1, 2]);
-    const loss = neg(mul(reduceSum(mul(logSoftmax(logits, 1), target)), 1 / (batch * size * size)));
+    const loss = pixelCrossEntropy(g, logits, batch, size, classes);
     return { loss, scalars: { meanLogit: reduceMean(logits) }, outputs: { probs: softmax(logits, 1) } };
   };
 }
