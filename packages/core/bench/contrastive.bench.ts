@@ -32,7 +32,7 @@ import {
   nodeRuntime,
   type RuntimeTensor,
 } from '@mcsc/graph/node';
-import { graphLosses } from '@mcsc/core';
+import { graphLosses } from '../src/index.js';
 
 interface Scale {
   size: number;

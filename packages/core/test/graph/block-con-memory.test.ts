@@ -6,7 +6,7 @@
  * gradient rules are registered.
  */
 import { Graph, gradients, listGradientRules, liveNodes, type Tensor } from '@mcsc/graph';
-import { graphLosses } from '@mcsc/core';
+import { graphLosses } from '../../src/index.js';
 import { executionOrder, peakLiveBytes, type NodeOrder } from './live-memory';
 
 /** 1 slice × 2 views, C = 5, 24×24 px, b = 2 (full coverage: 144 groups of N = 8), K = 3 (N, C and K differ, so shapes tell the products apart). */

@@ -14,7 +14,7 @@ import {
   graphLosses,
   type BlockCoverage,
   type BlockLabelOrder,
-} from '@mcsc/core';
+} from '../../src/index.js';
 import { gradCheck } from '../../../graph/test/gradcheck';
 import { compile, expectClose, runGraph } from './run-graph';
 import { plainSupCon } from './oracles';
@@ -177,7 +177,8 @@ function reference(c: Case, f32: Float32Array, labels: BigInt64Array, permutatio
   });
 }
 
-function build(c: Case) {
+/** The graph loss on inputs `features` and `labels` shaped for the case, with the case's options and `extra` on top. */
+function build(c: Case, extra: Partial<graphLosses.BlockConGraphOptions> = {}) {
   const g = new Graph({ training: true });
   const features = g.input('features', [c.batch, 2, c.channels, c.size, c.size]);
   const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
@@ -187,6 +188,7 @@ function build(c: Case) {
     labelOrder: c.labelOrder,
     blockCoverage: c.blockCoverage,
     ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
+    ...extra,
   });
   return { g, out };
 }
@@ -251,18 +253,7 @@ describe('options', () => {
     const random = new Random(31);
     const full = build(c);
     const fullRunner = await compile(full.g, { groupLosses: full.out.groupLosses, fg: full.out.foreground });
-    const g = new Graph();
-    const out = graphLosses.blockConLoss(
-      g.input('features', [c.batch, 2, c.channels, c.size, c.size]),
-      g.input('labels', [c.batch, 2, c.size, c.size], 'int64'),
-      {
-        blockSize: c.blockSize,
-        numClasses: c.numClasses,
-        blockCoverage: c.blockCoverage,
-        groupsPerStep: 5,
-        chunkGroups: 2,
-      },
-    );
+    const { g, out } = build(c, { groupsPerStep: 5 }); // the case's chunks of 2
     expect([out.spec.groups, out.spec.blockCount, out.spec.chunks]).toEqual([5, 16, 3]);
     const runner = await compile(g, { loss: out.loss });
     const subsets: number[][] = [];
@@ -294,17 +285,7 @@ describe('options', () => {
   test('classBalanced: false is the plain SupCon denominator in every group', async () => {
     const c = cases[1]!;
     const random = new Random(41);
-    const g = new Graph();
-    const out = graphLosses.blockConLoss(
-      g.input('features', [c.batch, 2, c.channels, c.size, c.size]),
-      g.input('labels', [c.batch, 2, c.size, c.size], 'int64'),
-      {
-        blockSize: c.blockSize,
-        numClasses: c.numClasses,
-        labelOrder: c.labelOrder,
-        classBalanced: false,
-      },
-    );
+    const { g, out } = build(c, { classBalanced: false });
     const { f32, labels } = makeData(c, random);
     const permutations = drawBlockPermutations(2 * c.batch, out.spec.blockCount, random);
     const got = await runGraph(g, { loss: out.loss }, { features: f32, labels, ...graphLosses.blockConFeeds(out.spec, { permutations }) });

@@ -4,7 +4,7 @@
  */
 import ndarray from 'ndarray';
 import { Graph, Random, l2Normalize } from '@mcsc/graph';
-import { graphLosses, supConLoss, zoomNearest } from '@mcsc/core';
+import { graphLosses, supConLoss, zoomNearest } from '../../src/index.js';
 import { gradCheck } from '../../../graph/test/gradcheck';
 import { expectClose, runGraph } from './run-graph';
 import { plainSupCon } from './oracles';

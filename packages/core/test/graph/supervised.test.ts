@@ -4,7 +4,7 @@
  */
 import ndarray from 'ndarray';
 import { Graph, Random, softmax, type Tensor } from '@mcsc/graph';
-import { classPrevalence, crossEntropy, diceLoss, diceLossPerClass, graphLosses, softmax as referenceSoftmax } from '@mcsc/core';
+import { classPrevalence, crossEntropy, diceLoss, diceLossPerClass, graphLosses, softmax as referenceSoftmax } from '../../src/index.js';
 import { gradCheck } from '../../../graph/test/gradcheck';
 import { expectClose, runGraph } from './run-graph';
 
