@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
 import { createSegmenter } from '../src/index.js';
-import { networkPreset } from '../../train/src/models/presets.js';
-import { segmentationNet } from '../../train/src/models/segmentation-net.js';
-import type { ModelConfig } from '../../train/src/models/model-config.js';
+import { networkPreset, segmentationNet, type ModelConfig } from '@mcsc/train';
 import { buildWebDemo } from '../../../examples/web/scripts/build-site.js';
 import { serveStatic } from '../../../examples/web/scripts/static-server.js';
 import { launchChromium } from '../../../test/helpers/chromium.js';
+import { medianMs } from '../../graph/bench/timing.js';
 
 const SIZE = 224;
 const BATCHES = [1, 16] as const;
@@ -63,19 +62,6 @@ async function exported(config: ModelConfig): Promise<Uint8Array> {
   return session.exportInference();
 }
 
-/** Median of `runs` timings of `fn` after one warm-up call, in ms. */
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
-
 function slices(n: number): Float32Array {
   return Float32Array.from({ length: n * SIZE * SIZE }, (_, i) => ((i * 2654435761) % 1000) / 1000);
 }
@@ -95,7 +81,7 @@ async function main(): Promise<void> {
       const s = await createSegmenter(bytes ?? (await exported(config)), { threads });
       for (const b of BATCHES) {
         const input = slices(b);
-        const ms = await median(RUNS[b]!, () => s.segmentBatch(input, [b, SIZE, SIZE], { batchSize: b }));
+        const ms = await medianMs(RUNS[b]!, () => s.segmentBatch(input, [b, SIZE, SIZE], { batchSize: b }));
         rows.push({ network: name, runtime: 'Node, onnxruntime-node CPU', batch: b, perSliceMs: ms / b });
         console.error(`  ${name} node batch ${b}: ${(ms / b).toFixed(1)} ms/slice`);
       }

@@ -6,8 +6,7 @@
  * in the last bits, cannot flip an argmax.
  */
 import { TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
-import { parseModelConfig } from '../../../train/src/models/model-config';
-import { segmentationNet } from '../../../train/src/models/segmentation-net';
+import { parseModelConfig, segmentationNet } from '@mcsc/train';
 
 export interface SmallModelOptions {
   readonly arch: 'unet' | 'swin-unet';
