@@ -3,6 +3,7 @@
  * (mean reduction, no weights, no label smoothing): the supervised term of docs/method/losses.md#supervised-loss.
  */
 import { invalidValue } from '../internal/errors.js';
+import { logSumExp } from './softmax.js';
 import { expectRankBetween, expectSameShape, type NumericNdArray, toFloat64, toLabels } from '../internal/ndarray.js';
 
 /**
@@ -27,12 +28,8 @@ export function crossEntropy(logits: NumericNdArray, labels: NumericNdArray): nu
   for (let bi = 0; bi < b; bi++) {
     for (let s = 0; s < spatial; s++) {
       const base = bi * k * spatial + s;
-      let max = -Infinity;
-      for (let c = 0; c < k; c++) max = Math.max(max, z[base + c * spatial]!);
-      let sum = 0;
-      for (let c = 0; c < k; c++) sum += Math.exp(z[base + c * spatial]! - max);
       const target = y[bi * spatial + s]!;
-      total += max + Math.log(sum) - z[base + target * spatial]!;
+      total += logSumExp(z, base, k, spatial) - z[base + target * spatial]!;
     }
   }
   return total / n;

@@ -25,6 +25,7 @@ export function softmax(logits: NumericNdArray, axis = 1): ndarray.NdArray<Float
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * k * inner + i;
+      // exp(z − max) / Σ rather than exp(z − logΣexp): dividing keeps full float64 precision.
       let max = -Infinity;
       for (let c = 0; c < k; c++) max = Math.max(max, z[base + c * inner]!);
       let sum = 0;
@@ -37,4 +38,13 @@ export function softmax(logits: NumericNdArray, axis = 1): ndarray.NdArray<Float
     }
   }
   return wrap(z, shape);
+}
+
+/** log Σ_c exp z[base + c·stride] over c < k, with the maximum subtracted first (no overflow). */
+export function logSumExp(z: Float64Array, base: number, k: number, stride: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < k; c++) max = Math.max(max, z[base + c * stride]!);
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += Math.exp(z[base + c * stride]! - max);
+  return max + Math.log(sum);
 }

@@ -16,14 +16,7 @@ const SOFTMAX = defineGradient<number>({
 });
 
 export function softmax(x: Tensor, axis = -1): Tensor {
-  const a = normalizeAxis('Softmax', axis, x.rank);
-  return x.graph.addNode({
-    op: 'Softmax',
-    inputs: [x],
-    outputs: [{ shape: x.shape, dtype: 'float32' }],
-    attrs: { axis: a },
-    gradient: SOFTMAX.with(a),
-  })[0]!;
+  return normalizeOverAxis('Softmax', SOFTMAX, x, axis);
 }
 
 const LOG_SOFTMAX = defineGradient<number>({
@@ -35,13 +28,18 @@ const LOG_SOFTMAX = defineGradient<number>({
 });
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const a = normalizeAxis('LogSoftmax', axis, x.rank);
+  return normalizeOverAxis('LogSoftmax', LOG_SOFTMAX, x, axis);
+}
+
+/** One Softmax or LogSoftmax node over `axis` (negative counts from the end). */
+function normalizeOverAxis(op: 'Softmax' | 'LogSoftmax', rule: typeof SOFTMAX, x: Tensor, axis: number): Tensor {
+  const a = normalizeAxis(op, axis, x.rank);
   return x.graph.addNode({
-    op: 'LogSoftmax',
+    op,
     inputs: [x],
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     attrs: { axis: a },
-    gradient: LOG_SOFTMAX.with(a),
+    gradient: rule.with(a),
   })[0]!;
 }
 
