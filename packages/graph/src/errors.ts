@@ -79,3 +79,13 @@ export function formatValue(value: unknown): string {
   }
   return String(value);
 }
+
+/** The value at a path of a parsed document (undefined where the path leaves it): what a schema error's `got` shows. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}

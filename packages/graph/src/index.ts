@@ -3,7 +3,7 @@
  * graph, and `TrainingSession`. Pure: imports no Node module and no onnxruntime build; runtimes come
  * from '@mcsc/graph/node' (onnxruntime-node) and '@mcsc/graph/web' (onnxruntime-web).
  */
-export { McscError, invalidValue, failedTo, messageOf, formatValue } from './errors.js';
+export { McscError, invalidValue, failedTo, messageOf, formatValue, valueAt } from './errors.js';
 export { Tensor, shapeSize, formatShape, type DType, type Shape, type TensorData } from './tensor.js';
 export { Graph, type Node, type OpSpec, type Attrs, type GradientRule, type Initializer, type InitContext } from './graph.js';
 export { defineGradient, type BoundGradient, type CustomGradient, type InputGradients } from './graph.js';

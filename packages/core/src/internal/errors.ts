@@ -2,7 +2,7 @@
  * Error construction of @mcsc/core: the project's one error type and style (`McscError`, `invalidValue`
  * from @mcsc/graph: `<function>: <field> <expectation>, got <value>`), plus zod options parsing in it.
  */
-import { formatValue, invalidValue, McscError } from '@mcsc/graph';
+import { formatValue, invalidValue, McscError, valueAt } from '@mcsc/graph';
 import type { z } from 'zod';
 
 export { formatValue, invalidValue, McscError };
@@ -20,14 +20,4 @@ export function parseOptions<S extends z.ZodType>(fn: string, schema: S, options
     return `${field}: ${issue.message}, got ${formatValue(valueAt(options, path))}`;
   });
   throw new McscError(fn, `invalid options: ${problems.join('; ')}`, { problems });
-}
-
-/** The value at a dotted path of a parsed document (undefined where the path leaves it). */
-export function valueAt(root: unknown, path: readonly (string | number | symbol)[]): unknown {
-  let node: unknown = root;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number | symbol, unknown>)[key];
-  }
-  return node;
 }

@@ -15,7 +15,7 @@
  * labelled `cpu`.
  */
 import { EMPTY_CLASS_RULES } from '@mcsc/core';
-import { devicesOf, McscError, type Device } from '@mcsc/graph';
+import { devicesOf, McscError, valueAt, type Device } from '@mcsc/graph';
 import { z } from 'zod';
 import { readJsonFile } from '../data/json-file.js';
 import { swinStages } from '../models/swin-unet.js';
@@ -75,6 +75,20 @@ const dataSchema = z
       .default([])
       .describe('Synapse: test cases used for validation instead (TransUNet has no validation split).'),
     maxValVolumes: int(1).optional().describe('Validate on at most N validation volumes (all by default).'),
+    minValVolumes: int(0)
+      .default(4)
+      .describe(
+        'acdc, synapse, nifti: when the data set has fewer validation volumes, move whole unlabeled training cases (the last in training order, at most half of them; never labeled or test cases) to validation until it has N; the log and the report name them. 0 = never.',
+      ),
+    classes: z
+      .array(z.string().regex(/\S/, 'class names must not be blank'))
+      .min(2)
+      .max(256)
+      .refine((names) => new Set(names).size === names.length, 'class names must be distinct')
+      .optional()
+      .describe(
+        "Class names, background first; K is their count (acdc, synapse). Default: classes.json in the data folder, else the layout's (ACDC 4, Synapse 9) when the largest label is its last class, else from the labels (K = largest + 1). nifti, synthetic: renames only (K is fixed by the data). docs/method/data.md#classes",
+      ),
   })
   .prefault({});
 
@@ -397,7 +411,7 @@ export function resolveConfig(preset: PresetName | undefined, overrides: readonl
     source,
     result.error.issues.map((i) => {
       const path = i.path.length ? i.path.join('.') : '(root)';
-      const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(lookup(merged, i.path));
+      const got = i.code === 'custom' || i.code === 'unrecognized_keys' ? '' : describeValue(valueAt(merged, i.path));
       return `${path}: ${i.message}${got}`;
     }),
   );
@@ -454,15 +468,6 @@ export function readConfigFile(path: string): ConfigOverrides {
   return json;
 }
 
-function lookup(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node: unknown = root;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
 function describeValue(v: unknown): string {
   if (v === undefined) return '';
   const text = JSON.stringify(v);
@@ -484,7 +489,7 @@ export function configReference(): string {
       for (const [key, child] of Object.entries(objectNode.properties)) walk(child, [...path, key]);
       return;
     }
-    const value = (c: unknown) => JSON.stringify(lookup(c, path)) ?? '—';
+    const value = (c: unknown) => JSON.stringify(valueAt(c, path)) ?? '—';
     const paperValue = value(defaults);
     const cpuValue = value(cpu);
     const key = path.join('.');
