@@ -10,6 +10,7 @@ import { Random, TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node'
 import { graphLosses } from '@mcsc/core';
 import { networkPreset, type NetworkPresetName } from '../src/models/presets';
 import { segmentationNet } from '../src/models/segmentation-net';
+import { medianMs } from '../../graph/bench/timing';
 
 const BATCH = 4;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -33,16 +34,7 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   const r = new Random(2);
   const image = Float32Array.from({ length: BATCH * size * size }, () => r.normal());
   const label = BigInt64Array.from({ length: BATCH * size * size }, () => BigInt(r.int(4)));
-  const time = async (f: () => Promise<unknown>) => {
-    await f();
-    const ms: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const t0 = performance.now();
-      await f();
-      ms.push(performance.now() - t0);
-    }
-    return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
-  };
+  const time = (f: () => Promise<unknown>) => medianMs(REPEATS, f);
   const fwd = await time(() => session.evaluate({ image }));
   const step = await time(() => session.step({ image, label }, { lr: 1e-4 }));
   const params = session.parameterNames.reduce((n, k) => n + session.weights().get(k)!.data.length, 0);

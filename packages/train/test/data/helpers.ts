@@ -48,19 +48,32 @@ export async function writeH5(
   }
 }
 
-/** A [D, H, W] label volume with a few labelled boxes, and a matching float image. */
-export function boxVolume(d: number, h: number, w: number, classes: number, seed = 1): { image: Float32Array; label: Uint8Array } {
+/** A [D, H, W] label volume drawn voxel by voxel, `classAt(z, y, x)`, and its image, `intensity(class, z, y, x)`. */
+export function drawnVolume(
+  [d, h, w]: readonly [number, number, number],
+  classAt: (z: number, y: number, x: number) => number,
+  intensity: (c: number, z: number, y: number, x: number) => number,
+): { image: Float32Array; label: Uint8Array } {
   const label = new Uint8Array(d * h * w);
   const image = new Float32Array(d * h * w);
   for (let z = 0; z < d; z++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const i = (z * h + y) * w + x;
-        const c = (Math.floor((x + z + seed) / 3) + Math.floor(y / 2)) % classes;
+        const c = classAt(z, y, x);
         label[i] = c;
-        image[i] = c * 0.25 + 0.01 * ((x * 7 + y * 3 + z) % 5);
+        image[i] = intensity(c, z, y, x);
       }
     }
   }
   return { image, label };
+}
+
+/** A [D, H, W] label volume with a few labelled boxes, and a matching float image. */
+export function boxVolume(d: number, h: number, w: number, classes: number, seed = 1): { image: Float32Array; label: Uint8Array } {
+  return drawnVolume(
+    [d, h, w],
+    (z, y, x) => (Math.floor((x + z + seed) / 3) + Math.floor(y / 2)) % classes,
+    (c, z, y, x) => c * 0.25 + 0.01 * ((x * 7 + y * 3 + z) % 5),
+  );
 }

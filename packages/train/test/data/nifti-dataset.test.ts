@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNifti } from '../../../infer/src/node/nifti';
+import { writeNifti } from '@mcsc/infer';
 import { buildNiftiDataset, loadNiftiDataset, niftiDatasetConfigSchema } from '../../src/data/nifti-dataset';
 import { selectLabeled } from '../../src/data/labeled';
 import { tempDir } from './helpers';

@@ -8,13 +8,15 @@ import { boxVolume, npyBytes, tempDir, writeH5 } from './helpers';
 const H = 6;
 const W = 5;
 
+/** npz bytes with a float32 `image` and a `label` (float32 unless `labelDescr` says otherwise). */
+function npz(imageShape: number[], image: Float32Array, labelShape: number[], label: ArrayBufferView, labelDescr = '<f4'): Uint8Array {
+  return zipSync({ 'image.npy': npyBytes('<f4', imageShape, image), 'label.npy': npyBytes(labelDescr, labelShape, label) });
+}
+
 /** A slice npz as TransUNet stores it: float32 image and float32 label. */
 function sliceNpz(seed: number): Uint8Array {
   const { image, label } = boxVolume(1, H, W, 9, seed);
-  return zipSync({
-    'image.npy': npyBytes('<f4', [H, W], image),
-    'label.npy': npyBytes('<f4', [H, W], Float32Array.from(label)),
-  });
+  return npz([H, W], image, [H, W], Float32Array.from(label));
 }
 
 async function writeSynapse(root: string): Promise<void> {
@@ -39,8 +41,9 @@ beforeAll(() => writeSynapse(root));
 
 test('lists the folders when no list folder is given', async () => {
   const ds = await loadSynapse(root, { valCases: ['case0002'] });
-  expect(ds.numClasses).toBe(9);
-  expect(ds.classNames[1]).toBe('aorta');
+  // The boxes hold labels 0 … 5 only, not the layout's 9 classes: K comes from the labels (test/data/classes.test.ts).
+  expect(ds.numClasses).toBe(6);
+  expect(ds.classSource).toBe('labels');
   expect(ds.train.map((s) => s.id)).toEqual([
     'case0005_slice000',
     'case0005_slice001',
@@ -90,45 +93,21 @@ describe('corrupt or mismatched files name the file', () => {
     );
   });
   test('label shape differs from the image', async () => {
-    const path = write(
-      'shape.npz',
-      zipSync({
-        'image.npy': npyBytes('<f4', [512, 512], new Float32Array(512 * 512)),
-        'label.npy': npyBytes('<f4', [512, 511], new Float32Array(512 * 511)),
-      }),
-    );
+    const path = write('shape.npz', npz([512, 512], new Float32Array(512 * 512), [512, 511], new Float32Array(512 * 511)));
     await expect(readSynapseSlice(path, 'shape')).rejects.toThrow(
       `Synapse slice ${path}: array 'label' has shape [512, 511], expected 2-D [H, W] matching 'image' [512, 512]`,
     );
   });
   test('a fractional label', async () => {
-    const path = write(
-      'frac.npz',
-      zipSync({
-        'image.npy': npyBytes('<f4', [2], new Float32Array(2)),
-        'label.npy': npyBytes('<f4', [2], Float32Array.from([1, 2.5])),
-      }),
-    );
+    const path = write('frac.npz', npz([2], new Float32Array(2), [2], Float32Array.from([1, 2.5])));
     await expect(readSynapseSlice(path, 'frac')).rejects.toThrow(`Synapse slice ${path}: array 'image' has shape [2], expected 2-D [H, W]`);
-    const path2 = write(
-      'frac2.npz',
-      zipSync({
-        'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
-        'label.npy': npyBytes('<f4', [1, 2], Float32Array.from([1, 2.5])),
-      }),
-    );
+    const path2 = write('frac2.npz', npz([1, 2], new Float32Array(2), [1, 2], Float32Array.from([1, 2.5])));
     await expect(readSynapseSlice(path2, 'frac2')).rejects.toThrow(
       `Synapse slice ${path2}: array 'label': label value 2.5 at y 0, x 1 is not a class index, expected integers 0 … 255`,
     );
   });
   test('a class index beyond the 8 organs', async () => {
-    const path = write(
-      'k.npz',
-      zipSync({
-        'image.npy': npyBytes('<f4', [1, 2], new Float32Array(2)),
-        'label.npy': npyBytes('|u1', [1, 2], Uint8Array.from([9, 0])),
-      }),
-    );
+    const path = write('k.npz', npz([1, 2], new Float32Array(2), [1, 2], Uint8Array.from([9, 0]), '|u1'));
     await expect(readSynapseSlice(path, 'k')).rejects.toThrow(
       `Synapse slice ${path}: array 'label': label value 9 at y 0, x 0 is out of range, expected 0 … 8`,
     );

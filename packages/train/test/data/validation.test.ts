@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { writeNifti } from '../../../infer/src/node/nifti';
+import { writeNifti } from '@mcsc/infer';
 import { loadAcdc, readAcdcSlice } from '../../src/data/acdc';
 import { readH5Arrays } from '../../src/data/h5';
 import { parseJsonText, readJsonFile } from '../../src/data/json-file';

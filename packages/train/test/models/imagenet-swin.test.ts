@@ -2,19 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors, TrainingSession, type NamedTensor, nodeRuntime } from '@mcsc/graph/node';
-import { loadImageNetSwin, swinUnet, type SwinUNetConfig } from '../../src/models/index';
+import { loadImageNetSwin, swinUnet } from '../../src/models/index';
+import { tinySwin } from './helpers';
 
-const cfg: SwinUNetConfig = {
-  inChannels: 1,
-  imgSize: 32,
-  patchSize: 4,
-  embedDim: 8,
-  depths: [2, 2],
-  numHeads: [1, 2],
-  windowSize: 4,
-  mlpRatio: 2,
-  dropPathRate: 0,
-};
+const cfg = tinySwin({ imgSize: 32, patchSize: 4, embedDim: 8, dropPathRate: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-imagenet-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,16 +1,4 @@
-import {
-  Graph,
-  Random,
-  TrainingSession,
-  logSoftmax,
-  mul,
-  neg,
-  oneHot,
-  reduceSum,
-  transpose,
-  type Tensor,
-  nodeRuntime,
-} from '@mcsc/graph/node';
+import { Graph } from '@mcsc/graph';
 import {
   classifier,
   relativePositionIndex,
@@ -20,9 +8,8 @@ import {
   SWIN_TINY,
   type SwinUNetConfig,
 } from '../../src/models/index';
+import { crossEntropySession, paramCount, tinySwin } from './helpers';
 import { checkParameterGradients } from './parameter-gradcheck';
-
-const paramCount = (g: Graph) => g.params.reduce((n, p) => n + p.size, 0);
 
 describe('Swin-UNet', () => {
   test('Swin-Tiny for K = 4 has 27,168,420 parameters with the reference’s unused output conv (96·4)', () => {
@@ -97,39 +84,24 @@ describe('Swin-UNet', () => {
   });
 
   test('finite-difference check of a tiny Swin-UNet + classifier end to end (shifted windows and their mask included)', async () => {
-    const cfg: SwinUNetConfig = {
-      inChannels: 1,
-      imgSize: 16,
-      patchSize: 2,
-      embedDim: 4,
-      depths: [2, 2],
-      numHeads: [1, 2],
-      windowSize: 4,
-      mlpRatio: 2,
-      dropPathRate: 0.1,
-    };
+    const cfg = tinySwin({ imgSize: 16, patchSize: 2, embedDim: 4, dropPathRate: 0.1 });
     expect(swinStages(cfg)[0]).toEqual({ resolution: 8, window: 4, shift: 2 });
-    const n = 2,
-      k = 3;
-    const random = new Random(8);
-    const image = Float32Array.from({ length: n * 16 * 16 }, () => random.normal());
-    const label = BigInt64Array.from({ length: n * 16 * 16 }, () => BigInt(random.int(k)));
-    const session = await TrainingSession.create({
-      runtime: nodeRuntime(),
-      build: (g) => {
-        const logits = classifier(g, swinUnet(g, g.input('image', [n, 1, 16, 16]), cfg).at(-1)!, k, 'classifier2');
-        const target = transpose(oneHot(g.input('label', [n, 16, 16], 'int64'), k), [0, 3, 1, 2]);
-        return { loss: neg(mul(reduceSum(mul(logSoftmax(logits, 1), target)), 1 / (n * 256))) as Tensor };
-      },
+    const { session, feeds } = await crossEntropySession({
+      n: 2,
+      size: 16,
+      classes: 3,
+      dataSeed: 8,
+      logits: (g, image) => classifier(g, swinUnet(g, image, cfg).at(-1)!, 3, 'classifier2'),
       seed: 2,
     });
     // Measured: at ε = 1e-3 the curvature of the final LayerNorm over 4 channels puts up.expand 7 % off;
     // at 1e-4 float32 rounding of the loss dominates; 3e-4 sits between the two for every parameter.
-    const { checked, failures } = await checkParameterGradients(
-      session,
-      { image, label },
-      { eps: 3e-4, atol: 1e-3, rtol: 2e-2, entries: (n) => [0, n - 1] },
-    );
+    const { checked, failures } = await checkParameterGradients(session, feeds, {
+      eps: 3e-4,
+      atol: 1e-3,
+      rtol: 2e-2,
+      entries: (n) => [0, n - 1],
+    });
     expect(checked).toBeGreaterThan(80);
     expect(failures).toEqual([]);
   });

@@ -1,20 +1,7 @@
-import {
-  Graph,
-  Random,
-  TrainingSession,
-  logSoftmax,
-  mul,
-  neg,
-  oneHot,
-  reduceSum,
-  transpose,
-  type Tensor,
-  nodeRuntime,
-} from '@mcsc/graph/node';
+import { Graph } from '@mcsc/graph';
 import { classifier, unet, type UNetConfig } from '../../src/models/index';
+import { crossEntropySession, paramCount } from './helpers';
 import { checkParameterGradients } from './parameter-gradcheck';
-
-const paramCount = (g: Graph) => g.params.reduce((n, p) => n + p.size, 0);
 
 describe('UNet (SSL4MIS) and classifier', () => {
   test('parameter counts equal the reference: UNet 1,943,744; classifier 580 for K = 4', () => {
@@ -58,27 +45,19 @@ describe('UNet (SSL4MIS) and classifier', () => {
 
   test('finite-difference check of a tiny UNet + classifier, end to end (BatchNorm in training mode)', async () => {
     const config: UNetConfig = { inChannels: 1, channels: [2, 2, 3, 3, 4], dropout: [0.05, 0.1, 0.2, 0.3, 0.5] };
-    const n = 2,
-      size = 16,
-      k = 3;
-    const random = new Random(3);
-    const image = Float32Array.from({ length: n * size * size }, () => random.normal());
-    const label = BigInt64Array.from({ length: n * size * size }, () => BigInt(random.int(k)));
-    const session = await TrainingSession.create({
-      runtime: nodeRuntime(),
-      build: (g) => {
-        const x = g.input('image', [n, 1, size, size]);
-        const logits = classifier(g, unet(g, x, config)[3]!, k);
-        const target = transpose(oneHot(g.input('label', [n, size, size], 'int64'), k), [0, 3, 1, 2]);
-        return { loss: neg(mul(reduceSum(mul(logSoftmax(logits, 1), target)), 1 / (n * size * size))) as Tensor };
-      },
+    const { session, feeds } = await crossEntropySession({
+      n: 2,
+      size: 16,
+      classes: 3,
+      dataSeed: 3,
+      logits: (g, image) => classifier(g, unet(g, image, config)[3]!, 3),
       optimizer: { kind: 'sgd', groups: [{ name: 'all', params: () => true }] },
       seed: 5,
     });
     // A first-layer weight moves every activation downstream, so a large step crosses max-pool and
     // LeakyReLU kinks (measured: 40 % off at ε = 1e-2, 7 % at 1e-3); 2e-4 stays inside one linear piece
     // while float32 rounding of the loss (~1e-7) stays far below the tolerance.
-    const { checked, failures } = await checkParameterGradients(session, { image, label }, { eps: 2e-4, atol: 2e-3, rtol: 3e-2 });
+    const { checked, failures } = await checkParameterGradients(session, feeds, { eps: 2e-4, atol: 2e-3, rtol: 3e-2 });
     expect(checked).toBeGreaterThan(100);
     expect(failures).toEqual([]);
   });

@@ -45,20 +45,8 @@ describe('the mcsc train / evaluate / compare commands', () => {
 
   test('compare runs each method with the same seeds and prints mean ± sd', async () => {
     const out = join(dir, 'compare');
-    const printed = await mcsc(
-      'compare',
-      '--config',
-      configPath,
-      '--iterations',
-      '2',
-      '--seeds',
-      '1,2',
-      '--methods',
-      'supervised,cross-teaching',
-      '--out',
-      out,
-      '--no-progress',
-    );
+    const compare = ['compare', '--config', configPath, '--iterations', '2', '--seeds', '1,2', '--methods', 'supervised,cross-teaching'];
+    const printed = await mcsc(...compare, '--out', out, '--no-progress');
     expect(printed).toMatch(/Seeds 1, 2; synthetic data, 2 labeled patients, 2 iterations/);
     expect(printed).toMatch(
       /\| supervised \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 1, 2 \| [\d.]+ \|/,
@@ -72,20 +60,7 @@ describe('the mcsc train / evaluate / compare commands', () => {
     expect(readFileSync(join(out, 'compare.html'), 'utf8')).toContain('Paired differences');
     expect(JSON.parse(readFileSync(join(out, 'supervised-s2', 'config.json'), 'utf8')).seed).toBe(2);
     // started again, compare reuses the finished runs
-    const again = await mcsc(
-      'compare',
-      '--config',
-      configPath,
-      '--iterations',
-      '2',
-      '--seeds',
-      '1,2',
-      '--methods',
-      'supervised,cross-teaching',
-      '--out',
-      out,
-      '--no-progress',
-    );
+    const again = await mcsc(...compare, '--out', out, '--no-progress');
     expect(again).toBe(printed);
   });
 

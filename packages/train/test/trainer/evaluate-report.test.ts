@@ -13,6 +13,7 @@ import { chooseOverlaySlices, lossCurves, methodName, overlayPng, writeReport } 
 import { RunDir } from '../../src/trainer/run-dir';
 import type { EvaluationResult } from '../../src/trainer/evaluate';
 import type { SegmentationDataset, Volume } from '../../src/data/types';
+import { drawnVolume } from '../data/helpers';
 import { tinyConfig } from './tiny';
 import { preloadVega } from './vega-modules';
 
@@ -22,19 +23,17 @@ beforeAll(preloadVega);
 
 /** A volume [3, 20, 24] with a square of class 1 and a bar of class 2 on every slice, spacing 2 mm in-plane. */
 function volume(id: string): Volume {
-  const [d, h, w] = [3, 20, 24];
-  const label = new Uint8Array(d * h * w);
-  const image = new Float32Array(d * h * w);
-  for (let z = 0; z < d; z++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = (z * h + y) * w + x;
-        label[i] = y >= 4 && y < 10 && x >= 4 && x < 10 ? 1 : y >= 14 && y < 17 && x >= 2 && x < 22 ? 2 : 0;
-        image[i] = label[i]! / 2;
-      }
-    }
-  }
-  return { caseId: id, shape: [d, h, w], image, label, spacing: [5, 2, 2] };
+  const { image, label } = drawnVolume(
+    [3, 20, 24],
+    (_z, y, x) => (y >= 4 && y < 10 && x >= 4 && x < 10 ? 1 : y >= 14 && y < 17 && x >= 2 && x < 22 ? 2 : 0),
+    (c) => c / 2,
+  );
+  return { caseId: id, shape: [3, 20, 24], image, label, spacing: [5, 2, 2] };
+}
+
+/** The test volumes as a dataset (nothing to train on). */
+function squares(test: Volume[]): SegmentationDataset {
+  return { name: 'squares', numClasses: 3, classNames: ['bg', 'square', 'bar'], train: [], val: [], test };
 }
 
 /** A predictor that reads the class off the image (label/2) at patch size: perfect up to the two order-0 zooms. */
@@ -86,14 +85,7 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
   });
 
   test('writes report.json, report.md, curves and overlays that decode as PNG', async () => {
-    const dataset: SegmentationDataset = {
-      name: 'squares',
-      numClasses: 3,
-      classNames: ['bg', 'square', 'bar'],
-      train: [],
-      val: [],
-      test: vols,
-    };
+    const dataset = squares(vols);
     const test = await evaluateVolumes(vols, oracle(3, 32, true), options);
     const run = new RunDir(join(dir, 'run'));
     const config = tinyConfig({ run: { overlays: 2 } });
@@ -192,14 +184,7 @@ describe('evaluation (docs/method/evaluation.md) and the report', () => {
       }
     });
     const both = [volume('a'), b];
-    const dataset: SegmentationDataset = {
-      name: 'squares',
-      numClasses: 3,
-      classNames: ['bg', 'square', 'bar'],
-      train: [],
-      val: [],
-      test: both,
-    };
+    const dataset = squares(both);
     const evaluated = await evaluateVolumes(both, oracle(3, 32, true), options);
     // The same predictions, aggregated under each rule (the rule is the aggregator's setting).
     const summaries = (rule: EmptyClassRule) =>
