@@ -6,6 +6,7 @@
  */
 import type { DType, TensorData } from './tensor.js';
 import { McscError } from './errors.js';
+import { decodeUtf8Strict, encodeUtf8 } from './utf8.js';
 
 export interface NamedTensor {
   dtype: DType;
@@ -25,7 +26,7 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, met
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8); // align the data to 8 bytes
-  const headerBytes = new TextEncoder().encode(json);
+  const headerBytes = encodeUtf8(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -109,7 +110,7 @@ export function decodeSafetensors(
   if (n > bytes.length - 8) throw fail(`header length ${n} exceeds the file size ${bytes.length}`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = decodeUtf8Strict(bytes.subarray(8, 8 + n));
   } catch {
     throw fail('header is not valid UTF-8');
   }

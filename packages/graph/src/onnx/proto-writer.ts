@@ -5,6 +5,7 @@
  * Wire format: https://protobuf.dev/programming-guides/encoding/ (tag = field << 3 | wire type).
  */
 import { McscError } from '../errors.js';
+import { encodeUtf8 } from '../utf8.js';
 
 // Repeated scalars are written packed, as protobufjs does for onnx.proto3 (the encoder this replaced);
 // protobuf parsers, onnxruntime's included, accept packed and unpacked alike.
@@ -49,7 +50,7 @@ export class ProtoWriter {
   }
 
   string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
+    return this.bytes(field, encodeUtf8(value));
   }
 
   bytes(field: number, value: Uint8Array): this {
