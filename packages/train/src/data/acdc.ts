@@ -7,11 +7,14 @@
  *     <root>/data/slices/<slice>.h5   datasets 'image' [H, W] float (0 … 1), 'label' [H, W] uint8
  *     <root>/data/<volume>.h5         datasets 'image' [D, H, W], 'label' [D, H, W]
  *
- * Labels: 0 background, 1 RV, 2 myocardium, 3 LV. The files record no voxel spacing.
+ * Labels: 0 background, 1 RV, 2 myocardium, 3 LV — the layout's default; other data in this layout
+ * declare their classes (`classes` option, or `classes.json` in the folder; see classes.ts), or K is
+ * taken from the labels. The files record no voxel spacing.
  * Training slices keep the list's order, which is what SSL4MIS's labeled-slice count refers to
  * (see {@link selectLabeled} with `{ slices: acdcLabeledSliceCount(k) }`).
  */
 import { join } from 'node:path';
+import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
 import { readList } from './lists.js';
@@ -21,20 +24,28 @@ import { McscError } from '@mcsc/graph';
 
 export const ACDC_CLASS_NAMES = Object.freeze(['background', 'RV', 'Myo', 'LV']);
 
+/** The label check of {@link readAcdcSlice} / {@link readAcdcVolume} when called on their own. */
+const ACDC_DEFAULT_LIMIT: LabelLimit = { count: ACDC_CLASS_NAMES.length, origin: "the ACDC layout's default" };
+
 export interface AcdcOptions extends RootOptions {
   /** Only the first n training slices (default: all) — for smoke runs; keep n ≥ the labeled count. */
   readonly maxTrainSlices?: number;
   /** Load the validation and test volumes (default true). */
   readonly volumes?: boolean;
+  /** Class names, background first (the trainer config's `data.classes`); default: `classes.json`, else the layout or the labels. */
+  readonly classes?: readonly string[];
 }
 
 /**
  * Loads an SSL4MIS ACDC directory. Every file a list names must lie inside `root` (no `..`, absolute
- * paths or symlinks out of it) unless `allowOutsideRoot`; every image must be finite and every label in
- * 0 … 3 — checked here, before a training run creates anything.
+ * paths or symlinks out of it) unless `allowOutsideRoot`; every image must be finite and every label a
+ * class index — below the declared class count when there is one (`classes`, `classes.json`) — checked
+ * here, before a training run creates anything. K and the names: see classes.ts (`classSource`).
  */
 export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise<SegmentationDataset> {
   const { maxTrainSlices, volumes = true } = options;
+  const declared = declaredClasses(root, options.classes);
+  const limit = declared ? labelLimit(declared) : null;
   const listPath = join(root, 'train_slices.list');
   let sliceNames = await readList(listPath);
   if (maxTrainSlices !== undefined) {
@@ -46,7 +57,8 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
   const train: TrainingSlice[] = [];
   const inside = (list: string, name: string, rel: string) =>
     resolveInside(root, rel, `list file ${list}`, `entry ${JSON.stringify(name)}`, options);
-  for (const name of sliceNames) train.push(await readAcdcSlice(await inside(listPath, name, join('data', 'slices', `${name}.h5`)), name));
+  for (const name of sliceNames)
+    train.push(await readAcdcSlice(await inside(listPath, name, join('data', 'slices', `${name}.h5`)), name, limit));
   const val: Volume[] = [];
   const test: Volume[] = [];
   if (volumes) {
@@ -55,10 +67,21 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
       ['test.list', test],
     ] as const) {
       const path = join(root, list);
-      for (const name of await readList(path)) into.push(await readAcdcVolume(await inside(path, name, join('data', `${name}.h5`)), name));
+      for (const name of await readList(path))
+        into.push(await readAcdcVolume(await inside(path, name, join('data', `${name}.h5`)), name, limit));
     }
   }
-  return { name: 'ACDC', numClasses: 4, classNames: ACDC_CLASS_NAMES, train, val, test };
+  const classes = declared ?? classesFromLabels(maxLabel([...train, ...val, ...test].map((x) => x.label)), 'ACDC', ACDC_CLASS_NAMES);
+  return {
+    name: 'ACDC',
+    numClasses: classes.names.length,
+    classNames: classes.names,
+    classSource: classes.source,
+    classOrigin: classes.origin,
+    train,
+    val,
+    test,
+  };
 }
 
 /** The patient of an SSL4MIS slice or volume name: `patient001_frame01_slice_3` → `patient001`. */
@@ -66,8 +89,11 @@ export function acdcPatientId(name: string): string {
   return /^(.*?)_frame\d+/.exec(name)?.[1] ?? name.replace(/_slice_?\d+$/, '');
 }
 
-/** Reads one `data/slices/<name>.h5`. */
-export async function readAcdcSlice(path: string, name: string): Promise<TrainingSlice> {
+/**
+ * Reads one `data/slices/<name>.h5`; labels must lie below `limit.count` (default: the layout's 4
+ * classes; null: any class index 0 … 255).
+ */
+export async function readAcdcSlice(path: string, name: string, limit: LabelLimit | null = ACDC_DEFAULT_LIMIT): Promise<TrainingSlice> {
   const what = 'ACDC slice';
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
   const where = `${what} ${path}`;
@@ -79,7 +105,7 @@ export async function readAcdcSlice(path: string, name: string): Promise<Trainin
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
-  checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);
+  if (limit) checkLabelRange(labels, limit.count, `${where}: dataset 'label'`, label!.shape, limit.origin);
   return {
     id: name,
     caseId: acdcPatientId(name),
@@ -90,8 +116,8 @@ export async function readAcdcSlice(path: string, name: string): Promise<Trainin
   };
 }
 
-/** Reads one `data/<name>.h5` volume. */
-export async function readAcdcVolume(path: string, name: string): Promise<Volume> {
+/** Reads one `data/<name>.h5` volume; `limit` as {@link readAcdcSlice}. */
+export async function readAcdcVolume(path: string, name: string, limit: LabelLimit | null = ACDC_DEFAULT_LIMIT): Promise<Volume> {
   const what = 'ACDC volume';
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
   const where = `${what} ${path}`;
@@ -103,7 +129,7 @@ export async function readAcdcVolume(path: string, name: string): Promise<Volume
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
-  checkLabelRange(labels, 4, `${where}: dataset 'label'`, label!.shape);
+  if (limit) checkLabelRange(labels, limit.count, `${where}: dataset 'label'`, label!.shape, limit.origin);
   const [d, h, w] = image!.shape as [number, number, number];
   return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
 }

@@ -60,11 +60,16 @@ export function toLabels(data: SourceArray, where: string, shape?: readonly numb
   return out;
 }
 
-/** Throws unless every label is below `numClasses`; the error names the position (given `shape`) and value. */
-export function checkLabelRange(label: Uint8Array, numClasses: number, where: string, shape?: readonly number[]): void {
+/**
+ * Throws unless every label is below `numClasses`; the error names the position (given `shape`), the
+ * value and, given `origin`, where the class count came from (`… expected 0 … 2 (3 classes, from
+ * classes.json /d/classes.json)`).
+ */
+export function checkLabelRange(label: Uint8Array, numClasses: number, where: string, shape?: readonly number[], origin?: string): void {
   for (let i = 0; i < label.length; i++) {
     if (label[i]! >= numClasses) {
-      throw new McscError(where, `label value ${label[i]} at ${position(i, shape)} is out of range, expected 0 … ${numClasses - 1}`);
+      const from = origin === undefined ? '' : ` (${numClasses} classes, from ${origin})`;
+      throw new McscError(where, `label value ${label[i]} at ${position(i, shape)} is out of range, expected 0 … ${numClasses - 1}${from}`);
     }
   }
 }

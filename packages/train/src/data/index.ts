@@ -1,5 +1,16 @@
 /** The data API of @mcsc/train: loaders, the synthetic generator, labeled subsets, splits and augmentation. */
-export type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
+export type { SegmentationDataset, TrainingSlice, ValidationTopUp, Volume } from './types.js';
+export {
+  CLASSES_FILE,
+  checkClassNames,
+  classesFromLabels,
+  declaredClasses,
+  describeClasses,
+  generatedClassNames,
+  type ClassList,
+  type ClassSource,
+  type LabelLimit,
+} from './classes.js';
 export { volumeSlices } from './types.js';
 export { checkLabelRange, position, toFloat32, toLabels, type SourceArray } from './convert.js';
 export { H5_MAX_DATASET_BYTES, readH5Arrays, type H5Array } from './h5.js';

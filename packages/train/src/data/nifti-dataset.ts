@@ -23,6 +23,7 @@
 import { dirname, resolve } from 'node:path';
 import { niftiToFloat32, readNifti, type NiftiVolume } from '@mcsc/infer';
 import { z } from 'zod';
+import { checkClassNames, CONFIG_ORIGIN, generatedClassNames } from './classes.js';
 import { shapeText } from './convert.js';
 import { readJsonFile } from './json-file.js';
 import { resolveInside, type RootOptions } from './paths.js';
@@ -56,6 +57,11 @@ type ParsedConfig = z.output<typeof niftiDatasetConfigSchema>;
 export interface NiftiDatasetOptions extends RootOptions {
   /** Overrides the config's `root` (e.g. where the data really is on this machine). */
   readonly root?: string;
+  /**
+   * Class names, background first (the trainer config's `data.classes`): they replace the config's
+   * `classNames`; K stays background + the groups, so there must be as many.
+   */
+  readonly classes?: readonly string[];
 }
 
 /**
@@ -87,14 +93,20 @@ export async function buildNiftiDataset(
   const cfg = parsed.data;
   const lut = groupLookup(cfg, where);
   const numClasses = Object.keys(cfg.groups).length + 1;
-  const classNames = cfg.classNames ?? ['background', ...Array.from({ length: numClasses - 1 }, (_, i) => `class ${i + 1}`)];
+  const classNames = cfg.classNames ?? generatedClassNames(numClasses);
   if (classNames.length !== numClasses) {
     throw new McscError(where, `classNames has ${classNames.length} names, expected ${numClasses} (background + ${numClasses - 1} groups)`);
   }
+  const configured = options.classes && checkClassNames([...options.classes], CONFIG_ORIGIN, 'data.classes');
+  if (configured && configured.length !== numClasses) {
+    throw new McscError(
+      CONFIG_ORIGIN,
+      `data.classes has ${configured.length} names, expected ${numClasses}: background + the ${numClasses - 1} groups of ${where}`,
+    );
+  }
   const subsets = assignSplits(cfg, where);
   const root = resolve(baseDir, options.root ?? cfg.root ?? '.');
-  const at = (id: string, field: string, p: string) =>
-    resolveInside(root, p, where, `case "${id}" ${field} ${JSON.stringify(p)}`, options);
+  const at = (id: string, field: string, p: string) => resolveInside(root, p, where, `case "${id}" ${field} ${JSON.stringify(p)}`, options);
   const files = new Map<string, Promise<NiftiVolume>>();
   const read = (p: string) => {
     const cached = files.get(p);
@@ -116,7 +128,18 @@ export async function buildNiftiDataset(
     if (subset === 'train') train.push(...volumeSlices(volume));
     else (subset === 'val' ? val : test).push(volume);
   }
-  return { name: cfg.name, numClasses, classNames, train, val, test };
+  return {
+    name: cfg.name,
+    numClasses,
+    classNames: configured ?? classNames,
+    classSource: configured ? 'config' : 'data-set config',
+    classOrigin: configured
+      ? CONFIG_ORIGIN
+      : `${where.replace(/^NIfTI dataset config/, 'the NIfTI data-set config')} (${cfg.classNames ? 'classNames' : 'groups; names generated'})`,
+    train,
+    val,
+    test,
+  };
 }
 
 /** Atlas value → class index 1 … K−1; values in no group map to background (0). */

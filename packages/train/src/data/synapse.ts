@@ -8,11 +8,14 @@
  * TransUNet names its cases in `lists/lists_Synapse/train.txt` (slice names) and `test_vol.txt` (volume
  * names), which live with the code, not the data: pass `listDir` to use them, otherwise every file of
  * the two folders is taken, in sorted order. Labels (TransUNet's mapping of the BTCV organs):
- * 1 aorta, 2 gallbladder, 3 left kidney, 4 right kidney, 5 liver, 6 pancreas, 7 spleen, 8 stomach.
+ * 1 aorta, 2 gallbladder, 3 left kidney, 4 right kidney, 5 liver, 6 pancreas, 7 spleen, 8 stomach —
+ * the layout's default; other data in this layout declare their classes (`classes` option, or
+ * `classes.json` in the folder; see classes.ts), or K is taken from the labels.
  * At 512 × 512, the 2,211 training slices take about 2.9 GB in memory.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
 import { readList } from './lists.js';
@@ -33,7 +36,8 @@ export const SYNAPSE_CLASS_NAMES = Object.freeze([
   'stomach',
 ]);
 
-const K = SYNAPSE_CLASS_NAMES.length;
+/** The label check of {@link readSynapseSlice} / {@link readSynapseVolume} when called on their own. */
+const SYNAPSE_DEFAULT_LIMIT: LabelLimit = { count: SYNAPSE_CLASS_NAMES.length, origin: "the Synapse layout's default" };
 
 export interface SynapseOptions extends RootOptions {
   /** Folder with TransUNet's `train.txt` and `test_vol.txt`; default: list the data folders. */
@@ -44,15 +48,20 @@ export interface SynapseOptions extends RootOptions {
   readonly maxTrainSlices?: number;
   /** Load the test volumes (default true). */
   readonly volumes?: boolean;
+  /** Class names, background first (the trainer config's `data.classes`); default: `classes.json`, else the layout or the labels. */
+  readonly classes?: readonly string[];
 }
 
 /**
  * Loads a TransUNet Synapse directory. Names from `listDir`'s lists must resolve inside `root`'s data
  * folders (no `..`, absolute paths or symlinks out) unless `allowOutsideRoot`; images must be finite and
- * labels in 0 … 8.
+ * labels class indices, below the declared class count when there is one. K and the names: see
+ * classes.ts (`classSource`).
  */
 export async function loadSynapse(root: string, options: SynapseOptions = {}): Promise<SegmentationDataset> {
   const { listDir, valCases = [], maxTrainSlices, volumes = true } = options;
+  const declared = declaredClasses(root, options.classes);
+  const limit = declared ? labelLimit(declared) : null;
   const trainDir = join(root, 'train_npz');
   const testDir = join(root, 'test_vol_h5');
   let sliceNames = listDir !== undefined ? await readList(join(listDir, 'train.txt')) : await listFiles(trainDir, '.npz');
@@ -66,7 +75,7 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
   const inside = (folder: string, source: string, name: string, suffix: string) =>
     resolveInside(root, join(folder, `${name}${suffix}`), source, `entry ${JSON.stringify(name)}`, options);
   const trainSource = listDir !== undefined ? `list file ${join(listDir, 'train.txt')}` : `Synapse folder ${trainDir}`;
-  for (const name of sliceNames) train.push(await readSynapseSlice(await inside('train_npz', trainSource, name, '.npz'), name));
+  for (const name of sliceNames) train.push(await readSynapseSlice(await inside('train_npz', trainSource, name, '.npz'), name, limit));
   const val: Volume[] = [];
   const test: Volume[] = [];
   if (volumes) {
@@ -76,11 +85,22 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
       throw new McscError('loadSynapse', `valCases ${JSON.stringify(missing)} are not test volumes (found: ${caseNames.join(', ')})`);
     const testSource = listDir !== undefined ? `list file ${join(listDir, 'test_vol.txt')}` : `Synapse folder ${testDir}`;
     for (const name of caseNames) {
-      const volume = await readSynapseVolume(await inside('test_vol_h5', testSource, name, '.npy.h5'), name);
+      const volume = await readSynapseVolume(await inside('test_vol_h5', testSource, name, '.npy.h5'), name, limit);
       (valCases.includes(name) ? val : test).push(volume);
     }
   }
-  return { name: 'Synapse', numClasses: K, classNames: SYNAPSE_CLASS_NAMES, train, val, test };
+  const labels = [...train, ...val, ...test].map((x) => x.label);
+  const classes = declared ?? classesFromLabels(maxLabel(labels), 'Synapse', SYNAPSE_CLASS_NAMES);
+  return {
+    name: 'Synapse',
+    numClasses: classes.names.length,
+    classNames: classes.names,
+    classSource: classes.source,
+    classOrigin: classes.origin,
+    train,
+    val,
+    test,
+  };
 }
 
 /** The case of a slice name: `case0005_slice012` → `case0005`. */
@@ -88,8 +108,15 @@ export function synapseCaseId(name: string): string {
   return /^(.*)_slice\d+$/.exec(name)?.[1] ?? name;
 }
 
-/** Reads one `train_npz/<name>.npz`. */
-export async function readSynapseSlice(path: string, name: string): Promise<TrainingSlice> {
+/**
+ * Reads one `train_npz/<name>.npz`; labels must lie below `limit.count` (default: the layout's 9
+ * classes; null: any class index 0 … 255).
+ */
+export async function readSynapseSlice(
+  path: string,
+  name: string,
+  limit: LabelLimit | null = SYNAPSE_DEFAULT_LIMIT,
+): Promise<TrainingSlice> {
   const what = 'Synapse slice';
   const where = `${what} ${path}`;
   const arrays = await readNpz(path, what);
@@ -105,7 +132,7 @@ export async function readSynapseSlice(path: string, name: string): Promise<Trai
     );
   }
   const labels = toLabels(label.data, `${where}: array 'label'`, label.shape);
-  checkLabelRange(labels, K, `${where}: array 'label'`, label.shape);
+  if (limit) checkLabelRange(labels, limit.count, `${where}: array 'label'`, label.shape, limit.origin);
   return {
     id: name,
     caseId: synapseCaseId(name),
@@ -116,8 +143,8 @@ export async function readSynapseSlice(path: string, name: string): Promise<Trai
   };
 }
 
-/** Reads one `test_vol_h5/<name>.npy.h5`. */
-export async function readSynapseVolume(path: string, name: string): Promise<Volume> {
+/** Reads one `test_vol_h5/<name>.npy.h5`; `limit` as {@link readSynapseSlice}. */
+export async function readSynapseVolume(path: string, name: string, limit: LabelLimit | null = SYNAPSE_DEFAULT_LIMIT): Promise<Volume> {
   const what = 'Synapse volume';
   const where = `${what} ${path}`;
   const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
@@ -129,7 +156,7 @@ export async function readSynapseVolume(path: string, name: string): Promise<Vol
     );
   }
   const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
-  checkLabelRange(labels, K, `${where}: dataset 'label'`, label!.shape);
+  if (limit) checkLabelRange(labels, limit.count, `${where}: dataset 'label'`, label!.shape, limit.origin);
   const [d, h, w] = image!.shape as [number, number, number];
   return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
 }

@@ -104,6 +104,8 @@ export function syntheticCardiacDataset(
     name: 'synthetic-cardiac',
     numClasses: 4,
     classNames: SYNTHETIC_CARDIAC_CLASS_NAMES,
+    classSource: 'generator',
+    classOrigin: 'the synthetic generator',
     train: split.train.flatMap((id) => volumeSlices(volume(id))),
     val: split.val.map(volume),
     test: split.test.map(volume),

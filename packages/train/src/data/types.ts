@@ -6,6 +6,7 @@
  * Images are float32 in whatever normalisation the source used (ACDC preprocessed: min–max to 0 … 1);
  * labels are class indices 0 … K−1 (0 = background).
  */
+import type { ClassSource } from './classes.js';
 
 /** One 2-D training slice with its label map. */
 export interface TrainingSlice {
@@ -42,9 +43,30 @@ export interface SegmentationDataset {
   readonly numClasses: number;
   /** K names, index 0 the background. */
   readonly classNames: readonly string[];
+  /** Where K and the names came from (data/classes.ts); the loaders set it, hand-built data sets may not. */
+  readonly classSource?: ClassSource;
+  /** That source in words (`classes.json /data/x/classes.json`, `the ACDC layout's default`, …). */
+  readonly classOrigin?: string;
   readonly train: readonly TrainingSlice[];
   readonly val: readonly Volume[];
   readonly test: readonly Volume[];
+  /**
+   * Set when the data set brought fewer validation volumes than `data.minValVolumes`: which training
+   * cases were moved to `val` (trainer/data.ts, `ensureValidation`).
+   */
+  readonly valFromTrain?: ValidationTopUp;
+}
+
+/** Training cases moved to validation so that it has at least `minimum` volumes. */
+export interface ValidationTopUp {
+  /** `data.minValVolumes` (capped by `data.maxValVolumes`). */
+  readonly minimum: number;
+  /** Validation volumes the data set itself had. */
+  readonly own: number;
+  /** The moved cases, each with the volumes it became (appended to `val` in this order). */
+  readonly moved: readonly { readonly caseId: string; readonly volumes: readonly string[] }[];
+  /** Why fewer than `minimum` could be reached (absent when it was). */
+  readonly shortfall?: string;
 }
 
 /** The slices of a volume along its first axis, as training slices named `<caseId>_slice_<z>`. */

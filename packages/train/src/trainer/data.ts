@@ -13,43 +13,169 @@ import { join } from 'node:path';
 import { augmentSlice, fitToPatch } from '../data/augment.js';
 import { ACDC_PATIENTS_TO_SLICES, selectLabeled, type LabeledSplit } from '../data/labeled.js';
 import { syntheticCardiacDataset } from '../data/synthetic-cardiac.js';
-import type { SegmentationDataset, TrainingSlice } from '../data/types.js';
+import { CONFIG_ORIGIN, describeClasses } from '../data/classes.js';
+import type { SegmentationDataset, TrainingSlice, Volume } from '../data/types.js';
 import type { TrainConfig } from './config.js';
-import { McscError } from '@mcsc/graph';
+import { invalidValue, McscError } from '@mcsc/graph';
 
 /**
- * Loads the data set of `config.data`. The file loaders are imported on demand, so a synthetic run
- * never loads the HDF5 (WebAssembly) and NIfTI readers.
+ * Loads the data set of `config.data` with the classes of `data.classes` (docs/method/data.md#classes),
+ * then, for the file sources, tops validation up to `data.minValVolumes` ({@link ensureValidation}).
+ * The file loaders are imported on demand, so a synthetic run never loads the HDF5 (WebAssembly) and
+ * NIfTI readers.
  */
 export async function loadData(config: TrainConfig): Promise<SegmentationDataset> {
   const d = config.data;
+  const classes = d.classes !== undefined ? { classes: d.classes } : {};
   switch (d.source) {
     case 'synthetic': {
       const s = d.synthetic;
-      return syntheticCardiacDataset({
+      const dataset = syntheticCardiacDataset({
         seed: s.seed,
         numPatients: s.patients,
         slicesPerPatient: s.slicesPerPatient,
         size: s.size,
         split: s.split,
       });
+      return d.classes === undefined ? dataset : renamedClasses(dataset, d.classes);
     }
     case 'acdc': {
       const { loadAcdc } = await import('../data/acdc.js');
-      return loadAcdc(d.path!, d.maxTrainSlices !== undefined ? { maxTrainSlices: d.maxTrainSlices } : {});
+      return ensureValidation(
+        config,
+        await loadAcdc(d.path!, { ...classes, ...(d.maxTrainSlices !== undefined ? { maxTrainSlices: d.maxTrainSlices } : {}) }),
+      );
     }
     case 'synapse': {
       const { loadSynapse } = await import('../data/synapse.js');
-      return loadSynapse(d.path!, {
+      const dataset = await loadSynapse(d.path!, {
         valCases: d.valCases,
+        ...classes,
         ...(d.maxTrainSlices !== undefined ? { maxTrainSlices: d.maxTrainSlices } : {}),
       });
+      return ensureValidation(config, dataset);
     }
     case 'nifti': {
       const { loadNiftiDataset } = await import('../data/nifti-dataset.js');
-      return loadNiftiDataset(d.path!);
+      return ensureValidation(config, await loadNiftiDataset(d.path!, classes));
     }
   }
+}
+
+/** A data set whose K is fixed by the data (synthetic) under `data.classes`' names. */
+function renamedClasses(dataset: SegmentationDataset, names: readonly string[]): SegmentationDataset {
+  if (names.length !== dataset.numClasses) {
+    throw invalidValue(
+      CONFIG_ORIGIN,
+      'data.classes',
+      `must name the ${dataset.numClasses} classes of ${dataset.classOrigin ?? dataset.name} (${dataset.classNames.join(', ')}), background first`,
+      names,
+    );
+  }
+  return { ...dataset, classNames: [...names], classSource: 'config', classOrigin: CONFIG_ORIGIN };
+}
+
+/**
+ * Validation that can pick weights: when `dataset.val` holds fewer than `data.minValVolumes` volumes
+ * (capped by `data.maxValVolumes`), whole training cases move to validation, taken from the end of the
+ * training order (labeled cases come from its head, so the same cases move whatever the labeled count),
+ * among the cases with no labeled slice, and at most half of those, so that the unlabeled pool stays. Test
+ * volumes are never touched. Each moved case becomes one volume per name its slices share
+ * (`<volume>_slice_<z>`, stacked in z order: an ACDC patient gives its frames); a case whose slices do
+ * not stack (no `_slice_<z>` names, sizes that differ, a volume name already in use) stays.
+ * The result records what moved, or why the minimum was not reached (`valFromTrain`); nothing is
+ * recorded when validation already had enough. The labeled split is the same before and after.
+ */
+export function ensureValidation(config: TrainConfig, dataset: SegmentationDataset): SegmentationDataset {
+  const { minValVolumes, maxValVolumes } = config.data;
+  const minimum = Math.min(minValVolumes, maxValVolumes ?? Infinity);
+  const own = dataset.val.length;
+  if (own >= minimum) return dataset;
+  const split = labeledSplit(config, dataset);
+  const labeled = new Set(split.labeledCases);
+  const unlabeledCases = [...new Set(dataset.train.map((s) => s.caseId))].filter((c) => !labeled.has(c));
+  const allowed = Math.floor(unlabeledCases.length / 2);
+  const taken = new Set([...dataset.val, ...dataset.test].map((v) => v.caseId));
+  const moved: { caseId: string; volumes: Volume[] }[] = [];
+  let count = own;
+  for (let i = unlabeledCases.length - 1; i >= 0 && count < minimum && moved.length < allowed; i--) {
+    const caseId = unlabeledCases[i]!;
+    const volumes = caseVolumes(dataset.train.filter((s) => s.caseId === caseId));
+    if (volumes === null || volumes.some((v) => taken.has(v.caseId))) continue;
+    for (const v of volumes) taken.add(v.caseId);
+    moved.push({ caseId, volumes });
+    count += volumes.length;
+  }
+  let shortfall: string | undefined;
+  if (count < minimum) {
+    shortfall =
+      unlabeledCases.length === 0
+        ? 'every training case has labeled slices (none may move)'
+        : `only ${allowed} of the ${unlabeledCases.length} unlabeled training case${unlabeledCases.length === 1 ? '' : 's'} may move (at most half)${moved.length < allowed ? `, and ${allowed - moved.length} of those do not stack into volumes` : ''}`;
+  }
+  const movedIds = new Set(moved.map((m) => m.caseId));
+  return {
+    ...dataset,
+    train: dataset.train.filter((s) => !movedIds.has(s.caseId)),
+    val: [...dataset.val, ...moved.flatMap((m) => m.volumes)],
+    valFromTrain: {
+      minimum,
+      own,
+      moved: moved.map((m) => ({ caseId: m.caseId, volumes: m.volumes.map((v) => v.caseId) })),
+      ...(shortfall !== undefined ? { shortfall } : {}),
+    },
+  };
+}
+
+/** A case's training slices as volumes: grouped by `<volume>_slice_<z>` name, stacked by z; null if they do not stack. */
+function caseVolumes(slices: readonly TrainingSlice[]): Volume[] | null {
+  const groups = new Map<string, { z: number; slice: TrainingSlice }[]>();
+  for (const slice of slices) {
+    const m = /^(.+?)_slice_?(\d+)$/.exec(slice.id);
+    if (!m) return null;
+    const group = groups.get(m[1]!) ?? [];
+    group.push({ z: Number(m[2]), slice });
+    groups.set(m[1]!, group);
+  }
+  const volumes: Volume[] = [];
+  for (const [caseId, group] of groups) {
+    group.sort((a, b) => a.z - b.z);
+    const { height: h, width: w } = group[0]!.slice;
+    if (group.some(({ slice }) => slice.height !== h || slice.width !== w)) return null;
+    const n = h * w;
+    const image = new Float32Array(group.length * n);
+    const label = new Uint8Array(group.length * n);
+    group.forEach(({ slice }, z) => {
+      image.set(slice.image, z * n);
+      label.set(slice.label, z * n);
+    });
+    volumes.push({ caseId, shape: [group.length, h, w], image, label });
+  }
+  return volumes;
+}
+
+/** The data set's classes in one line: `3 classes (background, a, b), from classes.json /d/classes.json`. */
+export function classesText(dataset: SegmentationDataset): string {
+  return describeClasses(dataset.classNames, dataset.classOrigin);
+}
+
+/**
+ * What {@link ensureValidation} did, in one sentence (undefined when it had nothing to do): the moved
+ * cases, or why validation stays below the minimum.
+ */
+export function validationTopUpText(dataset: Pick<SegmentationDataset, 'valFromTrain'>): string | undefined {
+  const top = dataset.valFromTrain;
+  if (!top) return undefined;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const added = top.moved.reduce((n, m) => n + m.volumes.length, 0);
+  const parts = [`the data set has ${plural(top.own, 'validation volume')}, fewer than data.minValVolumes ${top.minimum}`];
+  if (top.moved.length > 0) {
+    parts.push(
+      `moved ${plural(top.moved.length, 'unlabeled training case')} to validation (${plural(added, 'volume')}): ${top.moved.map((m) => (m.volumes.length === 1 && m.volumes[0] === m.caseId ? m.caseId : `${m.caseId} (${m.volumes.join(', ')})`)).join(', ')}`,
+    );
+  }
+  if (top.shortfall) parts.push(`validation stays at ${plural(top.own + added, 'volume')}: ${top.shortfall}`);
+  return `${parts.join('; ')}.`;
 }
 
 /** `data.source` and `data.path` as a `--data` argument names them. */

@@ -10,12 +10,14 @@
  */
 import type { AggregateSummary, EmptyClassRule, MetricValues } from '@mcsc/core';
 import { writeFileAtomic } from '@mcsc/graph/node';
+import { describeClasses, type ClassSource } from '../data/classes.js';
 import { imageRange, overlayRgba } from '@mcsc/infer';
-import type { SegmentationDataset } from '../data/types.js';
+import type { SegmentationDataset, ValidationTopUp } from '../data/types.js';
 import type { TrainConfig } from './config.js';
 import { EVALUATED, type EvaluationResult, type Evaluated } from './evaluate.js';
 import { lossChart, renderCharts, stripChart, validationChart, type ChartSpec, type StripRow } from './charts.js';
 import { Canvas, textWidth, type Rgb } from './png.js';
+import { validationTopUpText } from './data.js';
 import { reportHtml } from './report-html.js';
 import type { BestRecord, LogRecord, RunDir } from './run-dir.js';
 
@@ -77,6 +79,10 @@ export interface Report {
     labeledCases: readonly string[];
     testVolumes: number;
     valVolumes: number;
+    /** K names and where they came from (absent in reports written before it was recorded). */
+    classes?: { names: readonly string[]; source?: ClassSource; origin?: string };
+    /** Training cases moved to validation to reach data.minValVolumes (absent when none had to). */
+    valFromTrain?: ValidationTopUp;
   };
   readonly iterations: number;
   readonly trainSeconds: number;
@@ -133,6 +139,12 @@ export async function writeReport(dir: RunDir, input: ReportInput): Promise<Repo
       labeledCases: input.labeled.cases,
       testVolumes: input.dataset.test.length,
       valVolumes: input.dataset.val.length,
+      classes: {
+        names: input.dataset.classNames,
+        ...(input.dataset.classSource !== undefined ? { source: input.dataset.classSource } : {}),
+        ...(input.dataset.classOrigin !== undefined ? { origin: input.dataset.classOrigin } : {}),
+      },
+      ...(input.dataset.valFromTrain ? { valFromTrain: input.dataset.valFromTrain } : {}),
     },
     iterations: input.iterations,
     trainSeconds: input.trainSeconds,
@@ -202,6 +214,8 @@ export function reportMarkdown(r: Report): string {
     `# ${r.run}: ${r.method}, test report`,
     '',
     `Data: ${r.data.name}, ${r.data.trainSlices} training slices of which ${r.data.labeledSlices} labeled (${r.data.labeledCases.length} case${r.data.labeledCases.length === 1 ? '' : 's'}: ${r.data.labeledCases.join(', ')}), ${r.data.valVolumes} validation and ${r.data.testVolumes} test volumes.`,
+    ...(r.data.classes ? [`Classes: ${describeClasses(r.data.classes.names, r.data.classes.origin)}.`] : []),
+    ...(r.data.valFromTrain ? [`Validation: ${validationTopUpText(r.data)}`] : []),
     `Training: ${r.iterations} iterations in ${(r.trainSeconds / 60).toFixed(1)} min (${r.iterationsPerSecond.toFixed(2)} it/s), seed ${r.seed}.`,
     `Weights tested: ${(['cnn', 'trans'] as const).map((n) => (r.weights[n] ? `${n} from iteration ${r.weights[n]!.iteration} (validation Dice ${pct(r.weights[n]!.dice, 1)})` : `${n} final`)).join('; ')}.`,
     `Dice in %, HD95 and ASD in ${unit}; per test volume, then averaged (docs/method/evaluation.md).`,

@@ -25,7 +25,7 @@ import cliProgress from 'cli-progress';
 import { loadImageNetSwin } from '../models/imagenet-swin.js';
 import type { SegmentationDataset } from '../data/types.js';
 import { resolveConfig, type TrainConfig } from './config.js';
-import { BatchStream, labeledSplit, loadData, prepareBatch } from './data.js';
+import { BatchStream, classesText, labeledSplit, loadData, prepareBatch, validationTopUpText } from './data.js';
 import { evaluateVolumes, jointPredictor, networkSession, pairPredictor } from './evaluate.js';
 import { mcscGraph, type McscGraph, type NetworkName } from './mcsc-graph.js';
 import { writeReport, type Report } from './report.js';
@@ -101,6 +101,13 @@ interface Prepared {
 async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say: (m: string) => void): Promise<TrainResult> {
   const { config, dataset, split, settings, stream } = p;
   const { batch } = settings;
+  const T = config.optim.iterations;
+  // The run's first line says what it trains on, the classes and where they came from included.
+  say(
+    `run ${dir.root}: ${dataset.name}, ${classesText(dataset)}; ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${dataset.val.length} validation and ${dataset.test.length} test volumes, ${T} iterations, batch ${batch}`,
+  );
+  const topUp = validationTopUpText(dataset);
+  if (topUp !== undefined) say(`validation: ${topUp}`);
   // A damaged checkpoint.json or state file fails here, before the graphs are built.
   const checkpoint = options.resume ? dir.readCheckpoint() : null;
   if (checkpoint) {
@@ -126,7 +133,6 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
     runtime: nodeRuntime(settings.runtime),
   });
 
-  const T = config.optim.iterations;
   let t = 0;
   let best: Partial<Record<NetworkName, BestRecord>> = {};
   let elapsed = 0;
@@ -149,9 +155,6 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
       say(`loaded ImageNet Swin weights from ${config.model.pretrainedSwin}${dropped.length ? ` (${dropped.length} keys dropped)` : ''}`);
     }
   }
-  say(
-    `run ${dir.root}: ${split.labeled.length} labeled / ${split.unlabeled.length} unlabeled slices (${split.labeledCases.length} labeled case${split.labeledCases.length === 1 ? '' : 's'}), ${T} iterations, batch ${batch}`,
-  );
 
   const validation = dataset.val.slice(0, config.data.maxValVolumes ?? dataset.val.length);
   const stopRequested = () => options.signal?.aborted === true;
