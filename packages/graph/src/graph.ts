@@ -24,6 +24,11 @@ export interface GradientRule<C = void> {
   readonly grads: readonly string[];
   /** The derivative in one line, e.g. `dx = y·(gy − Σ gy·y)`. */
   readonly formula: string;
+  /**
+   * The package that defines the rule, for `listGradientRules()` and docs/gradients.md, e.g.
+   * '@mcsc/core'. Set it on rules registered from outside @mcsc/graph; the library's own leave it out.
+   */
+  readonly package?: string;
   backward(gradOutputs: Tensor[], ctx: C, node: Node): InputGradients;
   /** Attach the rule to a node, with the context its backward pass reads. */
   with(ctx: C): BoundGradient;

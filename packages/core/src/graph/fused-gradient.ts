@@ -59,6 +59,7 @@ export function after(x: Tensor, dep: Tensor): Tensor {
 /** The Where of {@link fusedGradient}: passes the output gradient to the link unchanged. */
 const FUSED_LINK = defineGradient({
   name: 'Where.fusedGradient',
+  package: '@mcsc/core',
   op: 'Where',
   grads: ['X', 'Y'],
   formula:
@@ -69,6 +70,7 @@ const FUSED_LINK = defineGradient({
 /** The Slice of {@link fusedGradient}: d w = the caller's backward pass at the output gradient. */
 const FUSED_SOURCE = defineGradient<{ w: Tensor; value: Tensor; backward: (gy: Tensor) => Tensor }>({
   name: 'Slice.fusedGradient',
+  package: '@mcsc/core',
   op: 'Slice',
   grads: ['data'],
   formula:

@@ -173,6 +173,7 @@ function classExpSums(features: Tensor, temperature: number, offDiagonal: Tensor
  */
 const SIMILARITY = defineGradient<{ features: Tensor }>({
   name: 'MatMul.symmetricSimilarity',
+  package: '@mcsc/core',
   op: 'MatMul',
   grads: ['A'],
   formula:
@@ -183,6 +184,7 @@ const SIMILARITY = defineGradient<{ features: Tensor }>({
 /** E = exp(s), with exp(s) recomputed from F in the backward pass instead of kept from the forward. */
 const EXP_RECOMPUTED = defineGradient<{ features: Tensor; scaled: Tensor }>({
   name: 'Exp.recomputedSimilarity',
+  package: '@mcsc/core',
   op: 'Exp',
   grads: ['X'],
   formula: 'E = exp(s), s = F·Fᵀ/τ: dx = gy·exp(F·(F/τ)ᵀ), recomputed (no N×N tensor kept from the forward pass)',
@@ -192,6 +194,7 @@ const EXP_RECOMPUTED = defineGradient<{ features: Tensor; scaled: Tensor }>({
 /** S = E₀·Ym: hands back the symmetrised dE₀ + dE₀ᵀ (valid because every node up to s is symmetric). */
 const CLASS_SUMS = defineGradient<{ ym: Tensor; shape: number[] }>({
   name: 'MatMul.symmetrisedClassSums',
+  package: '@mcsc/core',
   op: 'MatMul',
   grads: ['A'],
   formula: 'S = E₀·Ym (Ym constant, E₀ symmetric up to s; supcon.ts): dE₀ + dE₀ᵀ = [gy, Ym]·[Ym, gy]ᵀ, one product of inner size 2K',

@@ -32,7 +32,8 @@ export function registerGradientRules(...added: GradientRule<never>[]): void {
   }
 }
 
-registerGradientRules(
+/** The rules of @mcsc/graph itself, written beside their ops in ops/*.ts. */
+const OWN_RULES: readonly GradientRule<never>[] = [
   ...ELEMENTWISE_RULES,
   ...BROADCAST_RULES,
   ...REDUCE_RULES,
@@ -45,7 +46,14 @@ registerGradientRules(
   ...POOL_RULES,
   ...NORM_RULES,
   ...RESIZE_RULES,
-);
+];
+registerGradientRules(...OWN_RULES);
+const own = new Set<GradientRule<never>>(OWN_RULES);
+
+/** Where a rule comes from: @mcsc/graph for its own, else the `package` the rule names. */
+function packageOf(rule: GradientRule<unknown>): string {
+  return own.has(rule) ? '@mcsc/graph' : (rule.package ?? '(no package named)');
+}
 
 /** Every gradient rule, keyed by rule name (the ONNX op, or `Op.variant`). */
 export const GRADIENT_RULES: ReadonlyMap<string, GradientRule<unknown>> = rules;
@@ -68,20 +76,26 @@ export interface GradientRuleInfo {
   op: string;
   grads: readonly string[];
   formula: string;
+  /** The package that defines the rule: '@mcsc/graph', or the `package` a registered rule names. */
+  package: string;
 }
 
-/** Every registered rule: its name, ONNX op, the inputs it differentiates and its formula, by op then name. */
+/**
+ * Every registered rule: its name, ONNX op, the inputs it differentiates, its formula and package, by
+ * op then name. Rules of other packages are listed once those packages are loaded (@mcsc/core
+ * registers its own when imported).
+ */
 export function listGradientRules(): GradientRuleInfo[] {
   return [...rules.values()]
-    .map(({ name, op, grads, formula }) => ({ name, op, grads, formula }))
+    .map((rule) => ({ name: rule.name, op: rule.op, grads: rule.grads, formula: rule.formula, package: packageOf(rule) }))
     .sort((a, b) => a.op.localeCompare(b.op) || a.name.localeCompare(b.name));
 }
 
 /** The rules as the Markdown table of docs/gradients.md. */
 export function gradientRulesMarkdown(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const rows = listGradientRules().map((r) => `| \`${r.name}\` | ${r.op} | ${r.grads.join(', ')} | ${cell(r.formula)} |`);
-  return `${['| rule | ONNX op | gradient for | formula |', '| --- | --- | --- | --- |', ...rows].join('\n')}\n`;
+  const rows = listGradientRules().map((r) => `| \`${r.name}\` | ${r.package} | ${r.op} | ${r.grads.join(', ')} | ${cell(r.formula)} |`);
+  return `${['| rule | package | ONNX op | gradient for | formula |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')}\n`;
 }
 
 /** The ops without a gradient as the second table of docs/gradients.md. */
