@@ -25,6 +25,7 @@ buildProgram()
   .catch((e: unknown) => {
     // An McscError is a refusal the user can act on: one line. Anything else escaped every check: a bug.
     if (e instanceof McscError) console.error(`mcsc: ${e.message}`);
-    else console.error(`mcsc: internal error (please report it with this output): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    else
+      console.error(`mcsc: internal error (please report it with this output): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   });

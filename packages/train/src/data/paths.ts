@@ -34,7 +34,8 @@ export async function resolveInside(root: string, name: string, where: string, w
   const real = await realpath(path).catch(() => undefined);
   if (real !== undefined) {
     const realRoot = await realpath(absRoot).catch(() => absRoot);
-    if (!isInside(real, realRoot)) throw new McscError(where, `${what} is a symlink to ${real}, outside the data folder ${realRoot}; ${hint}`);
+    if (!isInside(real, realRoot))
+      throw new McscError(where, `${what} is a symlink to ${real}, outside the data folder ${realRoot}; ${hint}`);
   }
   return path;
 }
