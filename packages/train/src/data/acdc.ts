@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
+import { readH5Volume } from './h5-volume.js';
 import { readList } from './lists.js';
 import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
@@ -118,18 +119,5 @@ export async function readAcdcSlice(path: string, name: string, limit: LabelLimi
 
 /** Reads one `data/<name>.h5` volume; `limit` as {@link readAcdcSlice}. */
 export async function readAcdcVolume(path: string, name: string, limit: LabelLimit | null = ACDC_DEFAULT_LIMIT): Promise<Volume> {
-  const what = 'ACDC volume';
-  const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
-  const where = `${what} ${path}`;
-  if (image!.shape.length !== 3) throw new McscError(where, `dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
-  if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new McscError(
-      where,
-      `dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
-    );
-  }
-  const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
-  if (limit) checkLabelRange(labels, limit.count, `${where}: dataset 'label'`, label!.shape, limit.origin);
-  const [d, h, w] = image!.shape as [number, number, number];
-  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
+  return readH5Volume(path, name, 'ACDC volume', limit);
 }

@@ -17,7 +17,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
-import { readH5Arrays } from './h5.js';
+import { readH5Volume } from './h5-volume.js';
 import { readList } from './lists.js';
 import { readNpz } from './npy.js';
 import { resolveInside, type RootOptions } from './paths.js';
@@ -145,20 +145,7 @@ export async function readSynapseSlice(
 
 /** Reads one `test_vol_h5/<name>.npy.h5`; `limit` as {@link readSynapseSlice}. */
 export async function readSynapseVolume(path: string, name: string, limit: LabelLimit | null = SYNAPSE_DEFAULT_LIMIT): Promise<Volume> {
-  const what = 'Synapse volume';
-  const where = `${what} ${path}`;
-  const { image, label } = await readH5Arrays(path, ['image', 'label'], what);
-  if (image!.shape.length !== 3) throw new McscError(where, `dataset 'image' has shape ${shapeText(image!.shape)}, expected 3-D [D, H, W]`);
-  if (shapeText(label!.shape) !== shapeText(image!.shape)) {
-    throw new McscError(
-      where,
-      `dataset 'label' has shape ${shapeText(label!.shape)}, expected 3-D [D, H, W] matching 'image' ${shapeText(image!.shape)}`,
-    );
-  }
-  const labels = toLabels(label!.data, `${where}: dataset 'label'`, label!.shape);
-  if (limit) checkLabelRange(labels, limit.count, `${where}: dataset 'label'`, label!.shape, limit.origin);
-  const [d, h, w] = image!.shape as [number, number, number];
-  return { caseId: name, shape: [d, h, w], image: toFloat32(image!.data, `${where}: dataset 'image'`, image!.shape), label: labels };
+  return readH5Volume(path, name, 'Synapse volume', limit);
 }
 
 /** File names in `dir` ending in `suffix`, without it, sorted. */
