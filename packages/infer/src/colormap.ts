@@ -79,6 +79,7 @@ export function imageRange(image: ArrayLike<number>): [number, number] {
   let hi = -Infinity;
   for (let i = 0; i < image.length; i++) {
     const v = image[i]!;
+    if (!Number.isFinite(v)) continue; // one ±Inf would flatten the whole window
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
