@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { zoomNearest2D } from '@mcsc/core';
 import { nearestIndices as graphNearestIndices } from '@mcsc/graph';
 import { createSegmenter, nearestIndices, resizeNearest2D, Segmenter, nodeRuntime } from '../src/index';
-import { evaluateVolumes, type Predictor } from '../../train/src/trainer/evaluate';
+import { evaluateVolumes, type Predictor } from '@mcsc/train';
 import { exportedModel, phantomVolume } from './helpers/models';
 
 const P = 32;

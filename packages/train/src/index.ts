@@ -15,6 +15,14 @@ export * from './data/index.js';
 export { computeGrad, readBatch, type GradOptions } from './cli/grad.js';
 export { train, evaluateRun, finishRun, type TrainOptions, type TrainResult } from './trainer/trainer.js';
 export {
+  evaluateVolumes,
+  jointPredictor,
+  pairPredictor,
+  type EvaluationOptions,
+  type EvaluationResult,
+  type Predictor,
+} from './trainer/evaluate.js';
+export {
   trainConfigSchema,
   resolveConfig,
   parseConfig,
