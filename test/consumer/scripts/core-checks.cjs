@@ -1,9 +1,9 @@
 // @mcsc/core's main API on cases small enough to compute by hand; run from core.mjs (ESM build) and
 // core.cjs (CJS build) so both builds are exercised with the same expectations.
 'use strict';
-const { near } = require('./lib.cjs');
+const { assert, near } = require('./lib.cjs');
 
-module.exports = function checkCore(core, ndarray) {
+module.exports = function checkCore(core, ndarray, otherMcscError) {
   // Two 2×2 squares in a 5×5 slice, the prediction one column left of the truth:
   // |P ∩ G| = 2, |P| = |G| = 4 → Dice 0.5, Jaccard 1/3. Every voxel is on the surface; the column not
   // shared is 1 voxel from the other mask: distances P→G {1,1,0,0}, G→P {0,0,1,1} → HD95 1, ASD 0.5;
@@ -29,5 +29,16 @@ module.exports = function checkCore(core, ndarray) {
   const loss = core.supConLoss(features, [0, 0, 1], { temperature: 1 });
   const expected = ((2 / 3) * (Math.log(Math.E + 1 + 1e-6) - 1)) / (1 + 1e-6);
   near(loss, expected, 1e-9, 'supConLoss');
-  return `dice ${d}, hd95 ${h}, supConLoss ${loss.toFixed(6)} (expected ${expected.toFixed(6)})`;
+  // Bad input: the project's error type, `<where>: <problem>`, also when checked against another copy of
+  // @mcsc/graph's class (`otherMcscError`: the CJS build from ESM, or the ESM build from CJS).
+  let caught;
+  try {
+    core.dice(ndarray(new Uint8Array(4), [2, 2]), ndarray(new Uint8Array(6), [2, 3]));
+  } catch (e) {
+    caught = e;
+  }
+  assert(caught instanceof core.McscError, `dice with mismatched shapes threw ${caught}, expected an McscError`);
+  assert(caught instanceof otherMcscError && otherMcscError !== core.McscError, 'McscError of the other build is not recognised');
+  assert(caught.where === 'dice' && caught.message === 'dice: gt.shape must equal pred.shape [2,2], got [2, 3]', caught.message);
+  return `dice ${d}, hd95 ${h}, supConLoss ${loss.toFixed(6)} (expected ${expected.toFixed(6)}); bad input: McscError "${caught.message}"`;
 };

@@ -5,8 +5,9 @@ const ndarray = require('ndarray');
 const checkCore = require('./core-checks.cjs');
 const { assert, main } = require('./lib.cjs');
 
-main(() => {
+main(async () => {
   const entry = require.resolve('@mcsc/core');
   assert(entry.endsWith('/dist/index.cjs'), `CJS entry resolved to ${entry}`);
-  console.log(`CJS: ${checkCore(core, ndarray)}`);
+  const esmGraph = await import('@mcsc/graph');
+  console.log(`CJS: ${checkCore(core, ndarray, esmGraph.McscError)}`);
 });

@@ -1,5 +1,6 @@
 // @mcsc/core through its ESM build (the "import" condition of its exports map).
 import * as core from '@mcsc/core';
+import { createRequire } from 'node:module';
 import ndarray from 'ndarray';
 import checkCore from './core-checks.cjs';
 import { assert, main } from './lib.cjs';
@@ -7,5 +8,6 @@ import { assert, main } from './lib.cjs';
 main(() => {
   const entry = import.meta.resolve('@mcsc/core');
   assert(entry.endsWith('/dist/index.js'), `ESM entry resolved to ${entry}`);
-  console.log(`ESM: ${checkCore(core, ndarray)}`);
+  const cjsGraph = createRequire(import.meta.url)('@mcsc/graph');
+  console.log(`ESM: ${checkCore(core, ndarray, cjsGraph.McscError)}`);
 });
