@@ -43,9 +43,13 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
 
   const onPath = (t: Tensor | null): t is Tensor => !!t && dependent.has(t.id) && needed.has(t.id) && t.dtype === 'float32';
   const grads = new Map<number, Tensor>([[loss.id, g.scalar(1)]]);
+  // Backward nodes are built in their forward node's scope (Graph.scope), fan-out sums in the scope of
+  // the tensor's producer (of the consumer for a parameter or input); nodes outside any scope take the caller's.
+  const outer = g.scopePath;
+  const scopeOf = (node: Node) => node.scope ?? outer;
   const accumulate = (t: Tensor, dt: Tensor) => {
     const prev = grads.get(t.id);
-    grads.set(t.id, prev ? add(prev, dt) : dt);
+    grads.set(t.id, prev ? g.inScope(t.source.kind === 'op' ? scopeOf(t.source.node) : g.scopePath, () => add(prev, dt)) : dt);
   };
 
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -59,20 +63,22 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): (Tensor | null)
     const targets = node.inputs.map((x) => (onPath(x) ? x : null));
     if (targets.every((x) => x === null)) continue;
     if (!node.gradient) throw notDifferentiable(node);
-    const gy = node.outputs.map((o) => grads.get(o.id) ?? zeros(g, o.shape, o.dtype));
-    const rules = backwardOf(node, gy);
-    targets.forEach((x, k) => {
-      if (!x) return;
-      const rule = rules[k];
-      if (!rule) throw new McscError('gradients', `${node.op} has no gradient for its input ${k} (${x.toString()})`);
-      const dx = rule();
-      if (dx.size !== x.size) {
-        throw new McscError(
-          'gradients',
-          `${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`,
-        );
-      }
-      accumulate(x, reshape(dx, x.shape));
+    g.inScope(scopeOf(node), () => {
+      const gy = node.outputs.map((o) => grads.get(o.id) ?? zeros(g, o.shape, o.dtype));
+      const rules = backwardOf(node, gy);
+      targets.forEach((x, k) => {
+        if (!x) return;
+        const rule = rules[k];
+        if (!rule) throw new McscError('gradients', `${node.op} has no gradient for its input ${k} (${x.toString()})`);
+        const dx = rule();
+        if (dx.size !== x.size) {
+          throw new McscError(
+            'gradients',
+            `${node.op} gave input ${k} a gradient of shape ${formatShape(dx.shape)}, expected ${formatShape(x.shape)}`,
+          );
+        }
+        accumulate(x, reshape(dx, x.shape));
+      });
     });
   }
   return wrt.map((t) => grads.get(t.id) ?? null);

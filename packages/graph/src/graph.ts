@@ -64,6 +64,12 @@ export interface Node {
   readonly gradient: BoundGradient | CustomGradient | undefined;
   /** A stop-gradient marker: autodiff treats its output as a constant. */
   readonly stopsGradient: boolean;
+  /**
+   * The scope the node was built in (`Graph.scope`), e.g. `unet` or `contrast.full/projector`; gradient
+   * nodes carry their forward node's. The emitted node is named `<scope>/<op>_<id>`, so onnxruntime's
+   * profile can be summed per component. Undefined outside any scope.
+   */
+  readonly scope: string | undefined;
 }
 
 export interface OpSpec {
@@ -108,6 +114,7 @@ export class Graph {
   /** Inputs the runtime fills itself each step (dropout masks), with how. */
   readonly randomInputs: { tensor: Tensor; keepProbability: number }[] = [];
   private nextId = 0;
+  private currentScope: string | undefined = undefined;
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<string, Tensor>();
 
@@ -201,6 +208,35 @@ export class Graph {
     );
   }
 
+  /**
+   * Builds `fn` inside a named scope: the nodes it adds are named `<scope>/<op>_<id>` in the emitted
+   * model (nested scopes joined by '/'), and autodiff builds each node's gradient in that node's scope.
+   * Names only: the model computes the same. Used to attribute onnxruntime's per-node profile to the
+   * parts of a model (packages/train/bench/step-profile.bench.ts).
+   */
+  scope<T>(name: string, fn: () => T): T {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+      throw new McscError('Graph.scope', `a scope name is letters, digits, '_', '.' or '-', got '${name}'`);
+    }
+    return this.inScope(this.currentScope === undefined ? name : `${this.currentScope}/${name}`, fn);
+  }
+
+  /** The scope nodes are added in now (`Graph.scope`); undefined outside any. */
+  get scopePath(): string | undefined {
+    return this.currentScope;
+  }
+
+  /** Builds `fn` in the given full scope path (undefined: none), whatever the current one: autodiff's backward nodes. */
+  inScope<T>(path: string | undefined, fn: () => T): T {
+    const outer = this.currentScope;
+    this.currentScope = path;
+    try {
+      return fn();
+    } finally {
+      this.currentScope = outer;
+    }
+  }
+
   addNode(spec: OpSpec): Tensor[] {
     for (const x of spec.inputs) {
       if (x && x.graph !== this) throw new McscError(spec.op, `input ${x.name} belongs to another graph`);
@@ -214,6 +250,7 @@ export class Graph {
       attrs: spec.attrs ?? {},
       gradient: spec.gradient,
       stopsGradient: spec.stopsGradient ?? false,
+      scope: this.currentScope,
     };
     spec.outputs.forEach((o, index) => {
       outputs.push(this.newTensor(`t${this.nextId}`, o.shape, o.dtype, { kind: 'op', node, index }));

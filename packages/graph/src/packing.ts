@@ -25,6 +25,9 @@ export interface PackedGroup {
   total: number;
 }
 
+/** The `Graph.scope` of the nodes a training session adds: parameter packing and the optimizer update. */
+export const OPTIMIZER_SCOPE = 'optimizer';
+
 /** Lay out the given parameters (those that receive a gradient) group by group, in creation order. */
 export function planPacking(params: readonly Tensor[], groups: readonly ParamGroup[]): PackedGroup[] {
   const plan = new Map<string, PackedGroup>();
@@ -51,14 +54,19 @@ export function packedParamResolver(plan: readonly PackedGroup[], graph: () => G
     if (!at) return undefined;
     let parts = pieces.get(at.group.input);
     if (!parts) {
-      const flat = graph().input(at.group.input, [at.group.total]);
+      const g = graph();
+      const flat = g.input(at.group.input, [at.group.total]);
+      // The Split (and its gradient, the group's one Concat) belong to the optimizer's scope, whichever
+      // model part asks for the group's first parameter.
       parts =
         at.group.members.length === 1
           ? [flat]
-          : split(
-              flat,
-              at.group.members.map((m) => m.size),
-              0,
+          : g.inScope(OPTIMIZER_SCOPE, () =>
+              split(
+                flat,
+                at.group.members.map((m) => m.size),
+                0,
+              ),
             );
       pieces.set(at.group.input, parts);
     }

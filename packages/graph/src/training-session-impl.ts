@@ -10,7 +10,7 @@ import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
 import { addOptimizerUpdate, groupOf, lrInput, stepScalars, weightDecayInput } from './optim.js';
-import { packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
+import { OPTIMIZER_SCOPE, packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
 import { Random } from './random.js';
 import type { RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
 import type { NamedTensor } from './safetensors.js';
@@ -80,12 +80,14 @@ export class TrainingSessionImpl implements TrainingSession {
       const built = options.build(trainGraph);
       const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
       const grads = gradients(built.loss!, flats);
-      const updated = addOptimizerUpdate(
-        trainGraph,
-        optimizer,
-        flats,
-        grads,
-        plan.map((p) => p.group),
+      const updated = trainGraph.inScope(OPTIMIZER_SCOPE, () =>
+        addOptimizerUpdate(
+          trainGraph,
+          optimizer,
+          flats,
+          grads,
+          plan.map((p) => p.group),
+        ),
       );
       Object.assign(trainOutputs, { loss: built.loss!, ...built.scalars });
       for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;

@@ -86,8 +86,13 @@ function writeNode(w: ProtoWriter, node: Node): void {
   const N = Field.NodeProto;
   for (const x of node.inputs) w.string(N.input, x ? x.name : '');
   for (const o of node.outputs) w.string(N.output, o.name);
-  w.string(N.name, `${node.op}_${node.id}`).string(N.op_type, node.op);
+  w.string(N.name, nodeName(node)).string(N.op_type, node.op);
   for (const [name, v] of Object.entries(node.attrs)) w.message(N.attribute, (a) => writeAttribute(a, name, v));
+}
+
+/** A node's name in the emitted model: `<op>_<id>`, prefixed with its scope (`unet/Conv_12`) when it has one. */
+function nodeName(node: Node): string {
+  return node.scope === undefined ? `${node.op}_${node.id}` : `${node.scope}/${node.op}_${node.id}`;
 }
 
 function writeIdentity(w: ProtoWriter, input: string, output: string): void {

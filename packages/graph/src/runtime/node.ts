@@ -9,6 +9,12 @@ export interface NodeRuntimeOptions {
   readonly device?: Device;
   /** Intra-op threads; default: onnxruntime's choice (one per core). */
   readonly threads?: number;
+  /**
+   * Turns on onnxruntime's profiler: each session writes a Chrome-trace JSON of every node it ran
+   * (`<profilePrefix>_<date>.json`, e.g. `/tmp/step` → `/tmp/step_2025-…json`) when it is released.
+   * Node names carry their `Graph.scope`. For benchmarks (packages/train/bench/step-profile.bench.ts).
+   */
+  readonly profilePrefix?: string;
 }
 
 /** Devices the installed onnxruntime-node can run (CUDA appears only once its libraries are installed). */
@@ -19,7 +25,7 @@ export function availableNodeDevices(): Device[] {
 
 /** A runtime over onnxruntime-node. Throws a RangeError naming the devices there are for one that is not. */
 export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
-  const { threads } = options;
+  const { threads, profilePrefix } = options;
   const device = checkDevice(options.device ?? 'cpu', 'node', 'nodeRuntime');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new McscError('nodeRuntime', `threads must be a positive integer, got ${threads}`);
@@ -35,9 +41,10 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
     executionProviders: [...DEVICES[device].providers],
     graphOptimizationLevel: 'all',
     ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+    ...(profilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
   };
   return {
-    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${device}, ${threads ?? 'default'} threads)`,
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${device}, ${threads ?? 'default'} threads${profilePrefix !== undefined ? ', profiling' : ''})`,
     device,
     async createSession(model) {
       try {
