@@ -40,6 +40,7 @@ import {
   stopGradient,
   unsqueeze,
   type BuildFn,
+  type ModelGraph,
   type ParamGroup,
   type Tensor,
   McscError,
@@ -189,89 +190,159 @@ function blockSpecsOf(o: McscGraphOptions): Map<ContrastScale, graphLosses.Block
   return specs;
 }
 
+/**
+ * The `Graph.scope` of each part of the joint graph; the training session adds `optimizer` (parameter
+ * packing and the AdamW update). The contrastive scales are top-level scopes (not under `losses`).
+ */
+export const SCOPES = {
+  cnn: 'unet',
+  trans: 'swin-unet',
+  losses: 'losses',
+  contrast: { full: 'contrast.full', eighth: 'contrast.eighth' },
+} as const satisfies { cnn: string; trans: string; losses: string; contrast: Record<ContrastScale, string> };
+
 export function mcscGraph(o: McscGraphOptions): McscGraph {
   const blockSpecs = blockSpecsOf(o);
   const build: BuildFn = (g: Graph) => {
     const batch = g.training ? graphBatch(o) : 1;
     const image = g.input('image', [batch, o.inChannels, o.patchSize, o.patchSize]);
-    const cnnFeatures = unet(g, image, o.cnn);
-    const cnnLogits = classifier(g, cnnFeatures[3]!, o.numClasses, HEADS.cnn);
-    const transFeatures = swinUnet(g, image, o.transformer);
-    const transLogits = classifier(g, transFeatures[3]!, o.numClasses, HEADS.trans);
-    const probsCnn = softmax(cnnLogits, 1);
-    const probsTrans = softmax(transLogits, 1);
-    const outputs = { probs_cnn: probsCnn, probs_trans: probsTrans };
+    // Scopes name the nodes of each part (Graph.scope), so onnxruntime's profile of a step can be summed
+    // per part: bench/step-profile.bench.ts, docs/engine.md#profile-of-the-mcsc-step.
+    // (Built in the order of the graph before scopes: node order is what onnxruntime's schedule follows.)
+    const cnnFeatures = g.scope(SCOPES.cnn, () => unet(g, image, o.cnn));
+    const cnnLogits = g.scope(SCOPES.cnn, () => classifier(g, cnnFeatures[3]!, o.numClasses, HEADS.cnn));
+    const transFeatures = g.scope(SCOPES.trans, () => swinUnet(g, image, o.transformer));
+    const transLogits = g.scope(SCOPES.trans, () => classifier(g, transFeatures[3]!, o.numClasses, HEADS.trans));
+    const cnn = { features: cnnFeatures, logits: cnnLogits, probs: g.scope(SCOPES.cnn, () => softmax(cnnLogits, 1)) };
+    const trans = { features: transFeatures, logits: transLogits, probs: g.scope(SCOPES.trans, () => softmax(transLogits, 1)) };
+    const outputs = { probs_cnn: cnn.probs, probs_trans: trans.probs };
     if (!g.training) return { outputs };
-
-    const bl = o.labeledBatchSize;
-    const label = g.input('label', [bl, o.patchSize, o.patchSize], 'int64');
-    const head = (x: Tensor) => (batch === bl ? x : slice(x, { axes: [0], starts: [0], ends: [bl] }));
-    const tail = (x: Tensor) => slice(x, { axes: [0], starts: [bl], ends: [batch] });
-    const supervised = (logits: Tensor, probs: Tensor) => {
-      const ce = graphLosses.crossEntropy(head(logits), label);
-      const dice = graphLosses.diceLoss(head(probs), label, o.numClasses);
-      return { ce, dice, loss: mul(add(ce, dice), 0.5) };
-    };
-    const supCnn = supervised(cnnLogits, probsCnn);
-    const supTrans = supervised(transLogits, probsTrans);
-    const scalars: Record<string, Tensor> = {
-      sup_cnn: supCnn.loss,
-      sup_trans: supTrans.loss,
-      ce_cnn: supCnn.ce,
-      dice_cnn: supCnn.dice,
-      ce_trans: supTrans.ce,
-      dice_trans: supTrans.dice,
-    };
-    let lossCnn = supCnn.loss;
-    let lossTrans = supTrans.loss;
-
-    // Pseudo labels: argmax of each network's softmax, no gradient.
-    const pseudoCnn = argMax(stopGradient(probsCnn), 1);
-    const pseudoTrans = argMax(stopGradient(probsTrans), 1);
-    if (o.crossTeaching) {
-      const lambda = g.input('ct_weight', []);
-      const ctCnn = graphLosses.diceLoss(tail(probsCnn), tail(pseudoTrans), o.numClasses);
-      const ctTrans = graphLosses.diceLoss(tail(probsTrans), tail(pseudoCnn), o.numClasses);
-      scalars.ct_cnn = ctCnn;
-      scalars.ct_trans = ctTrans;
-      lossCnn = add(lossCnn, mul(lambda, ctCnn));
-      lossTrans = add(lossTrans, mul(lambda, ctTrans));
-    }
-
-    if (o.contrast) {
-      const c = o.contrast;
-      const weight = g.input('contrast_weight', []);
-      // Cross labels [B, 2, P, P]: view 0 (CNN) ← GT | Transformer's argmax; view 1 (Transformer) ← GT | CNN's argmax.
-      const view = (pseudo: Tensor) => (batch === bl ? label : concat([label, tail(pseudo)], 0));
-      const labels = concat([unsqueeze(view(pseudoTrans), 1), unsqueeze(view(pseudoCnn), 1)], 1);
-      const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
-      const parts: Tensor[] = [];
-      for (const scale of c.scales) {
-        const projected =
-          scale === 'full'
-            ? projectFull(g, cnnFeatures[3]!, transFeatures[3]!, o.projector)
-            : projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
-        const side = projected.cnn.shape[2]!;
-        const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
-        const block = graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
-        if (JSON.stringify(block.spec) !== JSON.stringify(blockSpecs.get(scale))) {
-          throw new McscError(
-            'mcscGraph',
-            `the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`,
-          );
-        }
-        scalars[`con_${scale}`] = block.loss;
-        parts.push(block.loss);
-      }
-      const contrastive = parts.length === 1 ? parts[0]! : add(parts[0]!, parts[1]!);
-      scalars.con = contrastive;
-      const weighted = mul(weight, contrastive);
-      lossCnn = add(lossCnn, weighted);
-      lossTrans = add(lossTrans, weighted);
-    }
-    scalars.loss_cnn = lossCnn;
-    scalars.loss_trans = lossTrans;
-    return { loss: add(lossCnn, lossTrans), scalars, outputs };
+    return g.scope(SCOPES.losses, () => trainingLosses(g, o, blockSpecs, cnn, trans, outputs));
   };
   return { build, blockSpecs };
+}
+
+/** The feature maps a scale's projectors read: 1/1 both decoders' last maps, 1/8 the UNet's x5 and the Swin-UNet's bottleneck tokens. */
+function contrastInputs(
+  scale: ContrastScale,
+  cnnFeatures: readonly Tensor[],
+  transFeatures: readonly Tensor[],
+): { cnn: Tensor; trans: Tensor } {
+  return scale === 'full' ? { cnn: cnnFeatures[3]!, trans: transFeatures[3]! } : { cnn: cnnFeatures[0]!, trans: transFeatures[1]! };
+}
+
+/**
+ * One contrasted scale, in its scope ({@link SCOPES}; inside it `projector` and `loss`): the scale's
+ * projection heads on both networks' features ({@link contrastInputs}) and the block contrastive loss
+ * on the cross labels [B, 2, P, P] (order-0 zoomed inside at 1/8).
+ */
+function contrastTerm(
+  g: Graph,
+  o: McscGraphOptions,
+  scale: ContrastScale,
+  features: { cnn: Tensor; trans: Tensor },
+  labels: Tensor,
+): graphLosses.BlockConGraph {
+  const c = o.contrast;
+  if (!c) throw new McscError('contrastTerm', 'the options have no contrast');
+  return g.inScope(SCOPES.contrast[scale], () => {
+    const projected = g.scope('projector', () =>
+      scale === 'full'
+        ? projectFull(g, features.cnn, features.trans, o.projector)
+        : projectEighth(g, features.cnn, features.trans, o.projector),
+    );
+    return g.scope('loss', () => {
+      const side = projected.cnn.shape[2]!;
+      const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
+      const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
+      return graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
+    });
+  });
+}
+
+interface NetworkOutputs {
+  features: Tensor[];
+  logits: Tensor;
+  probs: Tensor;
+}
+
+/** The supervised, cross-teaching and contrastive terms of the training graph (see the module comment). */
+function trainingLosses(
+  g: Graph,
+  o: McscGraphOptions,
+  blockSpecs: ReadonlyMap<ContrastScale, graphLosses.BlockConSpec>,
+  cnn: NetworkOutputs,
+  trans: NetworkOutputs,
+  outputs: Record<string, Tensor>,
+): ModelGraph {
+  const batch = graphBatch(o);
+  const cnnFeatures = cnn.features;
+  const transFeatures = trans.features;
+  const probsCnn = cnn.probs;
+  const probsTrans = trans.probs;
+  const cnnLogits = cnn.logits;
+  const transLogits = trans.logits;
+
+  const bl = o.labeledBatchSize;
+  const label = g.input('label', [bl, o.patchSize, o.patchSize], 'int64');
+  const head = (x: Tensor) => (batch === bl ? x : slice(x, { axes: [0], starts: [0], ends: [bl] }));
+  const tail = (x: Tensor) => slice(x, { axes: [0], starts: [bl], ends: [batch] });
+  const supervised = (logits: Tensor, probs: Tensor) => {
+    const ce = graphLosses.crossEntropy(head(logits), label);
+    const dice = graphLosses.diceLoss(head(probs), label, o.numClasses);
+    return { ce, dice, loss: mul(add(ce, dice), 0.5) };
+  };
+  const supCnn = supervised(cnnLogits, probsCnn);
+  const supTrans = supervised(transLogits, probsTrans);
+  const scalars: Record<string, Tensor> = {
+    sup_cnn: supCnn.loss,
+    sup_trans: supTrans.loss,
+    ce_cnn: supCnn.ce,
+    dice_cnn: supCnn.dice,
+    ce_trans: supTrans.ce,
+    dice_trans: supTrans.dice,
+  };
+  let lossCnn = supCnn.loss;
+  let lossTrans = supTrans.loss;
+
+  // Pseudo labels: argmax of each network's softmax, no gradient.
+  const pseudoCnn = argMax(stopGradient(probsCnn), 1);
+  const pseudoTrans = argMax(stopGradient(probsTrans), 1);
+  if (o.crossTeaching) {
+    const lambda = g.input('ct_weight', []);
+    const ctCnn = graphLosses.diceLoss(tail(probsCnn), tail(pseudoTrans), o.numClasses);
+    const ctTrans = graphLosses.diceLoss(tail(probsTrans), tail(pseudoCnn), o.numClasses);
+    scalars.ct_cnn = ctCnn;
+    scalars.ct_trans = ctTrans;
+    lossCnn = add(lossCnn, mul(lambda, ctCnn));
+    lossTrans = add(lossTrans, mul(lambda, ctTrans));
+  }
+
+  if (o.contrast) {
+    const c = o.contrast;
+    const weight = g.input('contrast_weight', []);
+    // Cross labels [B, 2, P, P]: view 0 (CNN) ← GT | Transformer's argmax; view 1 (Transformer) ← GT | CNN's argmax.
+    const view = (pseudo: Tensor) => (batch === bl ? label : concat([label, tail(pseudo)], 0));
+    const labels = concat([unsqueeze(view(pseudoTrans), 1), unsqueeze(view(pseudoCnn), 1)], 1);
+    const parts: Tensor[] = [];
+    for (const scale of c.scales) {
+      const block = contrastTerm(g, o, scale, contrastInputs(scale, cnnFeatures, transFeatures), labels);
+      if (JSON.stringify(block.spec) !== JSON.stringify(blockSpecs.get(scale))) {
+        throw new McscError(
+          'mcscGraph',
+          `the ${scale} block loss was laid out as ${JSON.stringify(block.spec)}, not as its precomputed spec ${JSON.stringify(blockSpecs.get(scale))}`,
+        );
+      }
+      scalars[`con_${scale}`] = block.loss;
+      parts.push(block.loss);
+    }
+    const contrastive = parts.length === 1 ? parts[0]! : add(parts[0]!, parts[1]!);
+    scalars.con = contrastive;
+    const weighted = mul(weight, contrastive);
+    lossCnn = add(lossCnn, weighted);
+    lossTrans = add(lossTrans, weighted);
+  }
+  scalars.loss_cnn = lossCnn;
+  scalars.loss_trans = lossTrans;
+  return { loss: add(lossCnn, lossTrans), scalars, outputs };
 }
