@@ -14,7 +14,7 @@
  * (see {@link selectLabeled} with `{ slices: acdcLabeledSliceCount(k) }`).
  */
 import { join } from 'node:path';
-import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
+import { declaredClasses, labelLimit, layoutDataset, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Arrays } from './h5.js';
 import { readH5Volume } from './h5-volume.js';
@@ -72,17 +72,7 @@ export async function loadAcdc(root: string, options: AcdcOptions = {}): Promise
         into.push(await readAcdcVolume(await inside(path, name, join('data', `${name}.h5`)), name, limit));
     }
   }
-  const classes = declared ?? classesFromLabels(maxLabel([...train, ...val, ...test].map((x) => x.label)), 'ACDC', ACDC_CLASS_NAMES);
-  return {
-    name: 'ACDC',
-    numClasses: classes.names.length,
-    classNames: classes.names,
-    classSource: classes.source,
-    classOrigin: classes.origin,
-    train,
-    val,
-    test,
-  };
+  return layoutDataset('ACDC', declared, ACDC_CLASS_NAMES, { train, val, test });
 }
 
 /** The patient of an SSL4MIS slice or volume name: `patient001_frame01_slice_3` → `patient001`. */

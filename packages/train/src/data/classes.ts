@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { McscError, formatValue } from '@mcsc/graph';
 import { readJsonFile } from './json-file.js';
+import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
 
 /** Where K and the class names came from. */
 export type ClassSource = 'config' | 'classes.json' | 'layout default' | 'labels' | 'data-set config' | 'generator';
@@ -109,4 +110,26 @@ export function maxLabel(labels: Iterable<Uint8Array>): number {
 export function describeClasses(names: readonly string[], origin: string | undefined): string {
   const list = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
   return `${names.length} classes (${list})${origin ? `, from ${origin}` : ''}`;
+}
+
+/**
+ * A layout's data set (ACDC, Synapse) with its class list: the declared one (config, classes.json) or,
+ * when none was declared, the layout's default if the labels fit it, else one class per label value.
+ */
+export function layoutDataset(
+  name: string,
+  declared: ClassList | undefined,
+  defaults: readonly string[],
+  splits: { train: TrainingSlice[]; val: Volume[]; test: Volume[] },
+): SegmentationDataset {
+  const { train, val, test } = splits;
+  const classes = declared ?? classesFromLabels(maxLabel([...train, ...val, ...test].map((x) => x.label)), name, defaults);
+  return {
+    name,
+    numClasses: classes.names.length,
+    classNames: classes.names,
+    classSource: classes.source,
+    classOrigin: classes.origin,
+    ...splits,
+  };
 }

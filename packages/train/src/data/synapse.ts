@@ -15,7 +15,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { classesFromLabels, declaredClasses, labelLimit, maxLabel, type LabelLimit } from './classes.js';
+import { declaredClasses, labelLimit, layoutDataset, type LabelLimit } from './classes.js';
 import { checkLabelRange, shapeText, toFloat32, toLabels } from './convert.js';
 import { readH5Volume } from './h5-volume.js';
 import { readList } from './lists.js';
@@ -89,18 +89,7 @@ export async function loadSynapse(root: string, options: SynapseOptions = {}): P
       (valCases.includes(name) ? val : test).push(volume);
     }
   }
-  const labels = [...train, ...val, ...test].map((x) => x.label);
-  const classes = declared ?? classesFromLabels(maxLabel(labels), 'Synapse', SYNAPSE_CLASS_NAMES);
-  return {
-    name: 'Synapse',
-    numClasses: classes.names.length,
-    classNames: classes.names,
-    classSource: classes.source,
-    classOrigin: classes.origin,
-    train,
-    val,
-    test,
-  };
+  return layoutDataset('Synapse', declared, SYNAPSE_CLASS_NAMES, { train, val, test });
 }
 
 /** The case of a slice name: `case0005_slice012` → `case0005`. */
