@@ -9,6 +9,12 @@
  * both label orders match the reference on the sub-batch). Each sub-image index is then mapped to the
  * graph's table, which keeps the features' own `[B, V]` image order (view v of slice b is image b·V + v),
  * and the N − A·V·b² positions after the active ones are padded with index 0 and mask 0.
+ *
+ * For {@link projectedBlockConLoss} (a spec with `projectedPixels` M = G·B·b²) the table is the
+ * projected sampled pixels instead: group slot s owns rows s·B·b² … of each view's M rows, filled with
+ * its points of that view in group order (the first A·b²; the rest, and `pixels` there, index 0), so
+ * `points` holds row v·M + s·B·b² + j and `pixels` at that row the pixel a_i·H·W + y·W + x of view v's
+ * map. The labels still index the `[B, V, H, W]` label maps.
  */
 import type { TensorData } from '@mcsc/graph';
 import { invalidValue } from '../internal/errors.js';
@@ -35,7 +41,8 @@ export interface BlockConStep {
 
 /**
  * The step inputs of one {@link BlockConSpec}, by graph input name:
- * `{ [points]: BigInt64Array(G·N), [labels]: BigInt64Array(G·N), [mask]: Float32Array(N) }`.
+ * `{ [points]: BigInt64Array(G·N), [labels]: BigInt64Array(G·N), [mask]: Float32Array(N) }`, and
+ * `[pixels]: BigInt64Array(V·M)` for a spec of {@link projectedBlockConLoss}.
  *
  * @throws TypeError when neither `permutations` nor `random` is given; RangeError for bad slices or permutations.
  */
@@ -47,7 +54,14 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
   const points = new BigInt64Array(groups * n);
   const labels = new BigInt64Array(groups * n);
   const mask = new Float32Array(n);
-  const feeds = { [spec.inputNames.points]: points, [spec.inputNames.labels]: labels, [spec.inputNames.mask]: mask };
+  const projected = spec.projectedPixels; // M, the rows of each view in the projected point table
+  const pixels = projected === undefined ? undefined : new BigInt64Array(views * projected);
+  const feeds: Record<string, TensorData> = {
+    [spec.inputNames.points]: points,
+    [spec.inputNames.labels]: labels,
+    [spec.inputNames.mask]: mask,
+  };
+  if (pixels) feeds[spec.inputNames.pixels!] = pixels;
   if (groups === 0 || subImages === 0) return feeds;
 
   let permutations = step.permutations;
@@ -71,12 +85,23 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
   const toFull = (flat: number): bigint => BigInt(fullImage[Math.floor(flat / plane)]! * plane + (flat % plane));
   const used = subImages * blockSize * blockSize;
   const all = blockGroupIndices(layout);
+  const perView = new Int32Array(views); // projected: the group's points of each view so far
   for (const [slot, k] of subset.entries()) {
     const group = all[k]!;
     const base = slot * n;
+    perView.fill(0);
     for (let p = 0; p < used; p++) {
-      points[base + p] = toFull(group.points[p]!);
+      const flat = group.points[p]!;
       labels[base + p] = toFull(group.labels[p]!);
+      if (pixels === undefined) {
+        points[base + p] = toFull(flat);
+        continue;
+      }
+      const m = Math.floor(flat / plane); // sub-image v·A + i
+      const v = Math.floor(m / active.length);
+      const row = v * projected! + slot * batch * blockSize * blockSize + perView[v]!++;
+      points[base + p] = BigInt(row);
+      pixels[row] = BigInt(active[m % active.length]! * plane + (flat % plane));
     }
   }
   mask.fill(1, 0, used);

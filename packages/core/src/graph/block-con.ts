@@ -36,6 +36,18 @@
  * (checked statically in test/graph/block-con-memory.test.ts). Only `loss` carries a gradient; the
  * per-group outputs are values.
  *
+ * Projecting after the gather ({@link projectedBlockConLoss}). MCSC's projection heads are pointwise
+ * (1×1 convolutions, ReLU, a LayerNorm over channels, L2 normalisation over channels: every pixel's
+ * embedding depends on that pixel's features alone), and a step contrasts only the pixels of its G
+ * groups (at the `cpu` preset 8 of 100 groups, 6 % of the pixel-views). So the loss can take each
+ * view's features before its head, `[B, C_v, H, W]`, gather the sampled pixels of each view, apply the
+ * head to those points only, and contrast them: the same loss and the same gradients (to float32
+ * rounding: the heads' sums run in another order) for a fraction of the heads' work. The point table
+ * the groups read is then the projected sampled pixels, `[V·M, C]` with M = G·B·b² per view, instead of
+ * every pixel's projection `[B·V·H·W, C]`; the `points` step input indexes its rows, and a fourth step
+ * input, `<name>.pixels` int64 `[V, M]`, says which pixel b·H·W + y·W + x of view v's map fills row
+ * v·M + j (docs/method/losses.md#projecting-only-the-sampled-points).
+ *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */
 import {
@@ -92,11 +104,12 @@ export interface BlockConGraphOptions {
   inputs?: BlockConInputs;
 }
 
-/** The three step inputs (shapes in the module comment). */
+/** The step inputs (shapes in the module comment); `pixels` only for {@link projectedBlockConLoss}, which needs it. */
 export interface BlockConInputs {
   readonly points: Tensor;
   readonly labels: Tensor;
   readonly mask: Tensor;
+  readonly pixels?: Tensor;
 }
 
 /** Everything {@link blockConFeeds} needs to fill the step inputs of one graph. */
@@ -117,8 +130,16 @@ export interface BlockConSpec {
   readonly pointsPerGroup: number;
   readonly chunkGroups: number;
   readonly chunks: number;
-  /** Graph input names of the step inputs (their tensors' names when `options.inputs` was given). */
-  readonly inputNames: { readonly points: string; readonly labels: string; readonly mask: string };
+  /**
+   * {@link projectedBlockConLoss} only: M = G·B·b², the pixels of each view gathered and projected per step
+   * (the rows of view v in the projected point table are v·M … v·M + M − 1).
+   */
+  readonly projectedPixels?: number;
+  /**
+   * Graph input names of the step inputs (their tensors' names when `options.inputs` was given); `pixels`
+   * only for {@link projectedBlockConLoss}.
+   */
+  readonly inputNames: { readonly points: string; readonly labels: string; readonly mask: string; readonly pixels?: string };
 }
 
 export interface BlockConGraph {
@@ -147,10 +168,111 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   if (features?.dtype !== 'float32' || features.rank !== 5)
     throw invalidValue(fn, 'features', 'must be a float32 tensor [B, V, C, H, W]', describe(features));
   const [batch, views, channels, height, width] = features.shape as [number, number, number, number, number];
-  const labelShape = [batch, views, height, width];
+  checkLabels(fn, labels, [batch, views, height, width]);
+  const layout = blockLayout(fn, features.graph, { batch, views, height, width }, options, false);
+  if (layout.spec.groups === 0) return noGroups(layout);
+  // Channel-last table of the images in the features' own order (image b·V + v): [B·V·H·W, C].
+  return contrast(channelLast(reshape(features, [batch * views, channels, height, width])), labels, layout);
+}
+
+/** Projection heads applied after the gather ({@link projectedBlockConLoss}). */
+export interface PointwiseProjection {
+  /** Each view's features before its head, float32 `[B, C_v, H, W]` (C_v may differ between views). */
+  readonly views: readonly Tensor[];
+  /**
+   * The head of view v on M points: float32 `[M, C_v]` → `[M, C]` (unit length over C), the same C for
+   * every view. It must be pointwise: row i of the result depends on row i of `points` alone (no batch
+   * statistics, nothing that mixes points); only then is the loss that of the projected feature maps.
+   * Called once per view, when the loss is built (not at all when there is no group).
+   */
+  readonly project: (points: Tensor, view: number) => Tensor;
+}
+
+/**
+ * {@link blockConLoss} of the projected features `[B, V, C, H, W]` = project_v(views[v]) pixel by pixel,
+ * with each view's head applied only to the pixels this step's groups contrast (module comment,
+ * "Projecting after the gather"): equal to `blockConLoss(stack of the projected maps, labels, options)`
+ * in value and in every gradient (the heads' parameters and the views), for the heads' work on G·N points
+ * instead of B·V·H·W. Same options, step inputs and spec, plus the `pixels` step input
+ * ({@link blockConFeeds} fills it).
+ *
+ * @param heads the V views' un-projected features and their pointwise heads.
+ * @param labels int64 `[B, V, H, W]` class indices per view (no gradient).
+ */
+export function projectedBlockConLoss(heads: PointwiseProjection, labels: Tensor, options: BlockConGraphOptions): BlockConGraph {
+  const fn = 'graphLosses.projectedBlockConLoss';
+  const maps = heads?.views;
+  if (!Array.isArray(maps) || maps.length === 0) throw invalidValue(fn, 'heads.views', 'must be a non-empty array of tensors', maps);
+  if (typeof heads.project !== 'function') throw invalidValue(fn, 'heads.project', 'must be a function', heads.project);
+  const first = maps[0] as Tensor | undefined;
+  if (first?.dtype !== 'float32' || first.rank !== 4)
+    throw invalidValue(fn, 'heads.views[0]', 'must be a float32 tensor [B, C_v, H, W]', describe(first));
+  const [batch, , height, width] = first.shape as [number, number, number, number];
+  maps.forEach((t: Tensor | undefined, v) => {
+    if (t?.dtype !== 'float32' || t.rank !== 4 || t.shape[0] !== batch || t.shape[2] !== height || t.shape[3] !== width) {
+      throw invalidValue(
+        fn,
+        `heads.views[${v}]`,
+        `must be a float32 tensor [B, C_v, H, W] = [${batch}, C_v, ${height}, ${width}]`,
+        describe(t),
+      );
+    }
+  });
+  const views = maps.length;
+  checkLabels(fn, labels, [batch, views, height, width]);
+  const layout = blockLayout(fn, first.graph, { batch, views, height, width }, options, true);
+  if (layout.spec.groups === 0) return noGroups(layout);
+  // Each view's sampled pixels (its row of `pixels`, M of them) through its head, then the views'
+  // projected points one after the other: the point table [V·M, C] the groups' `points` index.
+  const m = layout.spec.projectedPixels!;
+  let channels: number | undefined;
+  const projected = maps.map((map, v) => {
+    const at = reshape(slice(layout.inputs.pixels!, { axes: [0], starts: [v], ends: [v + 1] }), [m]);
+    const out = heads.project(gather(channelLast(map), at), v);
+    if (out?.dtype !== 'float32' || out.rank !== 2 || out.shape[0] !== m || (channels !== undefined && out.shape[1] !== channels)) {
+      throw invalidValue(
+        fn,
+        `heads.project(points, ${v})`,
+        `must return a float32 tensor [M, C] = [${m}, ${channels ?? 'C'}]`,
+        describe(out),
+      );
+    }
+    channels = out.shape[1];
+    return out;
+  });
+  return contrast(projected.length === 1 ? projected[0]! : concat(projected, 0), labels, layout);
+}
+
+/** [n, C, H, W] → its channel-last table [n·H·W, C] (moving one axis inward: onnxruntime's fast transpose path). */
+function channelLast(x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  return reshape(transpose(reshape(x, [n, c, h * w]), [0, 2, 1]), [n * h * w, c]);
+}
+
+function checkLabels(fn: string, labels: Tensor, labelShape: number[]): void {
   if (labels?.dtype !== 'int64' || labels.rank !== 4 || labels.shape.some((d, i) => d !== labelShape[i])) {
     throw invalidValue(fn, 'labels', `must be an int64 tensor [B, V, H, W] = [${labelShape.join(', ')}]`, describe(labels));
   }
+}
+
+/** The checked options, the step inputs, the spec and the chunks of one loss. */
+interface BlockLayout {
+  readonly spec: BlockConSpec;
+  readonly inputs: BlockConInputs;
+  readonly chunkSizes: readonly number[];
+  readonly temperature: number;
+  readonly numClasses: number;
+  readonly classBalanced: boolean;
+}
+
+function blockLayout(
+  fn: string,
+  g: Graph,
+  dims: { batch: number; views: number; height: number; width: number },
+  options: BlockConGraphOptions,
+  projected: boolean,
+): BlockLayout {
+  const { batch, views, height, width } = dims;
   const b = options.blockSize;
   if (!Number.isInteger(b) || b < 1) throw invalidValue(fn, 'options.blockSize', 'must be a positive integer', b);
   checkClasses(fn, options.numClasses);
@@ -163,8 +285,6 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
     throw invalidValue(fn, 'options.labelOrder', "must be 'paper' or 'reference'", labelOrder);
   const name = options.name ?? 'blockcon';
 
-  const g = features.graph;
-  const k = options.numClasses;
   const blockCount = blocksPerSide(height, b, blockCoverage) * blocksPerSide(width, b, blockCoverage);
   const perStep = options.groupsPerStep;
   if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1))
@@ -175,9 +295,11 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
   if (!Number.isInteger(asked) || asked < 1)
     throw invalidValue(fn, 'options.chunkGroups', 'must be a positive integer', options.chunkGroups);
   const chunkGroups = Math.min(Math.max(groups, 1), asked);
-  const inputs = options.inputs ?? declareInputs(g, name, groups, n);
-  checkInputs(fn, inputs, groups, n);
+  const pixels = projected ? groups * batch * b * b : undefined;
+  const inputs = options.inputs ?? declareInputs(g, name, groups, n, pixels === undefined ? undefined : [views, pixels]);
+  checkInputs(fn, inputs, groups, n, pixels === undefined ? undefined : [views, pixels]);
   const chunkSizes = Array.from({ length: Math.ceil(groups / chunkGroups) }, (_, i) => Math.min(chunkGroups, groups - i * chunkGroups));
+  const inputNames = { points: inputs.points.name, labels: inputs.labels.name, mask: inputs.mask.name };
   const spec: BlockConSpec = {
     name,
     batch,
@@ -192,35 +314,44 @@ export function blockConLoss(features: Tensor, labels: Tensor, options: BlockCon
     pointsPerGroup: n,
     chunkGroups,
     chunks: chunkSizes.length,
-    inputNames: { points: inputs.points.name, labels: inputs.labels.name, mask: inputs.mask.name },
+    ...(pixels === undefined ? { inputNames } : { projectedPixels: pixels, inputNames: { ...inputNames, pixels: inputs.pixels!.name } }),
   };
-  if (groups === 0) {
-    const none = zeros(g, [0]);
-    const noneK = zeros(g, [0, k]);
-    return {
-      loss: g.scalar(0),
-      groupLosses: none,
-      foreground: none,
-      classCounts: noneK,
-      classWeights: noneK,
-      positiveClassWeights: noneK,
-      inputs,
-      spec,
-    };
-  }
+  return { spec, inputs, chunkSizes, temperature, numClasses: options.numClasses, classBalanced: options.classBalanced ?? true };
+}
 
-  // Channel-last table of the images in the features' own order (image b·V + v): [B·V·H·W, C]. Moving
-  // one axis inward is onnxruntime's fast transpose path (a [B, V] → [V, B] reorder here would not be).
-  const plane = height * width;
-  const table = reshape(transpose(reshape(features, [batch * views, channels, plane]), [0, 2, 1]), [batch * views * plane, channels]);
+/** The loss of a layout without groups (fewer blocks than one per side): 0, with empty per-group outputs. */
+function noGroups({ inputs, spec, numClasses }: BlockLayout): BlockConGraph {
+  const g = inputs.points.graph;
+  const none = zeros(g, [0]);
+  const noneK = zeros(g, [0, numClasses]);
+  return {
+    loss: g.scalar(0),
+    groupLosses: none,
+    foreground: none,
+    classCounts: noneK,
+    classWeights: noneK,
+    positiveClassWeights: noneK,
+    inputs,
+    spec,
+  };
+}
+
+/**
+ * The loss of the groups on the point table `table` [R, C] (differentiable; `inputs.points` index its
+ * rows), labels read through `inputs.labels` from the `[B, V, H, W]` label maps.
+ */
+function contrast(table: Tensor, labels: Tensor, layout: BlockLayout): BlockConGraph {
+  const { spec, inputs, chunkSizes, temperature, numClasses: k, classBalanced } = layout;
+  const { groups, pointsPerGroup: n, chunkGroups } = spec;
+  const channels = table.shape[1]!;
+  const g = table.graph;
   const frozen = stopGradient(table); // the loss's gradient comes from `backward` below, not from these nodes
-  const labelTable = reshape(stopGradient(labels), [batch * views * plane]);
+  const labelTable = reshape(stopGradient(labels), [labels.size]);
   // Every group's features, gathered once: [G, N, C]. Blocks do not overlap, so this is never larger
   // than the table, which dies here; the chunks (forward and recomputed) read their rows from it.
   const gathered = gather(frozen, inputs.points);
   const gatheredLabels = gather(labelTable, inputs.labels); // [G, N]
   const offDiagonal = offDiagonalMask(g, n);
-  const classBalanced = options.classBalanced ?? true;
   const firstGroup = chunkSizes.map((_, i) => i * chunkGroups);
   const rows = (t: Tensor, i: number): Tensor => slice(t, { axes: [0], starts: [firstGroup[i]!], ends: [firstGroup[i]! + chunkSizes[i]!] });
   /** Chunk i: its rows of the gathered features and labels, read once `dep` exists, and its loss parts. */
@@ -294,16 +425,17 @@ function scatterAdd(data: Tensor, points: Tensor, updates: Tensor): Tensor {
   })[0]!;
 }
 
-function declareInputs(g: Graph, name: string, groups: number, n: number): BlockConInputs {
+function declareInputs(g: Graph, name: string, groups: number, n: number, pixels: [number, number] | undefined): BlockConInputs {
   return {
     points: g.input(`${name}.points`, [groups, n], 'int64'),
     labels: g.input(`${name}.labels`, [groups, n], 'int64'),
     mask: g.input(`${name}.mask`, [n], 'float32'),
+    ...(pixels ? { pixels: g.input(`${name}.pixels`, pixels, 'int64') } : {}),
   };
 }
 
-function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: number): void {
-  const want = (field: 'points' | 'labels' | 'mask', dtype: string, shape: number[]): void => {
+function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: number, pixels: [number, number] | undefined): void {
+  const want = (field: keyof BlockConInputs, dtype: string, shape: number[]): void => {
     const t = inputs[field];
     if (t?.dtype !== dtype || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw invalidValue(
@@ -317,4 +449,5 @@ function checkInputs(fn: string, inputs: BlockConInputs, groups: number, n: numb
   want('points', 'int64', [groups, n]);
   want('labels', 'int64', [groups, n]);
   want('mask', 'float32', [n]);
+  if (pixels) want('pixels', 'int64', pixels);
 }

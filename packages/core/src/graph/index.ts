@@ -9,11 +9,13 @@ export { classCounts, prevalenceWeights, type ClassWeighting } from './class-pre
 export { supConLoss, type GraphSupConOptions } from './supcon.js';
 export {
   blockConLoss,
+  projectedBlockConLoss,
   DEFAULT_CHUNK_ELEMENTS,
   type BlockConGraph,
   type BlockConGraphOptions,
   type BlockConInputs,
   type BlockConSpec,
+  type PointwiseProjection,
 } from './block-con.js';
 export { blockConFeeds, type BlockConStep } from './block-con-feeds.js';
 export { zoomLabels } from './zoom-labels.js';

@@ -1,10 +1,26 @@
 /**
  * The graph BlockConLoss against the float64 reference `blockConLoss` (1e-5 relative): both label
  * orders, both coverages, all-background groups, inactive slices (the labeled-only phase), chunking;
- * a fresh shuffle per run of one compiled graph; the exposed class prevalence; FD gradients.
+ * a fresh shuffle per run of one compiled graph; the exposed class prevalence; FD gradients. The
+ * projected form (heads applied after the gather) against the loss of the projected maps: loss and
+ * every gradient.
  */
 import ndarray from 'ndarray';
-import { Graph, Random, gradients, l2Normalize, type Tensor } from '@mcsc/graph';
+import {
+  Graph,
+  Random,
+  concat,
+  conv2d,
+  gradients,
+  l2Normalize,
+  linear,
+  reduceMean,
+  relu,
+  reshape,
+  sub,
+  unsqueeze,
+  type Tensor,
+} from '@mcsc/graph';
 import {
   blockConLoss as referenceBlockCon,
   blockGroupIndices,
@@ -485,5 +501,177 @@ describe('blockConFeeds', () => {
     expect(() =>
       graphLosses.blockConLoss(f, y, { blockSize: 1, numClasses: 2, inputs: { points: tensor(y), labels: tensor(y), mask: tensor(f) } }),
     ).toThrow('graphLosses.blockConLoss: options.inputs.points must be an int64 tensor [9, 2], got "int64[1, 2, 4, 4]"');
+  });
+});
+
+/**
+ * projectedBlockConLoss against blockConLoss of the projected maps, in one graph on the same feeds: two
+ * views with their own first layer (3 and 5 input channels) and a shared last one, as MCSC's heads,
+ * given as graph inputs so that every parameter's gradient is compared too.
+ */
+describe('projectedBlockConLoss: the heads applied after the gather', () => {
+  const [HIDDEN, C0, C1] = [7, 3, 5];
+  /** The two forms of a pointwise head (or, with `centre`, one that subtracts the mean over its points: not pointwise). */
+  function heads(g: Graph, c: number, centre = false) {
+    const w = [g.input('w0', [HIDDEN, C0]), g.input('w1', [HIDDEN, C1])];
+    const b = [g.input('b0', [HIDDEN]), g.input('b1', [HIDDEN])];
+    const ws = g.input('ws', [c, HIDDEN]);
+    const bs = g.input('bs', [c]);
+    const conv = (x: Tensor, weight: Tensor, bias: Tensor) => conv2d(x, reshape(weight, [...weight.shape, 1, 1]), bias);
+    const centred = (x: Tensor, axes: number[]) => (centre ? sub(x, reduceMean(x, axes, true)) : x);
+    return {
+      params: [...w, ...b, ws, bs],
+      map: (x: Tensor, v: number) => l2Normalize(conv(relu(centred(conv(x, w[v]!, b[v]!), [0, 2, 3])), ws, bs), 1),
+      points: (x: Tensor, v: number) => l2Normalize(linear(relu(centred(linear(x, w[v]!, b[v]!), [0])), ws, bs), 1),
+    };
+  }
+
+  function build(c: Case, extra: Partial<graphLosses.BlockConGraphOptions> = {}, centre = false) {
+    const g = new Graph({ training: true });
+    const views = [g.input('view0', [c.batch, C0, c.size, c.size]), g.input('view1', [c.batch, C1, c.size, c.size])];
+    const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
+    const h = heads(g, c.channels, centre);
+    const options = {
+      blockSize: c.blockSize,
+      numClasses: c.numClasses,
+      labelOrder: c.labelOrder,
+      blockCoverage: c.blockCoverage,
+      ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
+      ...extra,
+    };
+    // The old formulation: every pixel projected, the maps stacked [B, 2, C, H, W], then gathered.
+    const stacked = concat([unsqueeze(h.map(views[0]!, 0), 1), unsqueeze(h.map(views[1]!, 1), 1)], 1);
+    const maps = graphLosses.blockConLoss(stacked, labels, { ...options, name: 'maps' });
+    const points = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, { ...options, name: 'points' });
+    const wrt = [...views, ...h.params];
+    const outputs: Record<string, Tensor> = { mapsLoss: maps.loss, pointsLoss: points.loss };
+    gradients(maps.loss, wrt).forEach((d, i) => (outputs[`maps.${wrt[i]!.name}`] = d!));
+    gradients(points.loss, wrt).forEach((d, i) => (outputs[`points.${wrt[i]!.name}`] = d!));
+    return { g, maps, points, outputs, names: wrt.map((t) => t.name) };
+  }
+
+  function feedsOf(c: Case, built: ReturnType<typeof build>, random: Random, subset?: number[]) {
+    const values = (n: number) => Float32Array.from({ length: n }, () => random.normal() * 0.5);
+    const plane = c.size * c.size;
+    const feeds: Record<string, Float32Array | BigInt64Array> = {
+      view0: values(c.batch * C0 * plane),
+      view1: values(c.batch * C1 * plane),
+      w0: values(HIDDEN * C0),
+      w1: values(HIDDEN * C1),
+      b0: values(HIDDEN),
+      b1: values(HIDDEN),
+      ws: values(c.channels * HIDDEN),
+      bs: values(c.channels),
+      labels: BigInt64Array.from({ length: c.batch * 2 * plane }, () =>
+        BigInt(random.uniform() < c.foreground ? 1 + random.int(c.numClasses - 1) : 0),
+      ),
+    };
+    const permutations = drawBlockPermutations(activeList(c).length * 2, built.maps.spec.blockCount, random);
+    const step = {
+      permutations,
+      ...(c.active === undefined ? {} : { activeSlices: c.active }),
+      ...(subset ? { groupSubset: subset } : {}),
+    };
+    return { ...feeds, ...graphLosses.blockConFeeds(built.maps.spec, step), ...graphLosses.blockConFeeds(built.points.spec, step) };
+  }
+
+  /** max |a − b| over max |b|: the gradients compared as tensors (an element near 0 has no relative error of its own). */
+  const relativeError = (a: Float32Array, b: Float32Array) => {
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < b.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    return { diff: diff / scale, scale };
+  };
+
+  const compared: [string, Case, Partial<graphLosses.BlockConGraphOptions>][] = [
+    ['all slices, paper order', cases[0]!, {}],
+    ['reference order, full coverage, chunks of 3', cases[3]!, {}],
+    ['labeled-only phase (2 of 3 slices), chunked', cases[6]!, {}],
+    ['slices 0 and 2 of 3, reference order', cases[7]!, {}],
+    ['5 of 16 groups per step, chunks of 2, not class-balanced', cases[2]!, { groupsPerStep: 5, classBalanced: false }],
+  ];
+  test.each(compared)('%s: the same loss and gradients (views and every head parameter) to 1e-5', async (_, c, extra) => {
+    const random = new Random(c.size * 7 + c.batch);
+    const built = build(c, extra);
+    expect(built.points.spec.projectedPixels).toBe(built.points.spec.groups * c.batch * c.blockSize ** 2);
+    const runner = await compile(built.g, built.outputs);
+    let worst = 0;
+    for (let step = 0; step < 2; step++) {
+      const subset = extra.groupsPerStep
+        ? Array.from(random.permutation(built.maps.spec.blockCount).subarray(0, extra.groupsPerStep))
+        : undefined;
+      const got = await runner.run(feedsOf(c, built, random, subset));
+      expect(got.mapsLoss![0]).toBeGreaterThan(0);
+      expectClose(got.pointsLoss![0]!, got.mapsLoss![0]!, 1e-5);
+      const errors = Object.fromEntries(built.names.map((name) => [name, relativeError(got[`points.${name}`]!, got[`maps.${name}`]!)]));
+      // every gradient a real one (not 0 = 0), and the same to 1e-5 of its largest entry
+      const failures = Object.entries(errors).filter(([, { diff, scale }]) => !(scale > 1e-4 && diff <= 1e-5));
+      expect(failures).toEqual([]);
+      worst = Math.max(worst, ...Object.values(errors).map((e) => e.diff));
+    }
+    if (process.env.BLOCKCON_REPORT) console.log(`${c.name}: largest gradient difference ${worst.toExponential(2)} of the largest entry`);
+    await runner.release();
+  });
+
+  test('the comparison can fail: a head that is not pointwise (centred over its points) gives another loss', async () => {
+    const c = cases[0]!;
+    const built = build(c, {}, true);
+    const got = await runGraph(
+      built.g,
+      { maps: built.outputs.mapsLoss!, points: built.outputs.pointsLoss! },
+      feedsOf(c, built, new Random(3)),
+    );
+    expect(Math.abs(got.points![0]! - got.maps![0]!)).toBeGreaterThan(100 * 1e-5 * Math.abs(got.maps![0]!));
+  });
+
+  test("feeds: each view's sampled pixels once, the points as rows of the projected table, inactive slices never read", () => {
+    const c = cases[7]!; // slices 0 and 2 of 3 active, 2×2 blocks of 3×3
+    const { maps, points } = build(c);
+    const step = { permutations: drawBlockPermutations(4, 4, new Random(5)), activeSlices: [0, 2] };
+    const plain = graphLosses.blockConFeeds(maps.spec, step);
+    const feeds = graphLosses.blockConFeeds(points.spec, step);
+    expect(Object.keys(feeds).sort()).toEqual(['points.labels', 'points.mask', 'points.pixels', 'points.points']);
+    const m = points.spec.projectedPixels!;
+    expect(m).toBe(4 * 3 * 9);
+    expect(feeds['points.labels']).toEqual(plain['maps.labels']);
+    expect(feeds['points.mask']).toEqual(plain['maps.mask']);
+    // Row r of the projected table is pixel pixels[r] of view ⌊r / M⌋: the same pixel as the plain loss reads.
+    const plane = c.size * c.size;
+    const rows = feeds['points.points'] as BigInt64Array;
+    const pixels = feeds['points.pixels'] as BigInt64Array;
+    const mask = feeds['points.mask'] as Float32Array;
+    rows.forEach((row, i) => {
+      if (mask[i % points.spec.pointsPerGroup] === 0) return;
+      const view = Math.floor(Number(row) / m);
+      const pixel = Number(pixels[Number(row)]);
+      const slice = Math.floor(pixel / plane);
+      expect(slice === 0 || slice === 2).toBe(true);
+      expect((slice * 2 + view) * plane + (pixel % plane)).toBe(Number((plain['maps.points'] as BigInt64Array)[i]));
+    });
+    const active = Array.from(rows).filter((_, i) => mask[i % points.spec.pointsPerGroup] === 1);
+    expect(new Set(active).size).toBe(active.length); // every sampled point projected once
+  });
+
+  test('bad heads are clear errors', () => {
+    const g = new Graph();
+    const y = g.input('y', [1, 2, 4, 4], 'int64');
+    const v = g.input('v', [1, 3, 4, 4]);
+    const options = { blockSize: 2, numClasses: 2 };
+    expect(() => graphLosses.projectedBlockConLoss({ views: [], project: (x) => x }, y, options)).toThrow(
+      'graphLosses.projectedBlockConLoss: heads.views must be a non-empty array of tensors, got []',
+    );
+    expect(() => graphLosses.projectedBlockConLoss({ views: [v, g.input('w', [1, 3, 4, 5])], project: (x) => x }, y, options)).toThrow(
+      'graphLosses.projectedBlockConLoss: heads.views[1] must be a float32 tensor [B, C_v, H, W] = [1, C_v, 4, 4], got "float32[1, 3, 4, 5]"',
+    );
+    expect(() => graphLosses.projectedBlockConLoss({ views: [v], project: (x) => x }, y, options)).toThrow(
+      'graphLosses.projectedBlockConLoss: labels must be an int64 tensor [B, V, H, W] = [1, 1, 4, 4], got "int64[1, 2, 4, 4]"',
+    );
+    const wide = g.input('wide', [1, 5, 4, 4]);
+    expect(() => graphLosses.projectedBlockConLoss({ views: [v, wide], project: (x) => x }, y, options)).toThrow(
+      'graphLosses.projectedBlockConLoss: heads.project(points, 1) must return a float32 tensor [M, C] = [4, 3], got "float32[4, 5]"',
+    );
   });
 });
