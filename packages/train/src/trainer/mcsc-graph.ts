@@ -14,7 +14,9 @@
  * Losses (scalars reported by `step`):
  *   L_sup,n = 0.5·(CE + Dice) on the labeled part, n ∈ {cnn, trans};
  *   L_ct,cnn = Dice(softmax_cnn,u, argmax softmax_trans,u), L_ct,trans symmetric (pseudo labels without gradient);
- *   L_c = Σ_scales L_block(features [B, 2, 128, h, w], cross labels [B, 2, h, w]);
+ *   L_c = Σ_scales L_block(features [B, 2, 128, h, w], cross labels [B, 2, h, w]), each scale's projection heads
+ *   applied only to the pixels its block groups sample (`graphLosses.projectedBlockConLoss`: the heads are
+ *   pointwise, so this is the loss of the projected maps; docs/method/losses.md#projecting-only-the-sampled-points);
  *   L_cnn = L_sup,cnn + λ·L_ct,cnn + w·L_c;  L_trans = L_sup,trans + λ·L_ct,trans + w·L_c;  loss = L_cnn + L_trans.
  * Cross labels: view 0 (CNN features) takes the ground truth on labeled slices and the Transformer's
  * argmax on unlabeled ones; view 1 (Transformer features) the ground truth and the CNN's argmax. At 1/8
@@ -35,9 +37,11 @@ import {
   concat,
   Graph,
   mul,
+  reshape,
   slice,
   softmax,
   stopGradient,
+  transpose,
   unsqueeze,
   type BuildFn,
   type ModelGraph,
@@ -46,7 +50,7 @@ import {
   McscError,
 } from '@mcsc/graph';
 import { graphLosses } from '@mcsc/core';
-import { projectEighth, projectFull } from '../models/projectors.js';
+import { projectorHeads } from '../models/projectors.js';
 import { swinUnet } from '../models/swin-unet.js';
 import { classifier, unet } from '../models/unet.js';
 import type { SwinUNetModelConfig, UNetModelConfig } from '../models/model-config.js';
@@ -173,8 +177,8 @@ function blockOptions(
 
 /**
  * The block specs of the training graph, from the options alone: each scale's loss is laid out on a
- * scratch graph over stand-in features of the training graph's shapes ([B, 2, out, side, side]), so the
- * spec is @mcsc/core's own, not a copy of its arithmetic.
+ * scratch graph over stand-in views of the training graph's shapes ([B, out, side, side], identity
+ * heads), so the spec is @mcsc/core's own, not a copy of its arithmetic.
  */
 function blockSpecsOf(o: McscGraphOptions): Map<ContrastScale, graphLosses.BlockConSpec> {
   const specs = new Map<ContrastScale, graphLosses.BlockConSpec>();
@@ -183,9 +187,10 @@ function blockSpecsOf(o: McscGraphOptions): Map<ContrastScale, graphLosses.Block
   for (const scale of o.contrast.scales) {
     const g = new Graph({ training: true });
     const side = featureSide(o, scale);
-    const features = g.input('features', [batch, 2, o.projector.out, side, side]);
+    const views = [0, 1].map((v) => g.input(`view${v}`, [batch, o.projector.out, side, side]));
     const labels = g.input('labels', [batch, 2, side, side], 'int64');
-    specs.set(scale, graphLosses.blockConLoss(features, labels, blockOptions(o, o.contrast, scale)).spec);
+    const heads = { views, project: (points: Tensor) => points };
+    specs.set(scale, graphLosses.projectedBlockConLoss(heads, labels, blockOptions(o, o.contrast, scale)).spec);
   }
   return specs;
 }
@@ -232,9 +237,11 @@ function contrastInputs(
 }
 
 /**
- * One contrasted scale, in its scope ({@link SCOPES}; inside it `projector` and `loss`): the scale's
- * projection heads on both networks' features ({@link contrastInputs}) and the block contrastive loss
- * on the cross labels [B, 2, P, P] (order-0 zoomed inside at 1/8).
+ * One contrasted scale, in its scope ({@link SCOPES}; inside it `projector` and `loss`): the block
+ * contrastive loss on the cross labels [B, 2, P, P] (order-0 zoomed inside at 1/8) of both networks'
+ * features ({@link contrastInputs}; the 1/8 Transformer tokens as their [B, 2C, side, side] map), the
+ * scale's projection heads applied to the sampled points only (`graphLosses.projectedBlockConLoss`;
+ * the heads' nodes, forward and backward, in `projector`).
  */
 function contrastTerm(
   g: Graph,
@@ -245,17 +252,16 @@ function contrastTerm(
 ): graphLosses.BlockConGraph {
   const c = o.contrast;
   if (!c) throw new McscError('contrastTerm', 'the options have no contrast');
-  return g.inScope(SCOPES.contrast[scale], () => {
-    const projected = g.scope('projector', () =>
-      scale === 'full'
-        ? projectFull(g, features.cnn, features.trans, o.projector)
-        : projectEighth(g, features.cnn, features.trans, o.projector),
-    );
+  const scope = SCOPES.contrast[scale];
+  return g.inScope(scope, () => {
+    const transChannels = scale === 'full' ? features.trans.shape[1]! : features.trans.shape[2]!;
+    const heads = projectorHeads(g, scale, [features.cnn.shape[1]!, transChannels], o.projector);
+    const project = (points: Tensor, view: number) => g.inScope(`${scope}/projector`, () => heads(points, view));
     return g.scope('loss', () => {
-      const side = projected.cnn.shape[2]!;
+      const side = features.cnn.shape[2]!;
+      const trans = scale === 'full' ? features.trans : reshape(transpose(features.trans, [0, 2, 1]), [-1, transChannels, side, side]);
       const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
-      const stack = (a: Tensor, b: Tensor) => concat([unsqueeze(a, 1), unsqueeze(b, 1)], 1);
-      return graphLosses.blockConLoss(stack(projected.cnn, projected.trans), scaleLabels, blockOptions(o, c, scale));
+      return graphLosses.projectedBlockConLoss({ views: [features.cnn, trans], project }, scaleLabels, blockOptions(o, c, scale));
     });
   });
 }

@@ -31,6 +31,7 @@ describe('the joint MCSC graph', () => {
     const { inputs, options } = inputsOf('mcsc');
     expect(graphBatch(options)).toBe(4);
     // 64 px, b = 8, reference coverage: 7×7 = 49 blocks, 4 per step; N = B·V·b² = 4·2·64. At 1/8 (8 px, b = 4): 1 block, N = 4·2·16.
+    // The heads project only the sampled pixels: per view G·B·b² of them (4·4·64 at 1/1, 1·4·16 at 1/8).
     expect(inputs).toEqual({
       image: '4x1x64x64',
       label: '2x64x64',
@@ -39,9 +40,11 @@ describe('the joint MCSC graph', () => {
       'blockcon_full.points': '4x512',
       'blockcon_full.labels': '4x512',
       'blockcon_full.mask': '512',
+      'blockcon_full.pixels': '2x1024',
       'blockcon_eighth.points': '1x128',
       'blockcon_eighth.labels': '1x128',
       'blockcon_eighth.mask': '128',
+      'blockcon_eighth.pixels': '2x64',
     });
   });
 
@@ -63,6 +66,7 @@ describe('the joint MCSC graph', () => {
       'blockcon_full.points',
       'blockcon_full.labels',
       'blockcon_full.mask',
+      'blockcon_full.pixels',
     ]);
   });
 

@@ -99,6 +99,7 @@ describe('mcscGraph is pure', () => {
         expect.arrayContaining([
           `${spec.inputNames.points}:${spec.groups}x${spec.pointsPerGroup}`,
           `${spec.inputNames.mask}:${spec.pointsPerGroup}`,
+          `${spec.inputNames.pixels}:2x${spec.projectedPixels}`,
         ]),
       );
     }
