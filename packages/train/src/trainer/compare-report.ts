@@ -45,7 +45,7 @@ export interface CompareRun {
 export interface CompareReportOptions {
   /** Methods in table order (default: the order they first appear in the runs). */
   methods?: readonly string[];
-  /** Methods the others are compared with, m − b for each (default: the first method). */
+  /** Methods the others are compared with, m − b for each later m (default: every method but the last, so each pair once: later − earlier). */
   baselines?: readonly string[];
   /** Seed, resamples (default 10 000) and confidence (default 0.95) of the bootstrap intervals. */
   bootstrap?: BootstrapOptions;
@@ -137,7 +137,7 @@ export function compareAnalysis(runs: readonly CompareRun[], options: CompareRep
       `the runs use different empty-class rules (${rules.join(', ')}); their numbers do not compare — evaluate them again with one rule`,
     );
   }
-  const baselines = options.baselines ? [...options.baselines] : [methods[0]!];
+  const baselines = options.baselines ? [...options.baselines] : methods.slice(0, -1);
   for (const b of baselines)
     if (!methods.includes(b))
       throw new McscError('compare', `baseline ${JSON.stringify(b)} is not among the methods ${methods.join(', ')}`);

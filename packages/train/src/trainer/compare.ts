@@ -65,7 +65,7 @@ export interface CompareResult {
 
 /**
  * Trains every method with every seed (the data set loaded once) and writes compare.json, compare.md and
- * compare.html: means, and each method's paired per-volume differences from the first method.
+ * compare.html: means, and the paired per-volume differences of every pair of methods (later − earlier).
  */
 export async function compareMethods(o: CompareOptions): Promise<CompareResult> {
   const say = o.log ?? ((m: string) => console.error(m));

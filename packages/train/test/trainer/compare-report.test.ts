@@ -119,6 +119,13 @@ describe('compare report', () => {
       'mcsc-supervised',
       'mcsc-cross-teaching',
     ]);
+    // the default baselines (every method but the last) give the same three pairs
+    const byDefault = compareAnalysis(runs, { bootstrap: { resamples: 200 } });
+    expect([...new Set(byDefault.differences.map((x) => `${x.method}-${x.baseline}`))]).toEqual([
+      'cross-teaching-supervised',
+      'mcsc-supervised',
+      'mcsc-cross-teaching',
+    ]);
     const d = a.differences.find((x) => x.method === 'mcsc' && x.baseline === 'supervised' && x.model === 'trans')!;
     expect(d.n).toBe(24);
     expect(d.seeds).toEqual([1, 2, 3]);
