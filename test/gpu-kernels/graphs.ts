@@ -17,7 +17,7 @@ import {
   type OptimizerConfig,
   type Tensor,
 } from '@mcsc/graph';
-import { packedParamResolver, planPacking } from '../../packages/graph/src/packing';
+import { OPTIMIZER_SCOPE, packedParamResolver, planPacking } from '../../packages/graph/src/packing';
 import { tinyNet } from '../../packages/graph/test/tiny-net';
 import { parseModelConfig } from '../../packages/train/src/models/model-config';
 import { segmentationNet } from '../../packages/train/src/models/segmentation-net';
@@ -49,12 +49,14 @@ export function trainingStepGraph(build: BuildFn, optimizer: OptimizerConfig): {
   const built = build(graph);
   const flats = plan.map((group) => graph.inputs.find((t) => t.name === group.input)!);
   const grads = gradients(built.loss!, flats);
-  const updated = addOptimizerUpdate(
-    graph,
-    optimizer,
-    flats,
-    grads,
-    plan.map((p) => p.group),
+  const updated = graph.inScope(OPTIMIZER_SCOPE, () =>
+    addOptimizerUpdate(
+      graph,
+      optimizer,
+      flats,
+      grads,
+      plan.map((p) => p.group),
+    ),
   );
   const outputs: Record<string, Tensor> = { loss: built.loss!, ...built.scalars };
   for (const [name, t] of updated) outputs[`new:${name}`] = t;
