@@ -2,14 +2,11 @@
  * The graphs whose operators test/gpu-kernels checks, built without running anything: the inference
  * graphs of the UNet and the Swin-UNet (as `mcsc export` writes them), the joint MCSC eval graph, and the
  * whole training step (forward, backward, AdamW update) of the joint MCSC graph and of the tiny test
- * net, constructed as `TrainingSession.create` constructs it (packages/graph/src/training-session-impl.ts).
+ * net, built by the same function `TrainingSession.create` uses (packages/graph/src/training-step.ts).
  */
 import {
-  addOptimizerUpdate,
   emitModel,
-  gradients,
   Graph,
-  groupOf,
   softmax,
   TrainingSession,
   type BuildFn,
@@ -17,7 +14,7 @@ import {
   type OptimizerConfig,
   type Tensor,
 } from '@mcsc/graph';
-import { OPTIMIZER_SCOPE, packedParamResolver, planPacking } from '../../packages/graph/src/packing';
+import { buildTrainingStep } from '../../packages/graph/src/training-step';
 import { tinyNet } from '../../packages/graph/test/tiny-net';
 import { parseModelConfig } from '../../packages/train/src/models/model-config';
 import { segmentationNet } from '../../packages/train/src/models/segmentation-net';
@@ -36,31 +33,7 @@ export interface NamedGraph {
 
 /** The training-step graph and its outputs, built as `TrainingSession.create` builds them. */
 export function trainingStepGraph(build: BuildFn, optimizer: OptimizerConfig): { graph: Graph; outputs: Record<string, Tensor> } {
-  const probe = new Graph({ training: true });
-  const probeLoss = build(probe).loss;
-  if (!probeLoss) throw new Error('trainingStepGraph: the build function returns no loss');
-  const probeGrads = gradients(probeLoss, probe.params);
-  const trained = probe.params.filter((_, i) => probeGrads[i]);
-  const plan = planPacking(
-    trained,
-    trained.map((p) => groupOf(optimizer, p.name)),
-  );
-  const graph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => graph) });
-  const built = build(graph);
-  const flats = plan.map((group) => graph.inputs.find((t) => t.name === group.input)!);
-  const grads = gradients(built.loss!, flats);
-  const updated = graph.inScope(OPTIMIZER_SCOPE, () =>
-    addOptimizerUpdate(
-      graph,
-      optimizer,
-      flats,
-      grads,
-      plan.map((p) => p.group),
-    ),
-  );
-  const outputs: Record<string, Tensor> = { loss: built.loss!, ...built.scalars };
-  for (const [name, t] of updated) outputs[`new:${name}`] = t;
-  for (const u of graph.stateUpdates) outputs[`new:${u.state.name}`] = u.value;
+  const { graph, outputs } = buildTrainingStep(build, optimizer);
   return { graph, outputs };
 }
 

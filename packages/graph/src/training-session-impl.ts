@@ -8,9 +8,10 @@
  */
 import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
+import { buildTrainingStep } from './training-step.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
-import { addOptimizerUpdate, groupOf, lrInput, stepScalars, weightDecayInput } from './optim.js';
-import { OPTIMIZER_SCOPE, packedParamResolver, pack, planPacking, unpack, type PackedGroup } from './packing.js';
+import { lrInput, stepScalars, weightDecayInput } from './optim.js';
+import { pack, unpack, type PackedGroup } from './packing.js';
 import { Random } from './random.js';
 import type { RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
 import type { NamedTensor } from './safetensors.js';
@@ -59,40 +60,8 @@ export class TrainingSessionImpl implements TrainingSession {
         "options.runtime must be a GraphRuntime, e.g. nodeRuntime() from '@mcsc/graph/node' or await webRuntime() from '@mcsc/graph/web'",
       );
     }
-    // Pass 1 finds which parameters receive a gradient and their groups; pass 2 builds the step graph
-    // with those parameters packed per group (see packing.ts). Without a loss (or an optimizer) the
-    // session only evaluates, exports and loads weights.
-    const probe = new Graph({ training: true });
-    const probeLoss = options.build(probe).loss;
-    const optimizer = probeLoss ? options.optimizer : undefined;
-    const probeGrads = optimizer ? gradients(probeLoss!, probe.params) : [];
-    const trained = probe.params.filter((_, i) => probeGrads[i]);
-    const plan = optimizer
-      ? planPacking(
-          trained,
-          trained.map((p) => groupOf(optimizer, p.name)),
-        )
-      : [];
-
-    const trainGraph: Graph = new Graph({ training: true, resolveParam: packedParamResolver(plan, () => trainGraph) });
-    const trainOutputs: Record<string, Tensor> = {};
-    if (optimizer) {
-      const built = options.build(trainGraph);
-      const flats = plan.map((group) => trainGraph.inputs.find((t) => t.name === group.input)!);
-      const grads = gradients(built.loss!, flats);
-      const updated = trainGraph.inScope(OPTIMIZER_SCOPE, () =>
-        addOptimizerUpdate(
-          trainGraph,
-          optimizer,
-          flats,
-          grads,
-          plan.map((p) => p.group),
-        ),
-      );
-      Object.assign(trainOutputs, { loss: built.loss!, ...built.scalars });
-      for (const [name, t] of updated) trainOutputs[`new:${name}`] = t;
-      for (const u of trainGraph.stateUpdates) trainOutputs[`new:${u.state.name}`] = u.value;
-    }
+    // Without a loss (or an optimizer) the session only evaluates, exports and loads weights.
+    const { probe, graph: trainGraph, outputs: trainOutputs, plan, optimizer } = buildTrainingStep(options.build, options.optimizer);
 
     if (
       optimizer &&

@@ -198,15 +198,20 @@ function build(c: Case, extra: Partial<graphLosses.BlockConGraphOptions> = {}) {
   const g = new Graph({ training: true });
   const features = g.input('features', [c.batch, 2, c.channels, c.size, c.size]);
   const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
-  const out = graphLosses.blockConLoss(features, labels, {
+  const out = graphLosses.blockConLoss(features, labels, caseOptions(c, extra));
+  return { g, out };
+}
+
+/** The loss options of a case, with `extra` on top. */
+function caseOptions(c: Case, extra: Partial<graphLosses.BlockConGraphOptions> = {}): graphLosses.BlockConGraphOptions {
+  return {
     blockSize: c.blockSize,
     numClasses: c.numClasses,
     labelOrder: c.labelOrder,
     blockCoverage: c.blockCoverage,
     ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
     ...extra,
-  });
-  return { g, out };
+  };
 }
 
 describe('graph blockConLoss equals the reference', () => {
@@ -531,14 +536,7 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     const views = [g.input('view0', [c.batch, C0, c.size, c.size]), g.input('view1', [c.batch, C1, c.size, c.size])];
     const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
     const h = heads(g, c.channels, centre);
-    const options = {
-      blockSize: c.blockSize,
-      numClasses: c.numClasses,
-      labelOrder: c.labelOrder,
-      blockCoverage: c.blockCoverage,
-      ...(c.chunkGroups ? { chunkGroups: c.chunkGroups } : {}),
-      ...extra,
-    };
+    const options = caseOptions(c, extra);
     // The old formulation: every pixel projected, the maps stacked [B, 2, C, H, W], then gathered.
     const stacked = concat([unsqueeze(h.map(views[0]!, 0), 1), unsqueeze(h.map(views[1]!, 1), 1)], 1);
     const maps = graphLosses.blockConLoss(stacked, labels, { ...options, name: 'maps' });

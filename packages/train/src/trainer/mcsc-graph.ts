@@ -158,7 +158,8 @@ export interface McscGraph {
 /** The side of the feature map contrasted at `scale`: the patch (1/1) or the patch / 8. */
 const featureSide = (o: McscGraphOptions, scale: ContrastScale): number => (scale === 'full' ? o.patchSize : o.patchSize / 8);
 
-function blockOptions(
+/** The block contrastive loss's options at `scale`, from the graph options and their contrast settings. */
+export function blockOptions(
   o: McscGraphOptions,
   c: NonNullable<McscGraphOptions['contrast']>,
   scale: ContrastScale,

@@ -26,26 +26,11 @@ import { graphLosses } from '@mcsc/core';
 import { projectEighth, projectFull } from '../../src/models/projectors';
 import { swinUnet } from '../../src/models/swin-unet';
 import { classifier, unet } from '../../src/models/unet';
-import { graphBatch, mcscGraph, type McscGraphOptions } from '../../src/trainer/mcsc-graph';
+import { blockOptions, graphBatch, mcscGraph, type McscGraphOptions } from '../../src/trainer/mcsc-graph';
 import { runSettings } from '../../src/trainer/run-settings';
 import { tinyConfig } from './tiny';
 
 const DATA = { numClasses: 4, inChannels: 1, classNames: ['background', 'a', 'b', 'c'] };
-
-/** The block options of a scale, as mcsc-graph.ts gives them. */
-function blockOptions(o: McscGraphOptions, scale: 'full' | 'eighth'): graphLosses.BlockConGraphOptions {
-  const c = o.contrast!;
-  return {
-    blockSize: c.blockSize[scale],
-    numClasses: o.numClasses,
-    temperature: c.temperature,
-    blockCoverage: c.blockCoverage,
-    labelOrder: c.labelOrder,
-    classBalanced: c.classBalanced,
-    ...(c.groupsPerStep !== null ? { groupsPerStep: c.groupsPerStep } : {}),
-    name: `blockcon_${scale}`,
-  };
-}
 
 /**
  * The contrast as it was: the networks and cross labels as in mcsc-graph.ts (parameters created in the
@@ -71,9 +56,9 @@ function fullProjection(o: McscGraphOptions, specs: Map<string, graphLosses.Bloc
     const full = projectFull(g, cnnFeatures[3]!, transFeatures[3]!, o.projector);
     const eighth = projectEighth(g, cnnFeatures[0]!, transFeatures[1]!, o.projector);
     const side = eighth.cnn.shape[2]!;
-    const conFull = graphLosses.blockConLoss(stack(full.cnn, full.trans), labels, blockOptions(o, 'full'));
+    const conFull = graphLosses.blockConLoss(stack(full.cnn, full.trans), labels, blockOptions(o, o.contrast!, 'full'));
     const eighthLabels = graphLosses.zoomLabels(labels, [side, side]);
-    const conEighth = graphLosses.blockConLoss(stack(eighth.cnn, eighth.trans), eighthLabels, blockOptions(o, 'eighth'));
+    const conEighth = graphLosses.blockConLoss(stack(eighth.cnn, eighth.trans), eighthLabels, blockOptions(o, o.contrast!, 'eighth'));
     specs.set('full', conFull.spec);
     specs.set('eighth', conEighth.spec);
     const con = add(conFull.loss, conEighth.loss);
