@@ -4,22 +4,38 @@
  * iterations, at the paper preset. Each configuration runs in its own process so its peak RSS is its
  * own. Data: the embedded synthetic set. Prints a Markdown table.
  *
- *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method]]
+ *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [memory]]]
+ *
+ * `memory` sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
+ * (the config's), `pattern-off`, `arena-off` or `both-off`; a setting other than the default is named
+ * in the method column.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { McscError } from '@mcsc/graph';
 import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { methodConfig, type Method } from '../src/trainer/compare';
 import { train } from '../src/trainer/trainer';
 import { RunDir, type LogRecord } from '../src/trainer/run-dir';
 
-async function measure(preset: PresetName, iterations: number, method: Method): Promise<string> {
+const MEMORY = {
+  default: {},
+  'pattern-off': { memPattern: false },
+  'arena-off': { cpuMemArena: false },
+  'both-off': { memPattern: false, cpuMemArena: false },
+} as const;
+type Memory = keyof typeof MEMORY;
+
+async function measure(preset: PresetName, iterations: number, method: Method, memory: Memory): Promise<string> {
+  if (!(memory in MEMORY)) throw new McscError('trainer.bench', `memory must be one of ${Object.keys(MEMORY).join(', ')}, got ${memory}`);
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-bench-'));
   try {
-    const base = resolveConfig(preset, [{ run: { logEvery: 1, validateEvery: 1_000_000, checkpointEvery: 1_000_000 } }]);
+    const base = resolveConfig(preset, [
+      { run: { logEvery: 1, validateEvery: 1_000_000, checkpointEvery: 1_000_000 }, runtime: { ...MEMORY[memory] } },
+    ]);
     const config = methodConfig(base, method);
     const t0 = performance.now();
     const { settings } = await train({ config, out: join(dir, 'run'), stopAfter: iterations, progress: false, log: () => {} });
@@ -32,16 +48,16 @@ async function measure(preset: PresetName, iterations: number, method: Method): 
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
-    return `| ${preset} | ${method} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
+    return `| ${preset} | ${method}${memory === 'default' ? '' : ` (${memory})`} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  const [preset, n, method] = process.argv.slice(2) as [PresetName?, string?, Method?];
+  const [preset, n, method, memory] = process.argv.slice(2) as [PresetName?, string?, Method?, Memory?];
   if (preset && n) {
-    console.log(await measure(preset, Number(n), method ?? 'mcsc'));
+    console.log(await measure(preset, Number(n), method ?? 'mcsc', memory ?? 'default'));
     return;
   }
   console.log(`MCSC trainer, ${cpus().length} cores, synthetic data; it/s over the steps after the first\n`);

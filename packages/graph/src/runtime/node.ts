@@ -1,10 +1,17 @@
 /** The {@link GraphRuntime} of Node: onnxruntime-node, CPU by default, CUDA where its libraries are installed. */
 import * as ort from 'onnxruntime-node';
-import { wrapOrtSession, firstLine } from './ort-session.js';
+import { wrapOrtSession, firstLine, ortMemoryOptions, type OrtMemoryOptions } from './ort-session.js';
 import { checkDevice, DEVICES, devicesOf, type Device, type GraphRuntime } from './runtime.js';
 import { McscError } from '../errors.js';
 
-export interface NodeRuntimeOptions {
+/**
+ * Besides device, threads and profiling, onnxruntime's two memory settings ({@link OrtMemoryOptions}),
+ * passed to every session the runtime creates: `enableMemPattern` (default true) and `enableCpuMemArena`
+ * (default true). With both on, a step's peak RSS is 2.5–2.7× the live set onnxruntime reports (the arena
+ * keeps the first run's chunks, the memory pattern adds one block as large from the second run on); the
+ * measured effect of turning them off on the MCSC step is in docs/engine.md ("Memory settings").
+ */
+export interface NodeRuntimeOptions extends OrtMemoryOptions {
   /** `'cpu'` (default) or `'cuda'`. */
   readonly device?: Device;
   /** Intra-op threads; default: onnxruntime's choice (one per core). */
@@ -26,6 +33,7 @@ export function availableNodeDevices(): Device[] {
 /** A runtime over onnxruntime-node. Throws a RangeError naming the devices there are for one that is not. */
 export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   const { threads, profilePrefix } = options;
+  const memory = ortMemoryOptions(options, 'nodeRuntime');
   const device = checkDevice(options.device ?? 'cpu', 'node', 'nodeRuntime');
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new McscError('nodeRuntime', `threads must be a positive integer, got ${threads}`);
@@ -42,9 +50,14 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
     graphOptimizationLevel: 'all',
     ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
     ...(profilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+    ...memory,
   };
+  const memoryNote = [
+    ...(memory.enableMemPattern === false ? ['memory pattern off'] : []),
+    ...(memory.enableCpuMemArena === false ? ['cpu arena off'] : []),
+  ];
   return {
-    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${device}, ${threads ?? 'default'} threads${profilePrefix !== undefined ? ', profiling' : ''})`,
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${[device, `${threads ?? 'default'} threads`, ...(profilePrefix !== undefined ? ['profiling'] : []), ...memoryNote].join(', ')})`,
     device,
     async createSession(model) {
       try {

@@ -51,7 +51,12 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
     batch: graphBatch(graph),
     networks: { cnn: graph.cnn, trans: graph.transformer },
     optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
-    runtime: { device: config.runtime.device, ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}) },
+    runtime: {
+      device: config.runtime.device,
+      ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}),
+      enableMemPattern: config.runtime.memPattern,
+      enableCpuMemArena: config.runtime.cpuMemArena,
+    },
     evaluation: {
       patchSize: config.model.patchSize,
       numClasses: data.numClasses,

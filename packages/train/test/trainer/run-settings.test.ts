@@ -25,8 +25,13 @@ describe('run settings', () => {
     expect([s.graph.cnn, s.graph.transformer]).toEqual([s.networks.cnn, s.networks.trans]);
     expect(s.batch).toBe(4);
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
-    expect(s.runtime).toEqual({ device: 'cpu', threads: 2 });
-    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu' });
+    expect(s.runtime).toEqual({ device: 'cpu', threads: 2, enableMemPattern: true, enableCpuMemArena: true });
+    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', enableMemPattern: true, enableCpuMemArena: true });
+    expect(runSettings(tinyConfig({ runtime: { memPattern: false, cpuMemArena: false } }), data).runtime).toEqual({
+      device: 'cpu',
+      enableMemPattern: false,
+      enableCpuMemArena: false,
+    });
     expect(s.evaluation).toEqual({
       patchSize: 64,
       numClasses: dataset.numClasses,
