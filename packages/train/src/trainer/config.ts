@@ -267,13 +267,13 @@ const runtimeSchema = z
       .boolean()
       .default(true)
       .describe(
-        "onnxruntime's memory pattern (session option enableMemPattern): from the second run on, a run's whole planned block is allocated at once. Off cut the cpu preset's peak RSS by ~27 % (1.27–1.32 → 0.93–0.95 GiB) at no cost in time (608–672 vs 730–766 ms a step; docs/engine.md#memory-settings).",
+        "onnxruntime's memory pattern (session option enableMemPattern): from the second run on, a run's whole planned block is allocated at once. Off cut peak RSS by 27–30 % (cpu preset 1.25–1.32 → 0.87–0.95 GiB, paper 8.1 → 5.7 GiB) and made a steady cpu step 11–26 % slower (median 529 → 667 ms), the second step faster (docs/engine.md#memory-settings).",
       ),
     cpuMemArena: z
       .boolean()
       .default(true)
       .describe(
-        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned. Off with the memory pattern on made the cpu step ~3× slower (2.1 s); off with it off, about the pattern-off numbers (docs/engine.md#memory-settings).",
+        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned. Off with the memory pattern on made the cpu step ~3× slower; both off: RSS about as pattern-off at cpu, 4.2 GiB at paper but slower there (docs/engine.md#memory-settings).",
       ),
   })
   .prefault({});
