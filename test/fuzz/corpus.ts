@@ -21,7 +21,6 @@ import { encodeNifti } from '../../packages/infer/src/nifti';
 import { readNifti } from '../../packages/infer/src/node/nifti';
 import { predictFile } from '../../packages/infer/src/node/predict-file';
 import { loadAcdc, readAcdcSlice, readAcdcVolume } from '../../packages/train/src/data/acdc';
-import { readJsonFile } from '../../packages/train/src/data/json-file';
 import { buildNiftiDataset, loadNiftiDataset } from '../../packages/train/src/data/nifti-dataset';
 import { parseNpy } from '../../packages/train/src/data/npy';
 import { loadSynapse, readSynapseSlice, readSynapseVolume } from '../../packages/train/src/data/synapse';
@@ -66,6 +65,60 @@ export function random(seed: number): () => number {
 
 const EXPECTED =
   /expected|not an HDF5 file|limit|not allowed|not a valid|corrupt|cannot|not supported|outside the data folder|symlink|not finite|not a whole number|not a class index|out of range|declares|records|missing|is not|shorter|refused|invalid|must/;
+
+/**
+ * The "not a regular file" cases of one reader: /dev/zero and a FIFO (both would never end), a directory
+ * and, unless `missing` is false, a missing file. `zero` and `fifo` are what the reader must say for the
+ * first two (their wording names what was expected); the other two read `cannot <verb>: …`.
+ */
+function notRegularFiles(o: {
+  category: Category;
+  ext: string;
+  verb: 'read' | 'open';
+  zero: RegExp;
+  fifo: RegExp;
+  run: (file: string) => Promise<unknown> | unknown;
+  prefix?: string;
+  missing?: boolean;
+}): FuzzCase[] {
+  const named = (name: string) => `${o.prefix ?? ''}${name}`;
+  const cases: FuzzCase[] = [
+    { category: o.category, name: named('/dev/zero'), expect: o.zero, posix: true, setup: () => '/dev/zero', run: o.run },
+    {
+      category: o.category,
+      name: named('a FIFO'),
+      expect: o.fifo,
+      posix: true,
+      setup: (dir) => {
+        const f = join(dir, `pipe${o.ext}`);
+        execFileSync('mkfifo', [f]);
+        return f;
+      },
+      run: o.run,
+    },
+    {
+      category: o.category,
+      name: named('a directory'),
+      expect: new RegExp(`cannot ${o.verb}: it is a directory`),
+      setup: (dir) => {
+        const f = join(dir, `folder${o.ext}`);
+        mkdirSync(f);
+        return f;
+      },
+      run: o.run,
+    },
+  ];
+  if (o.missing !== false) {
+    cases.push({
+      category: o.category,
+      name: named('a missing file'),
+      expect: new RegExp(`cannot ${o.verb}: ENOENT`),
+      setup: (dir) => join(dir, `absent${o.ext}`),
+      run: o.run,
+    });
+  }
+  return cases;
+}
 
 /** gzip bytes as a plain Uint8Array (Node's Buffer#slice would share memory between cases). */
 function gzipSync(bytes: Uint8Array, options: ZlibOptions = {}): Uint8Array {
@@ -508,45 +561,28 @@ function niftiCases(): FuzzCase[] {
     /the gzip stream inflates to more than \d+ bytes, but the header declares 33120 .* refused as a decompression bomb/,
   );
   // Not files.
-  const special = (name: string, make: (dir: string) => string, expect: RegExp, posix = true) =>
-    out.push({
+  out.push(
+    ...notRegularFiles({
       category: 'nifti',
-      name,
-      expect,
-      posix,
-      setup: make,
+      ext: '.nii.gz',
+      verb: 'read',
+      zero: /cannot read: it is a character device; expected a regular \.nii or \.nii\.gz file/,
+      fifo: /cannot read: it is a FIFO \(named pipe\)/,
       run: (file) => readNifti(file),
-    });
-  special('/dev/zero', () => '/dev/zero', /cannot read: it is a character device; expected a regular \.nii or \.nii\.gz file/);
-  special(
-    'a FIFO',
-    (dir) => {
-      const f = join(dir, 'pipe.nii.gz');
-      execFileSync('mkfifo', [f]);
-      return f;
-    },
-    /cannot read: it is a FIFO \(named pipe\)/,
+    }),
   );
-  special(
-    'a directory',
-    (dir) => {
-      const f = join(dir, 'scan.nii');
-      mkdirSync(f);
-      return f;
-    },
-    /cannot read: it is a directory/,
-    false,
-  );
-  special('a missing file', (dir) => join(dir, 'absent.nii.gz'), /cannot read: ENOENT/, false);
-  special(
-    'a symlink loop',
-    (dir) => {
+  out.push({
+    category: 'nifti',
+    name: 'a symlink loop',
+    expect: /cannot read: ELOOP/,
+    posix: true,
+    setup: (dir) => {
       const f = join(dir, 'loop.nii');
       symlinkSync(f, f);
       return f;
     },
-    /cannot read: ELOOP/,
-  );
+    run: (file) => readNifti(file),
+  });
   // Seeded mutations.
   const rnd = random(34);
   for (let i = 0; i < 30; i++) {
@@ -739,37 +775,16 @@ function npyCases(): FuzzCase[] {
   );
   addNpz('no members', () => zipSync({}), /array 'image' is missing/);
   out.push(
-    {
+    ...notRegularFiles({
       category: 'npy',
-      name: '.npz /dev/zero',
-      expect: /cannot read: it is a character device, expected a \.npz archive/,
-      posix: true,
-      setup: () => '/dev/zero',
-      run: (file) => readSynapseSlice(file, 'zero'),
-    },
-    {
-      category: 'npy',
-      name: '.npz a FIFO',
-      expect: /cannot read: it is a FIFO \(named pipe\), expected a \.npz archive/,
-      posix: true,
-      setup: (dir) => {
-        const f = join(dir, 'pipe.npz');
-        execFileSync('mkfifo', [f]);
-        return f;
-      },
-      run: (file) => readSynapseSlice(file, 'pipe'),
-    },
-    {
-      category: 'npy',
-      name: '.npz a directory',
-      expect: /cannot read: it is a directory/,
-      setup: (dir) => {
-        const f = join(dir, 'd.npz');
-        mkdirSync(f);
-        return f;
-      },
-      run: (file) => readSynapseSlice(file, 'd'),
-    },
+      prefix: '.npz ',
+      ext: '.npz',
+      verb: 'read',
+      zero: /cannot read: it is a character device, expected a \.npz archive/,
+      fifo: /cannot read: it is a FIFO \(named pipe\), expected a \.npz archive/,
+      run: (file) => readSynapseSlice(file, 'x'),
+      missing: false,
+    }),
   );
   return out;
 }
@@ -903,44 +918,14 @@ function h5Cases(): FuzzCase[] {
     /dataset 'image' declares shape \[4000, 4000\] of 4-byte values \(64000000 bytes\), more than the \d+-byte file can hold/,
   );
   out.push(
-    {
+    ...notRegularFiles({
       category: 'h5',
-      name: '/dev/zero',
-      expect: /cannot open: it is a character device; expected an HDF5 file/,
-      posix: true,
-      setup: () => '/dev/zero',
-      run: (file) => readAcdcSlice(file, 'z'),
-    },
-    {
-      category: 'h5',
-      name: 'a FIFO',
-      expect: /cannot open: it is a FIFO \(named pipe\)/,
-      posix: true,
-      setup: (dir) => {
-        const f = join(dir, 'p.h5');
-        execFileSync('mkfifo', [f]);
-        return f;
-      },
-      run: (file) => readAcdcSlice(file, 'p'),
-    },
-    {
-      category: 'h5',
-      name: 'a directory',
-      expect: /cannot open: it is a directory/,
-      setup: (dir) => {
-        const f = join(dir, 'd.h5');
-        mkdirSync(f);
-        return f;
-      },
-      run: (file) => readAcdcSlice(file, 'd'),
-    },
-    {
-      category: 'h5',
-      name: 'a missing file',
-      expect: /cannot open: ENOENT/,
-      setup: (dir) => join(dir, 'absent.h5'),
-      run: (file) => readAcdcSlice(file, 'a'),
-    },
+      ext: '.h5',
+      verb: 'open',
+      zero: /cannot open: it is a character device; expected an HDF5 file/,
+      fifo: /cannot open: it is a FIFO \(named pipe\)/,
+      run: (file) => readAcdcSlice(file, 'x'),
+    }),
   );
   const rnd = random(56);
   for (let i = 0; i < 30; i++) {
@@ -1066,40 +1051,14 @@ function jsonCases(): FuzzCase[] {
     dataset,
   );
   out.push(
-    {
+    ...notRegularFiles({
       category: 'json config',
-      name: '/dev/zero',
-      expect: /cannot read: it is a character device, expected a regular JSON file/,
-      posix: true,
-      setup: () => '/dev/zero',
+      ext: '.json',
+      verb: 'read',
+      zero: /cannot read: it is a character device, expected a regular JSON file/,
+      fifo: /cannot read: it is a FIFO \(named pipe\)/,
       run: (f) => readModelConfig(f),
-    },
-    {
-      category: 'json config',
-      name: 'a FIFO',
-      expect: /cannot read: it is a FIFO \(named pipe\)/,
-      posix: true,
-      setup: (dir) => {
-        const f = join(dir, 'p.json');
-        execFileSync('mkfifo', [f]);
-        return f;
-      },
-      run: (f) => readModelConfig(f),
-    },
-    {
-      category: 'json config',
-      name: 'a directory',
-      expect: /cannot read: it is a directory/,
-      setup: (dir) => dir,
-      run: (f) => readJsonFile(f, 'config'),
-    },
-    {
-      category: 'json config',
-      name: 'a missing file',
-      expect: /cannot read: ENOENT/,
-      setup: (dir) => join(dir, 'absent.json'),
-      run: (f) => readModelConfig(f),
-    },
+    }),
   );
   return out;
 }
