@@ -889,32 +889,23 @@ function h5Cases(): FuzzCase[] {
   add('a 2-D image for a volume', (f) => writeH5(f, slice()), /dataset 'image' has shape \[3, 4\], expected 3-D \[D, H, W\]/, {
     run: (file) => readAcdcVolume(file, 'v'),
   });
+  // A 1×1 image dataset, chunked and resized to n×n: its header claims n² float32 values it does not hold.
+  const imageDeclaring = (n: number) => async (f: string) => {
+    const h5wasm = (await importH5wasm()).default;
+    await h5wasm.ready;
+    const file = new h5wasm.File(f, 'w');
+    file.create_dataset({ name: 'image', data: new Float32Array(1), shape: [1, 1], maxshape: [null, null], chunks: [1, 1] }).resize([n, n]);
+    file.create_dataset({ name: 'label', data: new Uint8Array(1), shape: [1, 1] });
+    file.close();
+  };
   add(
     'a dataset declaring 40 GB in a tiny file',
-    async (f) => {
-      const h5wasm = (await importH5wasm()).default;
-      await h5wasm.ready;
-      const file = new h5wasm.File(f, 'w');
-      file
-        .create_dataset({ name: 'image', data: new Float32Array(1), shape: [1, 1], maxshape: [null, null], chunks: [1, 1] })
-        .resize([100000, 100000]);
-      file.create_dataset({ name: 'label', data: new Uint8Array(1), shape: [1, 1] });
-      file.close();
-    },
+    imageDeclaring(100000),
     /dataset 'image' declares shape \[100000, 100000\] of 4-byte values \(40000000000 bytes\), more than the limit of 2147483648 bytes/,
   );
   add(
     'a dataset declaring more than the file holds',
-    async (f) => {
-      const h5wasm = (await importH5wasm()).default;
-      await h5wasm.ready;
-      const file = new h5wasm.File(f, 'w');
-      file
-        .create_dataset({ name: 'image', data: new Float32Array(1), shape: [1, 1], maxshape: [null, null], chunks: [1, 1] })
-        .resize([4000, 4000]);
-      file.create_dataset({ name: 'label', data: new Uint8Array(1), shape: [1, 1] });
-      file.close();
-    },
+    imageDeclaring(4000),
     /dataset 'image' declares shape \[4000, 4000\] of 4-byte values \(64000000 bytes\), more than the \d+-byte file can hold/,
   );
   out.push(
