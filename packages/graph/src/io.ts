@@ -6,7 +6,7 @@ import { readRegularFileSync } from './files.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
 import type { TrainingSession } from './training-session.js';
 import type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
-import { McscError, messageOf } from './errors.js';
+import { failedTo } from './errors.js';
 
 /**
  * Writes `data` to `path` so that readers see the old file or the whole new one, never a part; the
@@ -21,7 +21,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, what = 
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new McscError(what, `cannot write: ${messageOf(e)}`, { cause: e });
+    throw failedTo(what, 'cannot write', e);
   }
 }
 

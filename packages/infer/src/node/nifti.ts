@@ -11,7 +11,7 @@ import {
   type NiftiWriteOptions,
 } from '../nifti.js';
 import { isGzip } from '../gzip.js';
-import { fileKind, writeFileAtomic, McscError, messageOf } from '@mcsc/graph/node';
+import { failedTo, fileKind, writeFileAtomic, McscError } from '@mcsc/graph/node';
 
 export * from '../nifti.js';
 
@@ -27,7 +27,7 @@ export const NIFTI_MAX_GZIP_FILE_BYTES = 2 ** 31;
  */
 export async function readNifti(path: string, limits: NiftiLimits = {}): Promise<NiftiVolume> {
   const where = `NIfTI file ${path}`;
-  const cannot = (e: unknown) => new McscError(where, `cannot read: ${messageOf(e)}`, { cause: e });
+  const cannot = (e: unknown) => failedTo(where, 'cannot read', e);
   checkRegular(
     await stat(path).catch((e: unknown) => {
       throw cannot(e);

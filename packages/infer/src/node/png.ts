@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { imageRange, overlayRgba, type OverlayOptions } from '../colormap.js';
-import { writeFileAtomic, McscError, messageOf } from '@mcsc/graph/node';
+import { failedTo, writeFileAtomic, McscError } from '@mcsc/graph/node';
 
 /** PNG bytes of RGBA pixels. */
 export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
@@ -18,7 +18,7 @@ export function decodePng(bytes: Uint8Array, source: string): { rgba: Uint8Array
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return { rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height };
   } catch (e) {
-    throw new McscError(`PNG file ${source}`, `cannot decode: ${messageOf(e)}`, { cause: e });
+    throw failedTo(`PNG file ${source}`, 'cannot decode', e);
   }
 }
 

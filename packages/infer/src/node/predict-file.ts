@@ -27,7 +27,7 @@ import { stackLayout, type SliceAxis, type StackLayout } from '../volume-layout.
 import { readNifti } from './nifti.js';
 import { encodePng } from './png.js';
 import { nodeRuntime } from './runtime.js';
-import { McscError, messageOf } from '@mcsc/graph';
+import { failedTo, McscError, messageOf } from '@mcsc/graph';
 
 export interface PredictFileOptions {
   /** One model, or several for an ensemble (mean of their probabilities). */
@@ -297,7 +297,7 @@ class OutputSet {
     const tmp = tempName(target);
     this.staged.push({ tmp, target });
     await writeFile(tmp, bytes, { flag: 'wx' }).catch((e: unknown) => {
-      throw new McscError(what, `cannot write: ${messageOf(e)}`, { cause: e });
+      throw failedTo(what, 'cannot write', e);
     });
   }
 
@@ -308,7 +308,7 @@ class OutputSet {
     await this.ensureDir(dirname(target), what);
     const tmp = tempName(target);
     await mkdir(tmp).catch((e: unknown) => {
-      throw new McscError(what, `cannot create a temporary folder: ${messageOf(e)}`, { cause: e });
+      throw failedTo(what, 'cannot create a temporary folder', e);
     });
     const entry: { tmp: string; target: string; merge?: string[] } = { tmp, target, ...(existing ? { merge: [] } : {}) };
     this.staged.push(entry);

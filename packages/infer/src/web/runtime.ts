@@ -1,10 +1,10 @@
 /** The {@link InferenceRuntime} of browsers: @mcsc/graph's onnxruntime-web runtime plus model URLs. */
 import {
+  failedTo,
   webRuntime as graphWebRuntime,
   type WebRuntime as GraphWebRuntime,
   type WebRuntimeOptions,
   McscError,
-  messageOf,
 } from '@mcsc/graph/web';
 import { bytesOf, sourceName, type InferenceRuntime, type ModelSource } from '../runtime.js';
 
@@ -23,7 +23,7 @@ async function readSource(source: ModelSource): Promise<{ bytes: Uint8Array; nam
   const given = bytesOf(source);
   if (given) return { bytes: given, name };
   const response = await fetch(source as string | URL).catch((e: unknown) => {
-    throw new McscError(`model ${name}`, `cannot fetch: ${messageOf(e)}`, { cause: e });
+    throw failedTo(`model ${name}`, 'cannot fetch', e);
   });
   if (!response.ok) throw new McscError(`model ${name}`, `cannot fetch: HTTP ${response.status} ${response.statusText}`);
   return { bytes: new Uint8Array(await response.arrayBuffer()), name };

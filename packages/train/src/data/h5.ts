@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SourceArray } from './convert.js';
-import { McscError, messageOf } from '@mcsc/graph';
+import { failedTo, McscError } from '@mcsc/graph';
 
 type H5wasmModule = typeof import('h5wasm/node');
 type H5wasm = H5wasmModule['default'];
@@ -153,7 +153,7 @@ function checkDatasetSize(
 /** Checks the HDF5 signature of a regular file (FIFOs and devices are refused unopened); returns its size. */
 async function checkSignature(path: string, where: string): Promise<number> {
   const st = await stat(path).catch((e: unknown) => {
-    throw new McscError(where, `cannot open: ${messageOf(e)}`, { cause: e });
+    throw failedTo(where, 'cannot open', e);
   });
   if (!st.isFile())
     throw new McscError(
@@ -161,7 +161,7 @@ async function checkSignature(path: string, where: string): Promise<number> {
       `cannot open: it is ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : 'not a regular file'}; expected an HDF5 file`,
     );
   const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((e: unknown) => {
-    throw new McscError(where, `cannot open: ${messageOf(e)}`, { cause: e });
+    throw failedTo(where, 'cannot open', e);
   });
   try {
     const { size } = await handle.stat();

@@ -8,7 +8,7 @@
  */
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import type { SourceArray } from './convert.js';
-import { readRegularFile, McscError, messageOf } from '@mcsc/graph/node';
+import { failedTo, readRegularFile, McscError } from '@mcsc/graph/node';
 import { crc32 } from '@mcsc/infer';
 
 /** Largest `.npz` file read, and largest member inflated (docs/limits.md). */
@@ -135,7 +135,7 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NpyA
     });
   } catch (e) {
     if (refused) throw refused;
-    throw new McscError(source, `not a readable .npz (zip) archive: ${messageOf(e)}`, { cause: e });
+    throw failedTo(source, 'not a readable .npz (zip) archive', e);
   }
   const crcs = centralCrcs(bytes);
   const out: Record<string, NpyArray> = {};

@@ -22,7 +22,7 @@ import { readList } from './lists.js';
 import { readNpz } from './npy.js';
 import { resolveInside, type RootOptions } from './paths.js';
 import type { SegmentationDataset, TrainingSlice, Volume } from './types.js';
-import { McscError, messageOf } from '@mcsc/graph';
+import { failedTo, McscError } from '@mcsc/graph';
 
 export const SYNAPSE_CLASS_NAMES = Object.freeze([
   'background',
@@ -140,7 +140,7 @@ export async function readSynapseVolume(path: string, name: string, limit: Label
 /** File names in `dir` ending in `suffix`, without it, sorted. */
 async function listFiles(dir: string, suffix: string): Promise<string[]> {
   const entries = await readdir(dir).catch((e: unknown) => {
-    throw new McscError(`Synapse folder ${dir}`, `cannot list: ${messageOf(e)}`, { cause: e });
+    throw failedTo(`Synapse folder ${dir}`, 'cannot list', e);
   });
   const names = entries
     .filter((f) => f.endsWith(suffix))

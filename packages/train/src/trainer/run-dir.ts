@@ -45,6 +45,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  failedTo,
   encodeSafetensors,
   readSafetensorsFile,
   saveState,
@@ -210,8 +211,7 @@ export class RunDir {
       try {
         fd = openSync(this.lockPath, 'wx');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw new McscError(this.lockPath, `cannot create the lock: ${messageOf(e)}`, { cause: e });
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw failedTo(this.lockPath, 'cannot create the lock', e);
         this.takeOverStaleLock(log);
         continue;
       }
@@ -220,7 +220,7 @@ export class RunDir {
       } catch (e) {
         closeSync(fd);
         rmSync(this.lockPath, { force: true });
-        throw new McscError(this.lockPath, `cannot write the lock: ${messageOf(e)}`, { cause: e });
+        throw failedTo(this.lockPath, 'cannot write the lock', e);
       }
       closeSync(fd);
       const onExit = () => this.releaseLock();
@@ -255,7 +255,7 @@ export class RunDir {
       text = readFileSync(this.lockPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new McscError(this.lockPath, `cannot read the lock: ${messageOf(e)}`, { cause: e });
+      throw failedTo(this.lockPath, 'cannot read the lock', e);
     }
     return parseLock(text, this.lockPath);
   }
@@ -267,7 +267,7 @@ export class RunDir {
       text = readFileSync(this.lockPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // released meanwhile: try again
-      throw new McscError(this.lockPath, `cannot read the lock: ${messageOf(e)}`, { cause: e });
+      throw failedTo(this.lockPath, 'cannot read the lock', e);
     }
     const owner = parseLock(text, this.lockPath);
     const since = `since ${owner.started}`;
@@ -343,7 +343,7 @@ export class RunDir {
         throw e;
       }
     } catch (e) {
-      throw new McscError(this.logPath, `cannot append a log record: ${messageOf(e)}`, { cause: e });
+      throw failedTo(this.logPath, 'cannot append a log record', e);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
