@@ -51,12 +51,7 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
     batch: graphBatch(graph),
     networks: { cnn: graph.cnn, trans: graph.transformer },
     optimizer: { kind: 'adamw', betas: config.optim.betas, eps: config.optim.eps, groups: parameterGroups(config.optim.weightDecay) },
-    runtime: {
-      device: config.runtime.device,
-      ...(config.runtime.threads !== undefined ? { threads: config.runtime.threads } : {}),
-      enableMemPattern: config.runtime.memPattern,
-      enableCpuMemArena: config.runtime.cpuMemArena,
-    },
+    runtime: runtimeOptions(config.runtime),
     evaluation: {
       patchSize: config.model.patchSize,
       numClasses: data.numClasses,
@@ -65,5 +60,22 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
       spacing: config.run.spacing,
       emptyClass: config.run.emptyClass,
     },
+  };
+}
+
+/**
+ * onnxruntime's options from the config's `runtime`: the parallel execution mode unless the config says
+ * otherwise on cpu (sequential on cuda), then with one intra-op thread per node unless `threads` is given.
+ */
+function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
+  const executionMode = r.executionMode ?? (r.device === 'cpu' ? 'parallel' : 'sequential');
+  const threads = r.threads ?? (executionMode === 'parallel' ? 1 : undefined);
+  return {
+    device: r.device,
+    ...(threads !== undefined ? { threads } : {}),
+    executionMode,
+    ...(r.interOpThreads !== undefined ? { interOpThreads: r.interOpThreads } : {}),
+    enableMemPattern: r.memPattern,
+    enableCpuMemArena: r.cpuMemArena,
   };
 }

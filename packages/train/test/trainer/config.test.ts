@@ -116,6 +116,12 @@ describe('trainer config', () => {
     ['repeated scale', { loss: { contrast: { scales: ['full', 'full'] } } }, /^loss\.contrast\.scales: scales must not repeat/],
     ['bad name', { name: 'a b' }, /^name: name may hold letters/],
     ['bad labeled', { data: { labeled: { patients: 0 } } }, /^data\.labeled/],
+    [
+      'inter-op threads, sequential',
+      { runtime: { executionMode: 'sequential', interOpThreads: 2 } },
+      /^runtime\.interOpThreads: applies to runtime\.executionMode 'parallel' only/,
+    ],
+    ['bad execution mode', { runtime: { executionMode: 'async' } }, /^runtime\.executionMode: .*"sequential".*"parallel".*, got "async"/],
   ];
   test.each(invalid)('rejects %s with the field path, the expectation and the value', (_, overrides, message) => {
     const found = problems(() => resolveConfig('cpu', [overrides], 'my.json'));

@@ -25,10 +25,26 @@ describe('run settings', () => {
     expect([s.graph.cnn, s.graph.transformer]).toEqual([s.networks.cnn, s.networks.trans]);
     expect(s.batch).toBe(4);
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
-    expect(s.runtime).toEqual({ device: 'cpu', threads: 2, enableMemPattern: true, enableCpuMemArena: true });
-    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', enableMemPattern: true, enableCpuMemArena: true });
+    const memory = { enableMemPattern: true, enableCpuMemArena: true };
+    expect(s.runtime).toEqual({ device: 'cpu', threads: 2, executionMode: 'parallel', ...memory });
+    // cpu: the parallel execution mode with one intra-op thread per node unless the config says otherwise
+    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', threads: 1, executionMode: 'parallel', ...memory });
+    expect(runSettings(tinyConfig({ runtime: { executionMode: 'sequential' } }), data).runtime).toEqual({
+      device: 'cpu',
+      executionMode: 'sequential',
+      ...memory,
+    });
+    expect(runSettings(tinyConfig({ runtime: { interOpThreads: 3 } }), data).runtime).toEqual({
+      device: 'cpu',
+      threads: 1,
+      executionMode: 'parallel',
+      interOpThreads: 3,
+      ...memory,
+    });
     expect(runSettings(tinyConfig({ runtime: { memPattern: false, cpuMemArena: false } }), data).runtime).toEqual({
       device: 'cpu',
+      threads: 1,
+      executionMode: 'parallel',
       enableMemPattern: false,
       enableCpuMemArena: false,
     });
