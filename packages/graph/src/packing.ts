@@ -2,8 +2,9 @@
  * Packed parameters: the training graph reads each optimizer group's parameters as one flat vector.
  * The model still sees its named tensors (Split → Reshape), autodiff returns the group's gradient as
  * one Concat (the gradient of Split), and the optimizer updates the whole group with one short chain
- * of vector ops — instead of a dozen nodes per parameter. The session keeps per-name arrays and
- * packs/unpacks them around each run (a memcpy of the parameters, negligible beside a step).
+ * of vector ops — instead of a dozen nodes per parameter. The session keeps per-name arrays: views
+ * of the last step's updated vector, which the next step feeds back as it is; only parameters that were
+ * set since (initial values, loaded weights) are copied into a fresh vector.
  */
 import type { Graph } from './graph.js';
 import type { ParamGroup } from './optim.js';
@@ -76,9 +77,18 @@ export function packedParamResolver(plan: readonly PackedGroup[], graph: () => G
 
 /** Concatenate a group's parameter arrays into its flat feed. */
 export function pack(group: PackedGroup, values: (name: string) => Float32Array): Float32Array {
+  // After a step every member is a view of that step's updated vector ({@link unpack}), in order:
+  // that vector is then fed as it is (onnxruntime only reads its inputs) instead of copied.
+  const first = values(group.members[0]!.name);
+  const whole = first.buffer.byteLength === group.total * 4 && first.byteOffset === 0;
+  if (whole && group.members.every((m) => isViewAt(values(m.name), first.buffer, m))) return new Float32Array(first.buffer, 0, group.total);
   const flat = new Float32Array(group.total);
   for (const m of group.members) flat.set(values(m.name), m.offset);
   return flat;
+}
+
+function isViewAt(data: Float32Array, buffer: ArrayBufferLike, m: PackedMember): boolean {
+  return data.buffer === buffer && data.byteOffset === m.offset * 4 && data.length === m.size;
 }
 
 /** Views of the updated flat vector, one per parameter (no copy). */

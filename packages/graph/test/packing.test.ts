@@ -44,6 +44,30 @@ describe('packing', () => {
     expect(back.get('encoder.w')!.buffer).toBe(flat.buffer);
   });
 
+  test("pack feeds back the vector its members are views of (a step's output) without copying; anything else is copied", () => {
+    const [group] = planPacking(params(), [cnn, head, cnn]);
+    const updated = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8); // the updated vector a step returns
+    const values = new Map(unpack(group!, updated));
+    const again = pack(group!, (name) => values.get(name)!);
+    expect(again.buffer).toBe(updated.buffer);
+    expect([...again]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // one member replaced (loaded weights): a fresh vector with the new values
+    values.set('encoder.b', Float32Array.of(-7, -8));
+    const copied = pack(group!, (name) => values.get(name)!);
+    expect(copied.buffer).not.toBe(updated.buffer);
+    expect([...copied]).toEqual([1, 2, 3, 4, 5, 6, -7, -8]);
+    // views of a larger buffer, or out of order, are copied too
+    const larger = new Float32Array(16);
+    larger.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const inLarger = new Map(unpack(group!, larger.subarray(0, 8)));
+    expect(pack(group!, (name) => inLarger.get(name)!).buffer).not.toBe(larger.buffer);
+    const swapped = new Map([
+      ['encoder.w', updated.subarray(2, 8)],
+      ['encoder.b', updated.subarray(0, 2)],
+    ]);
+    expect([...pack(group!, (name) => swapped.get(name)!)]).toEqual([3, 4, 5, 6, 7, 8, 1, 2]);
+  });
+
   test('the resolver serves packed parameters as views of one flat input; the gradient comes back as one vector', async () => {
     const plan = planPacking(params(), [cnn, head, cnn]);
     const g: Graph = new Graph({ resolveParam: packedParamResolver(plan, () => g) });
