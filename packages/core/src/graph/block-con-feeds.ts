@@ -10,10 +10,10 @@
  * graph's table, which keeps the features' own `[B, V]` image order (view v of slice b is image b·V + v),
  * and the N − A·V·b² positions after the active ones are padded with index 0 and mask 0.
  *
- * For {@link projectedBlockConLoss} (a spec with `projectedPixels` M = G·B·b²) the table is the
- * projected sampled pixels instead: group slot s owns rows s·B·b² … of each view's M rows, filled with
+ * For {@link projectedBlockConLoss} (a spec with `projectedPixels` M = G·A_max·b²) the table is the
+ * projected sampled pixels instead: group slot s owns rows s·A_max·b² … of each view's M rows, filled with
  * its points of that view in group order (the first A·b²; the rest, and `pixels` there, index 0), so
- * `points` holds row v·M + s·B·b² + j and `pixels` at that row the pixel a_i·H·W + y·W + x of view v's
+ * `points` holds row v·M + s·A_max·b² + j and `pixels` at that row the pixel a_i·H·W + y·W + x of view v's
  * map. The labels still index the `[B, V, H, W]` label maps.
  */
 import type { TensorData } from '@mcsc/graph';
@@ -25,7 +25,8 @@ import type { BlockConSpec } from './block-con.js';
 export interface BlockConStep {
   /**
    * The slices that take part: their count A (the first A slices, e.g. the labeled B_l before
-   * iteration 3000) or their indices. Default: all B slices.
+   * iteration 3000) or their indices, at most the spec's A_max. Default: the first A_max (all B
+   * slices unless the graph was built with `options.slices`).
    */
   activeSlices?: number | readonly number[];
   /** One permutation of the G blocks per active sub-image (A·V of them, view 0's first). */
@@ -48,8 +49,11 @@ export interface BlockConStep {
  */
 export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Record<string, TensorData> {
   const fn = 'blockConFeeds';
-  const { batch, views, height, width, blockSize, blockCoverage, labelOrder, blockCount, groups, pointsPerGroup: n } = spec;
-  const active = activeSliceList(fn, step.activeSlices, batch);
+  const { batch, slices, views, height, width, blockSize, blockCoverage, labelOrder, blockCount, groups, pointsPerGroup: n } = spec;
+  const active = activeSliceList(fn, step.activeSlices ?? slices, batch);
+  if (active.length > slices) {
+    throw invalidValue(fn, 'step.activeSlices', `must name at most the graph's A_max = ${slices} slices (options.slices)`, step.activeSlices);
+  }
   const subImages = active.length * views;
   const points = new BigInt64Array(groups * n);
   const labels = new BigInt64Array(groups * n);
@@ -99,7 +103,7 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
       }
       const m = Math.floor(flat / plane); // sub-image v·A + i
       const v = Math.floor(m / active.length);
-      const row = v * projected! + slot * batch * blockSize * blockSize + perView[v]!++;
+      const row = v * projected! + slot * slices * blockSize * blockSize + perView[v]!++;
       points[base + p] = BigInt(row);
       pixels[row] = BigInt(active[m % active.length]! * plane + (flat % plane));
     }

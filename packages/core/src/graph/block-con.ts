@@ -98,6 +98,13 @@ export interface BlockConGraphOptions {
    * small machines); default all G_h·G_w groups, as the paper. Fixes the graph's G, so it is a graph option.
    */
   groupsPerStep?: number;
+  /**
+   * A_max, the most slices a step contrasts (default B, all of them): the graph's N is A_max·V·b² and,
+   * projected, M = G·A_max·b². A phase that contrasts fewer slices (the labeled B_l before the switch to
+   * all slices) gets a graph that is that much smaller instead of padding: its N×N work is (A_max/B)²
+   * of the full graph's. Fixes the graph's shapes, so it is a graph option.
+   */
+  slices?: number;
   /** Groups per chunk; default the most that keep a chunk's N×N tensor within {@link DEFAULT_CHUNK_ELEMENTS}. */
   chunkGroups?: number;
   /** Use these tensors as the step inputs instead of declaring graph inputs (tests, composed graphs). */
@@ -116,6 +123,8 @@ export interface BlockConInputs {
 export interface BlockConSpec {
   readonly name: string;
   readonly batch: number;
+  /** A_max, the most slices one step contrasts (`options.slices`, default B). */
+  readonly slices: number;
   readonly views: number;
   readonly height: number;
   readonly width: number;
@@ -126,12 +135,12 @@ export interface BlockConSpec {
   readonly blockCount: number;
   /** G, the groups in the graph: `blockCount`, or `groupsPerStep` of them drawn each step. */
   readonly groups: number;
-  /** N = B·V·b² (the padded size; A·V·b² of them active in a step with A active slices). */
+  /** N = A_max·V·b² (the padded size; A·V·b² of them active in a step with A ≤ A_max active slices). */
   readonly pointsPerGroup: number;
   readonly chunkGroups: number;
   readonly chunks: number;
   /**
-   * {@link projectedBlockConLoss} only: M = G·B·b², the pixels of each view gathered and projected per step
+   * {@link projectedBlockConLoss} only: M = G·A_max·b², the pixels of each view gathered and projected per step
    * (the rows of view v in the projected point table are v·M … v·M + M − 1).
    */
   readonly projectedPixels?: number;
@@ -290,12 +299,15 @@ function blockLayout(
   if (perStep !== undefined && (!Number.isInteger(perStep) || perStep < 1))
     throw invalidValue(fn, 'options.groupsPerStep', 'must be a positive integer', perStep);
   const groups = Math.min(perStep ?? blockCount, blockCount);
-  const n = batch * views * b * b;
+  const slices = options.slices ?? batch;
+  if (!Number.isInteger(slices) || slices < 1 || slices > batch)
+    throw invalidValue(fn, 'options.slices', `must be an integer in [1, B = ${batch}]`, options.slices);
+  const n = slices * views * b * b;
   const asked = options.chunkGroups ?? Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / (n * n)));
   if (!Number.isInteger(asked) || asked < 1)
     throw invalidValue(fn, 'options.chunkGroups', 'must be a positive integer', options.chunkGroups);
   const chunkGroups = Math.min(Math.max(groups, 1), asked);
-  const pixels = projected ? groups * batch * b * b : undefined;
+  const pixels = projected ? groups * slices * b * b : undefined;
   const inputs = options.inputs ?? declareInputs(g, name, groups, n, pixels === undefined ? undefined : [views, pixels]);
   checkInputs(fn, inputs, groups, n, pixels === undefined ? undefined : [views, pixels]);
   const chunkSizes = Array.from({ length: Math.ceil(groups / chunkGroups) }, (_, i) => Math.min(chunkGroups, groups - i * chunkGroups));
@@ -303,6 +315,7 @@ function blockLayout(
   const spec: BlockConSpec = {
     name,
     batch,
+    slices,
     views,
     height,
     width,

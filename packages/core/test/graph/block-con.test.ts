@@ -614,6 +614,74 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     await runner.release();
   });
 
+  /**
+   * A graph built for at most A slices (`options.slices`, a phase that contrasts only A of the B slices)
+   * against the graph for all B with the same A active (padded): the same loss and gradients, on the
+   * same feeds' points, for a point set (A/B)² the size in every N×N product.
+   */
+  const phases: [string, Case, Partial<graphLosses.BlockConGraphOptions>][] = [
+    ['first 1 of 3 slices', cases[5]!, {}],
+    ['first 2 of 3 slices, chunked', cases[6]!, {}],
+    ['slices 0 and 2 of 3', cases[7]!, {}],
+    ['first 2 of 3 slices, 2 of the groups per step', cases[6]!, { groupsPerStep: 2 }],
+  ];
+  test.each(phases)('a graph for A slices (options.slices) equals the padded one with A active: %s', async (_, c, extra) => {
+    const a = activeList(c).length;
+    const g = new Graph({ training: true });
+    const views = [g.input('view0', [c.batch, C0, c.size, c.size]), g.input('view1', [c.batch, C1, c.size, c.size])];
+    const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
+    const h = heads(g, c.channels);
+    const padded = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { ...extra, name: 'padded' }));
+    const small = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { ...extra, name: 'small', slices: a }));
+    expect(small.spec.slices).toBe(a);
+    expect(small.spec.pointsPerGroup).toBe((padded.spec.pointsPerGroup * a) / c.batch);
+    expect(small.spec.projectedPixels).toBe((padded.spec.projectedPixels! * a) / c.batch);
+    const wrt = [...views, ...h.params];
+    const outputs: Record<string, Tensor> = { padded: padded.loss, small: small.loss };
+    gradients(padded.loss, wrt).forEach((d, i) => (outputs[`padded.${wrt[i]!.name}`] = d!));
+    gradients(small.loss, wrt).forEach((d, i) => (outputs[`small.${wrt[i]!.name}`] = d!));
+    const runner = await compile(g, outputs);
+    const random = new Random(c.size * 11 + a);
+    for (let step = 0; step < 2; step++) {
+      const subset = extra.groupsPerStep ? Array.from(random.permutation(padded.spec.blockCount).subarray(0, extra.groupsPerStep)) : undefined;
+      const base = feedsOf(c, { maps: padded, points: padded } as ReturnType<typeof build>, random, subset);
+      const permutations = drawBlockPermutations(a * 2, padded.spec.blockCount, random);
+      const stepFeeds = { permutations, activeSlices: c.active ?? c.batch, ...(subset ? { groupSubset: subset } : {}) };
+      const got = await runner.run({
+        ...base,
+        ...graphLosses.blockConFeeds(padded.spec, stepFeeds),
+        ...graphLosses.blockConFeeds(small.spec, stepFeeds),
+      });
+      expect(got.padded![0]).toBeGreaterThan(0);
+      expectClose(got.small![0]!, got.padded![0]!, 1e-5);
+      const failures = wrt
+        .map((t) => [t.name, relativeError(got[`small.${t.name}`]!, got[`padded.${t.name}`]!)] as const)
+        .filter(([, { diff, scale }]) => !(scale > 1e-4 && diff <= 1e-5));
+      expect(failures).toEqual([]);
+    }
+    await runner.release();
+  });
+
+  test('options.slices is checked, and a step may not name more slices than the graph holds', () => {
+    const c = cases[6]!;
+    const g = new Graph({ training: true });
+    const views = [g.input('view0', [c.batch, C0, c.size, c.size]), g.input('view1', [c.batch, C1, c.size, c.size])];
+    const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
+    const h = heads(g, c.channels);
+    for (const slices of [0, 4, 1.5]) {
+      expect(() => graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { slices }))).toThrow(
+        `graphLosses.projectedBlockConLoss: options.slices must be an integer in [1, B = 3], got ${slices}`,
+      );
+    }
+    const small = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { slices: 2 }));
+    expect(() => graphLosses.blockConFeeds(small.spec, { activeSlices: 3, random: new Random(1) })).toThrow(
+      "blockConFeeds: step.activeSlices must name at most the graph's A_max = 2 slices (options.slices), got 3",
+    );
+    // the default is the graph's A_max: the first 2 slices
+    const feeds = graphLosses.blockConFeeds(small.spec, { random: new Random(1) });
+    expect((feeds[small.spec.inputNames.mask] as Float32Array).every((m) => m === 1)).toBe(true);
+  });
+
   test('the comparison can fail: a head that is not pointwise (centred over its points) gives another loss', async () => {
     const c = cases[0]!;
     const built = build(c, {}, true);
