@@ -81,6 +81,12 @@ export interface McscGraphOptions {
   };
   /** Whether any term reads unlabeled slices; false = the graph's batch is B_l. */
   usesUnlabeled: boolean;
+  /**
+   * A_max, the slices (from the head of the batch) a step of this graph may contrast: the graph's batch
+   * (the default), or B_l for the labeled-only phase before `allSlicesFrom`, whose graph then holds only
+   * the labeled slices' points (docs/method/losses.md#phases).
+   */
+  contrastSlices: number;
 }
 
 export function mcscGraphOptions(config: TrainConfig, data: { numClasses: number; inChannels: number }): McscGraphOptions {
@@ -109,6 +115,7 @@ export function mcscGraphOptions(config: TrainConfig, data: { numClasses: number
       groupsPerStep: contrast.groupsPerStep,
     },
     usesUnlabeled,
+    contrastSlices: usesUnlabeled ? optim.batchSize : optim.labeledBatchSize,
   };
 }
 
@@ -153,6 +160,8 @@ export interface McscGraph {
   build: BuildFn;
   /** The block-sampling spec of each contrasted scale (empty when the contrast is off): what the step feeds are made from. */
   blockSpecs: ReadonlyMap<ContrastScale, graphLosses.BlockConSpec>;
+  /** The options' `contrastSlices`: the most slices one step of this graph contrasts. */
+  slices: number;
 }
 
 /** The side of the feature map contrasted at `scale`: the patch (1/1) or the patch / 8. */
@@ -172,6 +181,7 @@ export function blockOptions(
     labelOrder: c.labelOrder,
     classBalanced: c.classBalanced,
     ...(c.groupsPerStep !== null ? { groupsPerStep: c.groupsPerStep } : {}),
+    slices: o.contrastSlices,
     name: `blockcon_${scale}`,
   };
 }
@@ -225,7 +235,7 @@ export function mcscGraph(o: McscGraphOptions): McscGraph {
     if (!g.training) return { outputs };
     return g.scope(SCOPES.losses, () => trainingLosses(g, o, blockSpecs, cnn, trans, outputs));
   };
-  return { build, blockSpecs };
+  return { build, blockSpecs, slices: o.contrastSlices };
 }
 
 /** The feature maps a scale's projectors read: 1/1 both decoders' last maps, 1/8 the UNet's x5 and the Swin-UNet's bottleneck tokens. */

@@ -48,6 +48,34 @@ describe('the joint MCSC graph', () => {
     });
   });
 
+  test('the labeled-only phase has its own graph: the block feeds of B_l slices, the same batch and parameters', () => {
+    const options = mcscGraphOptions(tinyConfig(), data);
+    expect(options.contrastSlices).toBe(4);
+    const all = new Graph({ training: true });
+    mcscGraph(options).build(all);
+    const labeled = new Graph({ training: true });
+    const phase = mcscGraph({ ...options, contrastSlices: 2 });
+    phase.build(labeled);
+    expect(phase.slices).toBe(2);
+    expect([...phase.blockSpecs.values()].map((s) => [s.slices, s.pointsPerGroup, s.projectedPixels])).toEqual([
+      [2, 256, 512],
+      [2, 64, 32],
+    ]);
+    const shapes = (g: Graph) => Object.fromEntries(g.inputs.filter((t) => !t.name.startsWith('dropout_mask')).map((t) => [t.name, t.shape.join('x')]));
+    expect(shapes(labeled)).toEqual({
+      ...shapes(all),
+      'blockcon_full.points': '4x256',
+      'blockcon_full.labels': '4x256',
+      'blockcon_full.mask': '256',
+      'blockcon_full.pixels': '2x512',
+      'blockcon_eighth.points': '1x64',
+      'blockcon_eighth.labels': '1x64',
+      'blockcon_eighth.mask': '64',
+      'blockcon_eighth.pixels': '2x32',
+    });
+    expect(labeled.params.map((p) => `${p.name}${p.shape}`)).toEqual(all.params.map((p) => `${p.name}${p.shape}`));
+  });
+
   test('switches: cross teaching has no contrast inputs, supervised-only takes the B_l labeled slices, single scale one block feed', () => {
     expect(inputsOf('cross-teaching').inputs).toEqual({ image: '4x1x64x64', label: '2x64x64', ct_weight: '' });
     const sup = inputsOf('supervised');
@@ -103,7 +131,12 @@ describe('the joint MCSC graph', () => {
 
   test('a short MCSC run: finite losses, L = L_cnn + L_trans as docs/method/losses.md#total-loss, contrast after the switch, falling supervised loss', async () => {
     const config = tinyConfig({ optim: { iterations: 30 }, run: { validateEvery: 30 } });
-    const result = await train({ config, out: join(dir, 'short'), dataset: await tinyData(), progress: false, log: () => {} });
+    const said: string[] = [];
+    const result = await train({ config, out: join(dir, 'short'), dataset: await tinyData(), progress: false, log: (m) => said.push(m) });
+    // the labeled-only phase (iterations 1–3) ran on its own graph; the switch is said once
+    expect(said.filter((m) => m.includes('the contrast takes all'))).toEqual([
+      'iteration 3: the contrast takes all 4 slices from here on (its own training graph)',
+    ]);
     expect(result.completed).toBe(true);
     const log = result.dir.readLog().filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
     expect(log).toHaveLength(30);
