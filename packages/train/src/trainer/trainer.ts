@@ -27,7 +27,7 @@ import type { SegmentationDataset } from '../data/types.js';
 import { resolveConfig, type TrainConfig } from './config.js';
 import { BatchStream, classesText, labeledSplit, loadData, prepareBatch, validationTopUpText } from './data.js';
 import { evaluateVolumes, jointPredictor, networkSession, pairPredictor } from './evaluate.js';
-import { mcscGraph, type McscGraph, type NetworkName } from './mcsc-graph.js';
+import { mcscGraph, NETWORK_PARAMS, type McscGraph, type NetworkName } from './mcsc-graph.js';
 import { writeReport, type Report } from './report.js';
 import { RunDir, type BestRecord } from './run-dir.js';
 import { dataShape, runSettings, type RunSettings } from './run-settings.js';
@@ -353,6 +353,7 @@ async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig
   const checkpoint = dir.readCheckpoint();
   if (!checkpoint) throw new McscError(root, 'the run has no checkpoint yet, nothing to evaluate');
   const dataset = await loadData(config);
+  if (options.data) checkSameClasses(dir, checkpoint, dataset);
   const best = checkpoint.best;
   if (!best.cnn || !best.trans) {
     // No validation result for a network (interrupted early, or no validation volumes): test the checkpoint's weights.
@@ -368,4 +369,16 @@ async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig
     best,
     ...(options.log ? { log: options.log } : {}),
   });
+}
+
+/** `--data` must give the task the run was trained for: as many classes as its networks' heads output. */
+function checkSameClasses(dir: RunDir, checkpoint: NonNullable<ReturnType<RunDir['readCheckpoint']>>, dataset: SegmentationDataset): void {
+  const head = dir.readCheckpointTensors(checkpoint).get(`${NETWORK_PARAMS.cnn.head}conv1.weight`);
+  const trained = head?.shape[0];
+  if (trained !== undefined && trained !== dataset.numClasses) {
+    throw new McscError(
+      `${dir.root} with --data`,
+      `the data gives ${dataset.numClasses} classes (${dataset.classNames.join(', ')}; ${dataset.classOrigin ?? dataset.name}) but the run's networks were trained for ${trained}; expected data of the same task (or its class list in data.classes)`,
+    );
+  }
 }

@@ -6,6 +6,7 @@ import { register as registerCompare } from '../../src/cli/compare';
 import { register as registerEvaluate } from '../../src/cli/evaluate';
 import { register as registerTrain } from '../../src/cli/train';
 import { TINY } from './tiny';
+import { writeAcdcLayout } from '../data/layout-fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcsc-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +42,14 @@ describe('the mcsc train / evaluate / compare commands', () => {
     const again = await mcsc('evaluate', '--run', out);
     expect(again.split('\n')[0]).toBe(printed.split('\n')[0]);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).results).toEqual(report.results);
+  });
+
+  test('evaluate --data with another class count names both counts instead of failing on a weight shape', async () => {
+    const other = join(dir, 'acdc-3');
+    await writeAcdcLayout(other, { patients: 2, classes: 3 });
+    await expect(mcsc('evaluate', '--run', join(dir, 'run'), '--data', other)).rejects.toThrow(
+      /run with --data: the data gives 3 classes \(.*\) but the run's networks were trained for 4; expected data of the same task/,
+    );
   });
 
   test('compare runs each method with the same seeds and prints mean ± sd', async () => {
