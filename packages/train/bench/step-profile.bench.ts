@@ -26,7 +26,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { McscError, Random, TrainingSession, nodeRuntime, type Feeds, type GraphRuntime } from '@mcsc/graph/node';
+import { McscError, Random, TrainingSession, nodeRuntime, type Feeds, type GraphRuntime, type NodeRuntimeOptions } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { mcscGraph } from '../src/trainer/mcsc-graph';
@@ -71,10 +71,20 @@ function peakRss(): number {
   return hwm ? Number(hwm[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
+/**
+ * The profile attributes kernel time to the parts of the step, so its sessions run one node at a time:
+ * onnxruntime's sequential execution mode with its default threads, not the trainer's default parallel
+ * mode (docs/engine.md#execution-mode; bench/trainer.bench.ts measures the trainer's own runtime).
+ */
+function sequential(runtime: NodeRuntimeOptions): NodeRuntimeOptions {
+  const { threads: _threads, interOpThreads: _interOp, ...rest } = runtime;
+  return { ...rest, executionMode: 'sequential' };
+}
+
 function setup(preset: PresetName) {
   const config = resolveConfig(preset);
   const settings = runSettings(config, DATA);
-  return { config, settings, graph: mcscGraph(settings.graph) };
+  return { config, settings: { ...settings, runtime: sequential(settings.runtime) }, graph: mcscGraph(settings.graph) };
 }
 
 /**
