@@ -112,6 +112,12 @@ const cases: Case[] = [
   ],
   ['LayerNorm last axis', [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }], (x, w, b) => G.layerNorm(x!, w!, b!)],
   ['LayerNorm two axes', [{ shape: [2, 3, 4] }, { shape: [3, 4] }, { shape: [3, 4] }], (x, w, b) => G.layerNorm(x!, w!, b!, { axis: 1 })],
+  [
+    'LayerNorm recomputing its statistics (a graph without training outputs)',
+    [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }],
+    (x, w, b) => G.layerNorm(x!, w!, b!),
+    { training: false },
+  ],
   ['Softmax axis 1', [{ shape: [2, 4, 3] }], (x) => G.softmax(x!, 1)],
   ['LogSoftmax last axis', [{ shape: [3, 5] }], (x) => G.logSoftmax(x!, -1)],
   ['l2Normalize', [{ shape: [2, 4, 3] }], (x) => G.l2Normalize(x!, 1)],

@@ -127,12 +127,19 @@ const LAYER_NORM = defineGradient<{ x: Tensor; gamma: Tensor; normAxes: number[]
   name: 'LayerNormalization',
   op: 'LayerNormalization',
   grads: ['X', 'Scale', 'B'],
-  formula: 'with g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ gy·x̂, dβ = Σ gy over the leading axes',
-  backward: ([gy], { x, gamma, normAxes, leadAxes, eps }) => {
+  formula:
+    'with g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ gy·x̂, dβ = Σ gy over the leading axes; x̂ = (x − μ)·r from the node\'s Mean and InvStdDev outputs',
+  backward: ([gy], { x, gamma, normAxes, leadAxes, eps }, node) => {
+    // Training graphs read μ and r = (σ² + ε)^−½ from the forward node's own Mean and InvStdDev outputs
+    // (no second pass over x); a graph without them recomputes both. Built once for dx and dγ.
+    let cached: { r: Tensor; xhat: Tensor } | undefined;
     const stats = () => {
-      const mean = reduceMean(x, normAxes, true);
-      const r = pow(add(reduceMean(pow(sub(x, mean), 2), normAxes, true), eps), -0.5);
-      return { r, xhat: mul(sub(x, mean), r) };
+      if (cached) return cached;
+      const [, saved, inv] = node.outputs;
+      const mean = saved ?? reduceMean(x, normAxes, true);
+      const r = inv ?? pow(add(reduceMean(pow(sub(x, mean), 2), normAxes, true), eps), -0.5);
+      cached = { r, xhat: mul(sub(x, mean), r) };
+      return cached;
     };
     return [
       () => {
@@ -162,10 +169,12 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: { axis?:
   }
   const normAxes = normShape.map((_, i) => axis + i);
   const leadAxes = x.shape.slice(0, axis).map((_, i) => i);
+  // Training graphs also take the node's Mean and InvStdDev outputs ([lead…, 1…]) for the gradient.
+  const stats = { shape: [...x.shape.slice(0, axis), ...normShape.map(() => 1)], dtype: 'float32' as const };
   return x.graph.addNode({
     op: 'LayerNormalization',
     inputs: [x, gamma, beta],
-    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    outputs: [{ shape: x.shape, dtype: 'float32' }, ...(x.graph.training ? [stats, stats] : [])],
     attrs: { axis, epsilon: { float: eps } },
     gradient: LAYER_NORM.with({ x, gamma, normAxes, leadAxes, eps }),
   })[0]!;
