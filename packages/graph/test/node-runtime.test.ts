@@ -57,7 +57,8 @@ describe('nodeRuntime memory settings', () => {
     for (const o of defaults.sessionOptions) expect(o).not.toHaveProperty('executionMode');
     const parallel = await run({ executionMode: 'parallel', interOpThreads: 2, threads: 1 });
     expect(parallel.sessionOptions.length).toBe(defaults.sessionOptions.length);
-    for (const o of parallel.sessionOptions) expect(o).toMatchObject({ executionMode: 'parallel', interOpNumThreads: 2, intraOpNumThreads: 1 });
+    for (const o of parallel.sessionOptions)
+      expect(o).toMatchObject({ executionMode: 'parallel', interOpNumThreads: 2, intraOpNumThreads: 1 });
     expect(parallel.description).toMatch(/\(cpu, 1 threads, parallel, 2 inter-op threads\)$/);
     for (let i = 0; i < 3; i++) expect(parallel.losses[i]).toBeCloseTo(defaults.losses[i]!, 5);
     let maxDiff = 0;
@@ -69,7 +70,9 @@ describe('nodeRuntime memory settings', () => {
     const mode = () => nodeRuntime({ executionMode: 'async' as 'parallel' });
     expect(mode).toThrow(McscError);
     expect(mode).toThrow("nodeRuntime: executionMode must be 'sequential' or 'parallel', got async");
-    expect(() => nodeRuntime({ executionMode: 'parallel', interOpThreads: 0 })).toThrow('nodeRuntime: interOpThreads must be a positive integer, got 0');
+    expect(() => nodeRuntime({ executionMode: 'parallel', interOpThreads: 0 })).toThrow(
+      'nodeRuntime: interOpThreads must be a positive integer, got 0',
+    );
     expect(() => nodeRuntime({ interOpThreads: 2 })).toThrow("nodeRuntime: interOpThreads applies to executionMode 'parallel' only");
   });
 

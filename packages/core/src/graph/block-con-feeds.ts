@@ -52,7 +52,12 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
   const { batch, slices, views, height, width, blockSize, blockCoverage, labelOrder, blockCount, groups, pointsPerGroup: n } = spec;
   const active = activeSliceList(fn, step.activeSlices ?? slices, batch);
   if (active.length > slices) {
-    throw invalidValue(fn, 'step.activeSlices', `must name at most the graph's A_max = ${slices} slices (options.slices)`, step.activeSlices);
+    throw invalidValue(
+      fn,
+      'step.activeSlices',
+      `must name at most the graph's A_max = ${slices} slices (options.slices)`,
+      step.activeSlices,
+    );
   }
   const subImages = active.length * views;
   const points = new BigInt64Array(groups * n);

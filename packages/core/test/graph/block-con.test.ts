@@ -632,7 +632,11 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     const labels = g.input('labels', [c.batch, 2, c.size, c.size], 'int64');
     const h = heads(g, c.channels);
     const padded = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { ...extra, name: 'padded' }));
-    const small = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, caseOptions(c, { ...extra, name: 'small', slices: a }));
+    const small = graphLosses.projectedBlockConLoss(
+      { views, project: h.points },
+      labels,
+      caseOptions(c, { ...extra, name: 'small', slices: a }),
+    );
     expect(small.spec.slices).toBe(a);
     expect(small.spec.pointsPerGroup).toBe((padded.spec.pointsPerGroup * a) / c.batch);
     expect(small.spec.projectedPixels).toBe((padded.spec.projectedPixels! * a) / c.batch);
@@ -643,7 +647,9 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     const runner = await compile(g, outputs);
     const random = new Random(c.size * 11 + a);
     for (let step = 0; step < 2; step++) {
-      const subset = extra.groupsPerStep ? Array.from(random.permutation(padded.spec.blockCount).subarray(0, extra.groupsPerStep)) : undefined;
+      const subset = extra.groupsPerStep
+        ? Array.from(random.permutation(padded.spec.blockCount).subarray(0, extra.groupsPerStep))
+        : undefined;
       const base = feedsOf(c, { maps: padded, points: padded } as ReturnType<typeof build>, random, subset);
       const permutations = drawBlockPermutations(a * 2, padded.spec.blockCount, random);
       const stepFeeds = { permutations, activeSlices: c.active ?? c.batch, ...(subset ? { groupSubset: subset } : {}) };

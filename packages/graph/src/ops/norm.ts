@@ -128,7 +128,7 @@ const LAYER_NORM = defineGradient<{ x: Tensor; gamma: Tensor; normAxes: number[]
   op: 'LayerNormalization',
   grads: ['X', 'Scale', 'B'],
   formula:
-    'with g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ gy·x̂, dβ = Σ gy over the leading axes; x̂ = (x − μ)·r from the node\'s Mean and InvStdDev outputs',
+    "with g = gy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ gy·x̂, dβ = Σ gy over the leading axes; x̂ = (x − μ)·r from the node's Mean and InvStdDev outputs",
   backward: ([gy], { x, gamma, normAxes, leadAxes, eps }, node) => {
     // Training graphs read μ and r = (σ² + ε)^−½ from the forward node's own Mean and InvStdDev outputs
     // (no second pass over x); a graph without them recomputes both. Built once for dx and dγ.

@@ -46,7 +46,10 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   const memory = ortMemoryOptions(options, 'nodeRuntime');
   const device = checkDevice(options.device ?? 'cpu', 'node', 'nodeRuntime');
   const { executionMode = 'sequential', interOpThreads } = options;
-  for (const [key, value] of [['threads', threads], ['interOpThreads', interOpThreads]] as const) {
+  for (const [key, value] of [
+    ['threads', threads],
+    ['interOpThreads', interOpThreads],
+  ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new McscError('nodeRuntime', `${key} must be a positive integer, got ${value}`);
     }
@@ -68,7 +71,9 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
     executionProviders: [...DEVICES[device].providers],
     graphOptimizationLevel: 'all',
     ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-    ...(executionMode === 'parallel' ? { executionMode, ...(interOpThreads !== undefined ? { interOpNumThreads: interOpThreads } : {}) } : {}),
+    ...(executionMode === 'parallel'
+      ? { executionMode, ...(interOpThreads !== undefined ? { interOpNumThreads: interOpThreads } : {}) }
+      : {}),
     ...(profilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     ...memory,
   };

@@ -333,7 +333,10 @@ export const trainConfigSchema = z
         `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`,
       );
     }
-    if (c.runtime.interOpThreads !== undefined && (c.runtime.executionMode ?? (c.runtime.device === 'cpu' ? 'parallel' : 'sequential')) !== 'parallel')
+    if (
+      c.runtime.interOpThreads !== undefined &&
+      (c.runtime.executionMode ?? (c.runtime.device === 'cpu' ? 'parallel' : 'sequential')) !== 'parallel'
+    )
       issue(['runtime', 'interOpThreads'], "applies to runtime.executionMode 'parallel' only (the default on cpu)");
     if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
     const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };

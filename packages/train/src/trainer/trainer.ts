@@ -128,7 +128,9 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
   // The contrast's phases (docs/method/losses.md#phases) each have their own graph: `graphSlices(t)`
   // slices contrasted at step t, B_l before `allSlicesFrom` and B from then on.
   const graphSlices = (step: number) =>
-    settings.graph.contrast ? stepSchedule(config, Math.min(step, T - 1), stream.itersPerEpoch, batch).contrastSlices : settings.graph.contrastSlices;
+    settings.graph.contrast
+      ? stepSchedule(config, Math.min(step, T - 1), stream.itersPerEpoch, batch).contrastSlices
+      : settings.graph.contrastSlices;
   const phaseGraph = (slices: number) => mcscGraph({ ...settings.graph, contrastSlices: slices });
   const createSession = (g: McscGraph) =>
     TrainingSession.create({ build: g.build, optimizer: settings.optimizer, seed: config.seed, runtime: nodeRuntime(settings.runtime) });

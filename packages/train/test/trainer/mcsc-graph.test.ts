@@ -61,7 +61,8 @@ describe('the joint MCSC graph', () => {
       [2, 256, 512],
       [2, 64, 32],
     ]);
-    const shapes = (g: Graph) => Object.fromEntries(g.inputs.filter((t) => !t.name.startsWith('dropout_mask')).map((t) => [t.name, t.shape.join('x')]));
+    const shapes = (g: Graph) =>
+      Object.fromEntries(g.inputs.filter((t) => !t.name.startsWith('dropout_mask')).map((t) => [t.name, t.shape.join('x')]));
     expect(shapes(labeled)).toEqual({
       ...shapes(all),
       'blockcon_full.points': '4x256',
