@@ -4,7 +4,8 @@
  * network, resumable checkpoints (run-dir.ts) every `run.checkpointEvery` iterations, on a stop request
  * (`signal`: Ctrl-C or SIGTERM in the CLI) and at the end, then the final test with the best weights,
  * the report and the two inference models ({@link finishRun}). Settings derived from the config and
- * the data come from run-settings.ts.
+ * the data come from run-settings.ts. The steps before the contrast's switch to all slices run on a
+ * graph of their own that holds only the labeled slices' block points (docs/method/losses.md#phases).
  *
  * Faults (run-dir.ts has the details): the run directory is locked while the run writes it; a step
  * whose loss is not finite stops the run with an error naming the iteration and the terms, and its
