@@ -5,7 +5,8 @@
  * replaced, built here from the same pieces: every pixel of both networks' maps projected
  * (`projectFull` / `projectEighth`), the projections stacked [B, 2, out, h, w] and given to
  * `blockConLoss`. Same parameters (names, creation order, initial values), same feeds: L_c and the
- * gradient of L_c for every parameter it reaches (projectors, UNet, Swin-UNet) agree to 1e-5.
+ * gradient of L_c for every parameter it reaches (projectors, UNet, Swin-UNet) agree to 1e-5. So does
+ * the labeled-only phase's own graph (`contrastSlices: B_l`, no padded points) with B_l slices active.
  */
 import {
   Graph,
@@ -29,6 +30,8 @@ import { classifier, unet } from '../../src/models/unet';
 import { blockOptions, graphBatch, mcscGraph, type McscGraphOptions } from '../../src/trainer/mcsc-graph';
 import { runSettings } from '../../src/trainer/run-settings';
 import { tinyConfig } from './tiny';
+
+type Gradients = Awaited<ReturnType<TrainingSession['computeGradients']>>;
 
 const DATA = { numClasses: 4, inChannels: 1, classNames: ['background', 'a', 'b', 'c'] };
 
@@ -112,11 +115,10 @@ describe('projecting only the sampled points', () => {
     expect(oldSpecs.get('full')!.projectedPixels).toBeUndefined();
     expect(graph.blockSpecs.get('full')!.projectedPixels).toBe(4 * B * 8 * 8); // G·B·b² per view
 
+    /** L_c and every gradient of `got` against `want` (to 1e-5); the gradients that are exactly 0 counted apart. */
     let worst = 0;
     let zeroBiases = 0;
-    for (const active of [o.labeledBatchSize, B]) {
-      const want = await before.computeGradients(feedsFor(oldSpecs, 5 + active, active));
-      const got = await now.computeGradients(feedsFor(graph.blockSpecs, 5 + active, active));
+    const compare = (want: Gradients, got: Gradients) => {
       expect(want.loss).toBeGreaterThan(0);
       expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(1e-5 * want.loss);
       expect([...got.grads.keys()].sort()).toEqual([...want.grads.keys()].sort());
@@ -144,8 +146,21 @@ describe('projecting only the sampled points', () => {
         worst = Math.max(worst, diff / scale);
       }
       expect(failures).toEqual([]);
+    };
+    // The labeled-only phase's own graph (docs/method/losses.md#phases): its block points are those of the
+    // B_l labeled slices only, no padding; the same L_c and gradients as the padded graphs.
+    const phase = mcscGraph({ ...o, contrastSlices: o.labeledBatchSize });
+    expect(phase.blockSpecs.get('full')!.pointsPerGroup).toBe(graph.blockSpecs.get('full')!.pointsPerGroup / 2);
+    const labeledPhase = await create((g) => {
+      const built = phase.build(g);
+      return g.training ? { ...built, loss: built.scalars!.con! } : built;
+    });
+    for (const active of [o.labeledBatchSize, B]) {
+      const want = await before.computeGradients(feedsFor(oldSpecs, 5 + active, active));
+      compare(want, await now.computeGradients(feedsFor(graph.blockSpecs, 5 + active, active)));
+      if (active === o.labeledBatchSize) compare(want, await labeledPhase.computeGradients(feedsFor(phase.blockSpecs, 5 + active, active)));
     }
-    expect(zeroBiases).toBe(2 * 18); // the UNet's 9 double-conv blocks, at both slice counts
+    expect(zeroBiases).toBe(3 * 18); // the UNet's 9 double-conv blocks: both slice counts and the labeled-only phase's graph
     if (process.env.BLOCKCON_REPORT) console.log(`largest gradient difference ${worst.toExponential(2)} of the largest entry`);
 
     // The comparison can fail: the same images with other block groups (another shuffle) give another L_c.
@@ -156,5 +171,6 @@ describe('projecting only the sampled points', () => {
     expect(Math.abs(other.loss - want.loss)).toBeGreaterThan(1e-3 * want.loss);
     await now.release();
     await before.release();
+    await labeledPhase.release();
   });
 });
