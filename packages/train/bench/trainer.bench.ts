@@ -7,8 +7,9 @@
  *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [memory]]]
  *
  * `memory` sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
- * (the config's), `pattern-off`, `arena-off` or `both-off`; a setting other than the default is named
- * in the method column.
+ * (the config's), `pattern-off`, `arena-off` or `both-off`; or `sequential`, the sequential execution
+ * mode instead of the cpu default's parallel one (`runtime.executionMode`). A setting other than the
+ * default is named in the method column.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ const MEMORY = {
   'pattern-off': { memPattern: false },
   'arena-off': { cpuMemArena: false },
   'both-off': { memPattern: false, cpuMemArena: false },
+  sequential: { executionMode: 'sequential' },
 } as const;
 type Memory = keyof typeof MEMORY;
 

@@ -269,7 +269,7 @@ const runtimeSchema = z
       .enum(['sequential', 'parallel'])
       .optional()
       .describe(
-        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, one intra-op thread unless `threads` says otherwise); 'sequential' runs one node at a time on all intra-op threads. Default: 'parallel' on cpu (measured on 2 cores: a cpu step as fast or 5 % faster, peak RSS 28–32 % lower, the same losses; docs/engine.md#execution-mode), 'sequential' on cuda.",
+        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, one intra-op thread unless `threads` says otherwise); 'sequential' runs one node at a time on all intra-op threads. Default: 'parallel' on cpu (measured on 2 cores: the MCSC step as fast or 5–25 % faster, peak RSS the same or 28–32 % lower, the same losses; docs/engine.md#execution-mode), 'sequential' on cuda.",
       ),
     interOpThreads: int(1)
       .optional()
