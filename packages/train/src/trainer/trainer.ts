@@ -261,6 +261,9 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
     saveCheckpoint();
   } finally {
     bar?.stop();
+    // The parameters and the state stay in this process (weights(), exportState()); onnxruntime's memory
+    // goes now, before the final test builds its own sessions. A failure to release hides no error of the loop.
+    await session.release().catch(() => {});
   }
   if (t < T) {
     say(`stopped at iteration ${t} of ${T}; resume with: mcsc train --resume ${dir.root}`);
