@@ -117,8 +117,7 @@ export function blockConFeeds(spec: BlockConSpec, step: BlockConStep = {}): Reco
   return feeds;
 }
 
-function activeSliceList(fn: string, activeSlices: number | readonly number[] | undefined, batch: number): number[] {
-  if (activeSlices === undefined) return Array.from({ length: batch }, (_, i) => i);
+function activeSliceList(fn: string, activeSlices: number | readonly number[], batch: number): number[] {
   if (typeof activeSlices === 'number') {
     if (!Number.isInteger(activeSlices) || activeSlices < 0 || activeSlices > batch) {
       throw invalidValue(fn, 'step.activeSlices', `must be an integer in [0, B = ${batch}] or a list of slice indices`, activeSlices);

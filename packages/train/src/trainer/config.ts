@@ -289,6 +289,14 @@ const runtimeSchema = z
   })
   .prefault({});
 
+/** The execution mode a run uses: the config's, else parallel on cpu and sequential on cuda. */
+export function executionModeOf(runtime: {
+  executionMode?: 'sequential' | 'parallel' | undefined;
+  device: string;
+}): 'sequential' | 'parallel' {
+  return runtime.executionMode ?? (runtime.device === 'cpu' ? 'parallel' : 'sequential');
+}
+
 export const trainConfigSchema = z
   .strictObject({
     name: z
@@ -333,10 +341,7 @@ export const trainConfigSchema = z
         `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`,
       );
     }
-    if (
-      c.runtime.interOpThreads !== undefined &&
-      (c.runtime.executionMode ?? (c.runtime.device === 'cpu' ? 'parallel' : 'sequential')) !== 'parallel'
-    )
+    if (c.runtime.interOpThreads !== undefined && executionModeOf(c.runtime) !== 'parallel')
       issue(['runtime', 'interOpThreads'], "applies to runtime.executionMode 'parallel' only (the default on cpu)");
     if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
     const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };

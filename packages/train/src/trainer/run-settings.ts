@@ -7,7 +7,7 @@
 import type { NodeRuntimeOptions, OptimizerConfig } from '@mcsc/graph/node';
 import type { SwinUNetModelConfig, UNetModelConfig } from '../models/model-config.js';
 import type { SegmentationDataset } from '../data/types.js';
-import type { TrainConfig } from './config.js';
+import { executionModeOf, type TrainConfig } from './config.js';
 import type { EvaluationOptions } from './evaluate.js';
 import { graphBatch, mcscGraphOptions, parameterGroups, type McscGraphOptions } from './mcsc-graph.js';
 
@@ -68,7 +68,7 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
  * otherwise on cpu (sequential on cuda), then with one intra-op thread per node unless `threads` is given.
  */
 function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
-  const executionMode = r.executionMode ?? (r.device === 'cpu' ? 'parallel' : 'sequential');
+  const executionMode = executionModeOf(r);
   const threads = r.threads ?? (executionMode === 'parallel' ? 1 : undefined);
   return {
     device: r.device,

@@ -126,16 +126,13 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
       );
     }
   }
-  // The contrast's phases (docs/method/losses.md#phases) each have their own graph: `graphSlices(t)`
-  // slices contrasted at step t, B_l before `allSlicesFrom` and B from then on.
-  const graphSlices = (step: number) =>
-    settings.graph.contrast
-      ? stepSchedule(config, Math.min(step, T - 1), stream.itersPerEpoch, batch).contrastSlices
-      : settings.graph.contrastSlices;
+  // The contrast's phases (docs/method/losses.md#phases) each have their own graph: `graphSlices(s)`
+  // slices contrasted by the step of schedule s, B_l before `allSlicesFrom` and B from then on.
+  const graphSlices = (s: StepSchedule) => (settings.graph.contrast ? s.contrastSlices : settings.graph.contrastSlices);
   const phaseGraph = (slices: number) => mcscGraph({ ...settings.graph, contrastSlices: slices });
   const createSession = (g: McscGraph) =>
     TrainingSession.create({ build: g.build, optimizer: settings.optimizer, seed: config.seed, runtime: nodeRuntime(settings.runtime) });
-  let graph = phaseGraph(graphSlices(checkpoint?.iteration ?? 0));
+  let graph = phaseGraph(graphSlices(stepSchedule(config, Math.min(checkpoint?.iteration ?? 0, T - 1), stream.itersPerEpoch, batch)));
   let session = await createSession(graph);
 
   let t = 0;
@@ -191,12 +188,12 @@ async function trainLocked(dir: RunDir, options: TrainOptions, p: Prepared, say:
   try {
     while (t < T && !stopRequested() && !(options.stopAfter !== undefined && t >= options.stopAfter)) {
       const s = stepSchedule(config, t, stream.itersPerEpoch, batch);
-      if (graphSlices(t) !== graph.slices) {
+      if (graphSlices(s) !== graph.slices) {
         // The switch to all slices: the state moves to the new phase's graph as a checkpoint's would
         // (so the step after it is the step a resumed run takes); the old session goes first.
         const state = session.exportState();
         await session.release();
-        graph = phaseGraph(graphSlices(t));
+        graph = phaseGraph(graphSlices(s));
         session = await createSession(graph);
         session.importState(state, `the state at iteration ${t}`);
         if (!bar) say(`iteration ${t}: the contrast takes all ${graph.slices} slices from here on (its own training graph)`);
