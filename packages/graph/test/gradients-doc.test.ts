@@ -18,9 +18,11 @@ function documentedRules(text: string): Map<string, string> {
 
 /** The rules @mcsc/core registers (packages/core/src/graph/supcon.ts, fused-gradient.ts). */
 const CORE_RULES = [
+  'Exp.inMaskedExp',
   'Exp.recomputedSimilarity',
   'MatMul.symmetricSimilarity',
   'MatMul.symmetrisedClassSums',
+  'Mul.maskedExp',
   'Slice.fusedGradient',
   'Where.fusedGradient',
 ];

@@ -19,8 +19,9 @@
  * Memory: by default the N×N matrices are not kept for the backward pass, which recomputes exp(s)
  * from the features (one extra N×N·C product) and uses the symmetry of s (see {@link classExpSums});
  * block-con.ts, which builds each chunk's backward pass right after recomputing its forward pass,
- * keeps exp(s) instead (`recompute: false`). The backward pass's rules are registered in the gradient
- * table: `MatMul.symmetricSimilarity`, `Exp.recomputedSimilarity`, `MatMul.symmetrisedClassSums`.
+ * keeps the masked exp(s) E₀ instead (`recompute: false`). The backward pass's rules are registered in
+ * the gradient table: `MatMul.symmetricSimilarity`, `Exp.recomputedSimilarity`, `Mul.maskedExp`,
+ * `Exp.inMaskedExp`, `MatMul.symmetrisedClassSums`.
  */
 import {
   add,
@@ -71,7 +72,7 @@ export interface GroupSupConParts {
  * @param mask float32 `[N]` or `[G, N]` of 0/1, or null for all points active.
  * @param offDiagonal float32 `[N, N]`, 0 on the diagonal and 1 elsewhere, from {@link offDiagonalMask} (shared between chunks).
  * @param recompute true (default): the backward pass recomputes exp(s) from the features and keeps no
- *   N×N tensor of the forward pass; false: it reuses the forward's exp(s), for a caller that builds the
+ *   N×N tensor of the forward pass; false: it reuses the forward's masked exp(s), for a caller that builds the
  *   forward and backward of a chunk together (block-con.ts) and so would recompute it anyway.
  */
 export function groupSupCon(
@@ -148,15 +149,22 @@ function classExpSums(features: Tensor, temperature: number, offDiagonal: Tensor
     outputs: [{ shape: [groups, n, n], dtype: 'float32' }],
     gradient: SIMILARITY.with({ features }),
   })[0]!;
-  const expSim = recompute
-    ? g.addNode({
-        op: 'Exp',
-        inputs: [similarity],
+  const expSim = g.addNode({
+    op: 'Exp',
+    inputs: [similarity],
+    outputs: [{ shape: similarity.shape, dtype: 'float32' }],
+    gradient: recompute ? EXP_RECOMPUTED.with({ features, scaled }) : EXP_IN_MASK.with(),
+  })[0]!;
+  // Without recomputation the mask's rule multiplies by E₀ = E ⊙ O itself, so the backward pass keeps
+  // one N×N tensor (E₀, not E and E₀) and makes one N×N pass fewer; bit-identical to gy ⊙ O ⊙ E.
+  const masked = recompute
+    ? mul(expSim, offDiagonal)
+    : g.addNode({
+        op: 'Mul',
+        inputs: [expSim, offDiagonal],
         outputs: [{ shape: similarity.shape, dtype: 'float32' }],
-        gradient: EXP_RECOMPUTED.with({ features, scaled }),
-      })[0]!
-    : exp(similarity); // the ordinary rule, dx = gy·y, keeps y = exp(s) for the backward pass
-  const masked = mul(expSim, offDiagonal);
+        gradient: MASKED_EXP.with(),
+      })[0]!;
   const k = ym.shape[2]!;
   return g.addNode({
     op: 'MatMul',
@@ -191,6 +199,29 @@ const EXP_RECOMPUTED = defineGradient<{ features: Tensor; scaled: Tensor }>({
   backward: ([gy], { features, scaled }) => [() => mul(gy!, exp(matmul(features, transposeLast(scaled))))],
 });
 
+/**
+ * E₀ = E ⊙ O with E = exp(s): hands the Exp node gy ⊙ E₀ = (gy ⊙ O) ⊙ E, the gradient of s, in one
+ * pass over the kept E₀ (O is 0/1, so the products are the same floats as the two-pass form).
+ */
+const MASKED_EXP = defineGradient({
+  name: 'Mul.maskedExp',
+  package: '@mcsc/core',
+  op: 'Mul',
+  grads: ['A'],
+  formula: 'E₀ = E ⊙ O, E = exp(s), O a 0/1 mask (supcon.ts): hands the Exp node gy ⊙ E₀ = gy ⊙ O ⊙ E, already ds',
+  backward: ([gy], _ctx, node) => [() => mul(gy!, node.outputs[0]!), null],
+});
+
+/** E = exp(s) feeding {@link MASKED_EXP}: the gradient it receives already carries the factor exp(s). */
+const EXP_IN_MASK = defineGradient({
+  name: 'Exp.inMaskedExp',
+  package: '@mcsc/core',
+  op: 'Exp',
+  grads: ['X'],
+  formula: 'E = exp(s) whose only consumer is Mul.maskedExp (supcon.ts), which already multiplied by exp(s): dx = gy',
+  backward: ([gy]) => [() => gy!],
+});
+
 /** S = E₀·Ym: hands back the symmetrised dE₀ + dE₀ᵀ (valid because every node up to s is symmetric). */
 const CLASS_SUMS = defineGradient<{ ym: Tensor; shape: number[] }>({
   name: 'MatMul.symmetrisedClassSums',
@@ -204,7 +235,7 @@ const CLASS_SUMS = defineGradient<{ ym: Tensor; shape: number[] }>({
   },
 });
 
-registerGradientRules(SIMILARITY, EXP_RECOMPUTED, CLASS_SUMS);
+registerGradientRules(SIMILARITY, EXP_RECOMPUTED, MASKED_EXP, EXP_IN_MASK, CLASS_SUMS);
 
 /** Options of the single-batch graph {@link supConLoss}. */
 export interface GraphSupConOptions {

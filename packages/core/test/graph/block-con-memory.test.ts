@@ -2,7 +2,8 @@
  * Memory and work of the graph BlockConLoss, checked statically on the emitted graph: the peak bytes
  * of live intermediates (test/graph/live-memory.ts) stay within a bound that does not depend on the
  * number of groups, in the emitted order and in onnxruntime's default order; the backward pass
- * multiplies each chunk's N×N similarity gradient by the features exactly once; the contrastive
+ * multiplies each chunk's N×N similarity gradient by the features exactly once and by the masked
+ * exp(s) in one elementwise pass; the contrastive
  * gradient rules are registered.
  */
 import { Graph, gradients, listGradientRules, liveNodes, type Tensor } from '@mcsc/graph';
@@ -71,6 +72,21 @@ describe('the backward pass of the similarity', () => {
     ).toHaveLength(0);
   });
 
+  test.each([
+    [12, 2],
+    [12, 5],
+    [7, 7],
+  ])('%i groups in chunks of %i: one N×N Mul per chunk in the backward pass (the mask and exp(s) folded)', (groups, chunkGroups) => {
+    const { g, grad, out } = build(groups, chunkGroups);
+    const n = out.spec.pointsPerGroup;
+    const nByN = liveNodes(g, [out.loss, grad]).filter(
+      (node) => node.op === 'Mul' && node.outputs[0]!.shape.slice(-2).join() === `${n},${n}`,
+    );
+    // per chunk: the forward mask E ⊙ O and one backward product gy ⊙ E₀ (not gy ⊙ O then ⊙ E);
+    // every chunk but the last also recomputes its forward pass, mask included
+    expect(nByN).toHaveLength(3 * out.spec.chunks - 1);
+  });
+
   test('single point set: one product for dF', () => {
     const [n, c] = [10, 6];
     const g = new Graph();
@@ -98,6 +114,8 @@ describe('gradient rules of the contrastive loss', () => {
         'MatMul.symmetricSimilarity',
         'Exp.recomputedSimilarity',
         'MatMul.symmetrisedClassSums',
+        'Mul.maskedExp',
+        'Exp.inMaskedExp',
         'Where.fusedGradient',
         'Slice.fusedGradient',
       ]),
