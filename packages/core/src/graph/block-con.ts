@@ -23,18 +23,11 @@
  * false` gives the plain SupCon denominator (the ablation).
  *
  * Memory (docs/engine.md, "Contrastive loss: memory and time"). The G groups are evaluated in chunks of
- * `chunkGroups` groups (default: as many as keep one chunk's N×N tensor within 2^24 elements, 64 MiB).
- * Every group's features are gathered once, `[G, N, C]` (never larger than the channel-last table, as
- * blocks do not overlap; the table dies there). The forward pass runs chunk after chunk; the backward
- * pass, written by hand through {@link fusedGradient} (rules `Where.fusedGradient`,
- * `Slice.fusedGradient`), runs chunk after chunk too, from the last (which reuses the forward pass's
- * tensors) to the first (each earlier chunk recomputed from the gathered features and differentiated
- * alone), and adds each chunk's feature gradient in place (ScatterElements, reduction add) into one
- * table-sized gradient. The order is fixed by data dependencies ({@link after}), not left to the
- * runtime's scheduler, so the live set is the same under any execution order: the gathered features,
- * the table-sized gradient, one chunk's N×N intermediates and a few floats per group, whatever G
- * (checked statically in test/graph/block-con-memory.test.ts). Only `loss` carries a gradient; the
- * per-group outputs are values.
+ * `chunkGroups` groups (default: as many as keep one chunk's N×N tensor within 2^24 elements, 64 MiB),
+ * one chunk after the other, with a hand-built gradient added chunk by chunk into one table-sized
+ * gradient: the live set is bounded whatever G. `backwardPass` chooses when each chunk's gradient is
+ * built: right after its forward pass (training graphs) or after the whole forward pass, recomputing
+ * the chunks (block-con-chunks.ts). Only `loss` carries a gradient; the per-group outputs are values.
  *
  * Projecting after the gather ({@link projectedBlockConLoss}). MCSC's projection heads are pointwise
  * (1×1 convolutions, ReLU, a LayerNorm over channels, L2 normalisation over channels: every pixel's
@@ -50,30 +43,14 @@
  *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */
-import {
-  add,
-  concat,
-  div,
-  expand,
-  gather,
-  gradients,
-  less,
-  mul,
-  reduceSum,
-  reshape,
-  slice,
-  stopGradient,
-  sub,
-  transpose,
-  where,
-  zeros,
-  type Graph,
-  type Tensor,
-} from '@mcsc/graph';
+import { concat, gather, reshape, slice, transpose, zeros, type Graph, type Tensor } from '@mcsc/graph';
 import { invalidValue } from '../internal/errors.js';
 import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
-import { after, fusedGradient } from './fused-gradient.js';
-import { checkClasses, checkTemperature, describe, groupSupCon, offDiagonalMask } from './supcon.js';
+import { contrast } from './block-con-chunks.js';
+import { checkClasses, checkTemperature, describe } from './supcon.js';
+
+/** When the feature gradient of a loss of several chunks is built ({@link BlockConGraphOptions.backwardPass}). */
+export type BlockConBackwardPass = 'with-forward' | 'recompute';
 
 /** Elements of one chunk's N×N tensor that the default chunking stays within (64 MiB of float32). */
 export const DEFAULT_CHUNK_ELEMENTS = 2 ** 24;
@@ -107,6 +84,16 @@ export interface BlockConGraphOptions {
   slices?: number;
   /** Groups per chunk; default the most that keep a chunk's N×N tensor within {@link DEFAULT_CHUNK_ELEMENTS}. */
   chunkGroups?: number;
+  /**
+   * When a loss of several chunks builds each chunk's feature gradient (block-con-chunks.ts; a single
+   * chunk is differentiated on its forward pass's own tensors either way). `'with-forward'` (default in a
+   * training graph, `new Graph({ training: true })`): right after the chunk's forward pass, on its own
+   * tensors, so no N×N work is done twice, but the loss's value then costs the backward pass's work even
+   * where no gradient is asked for. `'recompute'` (default otherwise): only when a gradient is asked for,
+   * after the whole forward pass, every chunk but the last recomputed: the value alone costs only its
+   * forward pass. Same loss and, to float32 rounding, the same gradient.
+   */
+  backwardPass?: BlockConBackwardPass;
   /** Use these tensors as the step inputs instead of declaring graph inputs (tests, composed graphs). */
   inputs?: BlockConInputs;
 }
@@ -265,13 +252,14 @@ function checkLabels(fn: string, labels: Tensor, labelShape: number[]): void {
 }
 
 /** The checked options, the step inputs, the spec and the chunks of one loss. */
-interface BlockLayout {
+export interface BlockLayout {
   readonly spec: BlockConSpec;
   readonly inputs: BlockConInputs;
   readonly chunkSizes: readonly number[];
   readonly temperature: number;
   readonly numClasses: number;
   readonly classBalanced: boolean;
+  readonly backwardPass: BlockConBackwardPass;
 }
 
 function blockLayout(
@@ -329,7 +317,18 @@ function blockLayout(
     chunks: chunkSizes.length,
     ...(pixels === undefined ? { inputNames } : { projectedPixels: pixels, inputNames: { ...inputNames, pixels: inputs.pixels!.name } }),
   };
-  return { spec, inputs, chunkSizes, temperature, numClasses: options.numClasses, classBalanced: options.classBalanced ?? true };
+  const backwardPass = options.backwardPass ?? (g.training ? 'with-forward' : 'recompute');
+  if (backwardPass !== 'with-forward' && backwardPass !== 'recompute')
+    throw invalidValue(fn, 'options.backwardPass', "must be 'with-forward' or 'recompute'", options.backwardPass);
+  return {
+    spec,
+    inputs,
+    chunkSizes,
+    temperature,
+    numClasses: options.numClasses,
+    classBalanced: options.classBalanced ?? true,
+    backwardPass,
+  };
 }
 
 /** The loss of a layout without groups (fewer blocks than one per side): 0, with empty per-group outputs. */
@@ -347,95 +346,6 @@ function noGroups({ inputs, spec, numClasses }: BlockLayout): BlockConGraph {
     inputs,
     spec,
   };
-}
-
-/**
- * The loss of the groups on the point table `table` [R, C] (differentiable; `inputs.points` index its
- * rows), labels read through `inputs.labels` from the `[B, V, H, W]` label maps.
- */
-function contrast(table: Tensor, labels: Tensor, layout: BlockLayout): BlockConGraph {
-  const { spec, inputs, chunkSizes, temperature, numClasses: k, classBalanced } = layout;
-  const { groups, pointsPerGroup: n, chunkGroups } = spec;
-  const channels = table.shape[1]!;
-  const g = table.graph;
-  const frozen = stopGradient(table); // the loss's gradient comes from `backward` below, not from these nodes
-  const labelTable = reshape(stopGradient(labels), [labels.size]);
-  // Every group's features, gathered once: [G, N, C]. Blocks do not overlap, so this is never larger
-  // than the table, which dies here; the chunks (forward and recomputed) read their rows from it.
-  const gathered = gather(frozen, inputs.points);
-  const gatheredLabels = gather(labelTable, inputs.labels); // [G, N]
-  const offDiagonal = offDiagonalMask(g, n);
-  const firstGroup = chunkSizes.map((_, i) => i * chunkGroups);
-  const rows = (t: Tensor, i: number): Tensor => slice(t, { axes: [0], starts: [firstGroup[i]!], ends: [firstGroup[i]! + chunkSizes[i]!] });
-  /** Chunk i: its rows of the gathered features and labels, read once `dep` exists, and its loss parts. */
-  const chunk = (i: number, dep: Tensor | null) => {
-    if (chunkSizes.length === 1)
-      return { x: gathered, parts: groupSupCon(gathered, gatheredLabels, inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
-    const at = g.ints(Array.from({ length: chunkSizes[i]! }, (_, j) => firstGroup[i]! + j));
-    const atAfter = dep ? after(at, dep) : at;
-    const x = gather(gathered, atAfter); // [c, N, C]
-    return { x, parts: groupSupCon(x, gather(gatheredLabels, atAfter), inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
-  };
-
-  // Forward: chunk after chunk (each waits for the previous chunk's losses).
-  const forward: ReturnType<typeof chunk>[] = [];
-  for (let i = 0; i < chunkSizes.length; i++) forward.push(chunk(i, i === 0 ? null : forward[i - 1]!.parts.losses));
-  const parts = forward.map((f) => f.parts);
-  const join = (ts: Tensor[]): Tensor => (ts.length === 1 ? ts[0]! : concat(ts, 0));
-  const groupLosses = join(parts.map((p) => p.losses));
-  const foreground = join(parts.map((p) => p.foreground));
-  const classCounts = join(parts.map((p) => p.counts));
-  const used = reduceSum(foreground);
-  const usedSafe = where(less(used, 1), 1, used);
-  const value = div(reduceSum(mul(groupLosses, foreground)), usedSafe);
-
-  // Backward (built only when a gradient is asked for; it starts once the forward pass is over): chunk
-  // after chunk from the last, the last one on the forward pass's own tensors, each earlier one
-  // recomputed from the gathered features once the previous gradient exists, and differentiated on its
-  // own; each feature gradient is added in place into one table-sized gradient.
-  const backward = (gy: Tensor): Tensor => {
-    // dL/dL_k = gy·fg_k / |K⁺|, as autodiff of `value` gives it (Div, ReduceSum, Mul rules, same ops).
-    const weights = stopGradient(mul(expand(div(gy, usedSafe), [groups]), foreground));
-    let grad = zeros(g, table.shape);
-    for (let i = chunkSizes.length - 1; i >= 0; i--) {
-      const last = i === chunkSizes.length - 1;
-      const { x, parts: p } = last ? forward[i]! : chunk(i, grad);
-      const [dx] = gradients(reduceSum(mul(p.losses, rows(weights, i))), [x]);
-      // The scatter's indices wait for the same result: they depend on the step inputs alone, so a
-      // scheduler could otherwise make every chunk's at once.
-      grad = scatterAdd(grad, after(rows(inputs.points, i), last ? weights : grad), reshape(dx!, [chunkSizes[i]! * n, channels]));
-    }
-    return grad;
-  };
-  const loss = fusedGradient(value, table, backward);
-  const inverse = (t: Tensor): Tensor => where(less(t, 0.5), 0, div(1, where(less(t, 0.5), 1, t)));
-  return {
-    loss,
-    groupLosses,
-    foreground,
-    classCounts,
-    classWeights: inverse(classCounts),
-    positiveClassWeights: inverse(sub(classCounts, 1)),
-    inputs,
-    spec,
-  };
-}
-
-/**
- * data + updates at the rows `points` (ScatterElements with reduction add: onnxruntime may write into
- * `data`'s buffer, so a chain of these accumulates in place). points int64 `[c, N]`, updates `[c·N, C]`.
- */
-function scatterAdd(data: Tensor, points: Tensor, updates: Tensor): Tensor {
-  const [rows, channels] = updates.shape as [number, number];
-  // each point's row index across its C entries (a broadcast Add of int64 zeros: an int64 Expand would
-  // add an operator signature to the MCSC graphs, see docs/gpu.md)
-  const indices = add(reshape(points, [rows, 1]), data.graph.constant(new BigInt64Array(channels), [1, channels], 'int64'));
-  return data.graph.addNode({
-    op: 'ScatterElements',
-    inputs: [data, indices, updates],
-    outputs: [{ shape: data.shape, dtype: data.dtype }],
-    attrs: { axis: 0, reduction: 'add' },
-  })[0]!;
 }
 
 function declareInputs(g: Graph, name: string, groups: number, n: number, pixels: [number, number] | undefined): BlockConInputs {

@@ -67,16 +67,25 @@ const FUSED_LINK = defineGradient({
   backward: ([gy]) => [null, () => gy!, () => gy!],
 });
 
+/** What the Slice of {@link fusedGradient} needs; `value` and `backward` are set when the link is closed. */
+interface FusedSource {
+  readonly w: Tensor;
+  value?: Tensor;
+  backward?: (gy: Tensor) => Tensor;
+}
+
 /** The Slice of {@link fusedGradient}: d w = the caller's backward pass at the output gradient. */
-const FUSED_SOURCE = defineGradient<{ w: Tensor; value: Tensor; backward: (gy: Tensor) => Tensor }>({
+const FUSED_SOURCE = defineGradient<FusedSource>({
   name: 'Slice.fusedGradient',
   package: '@mcsc/core',
   op: 'Slice',
   grads: ['data'],
   formula:
     "first element of w, linking a value to w (core graph/fused-gradient.ts): dw = backward(gy), the gradient of the value that its caller builds (not the slice's own)",
-  backward: ([gy], { w, value, backward }, node) => [
+  backward: ([gy], source, node) => [
     () => {
+      const { w, value, backward } = source;
+      if (!value || !backward) throw new McscError('fusedGradient', `the link to ${w.toString()} was never closed with a value`);
       // The backward pass starts once the value and this slice exist, so the forward pass is over and
       // the backward pass is the last reader of w (onnxruntime's default order would otherwise run
       // whatever of the value the backward pass does not need, and this slice, last, keeping w alive).
@@ -104,16 +113,30 @@ registerGradientRules(FUSED_LINK, FUSED_SOURCE);
  * the graph (the layers that produced `w`) is differentiated as usual.
  */
 export function fusedGradient(value: Tensor, w: Tensor, backward: (gy: Tensor) => Tensor): Tensor {
-  if (value.dtype !== 'float32' || value.rank !== 0)
-    throw new McscError('fusedGradient', `the value must be a float32 scalar, got ${value.toString()}`);
+  return fusedGradientOf(w)(value, backward);
+}
+
+/**
+ * {@link fusedGradient} in two steps: the link to `w` is made now, the value and its backward pass
+ * given later. A caller whose value takes many nodes to compute opens the link first, so that in the
+ * emitted node order `w`'s last reader comes before that work, not after it.
+ */
+export function fusedGradientOf(w: Tensor): (value: Tensor, backward: (gy: Tensor) => Tensor) => Tensor {
   if (w.dtype !== 'float32' || w.size === 0)
     throw new McscError('fusedGradient', `w must be a non-empty float32 tensor, got ${w.toString()}`);
-  const g = value.graph;
-  const link = reshape(firstElement(w, FUSED_SOURCE.with({ w, value, backward })), []);
-  return g.addNode({
-    op: 'Where',
-    inputs: [alwaysTrue(g), value, link],
-    outputs: [{ shape: [], dtype: 'float32' }],
-    gradient: FUSED_LINK.with(),
-  })[0]!;
+  const source: FusedSource = { w };
+  const link = reshape(firstElement(w, FUSED_SOURCE.with(source)), []);
+  return (value, backward) => {
+    if (value.dtype !== 'float32' || value.rank !== 0)
+      throw new McscError('fusedGradient', `the value must be a float32 scalar, got ${value.toString()}`);
+    if (source.value) throw new McscError('fusedGradient', `the link to ${w.toString()} is already closed`);
+    source.value = value;
+    source.backward = backward;
+    return value.graph.addNode({
+      op: 'Where',
+      inputs: [alwaysTrue(value.graph), value, link],
+      outputs: [{ shape: [], dtype: 'float32' }],
+      gradient: FUSED_LINK.with(),
+    })[0]!;
+  };
 }

@@ -11,6 +11,7 @@ export {
   blockConLoss,
   projectedBlockConLoss,
   DEFAULT_CHUNK_ELEMENTS,
+  type BlockConBackwardPass,
   type BlockConGraph,
   type BlockConGraphOptions,
   type BlockConInputs,

@@ -117,6 +117,22 @@ export function groupSupCon(
 }
 
 /**
+ * The `foreground` of {@link groupSupCon} from the labels and the point mask alone, without its one-hot
+ * counts (a float per point, not K): 1 where group g has an active point of a class c ≥ 1, else 0;
+ * float32 `[G]`. The same flags: Σ_{c≥1} n_c = Σ_i m_i [y_i ≥ 1], both exact integer sums.
+ *
+ * @param labels int64 `[G, N]`.
+ * @param mask float32 `[N]` or `[G, N]` of 0/1, or null for all points active.
+ */
+export function groupForeground(labels: Tensor, mask: Tensor | null, numClasses: number): Tensor {
+  const [groups, n] = labels.shape as [number, number];
+  if (numClasses <= 1) return zeros(labels.graph, [groups]);
+  const isForeground = greater(cast(stopGradient(labels), 'float32'), 0.5); // y_i ≥ 1, [G, N]
+  const active = where(isForeground, mask === null ? 1 : stopGradient(reshape(mask, [mask.rank === 1 ? 1 : groups, n])), 0);
+  return cast(greater(reduceSum(active, [1]), 0), 'float32');
+}
+
+/**
  * float32 `[N, N]`: 0 on the diagonal, 1 elsewhere, built from two small index constants (onnxruntime
  * folds it into one constant). A multiply by it is exact (exp(s) is finite) and cheaper than a Where.
  */

@@ -8,12 +8,14 @@
  */
 import { Graph, gradients, listGradientRules, liveNodes, type Tensor } from '@mcsc/graph';
 import { graphLosses } from '../../src/index.js';
+import type { BlockConBackwardPass } from '../../src/graph/block-con.js';
 import { executionOrder, peakLiveBytes, type NodeOrder } from './live-memory';
 
 /** 1 slice × 2 views, C = 5, 24×24 px, b = 2 (full coverage: 144 groups of N = 8), K = 3 (N, C and K differ, so shapes tell the products apart). */
 const [BATCH, CHANNELS, SIZE, BLOCK, K] = [1, 5, 24, 2, 3];
+const PASSES: BlockConBackwardPass[] = ['with-forward', 'recompute'];
 
-function build(groups: number, chunkGroups: number) {
+function build(groups: number, chunkGroups: number, backwardPass: BlockConBackwardPass) {
   const g = new Graph({ training: true });
   const features = g.input('features', [BATCH, 2, CHANNELS, SIZE, SIZE]);
   const labels = g.input('labels', [BATCH, 2, SIZE, SIZE], 'int64');
@@ -23,6 +25,7 @@ function build(groups: number, chunkGroups: number) {
     blockCoverage: 'full',
     groupsPerStep: groups,
     chunkGroups,
+    backwardPass,
   });
   const [grad] = gradients(out.loss, [features]);
   return { g, out, grad: grad!, outputs: [out.loss, grad!] as Tensor[] };
@@ -30,10 +33,11 @@ function build(groups: number, chunkGroups: number) {
 
 describe('peak live memory of loss + gradient', () => {
   const orders: NodeOrder[] = ['emitted', 'onnxruntime'];
-  test.each(orders)('is bounded whatever the number of groups (%s order)', (order) => {
+  const cases = orders.flatMap((order) => PASSES.map((pass) => [order, pass] as const));
+  test.each(cases)('is bounded whatever the number of groups (%s order, %s)', (order, pass) => {
     const groups = [4, 16, 64, 144];
     const peaks = groups.map((count) => {
-      const { outputs, out } = build(count, 2);
+      const { outputs, out } = build(count, 2, pass);
       expect(out.spec.groups).toBe(count);
       return peakLiveBytes(executionOrder(outputs, order), outputs);
     });
@@ -51,41 +55,42 @@ describe('peak live memory of loss + gradient', () => {
 });
 
 describe('the backward pass of the similarity', () => {
-  test.each([
+  const chunkings = [
     [12, 2],
     [12, 5],
     [7, 7],
-  ])('%i groups in chunks of %i: one N×N by N×C product per chunk for dF', (groups, chunkGroups) => {
-    const { g, grad, out } = build(groups, chunkGroups);
+  ] as const;
+  const cases = PASSES.flatMap((pass) => chunkings.map(([groups, chunkGroups]) => [groups, chunkGroups, pass] as const));
+
+  test.each(cases)('%i groups in chunks of %i (%s): one N×N by N×C product per chunk for dF', (groups, chunkGroups, pass) => {
+    const { g, grad, out } = build(groups, chunkGroups, pass);
     const n = out.spec.pointsPerGroup;
-    const products = liveNodes(g, [grad]).filter((node) => {
-      const [a, b] = node.inputs.map((x) => x!.shape.slice(-2).join('×'));
-      const y = node.outputs[0]!.shape.slice(-2).join('×');
-      return node.op === 'MatMul' && (a === `${n}×${n}` || b === `${n}×${n}`) && y === `${n}×${CHANNELS}`;
-    });
-    expect(products).toHaveLength(out.spec.chunks);
-    // and the forward pass (the loss alone) has none
-    expect(
-      liveNodes(g, [out.loss]).filter(
-        (node) => node.op === 'MatMul' && node.outputs[0]!.shape.slice(-1)[0] === CHANNELS && node.outputs[0]!.shape.slice(-2)[0] === n,
-      ),
-    ).toHaveLength(0);
+    const dF = (outputs: Tensor[]) =>
+      liveNodes(g, outputs).filter((node) => {
+        const [a, b] = node.inputs.map((x) => x!.shape.slice(-2).join('×'));
+        const y = node.outputs[0]!.shape.slice(-2).join('×');
+        return node.op === 'MatMul' && (a === `${n}×${n}` || b === `${n}×${n}`) && y === `${n}×${CHANNELS}`;
+      });
+    expect(dF([grad])).toHaveLength(out.spec.chunks);
+    // The loss alone: none when its gradient is built only on demand; with the forward pass, the value's
+    // nodes hold every chunk's (a loss of one chunk is always differentiated on demand).
+    expect(dF([out.loss])).toHaveLength(pass === 'with-forward' && out.spec.chunks > 1 ? out.spec.chunks : 0);
   });
 
-  test.each([
-    [12, 2],
-    [12, 5],
-    [7, 7],
-  ])('%i groups in chunks of %i: one N×N Mul per chunk in the backward pass (the mask and exp(s) folded)', (groups, chunkGroups) => {
-    const { g, grad, out } = build(groups, chunkGroups);
-    const n = out.spec.pointsPerGroup;
-    const nByN = liveNodes(g, [out.loss, grad]).filter(
-      (node) => node.op === 'Mul' && node.outputs[0]!.shape.slice(-2).join() === `${n},${n}`,
-    );
-    // per chunk: the forward mask E ⊙ O and one backward product gy ⊙ E₀ (not gy ⊙ O then ⊙ E);
-    // every chunk but the last also recomputes its forward pass, mask included
-    expect(nByN).toHaveLength(3 * out.spec.chunks - 1);
-  });
+  test.each(cases)(
+    '%i groups in chunks of %i (%s): one N×N Mul per chunk in the backward pass, no forward pass twice',
+    (groups, chunkGroups, pass) => {
+      const { g, grad, out } = build(groups, chunkGroups, pass);
+      const n = out.spec.pointsPerGroup;
+      const nByN = liveNodes(g, [out.loss, grad]).filter(
+        (node) => node.op === 'Mul' && node.outputs[0]!.shape.slice(-2).join() === `${n},${n}`,
+      );
+      // per chunk: the forward mask E ⊙ O and one backward product gy ⊙ E₀ (not gy ⊙ O then ⊙ E); when
+      // recomputing, every chunk but the last also repeats its forward pass, mask included
+      const chunks = out.spec.chunks;
+      expect(nByN).toHaveLength(pass === 'with-forward' || chunks === 1 ? 2 * chunks : 3 * chunks - 1);
+    },
+  );
 
   test('single point set: one product for dF', () => {
     const [n, c] = [10, 6];

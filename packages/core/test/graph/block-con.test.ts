@@ -14,6 +14,8 @@ import {
   gradients,
   l2Normalize,
   linear,
+  liveNodes,
+  mul,
   reduceMean,
   relu,
   reshape,
@@ -386,7 +388,8 @@ describe('class prevalence behind the balanced denominator', () => {
 
 describe('graph blockConLoss gradients (finite differences)', () => {
   const orders: BlockLabelOrder[] = ['paper', 'reference'];
-  test.each(orders)('label order %s, 2 of 3 slices active, chunked, through l2Normalize', async (labelOrder) => {
+  const cases = orders.flatMap((order) => (['with-forward', 'recompute'] as const).map((pass) => [order, pass] as const));
+  test.each(cases)('label order %s, 2 of 3 slices active, chunked (%s), through l2Normalize', async (labelOrder, backwardPass) => {
     const [batch, channels, size, b, k] = [3, 3, 4, 2, 3];
     const random = new Random(labelOrder === 'paper' ? 5 : 6);
     const spec = { groups: 4, n: batch * 2 * b * b };
@@ -414,12 +417,53 @@ describe('graph blockConLoss gradients (finite differences)', () => {
           labelOrder,
           temperature: 0.5,
           chunkGroups: 3,
+          backwardPass,
           inputs: { points: points!, labels: pointLabels!, mask: mask! },
         }).loss,
       { samples: 30, eps: 1e-2, rtol: 2e-2, atol: 2e-3 },
     );
     expect(r.failures).toEqual([]);
     expect(r.checked).toBe(30);
+  });
+});
+
+describe('the two backward passes', () => {
+  test('give the same loss and, for an output gradient of 3, the same feature gradient (to 1e-5); the default follows the graph', async () => {
+    const c = cases.find((x) => (x.chunkGroups ?? 0) > 1 && x.foreground >= 0.1)!;
+    const random = new Random(17);
+    const { f32, labels } = makeData(c, random);
+    const results = [];
+    for (const backwardPass of ['with-forward', 'recompute'] as const) {
+      const { g, out } = build(c, { backwardPass });
+      expect(out.spec.chunks).toBeGreaterThan(1);
+      const [grad] = gradients(mul(out.loss, 3), [g.inputs.find((t) => t.name === 'features')!]);
+      const runner = await compile(g, { loss: out.loss, grad: grad! });
+      const permutations = drawBlockPermutations(activeList(c).length * 2, out.spec.groups, new Random(3));
+      results.push(await runner.run({ features: f32, labels, ...graphLosses.blockConFeeds(out.spec, { permutations }) }));
+      await runner.release();
+    }
+    const [alongside, recomputed] = results as [Record<string, Float32Array>, Record<string, Float32Array>];
+    expect(alongside.loss![0]).toBe(recomputed.loss![0]);
+    const scale = Math.max(...recomputed.grad!.map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    alongside.grad!.forEach((v, i) => expect(Math.abs(v - recomputed.grad![i]!)).toBeLessThanOrEqual(1e-5 * scale));
+    // training graphs compute the gradient with the forward pass, others on demand
+    const fused = (training: boolean) => {
+      const g = new Graph({ training });
+      const out = graphLosses.blockConLoss(g.input('f', [c.batch, 2, c.channels, c.size, c.size]), g.input('y', [c.batch, 2, c.size, c.size], 'int64'), caseOptions(c));
+      return liveNodes(g, [out.loss]).filter((n) => n.op === 'ScatterElements').length;
+    };
+    expect(fused(true)).toBeGreaterThan(0);
+    expect(fused(false)).toBe(0);
+  });
+
+  test('a bad backwardPass is a clear error', () => {
+    const g = new Graph();
+    const f = g.input('f', [1, 2, 1, 4, 4]);
+    const y = g.input('y', [1, 2, 4, 4], 'int64');
+    expect(() => graphLosses.blockConLoss(f, y, { blockSize: 2, numClasses: 2, backwardPass: 'lazy' as never })).toThrow(
+      /options.backwardPass must be 'with-forward' or 'recompute', got "?lazy/,
+    );
   });
 });
 
