@@ -4,12 +4,15 @@
  * iterations, at the paper preset. Each configuration runs in its own process so its peak RSS is its
  * own. Data: the embedded synthetic set. Prints a Markdown table.
  *
- *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [memory]]]
+ *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [setting]]]
  *
- * `memory` sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
+ * `setting` (several joined by commas) sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
  * (the config's), `pattern-off`, `arena-off` or `both-off`; or `sequential`, the sequential execution
- * mode instead of the cpu default's parallel one (`runtime.executionMode`). A setting other than the
- * default is named in the method column.
+ * mode instead of the cpu default's parallel one (`runtime.executionMode`); or `all-slices`, MCSC's
+ * second phase from the first iteration (`loss.contrast.allSlicesFrom: 0`: every slice's block points
+ * contrasted, the graph of iterations ≥ 3000 at paper); or `threads-2`, two intra-op threads per node
+ * (`runtime.threads: 2`). A setting other than the default is named in the
+ * method column.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,21 +25,28 @@ import { methodConfig, type Method } from '../src/trainer/compare';
 import { train } from '../src/trainer/trainer';
 import { RunDir, type LogRecord } from '../src/trainer/run-dir';
 
-const MEMORY = {
+/** The settings a run may change (config fields on top of the preset). */
+const SETTINGS = {
   default: {},
-  'pattern-off': { memPattern: false },
-  'arena-off': { cpuMemArena: false },
-  'both-off': { memPattern: false, cpuMemArena: false },
-  sequential: { executionMode: 'sequential' },
+  'pattern-off': { runtime: { memPattern: false } },
+  'arena-off': { runtime: { cpuMemArena: false } },
+  'both-off': { runtime: { memPattern: false, cpuMemArena: false } },
+  sequential: { runtime: { executionMode: 'sequential' } },
+  'all-slices': { loss: { contrast: { allSlicesFrom: 0 } } },
+  'threads-2': { runtime: { threads: 2 } },
 } as const;
-type Memory = keyof typeof MEMORY;
+type Setting = keyof typeof SETTINGS;
 
 async function measure(preset: PresetName, iterations: number, method: Method, memory: Memory): Promise<string> {
-  if (!(memory in MEMORY)) throw new McscError('trainer.bench', `memory must be one of ${Object.keys(MEMORY).join(', ')}, got ${memory}`);
+  const settingList = memory.split(',') as Setting[];
+  for (const setting of settingList)
+    if (!(setting in SETTINGS))
+      throw new McscError('trainer.bench', `a setting must be one of ${Object.keys(SETTINGS).join(', ')}, got ${setting}`);
   const dir = mkdtempSync(join(tmpdir(), 'mcsc-bench-'));
   try {
     const base = resolveConfig(preset, [
-      { run: { logEvery: 1, validateEvery: 1_000_000, checkpointEvery: 1_000_000 }, runtime: { ...MEMORY[memory] } },
+      { run: { logEvery: 1, validateEvery: 1_000_000, checkpointEvery: 1_000_000 } },
+      ...settingList.map((setting) => SETTINGS[setting]),
     ]);
     const config = methodConfig(base, method);
     const t0 = performance.now();
@@ -47,10 +57,14 @@ async function measure(preset: PresetName, iterations: number, method: Method, m
       .filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
     // steady state: from the end of the first step (graph warm-up) to the last
     const steady = (log.length - 1) / (log[log.length - 1]!.seconds - log[0]!.seconds);
+    // and the median step from the third on (the second touches memory the first did not: with the
+    // memory pattern, several times a steady step)
+    const later = log.slice(2).map((r, i) => (r.seconds - log[i + 1]!.seconds) * 1000);
+    const medianLater = later.length ? [...later].sort((a, b) => a - b)[later.length >> 1]!.toFixed(0) : '—';
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
-    return `| ${preset} | ${method}${memory === 'default' ? '' : ` (${memory})`} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
+    return `| ${preset} | ${method}${memory === 'default' ? '' : ` (${memory})`} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${medianLater} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -63,8 +77,10 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`MCSC trainer, ${cpus().length} cores, synthetic data; it/s over the steps after the first\n`);
-  console.log('| preset | method | batch | Swin C | groups/step | iterations | it/s | ms/step | wall s (incl. build) | peak RSS (MiB) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| preset | method | batch | Swin C | groups/step | iterations | it/s | ms/step | median ms/step from step 3 | wall s (incl. build) | peak RSS (MiB) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const runs: [PresetName, number, Method][] = [
     ['cpu', 30, 'supervised'],
     ['cpu', 30, 'cross-teaching'],

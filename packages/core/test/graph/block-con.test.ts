@@ -450,7 +450,11 @@ describe('the two backward passes', () => {
     // training graphs compute the gradient with the forward pass, others on demand
     const fused = (training: boolean) => {
       const g = new Graph({ training });
-      const out = graphLosses.blockConLoss(g.input('f', [c.batch, 2, c.channels, c.size, c.size]), g.input('y', [c.batch, 2, c.size, c.size], 'int64'), caseOptions(c));
+      const out = graphLosses.blockConLoss(
+        g.input('f', [c.batch, 2, c.channels, c.size, c.size]),
+        g.input('y', [c.batch, 2, c.size, c.size], 'int64'),
+        caseOptions(c),
+      );
       return liveNodes(g, [out.loss]).filter((n) => n.op === 'ScatterElements').length;
     };
     expect(fused(true)).toBeGreaterThan(0);

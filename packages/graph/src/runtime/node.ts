@@ -26,8 +26,8 @@ export interface NodeRuntimeOptions extends OrtMemoryOptions {
    * onnxruntime's execution mode. `'sequential'` (onnxruntime's default) runs one node at a time, each on
    * the intra-op threads; `'parallel'` also runs nodes that do not depend on each other at the same time,
    * on `interOpThreads` threads. A training step of two networks has two such branches: measured on the
-   * MCSC step with 2 cores (docs/engine.md#execution-mode), parallel with 1 intra-op thread was as fast or
-   * 5–25 % faster, its peak RSS the same or 28–32 % lower.
+   * MCSC step with 2 cores (docs/engine.md#execution-mode), parallel was as fast or 5–25 % faster, and
+   * with the default intra-op threads (2) another 10–30 % faster than with 1.
    */
   readonly executionMode?: 'sequential' | 'parallel';
   /** Inter-op threads of the parallel mode; default: onnxruntime's choice (one per core). */

@@ -264,12 +264,14 @@ const runtimeSchema = z
       .describe(`Device: ${TRAIN_DEVICES.map((d) => `'${d}'`).join(' or ')} (onnxruntime-node execution provider).`),
     threads: int(1)
       .optional()
-      .describe("Intra-op threads (default: 1 in the parallel execution mode, else onnxruntime's choice, all cores)."),
+      .describe(
+        "Intra-op threads per node (default: onnxruntime's choice, all cores, in both execution modes; measured on 2 cores, 2 threads per node in the parallel mode made the MCSC step 10–20 % faster at cpu and a third faster at paper than 1, docs/engine.md#execution-mode).",
+      ),
     executionMode: z
       .enum(['sequential', 'parallel'])
       .optional()
       .describe(
-        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, one intra-op thread unless `threads` says otherwise); 'sequential' runs one node at a time on all intra-op threads. Default: 'parallel' on cpu (measured on 2 cores: the MCSC step as fast or 5–25 % faster, peak RSS the same or 28–32 % lower, the same losses; docs/engine.md#execution-mode), 'sequential' on cuda.",
+        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, each node on the intra-op threads); 'sequential' runs one node at a time on the intra-op threads. Default: 'parallel' on cpu (measured on 2 cores: the MCSC step as fast or 5–25 % faster, the same losses; docs/engine.md#execution-mode), 'sequential' on cuda.",
       ),
     interOpThreads: int(1)
       .optional()

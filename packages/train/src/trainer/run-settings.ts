@@ -65,14 +65,14 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
 
 /**
  * onnxruntime's options from the config's `runtime`: the parallel execution mode unless the config says
- * otherwise on cpu (sequential on cuda), then with one intra-op thread per node unless `threads` is given.
+ * otherwise on cpu (sequential on cuda); intra-op threads onnxruntime's choice (all cores) unless
+ * `threads` is given.
  */
 function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
   const executionMode = executionModeOf(r);
-  const threads = r.threads ?? (executionMode === 'parallel' ? 1 : undefined);
   return {
     device: r.device,
-    ...(threads !== undefined ? { threads } : {}),
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
     executionMode,
     ...(r.interOpThreads !== undefined ? { interOpThreads: r.interOpThreads } : {}),
     enableMemPattern: r.memPattern,

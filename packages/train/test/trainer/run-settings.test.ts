@@ -27,8 +27,8 @@ describe('run settings', () => {
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
     const memory = { enableMemPattern: true, enableCpuMemArena: true };
     expect(s.runtime).toEqual({ device: 'cpu', threads: 2, executionMode: 'parallel', ...memory });
-    // cpu: the parallel execution mode with one intra-op thread per node unless the config says otherwise
-    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', threads: 1, executionMode: 'parallel', ...memory });
+    // cpu: the parallel execution mode, onnxruntime's intra-op threads, unless the config says otherwise
+    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', executionMode: 'parallel', ...memory });
     expect(runSettings(tinyConfig({ runtime: { executionMode: 'sequential' } }), data).runtime).toEqual({
       device: 'cpu',
       executionMode: 'sequential',
@@ -36,14 +36,12 @@ describe('run settings', () => {
     });
     expect(runSettings(tinyConfig({ runtime: { interOpThreads: 3 } }), data).runtime).toEqual({
       device: 'cpu',
-      threads: 1,
       executionMode: 'parallel',
       interOpThreads: 3,
       ...memory,
     });
     expect(runSettings(tinyConfig({ runtime: { memPattern: false, cpuMemArena: false } }), data).runtime).toEqual({
       device: 'cpu',
-      threads: 1,
       executionMode: 'parallel',
       enableMemPattern: false,
       enableCpuMemArena: false,
