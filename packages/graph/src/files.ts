@@ -62,20 +62,38 @@ export async function readRegularFile(path: string, where: string, maxBytes: num
 
 /** {@link readRegularFile}, synchronously. */
 export function readRegularFileSync(path: string, where: string, maxBytes: number, expected = 'a regular file'): Uint8Array {
+  return withRegularFileSync(path, where, maxBytes, expected, (size, read) => read(0, size));
+}
+
+/**
+ * Opens a regular file (the checks of {@link readRegularFileSync}) and hands `use` its size and a
+ * reader of byte ranges, so that a caller reads only what it needs (a header); closes it after.
+ * `read(at, length)` returns fewer bytes only where the file ends early.
+ */
+export function withRegularFileSync<T>(
+  path: string,
+  where: string,
+  maxBytes: number,
+  expected: string,
+  use: (size: number, read: (at: number, length: number) => Uint8Array) => T,
+): T {
   let fd: number | undefined;
   try {
     check(statSync(path), maxBytes, expected, where);
     fd = openSync(path, READ_FLAGS);
     const st = fstatSync(fd);
     check(st, maxBytes, expected, where);
-    const out = new Uint8Array(st.size);
-    let at = 0;
-    while (at < out.length) {
-      const n = readSync(fd, out, at, out.length - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return at === out.length ? out : out.subarray(0, at);
+    const opened = fd;
+    return use(st.size, (at, length) => {
+      const out = new Uint8Array(Math.max(0, Math.min(length, st.size - at)));
+      let done = 0;
+      while (done < out.length) {
+        const n = readSync(opened, out, done, out.length - done, at + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return done === out.length ? out : out.subarray(0, done);
+    });
   } catch (e) {
     if (e instanceof McscError) throw e;
     throw failedTo(where, 'cannot read', e);

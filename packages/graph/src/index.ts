@@ -32,7 +32,15 @@ export {
 } from './training-session.js';
 export type { Feeds, FeedValue } from './session-feeds.js';
 export type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
-export { encodeSafetensors, decodeSafetensors, type NamedTensor, type DecodedSafetensors } from './safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  decodeSafetensorsHeader,
+  type NamedTensor,
+  type DecodedSafetensors,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from './safetensors.js';
 export {
   DEVICES,
   checkDevice,

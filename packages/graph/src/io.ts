@@ -2,8 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readRegularFileSync } from './files.js';
-import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
+import { readRegularFileSync, withRegularFileSync } from './files.js';
+import {
+  SAFETENSORS_MAX_HEADER_BYTES,
+  decodeSafetensors,
+  decodeSafetensorsHeader,
+  encodeSafetensors,
+  type DecodedSafetensors,
+  type SafetensorsHeader,
+} from './safetensors.js';
 import type { TrainingSession } from './training-session.js';
 import type { LoadWeightsOptions, LoadWeightsReport } from './session-weights.js';
 import { failedTo } from './errors.js';
@@ -31,6 +38,21 @@ export const MAX_WEIGHTS_FILE_BYTES = 2 ** 32 - 1;
 /** Reads and decodes a safetensors file (a regular file only: no FIFO, no device); errors name the file. */
 export function readSafetensorsFile(path: string): DecodedSafetensors {
   return decodeSafetensors(readRegularFileSync(path, path, MAX_WEIGHTS_FILE_BYTES, 'a safetensors file'), path);
+}
+
+/**
+ * The validated header of a safetensors file (names, dtypes, shapes, byte ranges checked against the
+ * file's size), reading only the header: memory bounded by the header, not by the tensors.
+ */
+export function readSafetensorsHeaderFile(path: string): SafetensorsHeader {
+  return withRegularFileSync(path, path, MAX_WEIGHTS_FILE_BYTES, 'a safetensors file', (size, read) => {
+    const first = read(0, 8);
+    if (first.length < 8) return decodeSafetensorsHeader(first, size, path); // fails: too short
+    const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+    // A header length past the limit or the file is reported by the decoder, before anything is read.
+    const fits = n <= BigInt(Math.min(SAFETENSORS_MAX_HEADER_BYTES, size - 8));
+    return decodeSafetensorsHeader(fits ? read(0, 8 + Number(n)) : first, size, path);
+  });
 }
 
 /** Writes a session's weights (parameters and running statistics, PyTorch state_dict names) as a safetensors file. */

@@ -4,5 +4,5 @@
  */
 export * from './index.js';
 export { nodeRuntime, availableNodeDevices, type NodeRuntimeOptions } from './runtime/node.js';
-export { writeFileAtomic, readSafetensorsFile, saveWeights, loadWeights, saveState, loadState } from './io.js';
+export { writeFileAtomic, readSafetensorsFile, readSafetensorsHeaderFile, saveWeights, loadWeights, saveState, loadState } from './io.js';
 export { fileKind, readRegularFile, readRegularFileSync } from './files.js';

@@ -76,41 +76,52 @@ const LOADS_FROM: Readonly<Record<DType, string>> = { float32: 'F32, F64, F16 or
 /** Names that would reach an object's prototype if a consumer copied the header into a plain object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-interface Entry {
+/** One tensor of a safetensors header: its file dtype, the type it loads as, its shape and bytes. */
+export interface SafetensorsEntry {
   readonly name: string;
+  /** The file's dtype, e.g. F32, BF16, I64. */
   readonly dtype: string;
+  /** What it loads as: F32/F64/F16/BF16 → float32, I64/I32 → int64, BOOL/U8 → bool. */
+  readonly loadsAs: DType;
   readonly shape: number[];
+  /** data_offsets, counted from the end of the header. */
   readonly begin: number;
   readonly end: number;
 }
 
+/** A validated safetensors header ({@link decodeSafetensorsHeader}). */
+export interface SafetensorsHeader {
+  readonly entries: ReadonlyMap<string, SafetensorsEntry>;
+  readonly metadata: Record<string, string>;
+  /** Byte offset of the data (8 + the header's length). */
+  readonly dataStart: number;
+}
+
 /**
- * Parses a safetensors file. `source` names the file in errors. Half and double floats load as float32.
- *
- * Everything is validated before any tensor is allocated, as the reference implementation does: the
- * header length (at most `maxHeaderBytes` and inside the file), the header (a UTF-8 JSON object whose
- * entries are objects: a known dtype, a shape of non-negative integers and integer `data_offsets`
- * [begin, end] with begin ≤ end), dtype size × shape = end − begin, and the byte ranges, which must tile
- * the data exactly: sorted by offset they start at 0, each begins where the previous ends (no overlap,
- * no gap) and the last ends at the end of the file. Offsets count from the end of the header, so none
- * can point into it. With `expect`, each tensor's dtype must load as the expected type.
+ * Parses and validates the header of a safetensors file of `fileBytes` bytes, given at least its first
+ * 8 + header-length bytes (`prefix`; the whole file will do). Every check of {@link decodeSafetensors}
+ * runs, the byte ranges against the file's size, without reading the tensors: e.g. a tensor's shape
+ * from a checkpoint of hundreds of megabytes.
  */
-export function decodeSafetensors(
-  bytes: Uint8Array,
+export function decodeSafetensorsHeader(
+  prefix: Uint8Array,
+  fileBytes: number,
   source = 'safetensors data',
   options: DecodeSafetensorsOptions = {},
-): DecodedSafetensors {
+): SafetensorsHeader {
   const fail = (why: string) => new McscError(source, `not a valid safetensors file: ${why}`);
   const maxHeader = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
-  if (bytes.length < 8) throw fail(`${bytes.length} bytes is shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileBytes < 8 || prefix.length < 8) throw fail(`${fileBytes} bytes is shorter than the 8-byte header length`);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(maxHeader)) throw fail(`header length ${n64} exceeds the limit of ${maxHeader} bytes`);
   const n = Number(n64);
-  if (n > bytes.length - 8) throw fail(`header length ${n} exceeds the file size ${bytes.length}`);
+  if (n > fileBytes - 8) throw fail(`header length ${n} exceeds the file size ${fileBytes}`);
+  if (n > prefix.length - 8)
+    throw new McscError(source, `decodeSafetensorsHeader was given ${prefix.length} bytes, fewer than the ${8 + n} of the header`);
   let text: string;
   try {
-    text = decodeUtf8Strict(bytes.subarray(8, 8 + n));
+    text = decodeUtf8Strict(prefix.subarray(8, 8 + n));
   } catch {
     throw fail('header is not valid UTF-8');
   }
@@ -122,9 +133,8 @@ export function decodeSafetensors(
     throw fail(`header is not JSON (${(e as Error).message})`);
   }
   if (!isObject(header)) throw fail(`header is ${describe(header)}, expected a JSON object of tensors`);
-  const base = 8 + n;
-  const dataLength = bytes.length - base;
-  const entries: Entry[] = [];
+  const dataLength = fileBytes - 8 - n;
+  const entries: SafetensorsEntry[] = [];
   const metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (FORBIDDEN_KEYS.has(name)) throw fail(`header key '${name}' is not allowed`);
@@ -145,25 +155,44 @@ export function decodeSafetensors(
       typeof options.expect === 'function' ? options.expect : (k: string) => (options.expect as ReadonlyMap<string, DType>).get(k);
     for (const e of entries) {
       const want = expected(e.name);
-      const got = FILE_DTYPES[e.dtype]!.as;
-      if (want !== undefined && want !== got) {
+      if (want !== undefined && want !== e.loadsAs) {
         throw new McscError(
           source,
-          `tensor '${e.name}' has dtype ${e.dtype}, which loads as ${got}, but the model expects ${want} (${LOADS_FROM[want]})`,
+          `tensor '${e.name}' has dtype ${e.dtype}, which loads as ${e.loadsAs}, but the model expects ${want} (${LOADS_FROM[want]})`,
         );
       }
     }
   }
+  return { entries: new Map(entries.map((e) => [e.name, e])), metadata, dataStart: 8 + n };
+}
+
+/**
+ * Parses a safetensors file. `source` names the file in errors. Half and double floats load as float32.
+ *
+ * Everything is validated before any tensor is allocated, as the reference implementation does: the
+ * header length (at most `maxHeaderBytes` and inside the file), the header (a UTF-8 JSON object whose
+ * entries are objects: a known dtype, a shape of non-negative integers and integer `data_offsets`
+ * [begin, end] with begin ≤ end), dtype size × shape = end − begin, and the byte ranges, which must tile
+ * the data exactly: sorted by offset they start at 0, each begins where the previous ends (no overlap,
+ * no gap) and the last ends at the end of the file. Offsets count from the end of the header, so none
+ * can point into it. With `expect`, each tensor's dtype must load as the expected type.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+  options: DecodeSafetensorsOptions = {},
+): DecodedSafetensors {
+  const { entries, metadata, dataStart } = decodeSafetensorsHeader(bytes, bytes.length, source, options);
   const tensors = new Map<string, NamedTensor>();
-  for (const e of entries) {
+  for (const e of entries.values()) {
     // Copy (Node's Buffer#slice would share memory): aligned, and detached from the file's buffer.
-    const raw = new Uint8Array(bytes.subarray(base + e.begin, base + e.end));
+    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     tensors.set(e.name, { shape: e.shape, ...convert(raw, e.dtype) });
   }
   return { tensors, metadata };
 }
 
-function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why: string) => Error): Entry {
+function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why: string) => Error): SafetensorsEntry {
   const t = `tensor '${name}'`;
   if (!isObject(entry)) throw fail(`${t} is ${describe(entry)}, expected an object {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -189,14 +218,14 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (why
       `${t} has shape [${(shape as number[]).join(', ')}] of ${dtype} (${count * type.size} bytes), but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`,
     );
   }
-  return { name, dtype, shape: [...(shape as number[])], begin, end };
+  return { name, dtype, loadsAs: type.as, shape: [...(shape as number[])], begin, end };
 }
 
 /** The ranges, sorted by offset, must cover [0, dataLength) exactly once. */
-function checkTiling(entries: readonly Entry[], dataLength: number, fail: (why: string) => Error): void {
+function checkTiling(entries: readonly SafetensorsEntry[], dataLength: number, fail: (why: string) => Error): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
-  let previous: Entry | undefined;
+  let previous: SafetensorsEntry | undefined;
   for (const e of sorted) {
     if (e.begin < at) {
       throw fail(

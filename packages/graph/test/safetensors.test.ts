@@ -1,4 +1,14 @@
-import { decodeSafetensors, encodeSafetensors, SAFETENSORS_MAX_HEADER_BYTES, type NamedTensor } from '../src/safetensors';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensorsHeaderFile } from '../src/io';
+import {
+  decodeSafetensors,
+  decodeSafetensorsHeader,
+  encodeSafetensors,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  type NamedTensor,
+} from '../src/safetensors';
 
 /** A safetensors file from a header object (or raw header text) and a data section. */
 function file(header: unknown, data: Uint8Array | number = 0): Uint8Array {
@@ -140,5 +150,56 @@ describe('expect: the dtype the model needs', () => {
       ]),
     });
     expect(tensors.size).toBe(2);
+  });
+});
+
+describe('the header alone (decodeSafetensorsHeader, readSafetensorsHeaderFile)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcsc-st-header-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('gives every tensor the full decoder gives, without the data', () => {
+    const tensors = new Map<string, NamedTensor>([
+      ['w', { dtype: 'float32', shape: [2, 3], data: new Float32Array(6) }],
+      ['step', { dtype: 'int64', shape: [], data: BigInt64Array.of(7n) }],
+    ]);
+    const path = join(dir, 'small.safetensors');
+    writeFileSync(path, encodeSafetensors(tensors, { format: 'pt' }));
+    const header = readSafetensorsHeaderFile(path);
+    expect(header.metadata).toEqual({ format: 'pt' });
+    expect([...header.entries.values()].map((e) => [e.name, e.dtype, e.loadsAs, e.shape])).toEqual([
+      ['w', 'F32', 'float32', [2, 3]],
+      ['step', 'I64', 'int64', []],
+    ]);
+  });
+
+  test("reads only the header: a 1 GiB tensor's shape without 1 GiB of memory", () => {
+    const bytes = 2 ** 30;
+    const prefix = file({ big: f32([2 ** 28], 0, bytes) });
+    const path = join(dir, 'big.safetensors');
+    writeFileSync(path, prefix);
+    const fd = openSync(path, 'r+');
+    ftruncateSync(fd, prefix.length + bytes); // sparse: no disk, and reading it would allocate 1 GiB
+    closeSync(fd);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(readSafetensorsHeaderFile(path).entries.get('big')!.shape).toEqual([2 ** 28]);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 ** 20);
+  });
+
+  test('checks the ranges against the file size, and names the file', () => {
+    const path = join(dir, 'short.safetensors');
+    writeFileSync(path, file({ w: f32([4], 0, 16) }, 8)); // 8 of the 16 data bytes
+    expect(() => readSafetensorsHeaderFile(path)).toThrow(
+      /short\.safetensors: not a valid safetensors file: tensor 'w' has data_offsets \[0, 16\] past the end of the 8-byte data/,
+    );
+    const liar = join(dir, 'liar.safetensors');
+    const bytes = file({ w: f32([1], 0, 4) }, 4);
+    new DataView(bytes.buffer).setBigUint64(0, 1_000_000n, true);
+    writeFileSync(liar, bytes);
+    expect(() => readSafetensorsHeaderFile(liar)).toThrow(
+      /liar\.safetensors: not a valid safetensors file: header length 1000000 exceeds the file size/,
+    );
+    expect(() => decodeSafetensorsHeader(file({ w: f32([1], 0, 4) }, 4).subarray(0, 12), 100, 'x')).toThrow(
+      /given 12 bytes, fewer than the/,
+    );
   });
 });

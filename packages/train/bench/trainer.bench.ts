@@ -37,8 +37,9 @@ const SETTINGS = {
 } as const;
 type Setting = keyof typeof SETTINGS;
 
-async function measure(preset: PresetName, iterations: number, method: Method, memory: Memory): Promise<string> {
-  const settingList = memory.split(',') as Setting[];
+/** `settingNames`: names of {@link SETTINGS}, joined by commas. */
+async function measure(preset: PresetName, iterations: number, method: Method, settingNames: string): Promise<string> {
+  const settingList = settingNames.split(',') as Setting[];
   for (const setting of settingList)
     if (!(setting in SETTINGS))
       throw new McscError('trainer.bench', `a setting must be one of ${Object.keys(SETTINGS).join(', ')}, got ${setting}`);
@@ -64,16 +65,16 @@ async function measure(preset: PresetName, iterations: number, method: Method, m
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
-    return `| ${preset} | ${method}${memory === 'default' ? '' : ` (${memory})`} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${medianLater} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
+    return `| ${preset} | ${method}${settingNames === 'default' ? '' : ` (${settingNames})`} | ${settings.batch}×${settings.data.inChannels}×${patchSize}² | ${config.model.transformer.embedDim} | ${groups} | ${iterations} | ${steady.toFixed(3)} | ${(1000 / steady).toFixed(0)} | ${medianLater} | ${wall.toFixed(0)} | ${rss.toFixed(0)} |`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  const [preset, n, method, memory] = process.argv.slice(2) as [PresetName?, string?, Method?, Memory?];
+  const [preset, n, method, settings] = process.argv.slice(2) as [PresetName?, string?, Method?, string?];
   if (preset && n) {
-    console.log(await measure(preset, Number(n), method ?? 'mcsc', memory ?? 'default'));
+    console.log(await measure(preset, Number(n), method ?? 'mcsc', settings ?? 'default'));
     return;
   }
   console.log(`MCSC trainer, ${cpus().length} cores, synthetic data; it/s over the steps after the first\n`);

@@ -48,9 +48,11 @@ import {
   failedTo,
   encodeSafetensors,
   readSafetensorsFile,
+  readSafetensorsHeaderFile,
   saveState,
   writeFileAtomic,
   type NamedTensor,
+  type SafetensorsHeader,
   type TrainingSession,
   McscError,
   messageOf,
@@ -543,6 +545,15 @@ export class RunDir {
   readCheckpointTensors(checkpoint: CheckpointFile): Map<string, NamedTensor> {
     try {
       return readSafetensorsFile(this.path(checkpoint.state)).tensors;
+    } catch (e) {
+      throw this.checkpointError(this.path(checkpoint.state), e, checkpoint.state);
+    }
+  }
+
+  /** The checkpoint state's header (names, dtypes, shapes), validated, without reading the tensors. */
+  readCheckpointHeader(checkpoint: CheckpointFile): SafetensorsHeader {
+    try {
+      return readSafetensorsHeaderFile(this.path(checkpoint.state));
     } catch (e) {
       throw this.checkpointError(this.path(checkpoint.state), e, checkpoint.state);
     }

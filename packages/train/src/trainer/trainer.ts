@@ -376,7 +376,7 @@ async function evaluateLocked(dir: RunDir, options: { data?: Partial<TrainConfig
 
 /** `--data` must give the task the run was trained for: as many classes as its networks' heads output. */
 function checkSameClasses(dir: RunDir, checkpoint: NonNullable<ReturnType<RunDir['readCheckpoint']>>, dataset: SegmentationDataset): void {
-  const head = dir.readCheckpointTensors(checkpoint).get(`${NETWORK_PARAMS.cnn.head}conv1.weight`);
+  const head = dir.readCheckpointHeader(checkpoint).entries.get(`${NETWORK_PARAMS.cnn.head}conv1.weight`);
   const trained = head?.shape[0];
   if (trained !== undefined && trained !== dataset.numClasses) {
     throw new McscError(
