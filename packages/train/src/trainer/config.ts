@@ -265,7 +265,7 @@ const runtimeSchema = z
     threads: int(1)
       .optional()
       .describe(
-        "Intra-op threads per node (default: onnxruntime's choice, all cores, in both execution modes; measured on 2 cores, 2 threads per node in the parallel mode made the MCSC step 10–20 % faster at cpu and a third faster at paper than 1, docs/engine.md#execution-mode).",
+        "Intra-op threads per node (default: one per core, given explicitly in the parallel execution mode, onnxruntime's choice in the sequential one; measured on 2 cores, 2 threads per node in the parallel mode made the MCSC step 10–20 % faster at cpu and up to a third faster at paper than 1, docs/engine.md#execution-mode).",
       ),
     executionMode: z
       .enum(['sequential', 'parallel'])

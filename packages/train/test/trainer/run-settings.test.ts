@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Graph } from '@mcsc/graph';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +28,10 @@ describe('run settings', () => {
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
     const memory = { enableMemPattern: true, enableCpuMemArena: true };
     expect(s.runtime).toEqual({ device: 'cpu', threads: 2, executionMode: 'parallel', ...memory });
-    // cpu: the parallel execution mode, onnxruntime's intra-op threads, unless the config says otherwise
-    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', executionMode: 'parallel', ...memory });
+    // cpu: the parallel execution mode, one intra-op thread per core said explicitly (onnxruntime's own
+    // default pins its threads), unless the config says otherwise
+    const cores = availableParallelism();
+    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', threads: cores, executionMode: 'parallel', ...memory });
     expect(runSettings(tinyConfig({ runtime: { executionMode: 'sequential' } }), data).runtime).toEqual({
       device: 'cpu',
       executionMode: 'sequential',
@@ -36,12 +39,14 @@ describe('run settings', () => {
     });
     expect(runSettings(tinyConfig({ runtime: { interOpThreads: 3 } }), data).runtime).toEqual({
       device: 'cpu',
+      threads: cores,
       executionMode: 'parallel',
       interOpThreads: 3,
       ...memory,
     });
     expect(runSettings(tinyConfig({ runtime: { memPattern: false, cpuMemArena: false } }), data).runtime).toEqual({
       device: 'cpu',
+      threads: cores,
       executionMode: 'parallel',
       enableMemPattern: false,
       enableCpuMemArena: false,
