@@ -392,8 +392,8 @@ export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze(
     // The narrow Swin-UNet trained from scratch for 500 steps learns too slowly at the paper's 1e-4
     // (which assumes ImageNet weights and 40 000 steps): supervised-only test Dice of its Transformer,
     // seed 1337, was 44.2 at 1e-4, 47.8 at 5e-4, 50.1 at 1e-3 (README, "Does the unlabeled data help?").
-    // 800 iterations: what the README's main job fits in about 8.5 minutes on 2 cores (it had 500 while
-    // a step took 0.9–1.1 s).
+    // 800 iterations: what the README's main job fitted in about 8.5 minutes on 2 cores when chosen (it
+    // had 500 while a step took 0.9–1.1 s; 6.7 minutes since the step got faster).
     optim: { iterations: 800, transformerLr: 1e-3 },
     run: { logEvery: 5, validateEvery: 50, checkpointEvery: 100 },
   },
