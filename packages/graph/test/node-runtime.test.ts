@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { McscError, type OptimizerConfig, Random, TrainingSession, nodeRuntime, type NodeRuntimeOptions } from '../src/node';
 import { discBatch, tinyNet } from './tiny-net';
@@ -60,6 +61,12 @@ describe('nodeRuntime memory settings', () => {
     for (const o of parallel.sessionOptions)
       expect(o).toMatchObject({ executionMode: 'parallel', interOpNumThreads: 2, intraOpNumThreads: 1 });
     expect(parallel.description).toMatch(/\(cpu, 1 threads, parallel, 2 inter-op threads\)$/);
+    // without `threads`, the parallel mode still names its intra-op threads (one per core): onnxruntime's
+    // own default pins them to cores, which was slower than one thread per node
+    const perCore = await run({ executionMode: 'parallel' });
+    for (const o of perCore.sessionOptions)
+      expect(o).toMatchObject({ executionMode: 'parallel', intraOpNumThreads: availableParallelism() });
+    for (const o of defaults.sessionOptions) expect(o).not.toHaveProperty('intraOpNumThreads');
     for (let i = 0; i < 3; i++) expect(parallel.losses[i]).toBeCloseTo(defaults.losses[i]!, 5);
     let maxDiff = 0;
     for (let i = 0; i < parallel.probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(parallel.probs[i]! - defaults.probs[i]!));

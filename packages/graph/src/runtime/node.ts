@@ -1,4 +1,5 @@
 /** The {@link GraphRuntime} of Node: onnxruntime-node, CPU by default, CUDA where its libraries are installed. */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { wrapOrtSession, firstLine, ortMemoryOptions, type OrtMemoryOptions } from './ort-session.js';
 import { checkDevice, DEVICES, devicesOf, type Device, type GraphRuntime } from './runtime.js';
@@ -14,7 +15,7 @@ import { McscError } from '../errors.js';
 export interface NodeRuntimeOptions extends OrtMemoryOptions {
   /** `'cpu'` (default) or `'cuda'`. */
   readonly device?: Device;
-  /** Intra-op threads; default: onnxruntime's choice (one per core). */
+  /** Intra-op threads; default one per core: onnxruntime's choice in the sequential mode, given explicitly in the parallel one. */
   readonly threads?: number;
   /**
    * Turns on onnxruntime's profiler: each session writes a Chrome-trace JSON of every node it ran
@@ -60,6 +61,7 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   if (interOpThreads !== undefined && executionMode !== 'parallel') {
     throw new McscError('nodeRuntime', "interOpThreads applies to executionMode 'parallel' only");
   }
+  const intraOpThreads = threads ?? (executionMode === 'parallel' ? availableParallelism() : undefined);
   const available = availableNodeDevices();
   if (!available.includes(device)) {
     throw new McscError(
@@ -70,7 +72,10 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [...DEVICES[device].providers],
     graphOptimizationLevel: 'all',
-    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
+    // In the parallel mode the intra-op thread count is always given (one per core by default): left at
+    // onnxruntime's default it pins those threads to cores, and the nodes of the two branches then queue
+    // for them (measured slower than one thread per node; docs/engine.md#execution-mode).
+    ...(intraOpThreads !== undefined ? { intraOpNumThreads: intraOpThreads } : {}),
     ...(executionMode === 'parallel'
       ? { executionMode, ...(interOpThreads !== undefined ? { interOpNumThreads: interOpThreads } : {}) }
       : {}),
@@ -83,7 +88,7 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): GraphRuntime {
     ...(memory.enableCpuMemArena === false ? ['cpu arena off'] : []),
   ];
   return {
-    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${[device, `${threads ?? 'default'} threads`, ...(profilePrefix !== undefined ? ['profiling'] : []), ...notes].join(', ')})`,
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} (${[device, `${intraOpThreads ?? 'default'} threads`, ...(profilePrefix !== undefined ? ['profiling'] : []), ...notes].join(', ')})`,
     device,
     async createSession(model) {
       try {

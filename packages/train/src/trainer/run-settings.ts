@@ -4,7 +4,6 @@
  * options and batch, the AdamW groups, the onnxruntime options and the evaluation options. The trainer,
  * the final test, `mcsc evaluate`, the benches and the tests read them from {@link runSettings}.
  */
-import { availableParallelism } from 'node:os';
 import type { NodeRuntimeOptions, OptimizerConfig } from '@mcsc/graph/node';
 import type { SwinUNetModelConfig, UNetModelConfig } from '../models/model-config.js';
 import type { SegmentationDataset } from '../data/types.js';
@@ -66,17 +65,14 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
 
 /**
  * onnxruntime's options from the config's `runtime`: the parallel execution mode unless the config says
- * otherwise on cpu (sequential on cuda); in the parallel mode one intra-op thread per core unless
- * `threads` is given, said explicitly: left to onnxruntime (0), its threads are pinned to cores and the
- * two branches' nodes fight over them (measured on 2 cores: the cpu step 584–608 ms against 415–429 with
- * 2 threads given), in the sequential mode onnxruntime's choice.
+ * otherwise on cpu (sequential on cuda); intra-op threads `threads`, else nodeRuntime's default (one per
+ * core).
  */
 function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
   const executionMode = executionModeOf(r);
-  const threads = r.threads ?? (executionMode === 'parallel' ? availableParallelism() : undefined);
   return {
     device: r.device,
-    ...(threads !== undefined ? { threads } : {}),
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
     executionMode,
     ...(r.interOpThreads !== undefined ? { interOpThreads: r.interOpThreads } : {}),
     enableMemPattern: r.memPattern,
