@@ -4,10 +4,10 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readRegularFileSync, withRegularFileSync } from './files.js';
 import {
-  SAFETENSORS_MAX_HEADER_BYTES,
   decodeSafetensors,
   decodeSafetensorsHeader,
   encodeSafetensors,
+  safetensorsHeaderLength,
   type DecodedSafetensors,
   type SafetensorsHeader,
 } from './safetensors.js';
@@ -46,12 +46,8 @@ export function readSafetensorsFile(path: string): DecodedSafetensors {
  */
 export function readSafetensorsHeaderFile(path: string): SafetensorsHeader {
   return withRegularFileSync(path, path, MAX_WEIGHTS_FILE_BYTES, 'a safetensors file', (size, read) => {
-    const first = read(0, 8);
-    if (first.length < 8) return decodeSafetensorsHeader(first, size, path); // fails: too short
-    const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
-    // A header length past the limit or the file is reported by the decoder, before anything is read.
-    const fits = n <= BigInt(Math.min(SAFETENSORS_MAX_HEADER_BYTES, size - 8));
-    return decodeSafetensorsHeader(fits ? read(0, 8 + Number(n)) : first, size, path);
+    const n = safetensorsHeaderLength(read(0, 8), size, path); // checked before the header is read
+    return decodeSafetensorsHeader(read(0, 8 + n), size, path);
   });
 }
 

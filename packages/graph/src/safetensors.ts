@@ -98,6 +98,27 @@ export interface SafetensorsHeader {
 }
 
 /**
+ * The header length a safetensors file of `fileBytes` bytes declares in its first 8 bytes (`first`; a
+ * longer prefix will do), checked against the limit (`maxHeaderBytes`, default
+ * {@link SAFETENSORS_MAX_HEADER_BYTES}) and the file size before anything is read or allocated for it.
+ */
+export function safetensorsHeaderLength(
+  first: Uint8Array,
+  fileBytes: number,
+  source = 'safetensors data',
+  maxHeaderBytes?: number,
+): number {
+  const fail = (why: string) => new McscError(source, `not a valid safetensors file: ${why}`);
+  const maxHeader = maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
+  if (fileBytes < 8 || first.length < 8) throw fail(`${fileBytes} bytes is shorter than the 8-byte header length`);
+  const n64 = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(maxHeader)) throw fail(`header length ${n64} exceeds the limit of ${maxHeader} bytes`);
+  const n = Number(n64);
+  if (n > fileBytes - 8) throw fail(`header length ${n} exceeds the file size ${fileBytes}`);
+  return n;
+}
+
+/**
  * Parses and validates the header of a safetensors file of `fileBytes` bytes, given at least its first
  * 8 + header-length bytes (`prefix`; the whole file will do). Every check of {@link decodeSafetensors}
  * runs, the byte ranges against the file's size, without reading the tensors: e.g. a tensor's shape
@@ -110,13 +131,7 @@ export function decodeSafetensorsHeader(
   options: DecodeSafetensorsOptions = {},
 ): SafetensorsHeader {
   const fail = (why: string) => new McscError(source, `not a valid safetensors file: ${why}`);
-  const maxHeader = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
-  if (fileBytes < 8 || prefix.length < 8) throw fail(`${fileBytes} bytes is shorter than the 8-byte header length`);
-  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(maxHeader)) throw fail(`header length ${n64} exceeds the limit of ${maxHeader} bytes`);
-  const n = Number(n64);
-  if (n > fileBytes - 8) throw fail(`header length ${n} exceeds the file size ${fileBytes}`);
+  const n = safetensorsHeaderLength(prefix, fileBytes, source, options.maxHeaderBytes);
   if (n > prefix.length - 8)
     throw new McscError(source, `decodeSafetensorsHeader was given ${prefix.length} bytes, fewer than the ${8 + n} of the header`);
   let text: string;
