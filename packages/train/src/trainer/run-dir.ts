@@ -543,19 +543,21 @@ export class RunDir {
 
   /** The tensors of the latest checkpoint's session state (parameters, states, moments), by name. */
   readCheckpointTensors(checkpoint: CheckpointFile): Map<string, NamedTensor> {
-    try {
-      return readSafetensorsFile(this.path(checkpoint.state)).tensors;
-    } catch (e) {
-      throw this.checkpointError(this.path(checkpoint.state), e, checkpoint.state);
-    }
+    return this.readCheckpointState(checkpoint, (path) => readSafetensorsFile(path).tensors);
   }
 
   /** The checkpoint state's header (names, dtypes, shapes), validated, without reading the tensors. */
   readCheckpointHeader(checkpoint: CheckpointFile): SafetensorsHeader {
+    return this.readCheckpointState(checkpoint, readSafetensorsHeaderFile);
+  }
+
+  /** `read` of the checkpoint's state file; a failure is a checkpoint error naming the file. */
+  private readCheckpointState<T>(checkpoint: CheckpointFile, read: (path: string) => T): T {
+    const path = this.path(checkpoint.state);
     try {
-      return readSafetensorsHeaderFile(this.path(checkpoint.state));
+      return read(path);
     } catch (e) {
-      throw this.checkpointError(this.path(checkpoint.state), e, checkpoint.state);
+      throw this.checkpointError(path, e, checkpoint.state);
     }
   }
 }
