@@ -9,6 +9,10 @@ export async function medianMs(runs: number, fn: () => Promise<unknown>): Promis
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
+}
+
+/** The middle value of `values` (the upper one of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
 }

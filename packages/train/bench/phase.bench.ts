@@ -13,11 +13,10 @@ import { graphLosses } from '@mcsc/core';
 import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { mcscGraph, type McscGraph } from '../src/trainer/mcsc-graph';
 import { runSettings } from '../src/trainer/run-settings';
+import { median } from '../../graph/bench/timing';
 
 const DATA = { numClasses: 4, inChannels: 1, classNames: ['background', 'RV', 'Myo', 'LV'] } as const;
 const WARMUP = 2;
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 async function measure(preset: PresetName, steps: number, runtime: NodeRuntimeOptions): Promise<string[]> {
   const config = resolveConfig(preset);

@@ -24,6 +24,7 @@ import { resolveConfig, type PresetName } from '../src/trainer/config';
 import { methodConfig, type Method } from '../src/trainer/compare';
 import { train } from '../src/trainer/trainer';
 import { RunDir, type LogRecord } from '../src/trainer/run-dir';
+import { median } from '../../graph/bench/timing';
 
 /** The settings a run may change (config fields on top of the preset). */
 const SETTINGS = {
@@ -61,7 +62,7 @@ async function measure(preset: PresetName, iterations: number, method: Method, s
     // and the median step from the third on (the second touches memory the first did not: with the
     // memory pattern, several times a steady step)
     const later = log.slice(2).map((r, i) => (r.seconds - log[i + 1]!.seconds) * 1000);
-    const medianLater = later.length ? [...later].sort((a, b) => a - b)[later.length >> 1]!.toFixed(0) : '—';
+    const medianLater = later.length ? median(later).toFixed(0) : '—';
     const rss = process.resourceUsage().maxRSS / 1024;
     const { patchSize } = config.model;
     const groups = config.loss.contrast.groupsPerStep ?? 'all';
