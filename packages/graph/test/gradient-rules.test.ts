@@ -70,6 +70,10 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   matmul: ({ a, b }) => [G.matmul(a, G.transpose(b, [1, 0])), true],
   gemm: ({ a, b }) => [G.gemm(a, b, G.reduceSum(b, [1]), { transB: true }), true],
   linear: ({ a, b }) => [G.linear(G.reshape(a, [1, 3, 4]), b), true],
+  linearReluLinear: ({ a, b }) => {
+    const square = G.matmul(a, G.transpose(b, [1, 0])); // [3, 3]: a second layer of width 3 → 3
+    return [G.linearReluLinear(a, { weight: b, bias: G.reduceSum(b, [1]) }, { weight: square, bias: G.reduceSum(square, [1]) }), true];
+  },
   transposeLast: ({ x }) => [G.transposeLast(x), true],
   softmax: ({ a }) => [G.softmax(a), true],
   logSoftmax: ({ a }) => [G.logSoftmax(a, 0), true],
@@ -82,6 +86,7 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   l2Normalize: ({ a }) => [G.l2Normalize(a), true],
   resizeNearest: ({ x }) => [G.resizeNearest(x, [9, 4]), true],
   dropout: ({ a }) => [G.dropout(a, 0.5), true],
+  after: ({ a, b }) => [G.after(a, b), true],
 };
 
 function batchNormParams(g: Graph): G.BatchNormParams {

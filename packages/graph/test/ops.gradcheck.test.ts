@@ -43,6 +43,17 @@ const cases: Case[] = [
     (a, b, c) => G.gemm(a!, b!, c!, { transA: true, transB: true, alpha: 0.5, beta: 2 }),
   ],
   ['Gemm plain, C[N]', [{ shape: [3, 4] }, { shape: [4, 5] }, { shape: [5] }], (a, b, c) => G.gemm(a!, b!, c!)],
+  ['Gemm transA, α 2', [{ shape: [4, 3] }, { shape: [4, 5] }], (a, b) => G.gemm(a!, b!, null, { transA: true, alpha: 2 })],
+  [
+    'Gemm transB (linear on rows)',
+    [{ shape: [3, 4] }, { shape: [5, 4] }, { shape: [5] }],
+    (a, b, c) => G.gemm(a!, b!, c!, { transB: true }),
+  ],
+  [
+    'linearReluLinear (hidden recomputed in the backward pass)',
+    [{ shape: [6, 3] }, { shape: [5, 3] }, { shape: [5] }, { shape: [2, 5] }, { shape: [2] }],
+    (x, w1, b1, w2, b2) => G.linearReluLinear(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }),
+  ],
   ['Linear on tokens [2,3,4]', [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], (x, w, b) => G.linear(x!, w!, b!)],
   // convolutions
   [

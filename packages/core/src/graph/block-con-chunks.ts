@@ -36,10 +36,11 @@ import {
   where,
   zeros,
   add,
+  after,
   type Tensor,
 } from '@mcsc/graph';
 import type { BlockConGraph, BlockLayout } from './block-con.js';
-import { after, fusedGradientOf } from './fused-gradient.js';
+import { fusedGradientOf } from './fused-gradient.js';
 import { groupForeground, groupSupCon, offDiagonalMask } from './supcon.js';
 
 /**

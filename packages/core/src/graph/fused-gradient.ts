@@ -1,60 +1,26 @@
 /**
- * Two helpers for a loss that schedules its own work (block-con.ts), built from standard ONNX ops
- * because @mcsc/graph has neither control flow (a Loop or Scan node with a body graph) nor a node
- * whose backward pass the caller writes (PyTorch's `autograd.Function`); docs/engine.md, "Contrastive
- * loss: memory and time", says what each would replace.
- *
- * - {@link after}: a tensor's value, computed only once another tensor exists. A data dependency, so
- *   every execution order (onnxruntime's default depth-first one, its priority-based one, any
- *   topological order) runs what needs the result after `dep`, not merely the order a runtime happens
- *   to pick.
- * - {@link fusedGradient}: a value whose gradient with respect to a tensor is built by the caller
- *   (e.g. chunk after chunk, recomputing each), instead of by autodiff through the value's own nodes.
- *
- * Both pass the value through exactly, whatever it holds, NaN and ±∞ included: a Where with a constant
- * true condition selects it (no arithmetic), and for int64 indices an addition of an exact 0.
+ * {@link fusedGradient}, for a loss that schedules its own work (block-con.ts): a value whose gradient
+ * with respect to a tensor is built by the caller (e.g. chunk after chunk, recomputing each), instead of
+ * by autodiff through the value's own nodes. Built from standard ONNX ops because @mcsc/graph has no
+ * node whose backward pass the caller writes (PyTorch's `autograd.Function`); docs/engine.md,
+ * "Contrastive loss: memory and time", says what it would replace. The value passes through exactly: a
+ * Where with a constant true condition selects it. (`after`, the data dependency that orders the
+ * chunks, is @mcsc/graph's.)
  */
-import {
-  add,
-  argMax,
-  cast,
-  defineGradient,
-  registerGradientRules,
-  reshape,
-  stopGradient,
-  where,
-  type BoundGradient,
-  type Graph,
-  type Tensor,
-  McscError,
-} from '@mcsc/graph';
+import { after, defineGradient, registerGradientRules, reshape, type BoundGradient, type Graph, type Tensor, McscError } from '@mcsc/graph';
 
-/** The first element of `t`, shape [1] (a Reshape and a Slice). */
-function firstElement(t: Tensor, gradient?: BoundGradient): Tensor {
+/** The first element of `t`, shape [1] (a Reshape and a Slice), carrying the link's rule. */
+function firstElement(t: Tensor, gradient: BoundGradient): Tensor {
   const g = t.graph;
   return g.addNode({
     op: 'Slice',
     inputs: [reshape(t, [t.size]), g.ints([0]), g.ints([1]), g.ints([0]), g.ints([1])],
     outputs: [{ shape: [1], dtype: t.dtype }],
-    ...(gradient ? { gradient } : {}),
+    gradient,
   })[0]!;
 }
 
 const alwaysTrue = (g: Graph): Tensor => g.constant([1], [], 'bool');
-
-/**
- * x, computed after `dep`. float32: Where(true, x, one element of dep), x's gradient passing unchanged
- * (the ordinary Where rule); int64 (indices): x + ArgMax(one element of dep), which is x + 0 exactly.
- * No gradient flows to `dep`. (The int64 form uses only operator signatures the MCSC graphs already
- * contain, so the GPU kernel coverage of docs/gpu.md is unchanged.)
- */
-export function after(x: Tensor, dep: Tensor): Tensor {
-  if (dep.size === 0) throw new McscError('after', `the dependency ${dep.toString()} has no element to wait for`);
-  const one = firstElement(stopGradient(dep));
-  if (x.dtype === 'int64') return add(x, argMax(cast(one, 'float32'), 0)); // ArgMax over one element: 0
-  if (x.dtype !== 'float32') throw new McscError('after', `expected a float32 or int64 tensor, got ${x.toString()}`);
-  return where(alwaysTrue(x.graph), x, reshape(cast(one, 'float32'), []));
-}
 
 /** The Where of {@link fusedGradient}: passes the output gradient to the link unchanged. */
 const FUSED_LINK = defineGradient({

@@ -119,7 +119,9 @@ const ABS = unaryRule('Abs', 'dx = gy·sign(x) (0 at 0, as PyTorch)', (gy, x) =>
 const TANH = unaryRule('Tanh', 'dx = gy·(1 − y²)', (gy, _x, y) => mul(gy, sub(1, mul(y, y))));
 const SIGMOID = unaryRule('Sigmoid', 'dx = gy·y·(1 − y)', (gy, _x, y) => mul(gy, mul(y, sub(1, y))));
 const ERF = unaryRule('Erf', 'dx = gy·2/√π·exp(−x²)', (gy, x) => mul(gy, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))));
-const RELU = unaryRule('Relu', 'dx = gy·[x > 0]', (gy, x) => selectPositive(x, gy, x.graph.scalar(0)));
+// From the output, not the input (y > 0 exactly where x > 0): the input can then die after the
+// forward pass — a pre-activation map the size of the activation that nothing else keeps.
+const RELU = unaryRule('Relu', 'dx = gy·[y > 0]', (gy, _x, y) => selectPositive(y, gy, y.graph.scalar(0)));
 
 export const neg = (x: Tensor): Tensor => unary(NEG, x);
 export const sqrt = (x: Tensor): Tensor => unary(SQRT, x);
@@ -135,8 +137,9 @@ const LEAKY_RELU = defineGradient<{ x: Tensor; alpha: number }>({
   name: 'LeakyRelu',
   op: 'LeakyRelu',
   grads: ['X'],
-  formula: 'dx = where(x > 0, gy, α·gy)',
-  backward: ([gy], { x, alpha }) => [() => selectPositive(x, gy!, mul(gy!, alpha))],
+  formula: 'dx = where(y > 0, gy, α·gy) (α ≥ 0: y > 0 exactly where x > 0; else where(x > 0, …))',
+  // As Relu: from the output when its sign is the input's, so the input need not outlive the forward pass.
+  backward: ([gy], { x, alpha }, node) => [() => selectPositive(alpha >= 0 ? node.outputs[0]! : x, gy!, mul(gy!, alpha))],
 });
 
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
@@ -156,9 +159,49 @@ function selectPositive(x: Tensor, a: Tensor, b: Tensor): Tensor {
   return where(g.addNode({ op: 'Greater', inputs: [x, g.scalar(0)], outputs: [{ shape: x.shape, dtype: 'bool' }] })[0]!, a, b);
 }
 
-/** GELU, exact (erf) form as PyTorch's default: x·½(1 + erf(x/√2)), built from differentiable primitives. */
+/**
+ * GELU's gradient, on the last node of `gelu` (y = (x·½)·(1 + erf(u)), u = x/√2), from x alone:
+ * dy/dx = Φ(x) + x·φ(x) = ½(1 + erf(u) + (2/√π)·u·exp(−u²)). The rule hands the first factor (x·½) twice
+ * that, and that factor's Mul halves it back (exactly: powers of two), and hands the second factor
+ * nothing, so autodiff never walks the Erf chain: its three intermediates (u, erf(u) + 1, x·½; each the
+ * size of the MLP's hidden layer) die after the forward pass, and onnxruntime may fuse the chain into
+ * one Gelu kernel. The backward recomputes erf(u) instead. (The second factor enters through a
+ * stop-gradient: its path is in dA.)
+ */
+const MUL_GELU = defineGradient<Tensor>({
+  name: 'Mul.gelu',
+  op: 'Mul',
+  grads: ['A', 'B'],
+  formula:
+    'dA = gy·(1 + erf(u) + (2/√π)·u·exp(−u²)), u = x/√2 (A = x·½: dx = dA·½ = gy·GELU′(x)); B: none (stop-gradient, its path is in dA)',
+  backward: ([gy], x) => [
+    () => {
+      const u = mul(x, Math.SQRT1_2);
+      const slope = add(add(erf(u), 1), mul(mul(u, exp(neg(mul(u, u)))), 2 / Math.sqrt(Math.PI)));
+      return mul(gy!, slope);
+    },
+    null,
+  ],
+});
+
+/** GELU, exact (erf) form as PyTorch's default: x·½(1 + erf(x/√2)), its gradient from x alone ({@link MUL_GELU}). */
 export function gelu(x: Tensor): Tensor {
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  if (x.dtype !== 'float32') throw new McscError('gelu', `expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
+  const half = mul(x, 0.5);
+  const onePlusErf = add(erf(mul(x, Math.SQRT1_2)), 1);
+  // logic.ts's stopGradient, inline: logic.ts imports this file
+  const [stopped] = x.graph.addNode({
+    op: 'Identity',
+    inputs: [onePlusErf],
+    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    stopsGradient: true,
+  });
+  return x.graph.addNode({
+    op: 'Mul',
+    inputs: [half, stopped!],
+    outputs: [{ shape: x.shape, dtype: 'float32' }],
+    gradient: MUL_GELU.with(x),
+  })[0]!;
 }
 
 /** sign(x) ∈ {−1, 0, 1}; not differentiable (used inside gradient rules). */
@@ -190,4 +233,4 @@ export function where(cond: Tensor, x: Operand, y: Operand): Tensor {
   return g.addNode({ op: 'Where', inputs: [cond, a, b], outputs: [{ shape, dtype: a.dtype }], gradient: WHERE.with({ cond, a, b }) })[0]!;
 }
 
-export const ELEMENTWISE_RULES = [ADD, SUB, MUL, DIV, POW, NEG, SQRT, EXP, LOG, ABS, TANH, SIGMOID, ERF, RELU, LEAKY_RELU, WHERE];
+export const ELEMENTWISE_RULES = [ADD, SUB, MUL, DIV, POW, NEG, SQRT, EXP, LOG, ABS, TANH, SIGMOID, ERF, RELU, LEAKY_RELU, MUL_GELU, WHERE];

@@ -30,6 +30,8 @@ export { maxPool2d, avgPool2d, type Pool2dOptions } from './pool.js';
 export { batchNorm2d, layerNorm, l2Normalize, type BatchNormParams, type BatchNormOptions } from './norm.js';
 export { resizeNearest } from './resize.js';
 export { dropout } from './dropout.js';
+export { after } from './after.js';
+export { linearReluLinear, type LinearLayer } from './recomputed-mlp.js';
 export {
   GRADIENT_RULES,
   NO_GRADIENT,

@@ -54,14 +54,15 @@ const GEMM = defineGradient<{ a: Tensor; b: Tensor; c: Tensor | null } & Require
   grads: ['A', 'B', 'C'],
   formula: 'd op(A) = α·gy·op(B)ᵀ, d op(B) = α·op(A)ᵀ·gy, dC = β·Σ gy over broadcast axes',
   backward: ([gy], { a, b, c, transA, transB, alpha, beta }) => {
-    const opA = (): Tensor => (transA ? transpose(a, [1, 0]) : a);
-    const opB = (): Tensor => (transB ? transpose(b, [1, 0]) : b);
-    const g = mul(gy!, alpha);
+    // Gemm's own transpose flags instead of Transpose nodes, and no ·α or ·β when they are 1: each of
+    // those would be a copy of gy or of an operand, alive until the product that reads it.
+    const g = alpha === 1 ? gy! : mul(gy!, alpha);
     return [
-      // d op(A) = g·op(B)ᵀ; transpose back if A was transposed.
-      () => (transA ? matmul(opB(), transpose(g, [1, 0])) : matmul(g, transpose(opB(), [1, 0]))),
-      () => (transB ? matmul(transpose(g, [1, 0]), opA()) : matmul(transpose(opA(), [1, 0]), g)),
-      ...(c ? [() => unbroadcast(mul(gy!, beta), c.shape)] : []),
+      // d op(A) = g·op(B)ᵀ; as A is stored: that, or its transpose op(B)·gᵀ when A was transposed.
+      () => (transA ? gemm(b, g, null, { transA: transB, transB: true }) : gemm(g, b, null, { transB: !transB })),
+      // d op(B) = op(A)ᵀ·g; as B is stored: that, or its transpose gᵀ·op(A) when B was transposed.
+      () => (transB ? gemm(g, a, null, { transA: true, transB: transA }) : gemm(a, g, null, { transA: !transA })),
+      ...(c ? [() => unbroadcast(beta === 1 ? gy! : mul(gy!, beta), c.shape)] : []),
     ];
   },
 });

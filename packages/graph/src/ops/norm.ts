@@ -185,13 +185,39 @@ function sumLeading(t: Tensor, axes: number[]): Tensor {
 }
 
 /**
- * x / √(Σx² + eps²) over one axis, from differentiable primitives. Equals PyTorch's `F.normalize`
- * (x / max(‖x‖₂, eps)) wherever ‖x‖₂ ≫ eps, and stays smooth at 0.
+ * The gradient of y = x / n (n = √(Σx² + eps²) over `axis`) on its Div node, from the output and n alone:
+ * dx = (gy − y·Σ(gy·y)) / n, both paths (through x and through n) in one. The norm enters through a
+ * stop-gradient, so autodiff never walks Σx², whose backward would keep x alive: the projection heads'
+ * last layer output (as large as the normalised embedding) dies after the forward pass.
+ */
+const DIV_L2_NORMALIZE = defineGradient<{ axis: number }>({
+  name: 'Div.l2Normalize',
+  op: 'Div',
+  grads: ['A', 'B'],
+  formula: 'dA = (gy − y·Σ_axis(gy·y)) / n (y the output, n = B = √(Σx² + eps²)); B: none (stop-gradient, its path is in dA)',
+  backward: ([gy], { axis }, node) => [
+    () => {
+      const y = node.outputs[0]!;
+      return div(sub(gy!, mul(y, reduceSum(mul(gy!, y), [axis], true))), node.inputs[1]!);
+    },
+    null,
+  ],
+});
+
+/**
+ * x / √(Σx² + eps²) over one axis, from differentiable primitives, its gradient from the output
+ * ({@link DIV_L2_NORMALIZE}). Equals PyTorch's `F.normalize` (x / max(‖x‖₂, eps)) wherever ‖x‖₂ ≫ eps,
+ * and stays smooth at 0.
  */
 export function l2Normalize(x: Tensor, axis = 1, eps = 1e-12): Tensor {
   const a = normalizeAxis('l2Normalize', axis, x.rank);
   const norm = pow(add(reduceSum(mul(x, x), [a], true), eps * eps), 0.5);
-  return div(x, norm);
+  return x.graph.addNode({
+    op: 'Div',
+    inputs: [x, stopGradient(norm)],
+    outputs: [{ shape: x.shape, dtype: x.dtype }],
+    gradient: DIV_L2_NORMALIZE.with({ axis: a }),
+  })[0]!;
 }
 
-export const NORM_RULES = [BATCH_NORM, BATCH_NORM_BATCH_STATS, LAYER_NORM];
+export const NORM_RULES = [BATCH_NORM, BATCH_NORM_BATCH_STATS, LAYER_NORM, DIV_L2_NORMALIZE];

@@ -14,6 +14,7 @@ import { LOGIC_RULES } from './logic.js';
 import { MATMUL_RULES } from './matmul.js';
 import { NORM_RULES } from './norm.js';
 import { POOL_RULES } from './pool.js';
+import { RECOMPUTED_MLP_RULES } from './recomputed-mlp.js';
 import { REDUCE_RULES } from './reduce.js';
 import { RESIZE_RULES } from './resize.js';
 import { SHAPE_RULES } from './shape.js';
@@ -46,6 +47,7 @@ const OWN_RULES: readonly GradientRule<never>[] = [
   ...POOL_RULES,
   ...NORM_RULES,
   ...RESIZE_RULES,
+  ...RECOMPUTED_MLP_RULES,
 ];
 registerGradientRules(...OWN_RULES);
 const own = new Set<GradientRule<never>>(OWN_RULES);

@@ -13,7 +13,19 @@
  * convolutions as Gemm), the form the trainer uses to project only the pixels its block contrastive
  * loss samples (`graphLosses.projectedBlockConLoss`, docs/method/losses.md#projecting-only-the-sampled-points).
  */
-import { conv2d, layerNorm, l2Normalize, linear, McscError, relu, reshape, transpose, type Graph, type Tensor } from '@mcsc/graph';
+import {
+  conv2d,
+  layerNorm,
+  l2Normalize,
+  linearReluLinear,
+  McscError,
+  relu,
+  reshape,
+  transpose,
+  type Graph,
+  type LinearLayer,
+  type Tensor,
+} from '@mcsc/graph';
 import { constant, fanInBias, kaimingUniformA5 } from './init.js';
 
 export interface ProjectorOptions {
@@ -24,12 +36,13 @@ export interface ProjectorOptions {
 /** A contrasted scale: `full` (1/1, `projector1.*`) or `eighth` (1/8, `projector8.*`). */
 export type ProjectorScale = 'full' | 'eighth';
 
-/** nn.Conv2d(cin, cout, 1) (`<name>.weight` [cout, cin, 1, 1], `<name>.bias`), on maps and, as x·Wᵀ + b, on points [M, cin]. */
-function conv1x1(g: Graph, name: string, cin: number, cout: number): { map: (x: Tensor) => Tensor; points: (x: Tensor) => Tensor } {
+/** nn.Conv2d(cin, cout, 1) (`<name>.weight` [cout, cin, 1, 1], `<name>.bias`), on maps and, as the linear layer x·Wᵀ + b, on points [M, cin]. */
+function conv1x1(g: Graph, name: string, cin: number, cout: number): { map: (x: Tensor) => Tensor; points: () => LinearLayer } {
   const shape = [cout, cin, 1, 1];
   const w = g.param(`${name}.weight`, shape, kaimingUniformA5);
   const b = g.param(`${name}.bias`, [cout], fanInBias(shape));
-  return { map: (x) => conv2d(x, w, b), points: (x) => linear(x, reshape(w, [cout, cin]), b) };
+  // `points` reshapes the weight where it is called, so that the Reshape is in the caller's scope
+  return { map: (x) => conv2d(x, w, b), points: () => ({ weight: reshape(w, [cout, cin]), bias: b }) };
 }
 
 /**
@@ -59,10 +72,13 @@ function scaleHeads(g: Graph, scale: ProjectorScale, channels: readonly [number,
       }
       return l2Normalize(shared.map(relu(first[view].map(x))), 1);
     },
-    /** The same head on points [M, C_in] → [M, out]. */
+    /**
+     * The same head on points [M, C_in] → [M, out]. Its hidden layer (M × 256) is recomputed in the
+     * backward pass instead of kept (`linearReluLinear`; docs/engine.md#activation-memory).
+     */
     points(x: Tensor, view: 0 | 1): Tensor {
       const normed = norm && view === 1 ? norm(x) : x;
-      return l2Normalize(shared.points(relu(first[view].points(normed))), 1);
+      return l2Normalize(linearReluLinear(normed, first[view].points(), shared.points()), 1);
     },
   };
 }
