@@ -70,9 +70,10 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   matmul: ({ a, b }) => [G.matmul(a, G.transpose(b, [1, 0])), true],
   gemm: ({ a, b }) => [G.gemm(a, b, G.reduceSum(b, [1]), { transB: true }), true],
   linear: ({ a, b }) => [G.linear(G.reshape(a, [1, 3, 4]), b), true],
-  linearReluLinear: ({ a, b }) => {
+  mlp: ({ a, b }) => {
     const square = G.matmul(a, G.transpose(b, [1, 0])); // [3, 3]: a second layer of width 3 → 3
-    return [G.linearReluLinear(a, { weight: b, bias: G.reduceSum(b, [1]) }, { weight: square, bias: G.reduceSum(square, [1]) }), true];
+    const [first, second] = [{ weight: b, bias: G.reduceSum(b, [1]) }, { weight: square, bias: G.reduceSum(square, [1]) }];
+    return [[G.mlp(a, first, second), G.mlp(G.reshape(a, [1, 3, 4]), first, second, 'gelu')], true];
   },
   transposeLast: ({ x }) => [G.transposeLast(x), true],
   softmax: ({ a }) => [G.softmax(a), true],

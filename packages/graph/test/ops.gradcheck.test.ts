@@ -50,9 +50,14 @@ const cases: Case[] = [
     (a, b, c) => G.gemm(a!, b!, c!, { transB: true }),
   ],
   [
-    'linearReluLinear (hidden recomputed in the backward pass)',
+    'mlp, ReLU (hidden recomputed in the backward pass)',
     [{ shape: [6, 3] }, { shape: [5, 3] }, { shape: [5] }, { shape: [2, 5] }, { shape: [2] }],
-    (x, w1, b1, w2, b2) => G.linearReluLinear(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }),
+    (x, w1, b1, w2, b2) => G.mlp(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }),
+  ],
+  [
+    'mlp, GELU, on tokens [2,3,4]',
+    [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }, { shape: [3, 5] }, { shape: [3] }],
+    (x, w1, b1, w2, b2) => G.mlp(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }, 'gelu'),
   ],
   ['Linear on tokens [2,3,4]', [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], (x, w, b) => G.linear(x!, w!, b!)],
   // convolutions

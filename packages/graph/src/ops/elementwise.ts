@@ -2,7 +2,7 @@
  * Elementwise arithmetic with NumPy broadcasting, and Where. Each op: its gradient rule, then its
  * ONNX node. A plain number operand becomes a float32 scalar constant.
  */
-import { defineGradient, type Graph, type GradientRule } from '../graph.js';
+import { defineGradient, type BoundGradient, type Graph, type GradientRule } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 import { McscError } from '../errors.js';
@@ -174,18 +174,22 @@ const MUL_GELU = defineGradient<Tensor>({
   grads: ['A', 'B'],
   formula:
     'dA = gy·(1 + erf(u) + (2/√π)·u·exp(−u²)), u = x/√2 (A = x·½: dx = dA·½ = gy·GELU′(x)); B: none (stop-gradient, its path is in dA)',
-  backward: ([gy], x) => [
-    () => {
-      const u = mul(x, Math.SQRT1_2);
-      const slope = add(add(erf(u), 1), mul(mul(u, exp(neg(mul(u, u)))), 2 / Math.sqrt(Math.PI)));
-      return mul(gy!, slope);
-    },
-    null,
-  ],
+  backward: ([gy], x) => [() => mul(gy!, twiceGeluSlope(x)), null],
 });
+
+/** 2·GELU′(x) = 1 + erf(u) + (2/√π)·u·exp(−u²), u = x/√2: what the last node of `gelu` hands its first factor x·½ per unit of gy. */
+export function twiceGeluSlope(x: Tensor): Tensor {
+  const u = mul(x, Math.SQRT1_2);
+  return add(add(erf(u), 1), mul(mul(u, exp(neg(mul(u, u)))), 2 / Math.sqrt(Math.PI)));
+}
 
 /** GELU, exact (erf) form as PyTorch's default: x·½(1 + erf(x/√2)), its gradient from x alone ({@link MUL_GELU}). */
 export function gelu(x: Tensor): Tensor {
+  return geluWithRule(x, MUL_GELU.with(x));
+}
+
+/** `gelu`'s nodes, `gradient` on the last one (ops/mlp.ts gives it a rule that recomputes x). */
+export function geluWithRule(x: Tensor, gradient: BoundGradient): Tensor {
   if (x.dtype !== 'float32') throw new McscError('gelu', `expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
   const half = mul(x, 0.5);
   const onePlusErf = add(erf(mul(x, Math.SQRT1_2)), 1);
@@ -196,12 +200,7 @@ export function gelu(x: Tensor): Tensor {
     outputs: [{ shape: x.shape, dtype: 'float32' }],
     stopsGradient: true,
   });
-  return x.graph.addNode({
-    op: 'Mul',
-    inputs: [half, stopped!],
-    outputs: [{ shape: x.shape, dtype: 'float32' }],
-    gradient: MUL_GELU.with(x),
-  })[0]!;
+  return x.graph.addNode({ op: 'Mul', inputs: [half, stopped!], outputs: [{ shape: x.shape, dtype: 'float32' }], gradient })[0]!;
 }
 
 /** sign(x) ∈ {−1, 0, 1}; not differentiable (used inside gradient rules). */

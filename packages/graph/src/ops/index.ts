@@ -31,7 +31,7 @@ export { batchNorm2d, layerNorm, l2Normalize, type BatchNormParams, type BatchNo
 export { resizeNearest } from './resize.js';
 export { dropout } from './dropout.js';
 export { after } from './after.js';
-export { linearReluLinear, type LinearLayer } from './recomputed-mlp.js';
+export { mlp, type LinearLayer, type MlpActivation } from './mlp.js';
 export {
   GRADIENT_RULES,
   NO_GRADIENT,

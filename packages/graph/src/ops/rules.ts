@@ -12,9 +12,9 @@ import { ELEMENTWISE_RULES } from './elementwise.js';
 import { INDEXING_RULES } from './indexing.js';
 import { LOGIC_RULES } from './logic.js';
 import { MATMUL_RULES } from './matmul.js';
+import { MLP_RULES } from './mlp.js';
 import { NORM_RULES } from './norm.js';
 import { POOL_RULES } from './pool.js';
-import { RECOMPUTED_MLP_RULES } from './recomputed-mlp.js';
 import { REDUCE_RULES } from './reduce.js';
 import { RESIZE_RULES } from './resize.js';
 import { SHAPE_RULES } from './shape.js';
@@ -47,7 +47,7 @@ const OWN_RULES: readonly GradientRule<never>[] = [
   ...POOL_RULES,
   ...NORM_RULES,
   ...RESIZE_RULES,
-  ...RECOMPUTED_MLP_RULES,
+  ...MLP_RULES,
 ];
 registerGradientRules(...OWN_RULES);
 const own = new Set<GradientRule<never>>(OWN_RULES);

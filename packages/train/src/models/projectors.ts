@@ -17,7 +17,7 @@ import {
   conv2d,
   layerNorm,
   l2Normalize,
-  linearReluLinear,
+  mlp,
   McscError,
   relu,
   reshape,
@@ -74,11 +74,11 @@ function scaleHeads(g: Graph, scale: ProjectorScale, channels: readonly [number,
     },
     /**
      * The same head on points [M, C_in] → [M, out]. Its hidden layer (M × 256) is recomputed in the
-     * backward pass instead of kept (`linearReluLinear`; docs/engine.md#activation-memory).
+     * backward pass instead of kept (`mlp`; docs/engine.md#activation-memory).
      */
     points(x: Tensor, view: 0 | 1): Tensor {
       const normed = norm && view === 1 ? norm(x) : x;
-      return l2Normalize(linearReluLinear(normed, first[view].points(), shared.points()), 1);
+      return l2Normalize(mlp(normed, first[view].points(), shared.points()), 1);
     },
   };
 }

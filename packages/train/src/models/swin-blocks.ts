@@ -7,7 +7,7 @@ import {
   concat,
   dropout,
   gather,
-  gelu,
+  mlp,
   layerNorm,
   linear,
   matmul,
@@ -18,15 +18,22 @@ import {
   transpose,
   transposeLast,
   type Graph,
+  type LinearLayer,
   type Tensor,
 } from '@mcsc/graph';
 import { constant } from './init.js';
 import { truncNormal } from './swin-init.js';
 
+/** nn.Linear's parameters with Swin's init (weight truncated-normal std 0.02, bias 0): `<name>.weight` [out, in], `<name>.bias`. */
+function swinLinearParams(g: Graph, name: string, cin: number, cout: number): LinearLayer {
+  return { weight: g.param(`${name}.weight`, [cout, cin], truncNormal(0.02)), bias: g.param(`${name}.bias`, [cout], constant(0)) };
+}
+
 /** nn.Linear with Swin's init (weight truncated-normal std 0.02, bias 0): `<name>.weight` [out, in]. */
 export function swinLinear(g: Graph, x: Tensor, name: string, cin: number, cout: number, bias = true): Tensor {
-  const w = g.param(`${name}.weight`, [cout, cin], truncNormal(0.02));
-  return linear(x, w, bias ? g.param(`${name}.bias`, [cout], constant(0)) : null);
+  if (!bias) return linear(x, g.param(`${name}.weight`, [cout, cin], truncNormal(0.02)));
+  const { weight, bias: b } = swinLinearParams(g, name, cin, cout);
+  return linear(x, weight, b);
 }
 
 /** nn.LayerNorm over the channel axis (1/0 init). */
@@ -133,14 +140,12 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   x = add(x, dropPath(reshape(y, [-1, r * r, c]), b.dropPath));
 
   const hidden = Math.round(c * b.mlpRatio);
-  const m = swinLinear(
-    g,
-    gelu(swinLinear(g, swinNorm(g, x, `${name}.norm2`, c), `${name}.mlp.fc1`, c, hidden)),
-    `${name}.mlp.fc2`,
-    hidden,
-    c,
-  );
-  return add(x, dropPath(m, b.dropPath));
+  const normed = swinNorm(g, x, `${name}.norm2`, c);
+  // Linear, GELU, Linear with the hidden layer (4C wide) recomputed in the backward pass (`mlp`,
+  // docs/engine.md#activation-memory); parameters created in the published module's order
+  const fc1 = swinLinearParams(g, `${name}.mlp.fc1`, c, hidden);
+  const fc2 = swinLinearParams(g, `${name}.mlp.fc2`, hidden, c);
+  return add(x, dropPath(mlp(normed, fc1, fc2, 'gelu'), b.dropPath));
 }
 
 /** Stochastic depth: drop whole samples with probability p (mask [B, 1, 1]). */
