@@ -72,7 +72,10 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   linear: ({ a, b }) => [G.linear(G.reshape(a, [1, 3, 4]), b), true],
   mlp: ({ a, b }) => {
     const square = G.matmul(a, G.transpose(b, [1, 0])); // [3, 3]: a second layer of width 3 → 3
-    const [first, second] = [{ weight: b, bias: G.reduceSum(b, [1]) }, { weight: square, bias: G.reduceSum(square, [1]) }];
+    const [first, second] = [
+      { weight: b, bias: G.reduceSum(b, [1]) },
+      { weight: square, bias: G.reduceSum(square, [1]) },
+    ];
     return [[G.mlp(a, first, second), G.mlp(G.reshape(a, [1, 3, 4]), first, second, 'gelu')], true];
   },
   transposeLast: ({ x }) => [G.transposeLast(x), true],

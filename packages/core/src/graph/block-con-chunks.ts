@@ -45,9 +45,12 @@ import { groupForeground, groupSupCon, offDiagonalMask } from './supcon.js';
 
 /**
  * The loss of the groups on the point table `table` [R, C] (differentiable; `inputs.points` index its
- * rows), labels read through `inputs.labels` from the `[B, V, H, W]` label maps.
+ * rows), labels read through `inputs.labels` from the `[B, V, H, W]` label maps. `tableKept`: the table
+ * stays alive through the loss anyway (its producer's backward pass reads it, as an L2 normalisation's
+ * does its output), so each chunk gathers its rows from it; otherwise every group's features are gathered
+ * once, [G, N, C], and the table dies there.
  */
-export function contrast(table: Tensor, labels: Tensor, layout: BlockLayout): BlockConGraph {
+export function contrast(table: Tensor, labels: Tensor, layout: BlockLayout, tableKept = false): BlockConGraph {
   const { spec, inputs, chunkSizes, temperature, numClasses: k, classBalanced } = layout;
   const { groups, pointsPerGroup: n, chunkGroups } = spec;
   const channels = table.shape[1]!;
@@ -55,8 +58,9 @@ export function contrast(table: Tensor, labels: Tensor, layout: BlockLayout): Bl
   const frozen = stopGradient(table); // the loss's gradient comes from the schedules below, not from these nodes
   const labelTable = reshape(stopGradient(labels), [labels.size]);
   // Every group's features, gathered once: [G, N, C]. Blocks do not overlap, so this is never larger
-  // than the table, which dies here; the chunks (forward and recomputed) read their rows from it.
-  const gathered = gather(frozen, inputs.points);
+  // than the table, which dies here; the chunks (forward and recomputed) read their rows from it. Not
+  // built when the table is kept anyway: it would be a second copy of the points.
+  const gathered = tableKept && chunkSizes.length > 1 ? null : gather(frozen, inputs.points);
   const gatheredLabels = gather(labelTable, inputs.labels); // [G, N]
   const closeLink = fusedGradientOf(table); // the table's other reader, made here so that it dies here
   const offDiagonal = offDiagonalMask(g, n);
@@ -65,10 +69,13 @@ export function contrast(table: Tensor, labels: Tensor, layout: BlockLayout): Bl
   /** Chunk i: its rows of the gathered features and labels, read once `dep` exists, and its loss parts. */
   const chunk = (i: number, dep: Tensor | null) => {
     if (chunkSizes.length === 1)
-      return { x: gathered, parts: groupSupCon(gathered, gatheredLabels, inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
+      return {
+        x: gathered!,
+        parts: groupSupCon(gathered!, gatheredLabels, inputs.mask, temperature, k, offDiagonal, classBalanced, false),
+      };
     const at = g.ints(Array.from({ length: chunkSizes[i]! }, (_, j) => firstGroup[i]! + j));
     const atAfter = dep ? after(at, dep) : at;
-    const x = gather(gathered, atAfter); // [c, N, C]
+    const x = gathered ? gather(gathered, atAfter) : gather(frozen, dep ? after(rows(inputs.points, i), dep) : rows(inputs.points, i)); // [c, N, C]
     return { x, parts: groupSupCon(x, gather(gatheredLabels, atAfter), inputs.mask, temperature, k, offDiagonal, classBalanced, false) };
   };
   /** grad + chunk i's feature gradient for the per-group output gradients `weights` [G], in place. */

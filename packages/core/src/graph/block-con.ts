@@ -43,7 +43,7 @@
  *
  * Reference: Liu et al., BMVC 2023 (arXiv 2306.14293), `utils/supcon_loss_romdom_seleted.py`.
  */
-import { concat, gather, reshape, slice, transpose, zeros, type Graph, type Tensor } from '@mcsc/graph';
+import { concat, gather, l2Normalize, reshape, slice, transpose, zeros, type Graph, type Tensor } from '@mcsc/graph';
 import { invalidValue } from '../internal/errors.js';
 import { type BlockCoverage, type BlockLabelOrder, blocksPerSide } from '../losses/block-sampling.js';
 import { contrast } from './block-con-chunks.js';
@@ -182,6 +182,14 @@ export interface PointwiseProjection {
    * Called once per view, when the loss is built (not at all when there is no group).
    */
   readonly project: (points: Tensor, view: number) => Tensor;
+  /**
+   * true: `project` returns rows that are not yet unit length, and the loss L2-normalises the views'
+   * rows over C once they are joined into one point table (`l2Normalize`, the same per-row arithmetic).
+   * The normalised table is then both what the chunks read and what the normalisation's backward pass
+   * keeps, one copy of the points instead of three (each view's normalised rows, their join, every
+   * group's gather). Default false.
+   */
+  readonly normalize?: boolean;
 }
 
 /**
@@ -236,7 +244,8 @@ export function projectedBlockConLoss(heads: PointwiseProjection, labels: Tensor
     channels = out.shape[1];
     return out;
   });
-  return contrast(projected.length === 1 ? projected[0]! : concat(projected, 0), labels, layout);
+  const joined = projected.length === 1 ? projected[0]! : concat(projected, 0);
+  return heads.normalize ? contrast(l2Normalize(joined, 1), labels, layout, true) : contrast(joined, labels, layout);
 }
 
 /** [n, C, H, W] → its channel-last table [n·H·W, C] (moving one axis inward: onnxruntime's fast transpose path). */

@@ -54,7 +54,7 @@ const MUL_GELU_RECOMPUTED = defineGradient<Recomputation>({
   name: 'Mul.geluRecomputed',
   op: 'Mul',
   grads: ['A', 'B'],
-  formula: "as Mul.gelu, with x recomputed in the backward pass (ops/mlp.ts): dA = gy·2·GELU′(x); B: none (stop-gradient)",
+  formula: 'as Mul.gelu, with x recomputed in the backward pass (ops/mlp.ts): dA = gy·2·GELU′(x); B: none (stop-gradient)',
   backward: ([gy], r) => [() => mul(gy!, twiceGeluSlope(recomputed(r, gy!).pre)), null],
 });
 
@@ -85,27 +85,35 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
     if (t.dtype !== 'float32' || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new McscError('mlp', `${name} must be float32${formatShape(shape)}, got ${t.toString()}`);
   };
-  if (x.dtype !== 'float32' || x.rank < 2) throw new McscError('mlp', `x must be a float32 tensor [..., C_in] of rank ≥ 2, got ${x.toString()}`);
+  if (x.dtype !== 'float32' || x.rank < 2)
+    throw new McscError('mlp', `x must be a float32 tensor [..., C_in] of rank ≥ 2, got ${x.toString()}`);
   check('first.weight', first.weight, [hiddenWidth, cin]);
   check('first.bias', first.bias, [hiddenWidth]);
   check('second.weight', second.weight, [out, hiddenWidth]);
   check('second.bias', second.bias, [out]);
-  if (activation !== 'relu' && activation !== 'gelu') throw new McscError('mlp', `activation must be 'relu' or 'gelu', got '${activation}'`);
+  if (activation !== 'relu' && activation !== 'gelu')
+    throw new McscError('mlp', `activation must be 'relu' or 'gelu', got '${activation}'`);
   const g = x.graph;
   const rows = x.rank === 2 ? x : reshape(x, [-1, cin]); // a view: tokens [B, L, C] as rows [B·L, C]
   const m = rows.shape[0]!;
-  const firstLayer = (input: Tensor) => gemm(input, first.weight, first.bias, { transB: true });
+  const firstLayer = (weight: Tensor) => gemm(rows, weight, first.bias, { transB: true });
   const act = activation === 'relu' ? relu : gelu;
   const r: Recomputation = {
+    // waits through the weight, not x: `after` copies what it passes, and W1 is the small operand
     rebuild: (dep) => {
-      const pre = firstLayer(after(rows, dep));
+      const pre = firstLayer(after(first.weight, dep));
       return { pre, hidden: act(pre) };
     },
   };
-  const pre = firstLayer(rows);
+  const pre = firstLayer(first.weight);
   const hidden =
     activation === 'relu'
-      ? g.addNode({ op: 'Relu', inputs: [pre], outputs: [{ shape: [m, hiddenWidth], dtype: 'float32' }], gradient: RELU_RECOMPUTED.with(r) })[0]!
+      ? g.addNode({
+          op: 'Relu',
+          inputs: [pre],
+          outputs: [{ shape: [m, hiddenWidth], dtype: 'float32' }],
+          gradient: RELU_RECOMPUTED.with(r),
+        })[0]!
       : geluWithRule(pre, MUL_GELU_RECOMPUTED.with(r));
   const y = g.addNode({
     op: 'Gemm',
@@ -114,5 +122,6 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
     attrs: { transA: 0, transB: 1, alpha: { float: 1 }, beta: { float: 1 } },
     gradient: GEMM_RECOMPUTED_INPUT.with({ r, weight: second.weight }),
   })[0]!;
-  return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), out]);
+  // −1 for the leading axis: a model may run with another batch than it was built with (exported models)
+  return x.rank === 2 ? y : reshape(y, [-1, ...x.shape.slice(1, -1), out]);
 }

@@ -77,8 +77,12 @@ function scaleHeads(g: Graph, scale: ProjectorScale, channels: readonly [number,
      * backward pass instead of kept (`mlp`; docs/engine.md#activation-memory).
      */
     points(x: Tensor, view: 0 | 1): Tensor {
+      return l2Normalize(this.unnormalizedPoints(x, view), 1);
+    },
+    /** `points` before the L2 normalisation. */
+    unnormalizedPoints(x: Tensor, view: 0 | 1): Tensor {
       const normed = norm && view === 1 ? norm(x) : x;
-      return l2Normalize(mlp(normed, first[view].points(), shared.points()), 1);
+      return mlp(normed, first[view].points(), shared.points());
     },
   };
 }
@@ -100,16 +104,19 @@ export function projectEighth(g: Graph, cnn: Tensor, transTokens: Tensor, opts: 
  * {@link projectFull} / {@link projectEighth}: `project(points, view)` maps rows [M, C_in] of view 0 (the
  * CNN) or 1 (the Transformer) to unit rows [M, out], each row from its own alone. `channels`: the CNN's
  * and the Transformer's input channels (at 1/8 the tokens' 2C). The parameters are created here, once.
+ * `normalize` false: the rows before the heads' L2 normalisation, for a caller that normalises them
+ * itself (`projectedBlockConLoss` with `normalize: true`, which then keeps one copy of the points).
  */
 export function projectorHeads(
   g: Graph,
   scale: ProjectorScale,
   channels: readonly [number, number],
   opts: ProjectorOptions = {},
+  normalize = true,
 ): (points: Tensor, view: number) => Tensor {
   const heads = scaleHeads(g, scale, channels, opts);
   return (points, view) => {
     if (view !== 0 && view !== 1) throw new McscError('projectorHeads', `view must be 0 (the CNN) or 1 (the Transformer), got ${view}`);
-    return heads.points(points, view);
+    return normalize ? heads.points(points, view) : heads.unnormalizedPoints(points, view);
   };
 }

@@ -266,13 +266,18 @@ function contrastTerm(
   const scope = SCOPES.contrast[scale];
   return g.inScope(scope, () => {
     const transChannels = scale === 'full' ? features.trans.shape[1]! : features.trans.shape[2]!;
-    const heads = projectorHeads(g, scale, [features.cnn.shape[1]!, transChannels], o.projector);
+    // the heads' rows un-normalised: the loss normalises the joined point table (one copy of the points)
+    const heads = projectorHeads(g, scale, [features.cnn.shape[1]!, transChannels], o.projector, false);
     const project = (points: Tensor, view: number) => g.inScope(`${scope}/projector`, () => heads(points, view));
     return g.scope('loss', () => {
       const side = features.cnn.shape[2]!;
       const trans = scale === 'full' ? features.trans : reshape(transpose(features.trans, [0, 2, 1]), [-1, transChannels, side, side]);
       const scaleLabels = scale === 'full' ? labels : graphLosses.zoomLabels(labels, [side, side]);
-      return graphLosses.projectedBlockConLoss({ views: [features.cnn, trans], project }, scaleLabels, blockOptions(o, c, scale));
+      return graphLosses.projectedBlockConLoss(
+        { views: [features.cnn, trans], project, normalize: true },
+        scaleLabels,
+        blockOptions(o, c, scale),
+      );
     });
   });
 }
