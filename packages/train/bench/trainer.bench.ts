@@ -7,8 +7,8 @@
  *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [setting]]]
  *
  * `setting` (several joined by commas) sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
- * (the config's), `pattern-off`, `arena-off` or `both-off`; or `sequential`, the sequential execution
- * mode instead of the cpu default's parallel one (`runtime.executionMode`); or `all-slices`, MCSC's
+ * (the config's), `pattern-off`, `pattern-on`, `arena-off` or `both-off`; or `parallel` (or `sequential`,
+ * the default), the execution mode (`runtime.executionMode`); or `all-slices`, MCSC's
  * second phase from the first iteration (`loss.contrast.allSlicesFrom: 0`: every slice's block points
  * contrasted, the graph of iterations ≥ 3000 at paper); or `threads-2`, two intra-op threads per node
  * (`runtime.threads: 2`). A setting other than the default is named in the
@@ -33,6 +33,8 @@ const SETTINGS = {
   'arena-off': { runtime: { cpuMemArena: false } },
   'both-off': { runtime: { memPattern: false, cpuMemArena: false } },
   sequential: { runtime: { executionMode: 'sequential' } },
+  parallel: { runtime: { executionMode: 'parallel' } },
+  'pattern-on': { runtime: { memPattern: true } },
   'all-slices': { loss: { contrast: { allSlicesFrom: 0 } } },
   'threads-2': { runtime: { threads: 2 } },
 } as const;

@@ -265,22 +265,22 @@ const runtimeSchema = z
     threads: int(1)
       .optional()
       .describe(
-        "Intra-op threads per node (default: one per core, given explicitly in the parallel execution mode, onnxruntime's choice in the sequential one; measured on 2 cores, 2 threads per node in the parallel mode made the MCSC step 10–20 % faster at cpu and up to a third faster at paper than 1, docs/engine.md#execution-mode).",
+        "Intra-op threads per node (default: onnxruntime's choice, one per core, in the sequential execution mode; given explicitly, one per core, in the parallel one, where 2 threads per node made the MCSC step 10–20 % faster at cpu and up to a third faster at paper than 1 on 2 cores, docs/engine.md#execution-mode).",
       ),
     executionMode: z
       .enum(['sequential', 'parallel'])
       .optional()
       .describe(
-        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, each node on the intra-op threads); 'sequential' runs one node at a time on the intra-op threads. Default: 'parallel' on cpu (measured on 2 cores: the MCSC step as fast or 5–25 % faster, the same losses; docs/engine.md#execution-mode), 'sequential' on cuda.",
+        "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, each node on the intra-op threads); 'sequential' runs one node at a time on the intra-op threads. Default 'sequential' (onnxruntime's): measured on 2 cores, the one faster on one machine and up to 2× faster on another, the same losses (docs/engine.md#execution-mode). 'parallel' gave a lower peak RSS in the paper preset's labeled-only phase.",
       ),
     interOpThreads: int(1)
       .optional()
       .describe("Inter-op threads of the parallel execution mode (default: onnxruntime's choice, one per core)."),
     memPattern: z
       .boolean()
-      .default(true)
+      .default(false)
       .describe(
-        "onnxruntime's memory pattern (session option enableMemPattern): from the second run on, a run's whole planned block is allocated at once. Off cut peak RSS by 27–30 % (cpu preset 1.25–1.32 → 0.87–0.95 GiB, paper 8.1 → 5.7 GiB) and made a steady cpu step 11–26 % slower (median 529 → 667 ms), the second step faster (docs/engine.md#memory-settings).",
+        "onnxruntime's memory pattern (session option enableMemPattern; sequential execution mode only): from the second run on, a run's whole planned block is allocated at once, beside what the first run left in the arena. Default off (the paper preset): there it added 1–2 GiB of peak RSS for no faster step; on in the cpu preset, where its step was ~10 % faster for ~0.3 GiB (docs/engine.md#memory-settings).",
       ),
     cpuMemArena: z
       .boolean()
@@ -291,12 +291,9 @@ const runtimeSchema = z
   })
   .prefault({});
 
-/** The execution mode a run uses: the config's, else parallel on cpu and sequential on cuda. */
-export function executionModeOf(runtime: {
-  executionMode?: 'sequential' | 'parallel' | undefined;
-  device: string;
-}): 'sequential' | 'parallel' {
-  return runtime.executionMode ?? (runtime.device === 'cpu' ? 'parallel' : 'sequential');
+/** The execution mode a run uses: the config's, else sequential (onnxruntime's default). */
+export function executionModeOf(runtime: { executionMode?: 'sequential' | 'parallel' | undefined }): 'sequential' | 'parallel' {
+  return runtime.executionMode ?? 'sequential';
 }
 
 export const trainConfigSchema = z
@@ -344,7 +341,7 @@ export const trainConfigSchema = z
       );
     }
     if (c.runtime.interOpThreads !== undefined && executionModeOf(c.runtime) !== 'parallel')
-      issue(['runtime', 'interOpThreads'], "applies to runtime.executionMode 'parallel' only (the default on cpu)");
+      issue(['runtime', 'interOpThreads'], "applies to runtime.executionMode 'parallel' only (the default is 'sequential')");
     if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
     const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };
     for (const scale of c.loss.contrast.enabled ? c.loss.contrast.scales : []) {
@@ -396,6 +393,8 @@ export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze(
     // had 500 while a step took 0.9–1.1 s; 6.7 minutes since the step got faster).
     optim: { iterations: 800, transformerLr: 1e-3 },
     run: { logEvery: 5, validateEvery: 50, checkpointEvery: 100 },
+    // its step ~10 % faster with the memory pattern, for ~0.3 GiB (docs/engine.md#memory-settings)
+    runtime: { memPattern: true },
   },
 });
 

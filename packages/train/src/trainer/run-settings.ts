@@ -64,9 +64,8 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
 }
 
 /**
- * onnxruntime's options from the config's `runtime`: the parallel execution mode unless the config says
- * otherwise on cpu (sequential on cuda); intra-op threads `threads`, else nodeRuntime's default (one per
- * core).
+ * onnxruntime's options from the config's `runtime`: the sequential execution mode unless the config
+ * says otherwise; intra-op threads `threads`, else nodeRuntime's default (one per core).
  */
 function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
   const executionMode = executionModeOf(r);

@@ -2,6 +2,7 @@ import { Graph } from '@mcsc/graph';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveConfig } from '../../src/trainer/config';
 import { methodConfig } from '../../src/trainer/compare';
 import { mcscGraph, NETWORK_PARAMS } from '../../src/trainer/mcsc-graph';
 import { RunDir } from '../../src/trainer/run-dir';
@@ -25,16 +26,16 @@ describe('run settings', () => {
     expect([s.graph.cnn, s.graph.transformer]).toEqual([s.networks.cnn, s.networks.trans]);
     expect(s.batch).toBe(4);
     expect(runSettings(methodConfig(config, 'supervised'), data).batch).toBe(2);
-    const memory = { enableMemPattern: true, enableCpuMemArena: true };
-    expect(s.runtime).toEqual({ device: 'cpu', threads: 2, executionMode: 'parallel', ...memory });
-    // cpu: the parallel execution mode (nodeRuntime then gives one intra-op thread per core), unless the config says otherwise
-    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', executionMode: 'parallel', ...memory });
-    expect(runSettings(tinyConfig({ runtime: { executionMode: 'sequential' } }), data).runtime).toEqual({
+    const memory = { enableMemPattern: true, enableCpuMemArena: true }; // the cpu preset's
+    expect(s.runtime).toEqual({ device: 'cpu', threads: 2, executionMode: 'sequential', ...memory });
+    // the sequential execution mode (onnxruntime's; nodeRuntime then leaves the thread count to it), unless the config says otherwise
+    expect(runSettings(tinyConfig(), data).runtime).toEqual({ device: 'cpu', executionMode: 'sequential', ...memory });
+    expect(runSettings(tinyConfig({ runtime: { executionMode: 'parallel' } }), data).runtime).toEqual({
       device: 'cpu',
-      executionMode: 'sequential',
+      executionMode: 'parallel',
       ...memory,
     });
-    expect(runSettings(tinyConfig({ runtime: { interOpThreads: 3 } }), data).runtime).toEqual({
+    expect(runSettings(tinyConfig({ runtime: { executionMode: 'parallel', interOpThreads: 3 } }), data).runtime).toEqual({
       device: 'cpu',
       executionMode: 'parallel',
       interOpThreads: 3,
@@ -42,9 +43,16 @@ describe('run settings', () => {
     });
     expect(runSettings(tinyConfig({ runtime: { memPattern: false, cpuMemArena: false } }), data).runtime).toEqual({
       device: 'cpu',
-      executionMode: 'parallel',
+      executionMode: 'sequential',
       enableMemPattern: false,
       enableCpuMemArena: false,
+    });
+    // the paper preset: the memory pattern off (its default), the rest as cpu
+    expect(runSettings(resolveConfig('paper'), data).runtime).toEqual({
+      device: 'cpu',
+      executionMode: 'sequential',
+      enableMemPattern: false,
+      enableCpuMemArena: true,
     });
     expect(s.evaluation).toEqual({
       patchSize: 64,
