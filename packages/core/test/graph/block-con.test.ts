@@ -576,6 +576,8 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
       params: [...w, ...b, ws, bs],
       map: (x: Tensor, v: number) => l2Normalize(conv(relu(centred(conv(x, w[v]!, b[v]!), [0, 2, 3])), ws, bs), 1),
       points: (x: Tensor, v: number) => l2Normalize(linear(relu(centred(linear(x, w[v]!, b[v]!), [0])), ws, bs), 1),
+      /** `points` before its L2 normalisation (for `normalize: true`, the loss normalising the joined rows). */
+      rows: (x: Tensor, v: number) => linear(relu(centred(linear(x, w[v]!, b[v]!), [0])), ws, bs),
     };
   }
 
@@ -589,11 +591,13 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     const stacked = concat([unsqueeze(h.map(views[0]!, 0), 1), unsqueeze(h.map(views[1]!, 1), 1)], 1);
     const maps = graphLosses.blockConLoss(stacked, labels, { ...options, name: 'maps' });
     const points = graphLosses.projectedBlockConLoss({ views, project: h.points }, labels, { ...options, name: 'points' });
+    const joined = graphLosses.projectedBlockConLoss({ views, project: h.rows, normalize: true }, labels, { ...options, name: 'joined' });
     const wrt = [...views, ...h.params];
-    const outputs: Record<string, Tensor> = { mapsLoss: maps.loss, pointsLoss: points.loss };
+    const outputs: Record<string, Tensor> = { mapsLoss: maps.loss, pointsLoss: points.loss, joinedLoss: joined.loss };
     gradients(maps.loss, wrt).forEach((d, i) => (outputs[`maps.${wrt[i]!.name}`] = d!));
     gradients(points.loss, wrt).forEach((d, i) => (outputs[`points.${wrt[i]!.name}`] = d!));
-    return { g, maps, points, outputs, names: wrt.map((t) => t.name) };
+    gradients(joined.loss, wrt).forEach((d, i) => (outputs[`joined.${wrt[i]!.name}`] = d!));
+    return { g, maps, points, joined, outputs, names: wrt.map((t) => t.name) };
   }
 
   function feedsOf(c: Case, built: ReturnType<typeof build>, random: Random, subset?: number[]) {
@@ -618,7 +622,12 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
       ...(c.active === undefined ? {} : { activeSlices: c.active }),
       ...(subset ? { groupSubset: subset } : {}),
     };
-    return { ...feeds, ...graphLosses.blockConFeeds(built.maps.spec, step), ...graphLosses.blockConFeeds(built.points.spec, step) };
+    return {
+      ...feeds,
+      ...graphLosses.blockConFeeds(built.maps.spec, step),
+      ...graphLosses.blockConFeeds(built.points.spec, step),
+      ...(built.joined ? graphLosses.blockConFeeds(built.joined.spec, step) : {}),
+    };
   }
 
   /** max |a − b| over max |b|: the gradients compared as tensors (an element near 0 has no relative error of its own). */
@@ -639,28 +648,36 @@ describe('projectedBlockConLoss: the heads applied after the gather', () => {
     ['slices 0 and 2 of 3, reference order', cases[7]!, {}],
     ['5 of 16 groups per step, chunks of 2, not class-balanced', cases[2]!, { groupsPerStep: 5, classBalanced: false }],
   ];
-  test.each(compared)('%s: the same loss and gradients (views and every head parameter) to 1e-5', async (_, c, extra) => {
-    const random = new Random(c.size * 7 + c.batch);
-    const built = build(c, extra);
-    expect(built.points.spec.projectedPixels).toBe(built.points.spec.groups * c.batch * c.blockSize ** 2);
-    const runner = await compile(built.g, built.outputs);
-    let worst = 0;
-    for (let step = 0; step < 2; step++) {
-      const subset = extra.groupsPerStep
-        ? Array.from(random.permutation(built.maps.spec.blockCount).subarray(0, extra.groupsPerStep))
-        : undefined;
-      const got = await runner.run(feedsOf(c, built, random, subset));
-      expect(got.mapsLoss![0]).toBeGreaterThan(0);
-      expectClose(got.pointsLoss![0]!, got.mapsLoss![0]!, 1e-5);
-      const errors = Object.fromEntries(built.names.map((name) => [name, relativeError(got[`points.${name}`]!, got[`maps.${name}`]!)]));
-      // every gradient a real one (not 0 = 0), and the same to 1e-5 of its largest entry
-      const failures = Object.entries(errors).filter(([, { diff, scale }]) => !(scale > 1e-4 && diff <= 1e-5));
-      expect(failures).toEqual([]);
-      worst = Math.max(worst, ...Object.values(errors).map((e) => e.diff));
-    }
-    if (process.env.BLOCKCON_REPORT) console.log(`${c.name}: largest gradient difference ${worst.toExponential(2)} of the largest entry`);
-    await runner.release();
-  });
+  test.each(compared)(
+    '%s: the same loss and gradients (views and every head parameter) to 1e-5, the rows normalised by the heads or by the loss',
+    async (_, c, extra) => {
+      const random = new Random(c.size * 7 + c.batch);
+      const built = build(c, extra);
+      expect(built.points.spec.projectedPixels).toBe(built.points.spec.groups * c.batch * c.blockSize ** 2);
+      const runner = await compile(built.g, built.outputs);
+      let worst = 0;
+      for (let step = 0; step < 2; step++) {
+        const subset = extra.groupsPerStep
+          ? Array.from(random.permutation(built.maps.spec.blockCount).subarray(0, extra.groupsPerStep))
+          : undefined;
+        const got = await runner.run(feedsOf(c, built, random, subset));
+        expect(got.mapsLoss![0]).toBeGreaterThan(0);
+        expectClose(got.pointsLoss![0]!, got.mapsLoss![0]!, 1e-5);
+        expectClose(got.joinedLoss![0]!, got.mapsLoss![0]!, 1e-5);
+        const errors = Object.fromEntries(
+          ['points', 'joined'].flatMap((form) =>
+            built.names.map((name) => [`${form}.${name}`, relativeError(got[`${form}.${name}`]!, got[`maps.${name}`]!)]),
+          ),
+        );
+        // every gradient a real one (not 0 = 0), and the same to 1e-5 of its largest entry
+        const failures = Object.entries(errors).filter(([, { diff, scale }]) => !(scale > 1e-4 && diff <= 1e-5));
+        expect(failures).toEqual([]);
+        worst = Math.max(worst, ...Object.values(errors).map((e) => e.diff));
+      }
+      if (process.env.BLOCKCON_REPORT) console.log(`${c.name}: largest gradient difference ${worst.toExponential(2)} of the largest entry`);
+      await runner.release();
+    },
+  );
 
   /**
    * A graph built for at most A slices (`options.slices`, a phase that contrasts only A of the B slices)
