@@ -73,8 +73,9 @@ function peakRss(): number {
 
 /**
  * The profile attributes kernel time to the parts of the step, so its sessions run one node at a time:
- * onnxruntime's sequential execution mode with its default threads, not the trainer's default parallel
- * mode (docs/engine.md#execution-mode; bench/trainer.bench.ts measures the trainer's own runtime).
+ * onnxruntime's sequential execution mode with its default threads (the trainer's default too since
+ * 2026-12-03, whatever a config says; docs/engine.md#execution-mode; bench/trainer.bench.ts measures the
+ * trainer's own runtime).
  */
 function sequential(runtime: NodeRuntimeOptions): NodeRuntimeOptions {
   const { threads: _threads, interOpThreads: _interOp, ...rest } = runtime;
