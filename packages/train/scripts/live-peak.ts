@@ -28,7 +28,9 @@ for (const order of ['onnxruntime', 'emitted'] as const) {
   const nodes = executionOrder(outs, order);
   const m = liveMemory(nodes, outs);
   const at = nodes[m.step]!;
-  console.log(`${preset} ${phase}, ${order} order: ${nodes.length} nodes, peak ${(m.peak / MiB).toFixed(0)} MiB at ${at.op} in ${at.scope ?? '(no scope)'}`);
+  console.log(
+    `${preset} ${phase}, ${order} order: ${nodes.length} nodes, peak ${(m.peak / MiB).toFixed(0)} MiB at ${at.op} in ${at.scope ?? '(no scope)'}`,
+  );
   const byPart = new Map<string, number>();
   for (const { tensor, bytes } of m.live) {
     const node = tensor.source.kind === 'op' ? tensor.source.node : undefined;
