@@ -68,9 +68,13 @@ function unaryRule(op: string, formula: string, grad: (gy: Tensor, x: Tensor, y:
 }
 
 function unary(rule: GradientRule<Tensor>, x: Tensor): Tensor {
-  const op = rule.op;
+  return unaryNode(rule.op, x, rule.with(x));
+}
+
+/** A float32 unary node of `op` carrying `gradient`. */
+function unaryNode(op: string, x: Tensor, gradient: BoundGradient): Tensor {
   if (x.dtype !== 'float32') throw new McscError(op, `expected a float32 tensor, got ${x.dtype}${formatShape(x.shape)}`);
-  return x.graph.addNode({ op, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient: rule.with(x) })[0]!;
+  return x.graph.addNode({ op, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], gradient })[0]!;
 }
 
 const ADD = binaryRule(
@@ -132,6 +136,8 @@ export const tanh = (x: Tensor): Tensor => unary(TANH, x);
 export const sigmoid = (x: Tensor): Tensor => unary(SIGMOID, x);
 export const erf = (x: Tensor): Tensor => unary(ERF, x);
 export const relu = (x: Tensor): Tensor => unary(RELU, x);
+/** `relu`'s node with another rule (ops/mlp.ts gives it one that recomputes its output). */
+export const reluWithRule = (x: Tensor, gradient: BoundGradient): Tensor => unaryNode('Relu', x, gradient);
 
 const LEAKY_RELU = defineGradient<{ x: Tensor; alpha: number }>({
   name: 'LeakyRelu',
@@ -154,7 +160,7 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
 }
 
 /** where(x > 0, a, b) (a gradient-rule helper; the comparison is not differentiable). */
-function selectPositive(x: Tensor, a: Tensor, b: Tensor): Tensor {
+export function selectPositive(x: Tensor, a: Tensor, b: Tensor): Tensor {
   const g = x.graph;
   return where(g.addNode({ op: 'Greater', inputs: [x, g.scalar(0)], outputs: [{ shape: x.shape, dtype: 'bool' }] })[0]!, a, b);
 }

@@ -17,8 +17,7 @@ import { defineGradient } from '../graph.js';
 import { McscError } from '../errors.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { after } from './after.js';
-import { gelu, geluWithRule, mul, relu, twiceGeluSlope } from './elementwise.js';
-import { greater, where } from './logic.js';
+import { gelu, geluWithRule, mul, relu, reluWithRule, selectPositive, twiceGeluSlope } from './elementwise.js';
 import { gemm } from './matmul.js';
 import { reduceSum } from './reduce.js';
 import { reshape } from './shape.js';
@@ -47,7 +46,7 @@ const RELU_RECOMPUTED = defineGradient<Recomputation>({
   op: 'Relu',
   grads: ['X'],
   formula: 'dx = gy·[h > 0], h = relu(x) recomputed in the backward pass (ops/mlp.ts)',
-  backward: ([gy], r) => [() => where(greater(recomputed(r, gy!).hidden, 0), gy!, 0)],
+  backward: ([gy], r) => [() => selectPositive(recomputed(r, gy!).hidden, gy!, gy!.graph.scalar(0))],
 });
 
 const MUL_GELU_RECOMPUTED = defineGradient<Recomputation>({
@@ -106,15 +105,7 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
     },
   };
   const pre = firstLayer(first.weight);
-  const hidden =
-    activation === 'relu'
-      ? g.addNode({
-          op: 'Relu',
-          inputs: [pre],
-          outputs: [{ shape: [m, hiddenWidth], dtype: 'float32' }],
-          gradient: RELU_RECOMPUTED.with(r),
-        })[0]!
-      : geluWithRule(pre, MUL_GELU_RECOMPUTED.with(r));
+  const hidden = activation === 'relu' ? reluWithRule(pre, RELU_RECOMPUTED.with(r)) : geluWithRule(pre, MUL_GELU_RECOMPUTED.with(r));
   const y = g.addNode({
     op: 'Gemm',
     inputs: [hidden, second.weight, second.bias],
