@@ -269,7 +269,7 @@ const runtimeSchema = z
       ),
     executionMode: z
       .enum(['sequential', 'parallel'])
-      .optional()
+      .default('sequential')
       .describe(
         "onnxruntime's execution mode. 'parallel' runs the two networks' independent nodes at the same time (inter-op threads, each node on the intra-op threads); 'sequential' runs one node at a time on the intra-op threads. Default 'sequential' (onnxruntime's): measured on 2 cores, the one faster on one machine and up to 2× faster on another, the same losses (docs/engine.md#execution-mode). 'parallel' gave a lower peak RSS in the paper preset's labeled-only phase.",
       ),
@@ -290,11 +290,6 @@ const runtimeSchema = z
       ),
   })
   .prefault({});
-
-/** The execution mode a run uses: the config's, else sequential (onnxruntime's default). */
-export function executionModeOf(runtime: { executionMode?: 'sequential' | 'parallel' | undefined }): 'sequential' | 'parallel' {
-  return runtime.executionMode ?? 'sequential';
-}
 
 export const trainConfigSchema = z
   .strictObject({
@@ -340,7 +335,7 @@ export const trainConfigSchema = z
         `train + val + test must equal patients ${s.patients}, got ${s.split.train + s.split.val + s.split.test}`,
       );
     }
-    if (c.runtime.interOpThreads !== undefined && executionModeOf(c.runtime) !== 'parallel')
+    if (c.runtime.interOpThreads !== undefined && c.runtime.executionMode !== 'parallel')
       issue(['runtime', 'interOpThreads'], "applies to runtime.executionMode 'parallel' only (the default is 'sequential')");
     if (c.data.source !== 'synthetic' && c.data.path === undefined) issue(['data', 'path'], `is required for source '${c.data.source}'`);
     const side = { full: c.model.patchSize, eighth: c.model.patchSize / 8 };

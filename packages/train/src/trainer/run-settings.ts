@@ -7,7 +7,7 @@
 import type { NodeRuntimeOptions, OptimizerConfig } from '@mcsc/graph/node';
 import type { SwinUNetModelConfig, UNetModelConfig } from '../models/model-config.js';
 import type { SegmentationDataset } from '../data/types.js';
-import { executionModeOf, type TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
 import type { EvaluationOptions } from './evaluate.js';
 import { graphBatch, mcscGraphOptions, parameterGroups, type McscGraphOptions } from './mcsc-graph.js';
 
@@ -64,15 +64,14 @@ export function runSettings(config: TrainConfig, data: DataShape): RunSettings {
 }
 
 /**
- * onnxruntime's options from the config's `runtime`: the sequential execution mode unless the config
- * says otherwise; intra-op threads `threads`, else nodeRuntime's default (one per core).
+ * onnxruntime's options from the config's `runtime` (execution mode default sequential); intra-op
+ * threads `threads`, else nodeRuntime's default (one per core).
  */
 function runtimeOptions(r: TrainConfig['runtime']): NodeRuntimeOptions {
-  const executionMode = executionModeOf(r);
   return {
     device: r.device,
     ...(r.threads !== undefined ? { threads: r.threads } : {}),
-    executionMode,
+    executionMode: r.executionMode,
     ...(r.interOpThreads !== undefined ? { interOpThreads: r.interOpThreads } : {}),
     enableMemPattern: r.memPattern,
     enableCpuMemArena: r.cpuMemArena,
