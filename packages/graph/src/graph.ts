@@ -58,6 +58,12 @@ export interface Node {
   readonly op: string;
   /** Inputs; null marks an omitted optional ONNX input. */
   readonly inputs: ReadonlyArray<Tensor | null>;
+  /**
+   * Where autodiff sends this node's gradient when that is not its ONNX inputs: a checkpoint
+   * (ops/checkpoint.ts) is an Identity of a subgraph whose gradient its rule rebuilds, with respect to
+   * the subgraph's inputs. Undefined: `inputs`.
+   */
+  readonly gradientInputs?: ReadonlyArray<Tensor>;
   readonly outputs: readonly Tensor[];
   readonly attrs: Attrs;
   /** Undefined: the op is not differentiable (ArgMax, comparisons, OneHot…). */
@@ -79,6 +85,7 @@ export interface OpSpec {
   attrs?: Attrs;
   gradient?: BoundGradient | CustomGradient;
   stopsGradient?: boolean;
+  gradientInputs?: ReadonlyArray<Tensor>;
 }
 
 /** Where a graph tensor must be fed from, or what it updates. */
@@ -238,7 +245,7 @@ export class Graph {
   }
 
   addNode(spec: OpSpec): Tensor[] {
-    for (const x of spec.inputs) {
+    for (const x of [...spec.inputs, ...(spec.gradientInputs ?? [])]) {
       if (x && x.graph !== this) throw new McscError(spec.op, `input ${x.name} belongs to another graph`);
     }
     const outputs: Tensor[] = [];
@@ -251,6 +258,7 @@ export class Graph {
       gradient: spec.gradient,
       stopsGradient: spec.stopsGradient ?? false,
       scope: this.currentScope,
+      ...(spec.gradientInputs ? { gradientInputs: spec.gradientInputs } : {}),
     };
     spec.outputs.forEach((o, index) => {
       outputs.push(this.newTensor(`t${this.nextId}`, o.shape, o.dtype, { kind: 'op', node, index }));

@@ -9,6 +9,7 @@ export { Graph, type Node, type OpSpec, type Attrs, type GradientRule, type Init
 export { defineGradient, type BoundGradient, type CustomGradient, type InputGradients } from './graph.js';
 export { Random } from './random.js';
 export { gradients } from './autodiff.js';
+export { checkpoint } from './checkpoint.js';
 export { emitModel, liveNodes, OPSET, type EmitOptions, type EmittedModel } from './onnx/emit.js';
 export * from './ops/index.js';
 export { nearestIndices, type NearestEdge, type NearestRule } from './nearest-indices.js';

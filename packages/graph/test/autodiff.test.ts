@@ -6,6 +6,7 @@ import {
   defineGradient,
   emitModel,
   exp,
+  linear,
   gradients,
   greater,
   listGradientRules,
@@ -122,5 +123,29 @@ describe('autodiff', () => {
     // d/dx Σ (−x)·x with the rule's dy/dx = +1: x·1 + (−x) = 0.
     const r = await run(g, { dx: dx! }, { x: Float32Array.of(3, -4) });
     expect(r.dx).toEqual([0, 0]);
+  });
+
+  test("a layer's input gradient waits for its weight and bias gradients (so no order leaves them to the end)", () => {
+    const g = new Graph();
+    const x = g.input('x', [8, 3]);
+    const [w1, b1, w2, b2] = [g.input('w1', [5, 3]), g.input('b1', [5]), g.input('w2', [2, 5]), g.input('b2', [2])];
+    const loss = reduceSum(exp(linear(linear(x, w1, b1), w2, b2)));
+    const [dx, dw1, db1, dw2, db2] = gradients(loss, [x, w1, b1, w2, b2]);
+    const ancestors = (t: Tensor) => {
+      const seen = new Set<number>();
+      const stack = [t];
+      while (stack.length > 0) {
+        const u = stack.pop()!;
+        if (seen.has(u.id)) continue;
+        seen.add(u.id);
+        if (u.source.kind === 'op') stack.push(...u.source.node.inputs.filter((v): v is Tensor => v !== null));
+      }
+      return seen;
+    };
+    const beforeX = ancestors(dx!);
+    for (const d of [dw1, db1, dw2, db2]) expect(beforeX.has(d!.id)).toBe(true);
+    // the weight gradients do not wait for the input's (the smaller gradients go first)
+    expect(ancestors(dw2!).has(dx!.id)).toBe(false);
+    // (the values are those of the rules: every finite-difference check in ops.gradcheck.test.ts runs through this)
   });
 });

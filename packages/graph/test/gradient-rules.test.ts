@@ -91,6 +91,8 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   resizeNearest: ({ x }) => [G.resizeNearest(x, [9, 4]), true],
   dropout: ({ a }) => [G.dropout(a, 0.5), true],
   after: ({ a, b }) => [G.after(a, b), true],
+  // not in ops/index (it calls autodiff): checkpoint.ts
+  checkpoint: ({ a, b }) => [G.checkpoint([a, b], ([x, y]) => G.softmax(G.mul(x!, G.exp(y!)))), true],
 };
 
 function batchNormParams(g: Graph): G.BatchNormParams {

@@ -17,6 +17,7 @@ import { defineGradient } from '../graph.js';
 import { McscError } from '../errors.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { after } from './after.js';
+import { rebuildDeps, rebuilt } from './recompute-order.js';
 import { gelu, geluWithRule, mul, relu, reluWithRule, selectPositive, twiceGeluSlope } from './elementwise.js';
 import { gemm } from './matmul.js';
 import { reduceSum } from './reduce.js';
@@ -46,7 +47,7 @@ const RELU_RECOMPUTED = defineGradient<Recomputation>({
   op: 'Relu',
   grads: ['X'],
   formula: 'dx = gy·[h > 0], h = relu(x) recomputed in the backward pass (ops/mlp.ts)',
-  backward: ([gy], r) => [() => selectPositive(recomputed(r, gy!).hidden, gy!, gy!.graph.scalar(0))],
+  backward: ([gy], r) => [() => rebuilt(selectPositive(recomputed(r, gy!).hidden, gy!, gy!.graph.scalar(0)))],
 });
 
 const MUL_GELU_RECOMPUTED = defineGradient<Recomputation>({
@@ -54,7 +55,7 @@ const MUL_GELU_RECOMPUTED = defineGradient<Recomputation>({
   op: 'Mul',
   grads: ['A', 'B'],
   formula: 'as Mul.gelu, with x recomputed in the backward pass (ops/mlp.ts): dA = gy·2·GELU′(x); B: none (stop-gradient)',
-  backward: ([gy], r) => [() => mul(gy!, twiceGeluSlope(recomputed(r, gy!).pre)), null],
+  backward: ([gy], r) => [() => rebuilt(mul(gy!, twiceGeluSlope(recomputed(r, gy!).pre))), null],
 });
 
 const GEMM_RECOMPUTED_INPUT = defineGradient<{ r: Recomputation; weight: Tensor }>({
@@ -100,7 +101,7 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
   const r: Recomputation = {
     // waits through the weight, not x: `after` copies what it passes, and W1 is the small operand
     rebuild: (dep) => {
-      const pre = firstLayer(after(first.weight, dep));
+      const pre = firstLayer(after(first.weight, ...rebuildDeps(dep)));
       return { pre, hidden: act(pre) };
     },
   };

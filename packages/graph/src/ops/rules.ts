@@ -6,6 +6,7 @@
  */
 import type { GradientRule, InputGradients, Node } from '../graph.js';
 import type { Tensor } from '../tensor.js';
+import { AFTER_RULES } from './after.js';
 import { BROADCAST_RULES } from './broadcast.js';
 import { CONV_RULES } from './conv.js';
 import { ELEMENTWISE_RULES } from './elementwise.js';
@@ -48,6 +49,7 @@ const OWN_RULES: readonly GradientRule<never>[] = [
   ...NORM_RULES,
   ...RESIZE_RULES,
   ...MLP_RULES,
+  ...AFTER_RULES,
 ];
 registerGradientRules(...OWN_RULES);
 const own = new Set<GradientRule<never>>(OWN_RULES);

@@ -4,6 +4,7 @@
  */
 import {
   add,
+  checkpoint,
   concat,
   dropout,
   gather,
@@ -114,30 +115,59 @@ export interface BlockSpec {
   dropPath: number;
 }
 
+interface AttentionParams {
+  qkv: LinearLayer;
+  /** relative_position_bias_table [(2w−1)², heads]. */
+  table: Tensor;
+  proj: LinearLayer;
+}
+
+/** WindowAttention on normed tokens [B, r², C], the cyclic shift around it: → [B, r², C]. */
+function windowAttention(normed: Tensor, b: BlockSpec, p: AttentionParams, index: Tensor, mask: Tensor | undefined): Tensor {
+  const { resolution: r, dim: c, heads, window: w, shift: s } = b;
+  const n = w * w;
+  const hd = c / heads;
+  let h = reshape(normed, [-1, r, r, c]);
+  if (s > 0) h = roll(roll(h, -s, 1), -s, 2);
+  const windows = partition(h, r, w, c);
+  const qkv = transpose(reshape(linear(windows, p.qkv.weight, p.qkv.bias), [-1, n, 3, heads, hd]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = split(qkv, [1, 1, 1], 0).map((t) => reshape(t, [-1, heads, n, hd]));
+  let attn = matmul(mul(q!, hd ** -0.5), transposeLast(k!)); // [B·nW, heads, N, N]
+  const bias = transpose(reshape(gather(p.table, index, 0), [n, n, heads]), [2, 0, 1]);
+  attn = add(attn, bias);
+  if (mask) {
+    const nw = (r / w) ** 2;
+    attn = reshape(add(reshape(attn, [-1, nw, heads, n, n]), mask), [-1, heads, n, n]);
+  }
+  const out = reshape(transpose(matmul(softmax(attn, -1), v!), [0, 2, 1, 3]), [-1, n, c]);
+  let y = merge(linear(out, p.proj.weight, p.proj.bias), r, w, c);
+  if (s > 0) y = roll(roll(y, s, 1), s, 2);
+  return reshape(y, [-1, r * r, c]);
+}
+
 /** SwinTransformerBlock: x + DropPath(W-MSA/SW-MSA(LN(x))), then x + DropPath(MLP(LN(x))). */
 export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   const { name, resolution: r, dim: c, heads, window: w, shift: s } = b;
   const n = w * w;
-  const hd = c / heads;
-  let h = reshape(swinNorm(g, x, `${name}.norm1`, c), [-1, r, r, c]);
-  if (s > 0) h = roll(roll(h, -s, 1), -s, 2);
-  const windows = partition(h, r, w, c);
-
-  const qkv = transpose(reshape(swinLinear(g, windows, `${name}.attn.qkv`, c, 3 * c), [-1, n, 3, heads, hd]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = split(qkv, [1, 1, 1], 0).map((t) => reshape(t, [-1, heads, n, hd]));
-  let attn = matmul(mul(q!, hd ** -0.5), transposeLast(k!)); // [B·nW, heads, N, N]
+  // parameters in the published module's creation order (norm1, attn.qkv, the bias table, attn.proj)
+  const norm1 = [g.param(`${name}.norm1.weight`, [c], constant(1)), g.param(`${name}.norm1.bias`, [c], constant(0))];
+  const qkv = swinLinearParams(g, `${name}.attn.qkv`, c, 3 * c);
   const table = g.param(`${name}.attn.relative_position_bias_table`, [(2 * w - 1) ** 2, heads], truncNormal(0.02));
-  const bias = transpose(reshape(gather(table, g.constant(relativePositionIndex(w), [n * n], 'int64'), 0), [n, n, heads]), [2, 0, 1]);
-  attn = add(attn, bias);
-  if (s > 0) {
-    const nw = (r / w) ** 2;
-    const mask = g.constant(shiftedWindowMask(r, w, s), [nw, 1, n, n]);
-    attn = reshape(add(reshape(attn, [-1, nw, heads, n, n]), mask), [-1, heads, n, n]);
-  }
-  const out = reshape(transpose(matmul(softmax(attn, -1), v!), [0, 2, 1, 3]), [-1, n, c]);
-  let y = merge(swinLinear(g, out, `${name}.attn.proj`, c, c), r, w, c);
-  if (s > 0) y = roll(roll(y, s, 1), s, 2);
-  x = add(x, dropPath(reshape(y, [-1, r * r, c]), b.dropPath));
+  const proj = swinLinearParams(g, `${name}.attn.proj`, c, c);
+  const index = g.constant(relativePositionIndex(w), [n * n], 'int64');
+  const mask = s > 0 ? g.constant(shiftedWindowMask(r, w, s), [(r / w) ** 2, 1, n, n]) : undefined;
+  const inputs = [x, ...norm1, qkv.weight, qkv.bias, table, proj.weight, proj.bias];
+  const attention = ([x, gamma, beta, qkvWeight, qkvBias, table, projWeight, projBias]: Tensor[]) =>
+    windowAttention(
+      layerNorm(x!, gamma!, beta!),
+      b,
+      { qkv: { weight: qkvWeight!, bias: qkvBias! }, table: table!, proj: { weight: projWeight!, bias: projBias! } },
+      index,
+      mask,
+    );
+  // In a training graph the attention branch's tensors (qkv, the N×N scores, the window copies: most of
+  // Swin's saved activations) are rebuilt in the backward pass instead of kept (docs/engine.md#activation-memory).
+  x = add(x, dropPath(g.training ? checkpoint(inputs, attention) : attention(inputs), b.dropPath));
 
   const hidden = Math.round(c * b.mlpRatio);
   const normed = swinNorm(g, x, `${name}.norm2`, c);
@@ -166,7 +196,18 @@ export function patchMerging(g: Graph, x: Tensor, name: string, r: number, c: nu
  * patch 4): Linear(C → s²·C′, no bias) → pixel shuffle 'b h w (p1 p2 c) → b (h p1) (w p2) c' → LN(C′).
  */
 export function patchExpand(g: Graph, x: Tensor, name: string, r: number, c: number, scale: number, out: number): Tensor {
-  const e = swinLinear(g, x, `${name}.expand`, c, scale * scale * out, false);
+  return expandWith(x, patchExpandParams(g, name, c, scale, out), r, scale, out);
+}
+
+/** PatchExpand's parameters, in the published module's order: `<name>.expand.weight`, `<name>.norm.{weight,bias}`. */
+export function patchExpandParams(g: Graph, name: string, c: number, scale: number, out: number): [Tensor, Tensor, Tensor] {
+  const expand = g.param(`${name}.expand.weight`, [scale * scale * out, c], truncNormal(0.02));
+  return [expand, g.param(`${name}.norm.weight`, [out], constant(1)), g.param(`${name}.norm.bias`, [out], constant(0))];
+}
+
+/** {@link patchExpand} on given parameters (expand weight, norm weight, norm bias). */
+export function expandWith(x: Tensor, [expand, gamma, beta]: readonly Tensor[], r: number, scale: number, out: number): Tensor {
+  const e = linear(x, expand!);
   const t = transpose(reshape(e, [-1, r, r, scale, scale, out]), [0, 1, 3, 2, 4, 5]);
-  return swinNorm(g, reshape(t, [-1, (r * scale) ** 2, out]), `${name}.norm`, out);
+  return layerNorm(reshape(t, [-1, (r * scale) ** 2, out]), gamma!, beta!);
 }

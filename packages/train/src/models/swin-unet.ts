@@ -8,9 +8,9 @@
  * (R = image size / patch size · patch size; C = embed dim). The reference's 1×1 `output` conv is
  * not used by MCSC; `classifier2` (a Conv3×3) is the head.
  */
-import { concat, conv2d, reshape, transpose, type Graph, type Tensor, McscError } from '@mcsc/graph';
-import { fanInBias, kaimingUniformA5 } from './init.js';
-import { patchExpand, patchMerging, swinBlock, swinLinear, swinNorm } from './swin-blocks.js';
+import { checkpoint, concat, conv2d, layerNorm, reshape, transpose, type Graph, type Tensor, McscError } from '@mcsc/graph';
+import { constant, fanInBias, kaimingUniformA5 } from './init.js';
+import { expandWith, patchExpand, patchExpandParams, patchMerging, swinBlock, swinLinear, swinNorm } from './swin-blocks.js';
 
 export interface SwinUNetConfig {
   inChannels: number;
@@ -134,7 +134,16 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   }
   const r0 = stages[0]!.resolution;
   const s = cfg.patchSize;
-  const up = patchExpand(g, swinNorm(g, x, `${p}norm_up`, c), `${p}up`, r0, c, s, c);
-  features[last] = transpose(reshape(up, [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
+  // The final ×patch expand works at full resolution (B × (r0·patch)² × C); in a training graph its
+  // intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are rebuilt in the backward pass
+  // (`checkpoint`, docs/engine.md#activation-memory): only the map it returns is kept, by its readers.
+  const params = [
+    g.param(`${p}norm_up.weight`, [c], constant(1)),
+    g.param(`${p}norm_up.bias`, [c], constant(0)),
+    ...patchExpandParams(g, `${p}up`, c, s, c),
+  ];
+  const head = ([x, gamma, beta, ...expand]: Tensor[]) =>
+    transpose(reshape(expandWith(layerNorm(x!, gamma!, beta!), expand, r0, s, c), [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
+  features[last] = g.training ? checkpoint([x, ...params], head) : head([x, ...params]);
   return features;
 }
