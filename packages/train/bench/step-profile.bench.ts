@@ -19,7 +19,7 @@
  *     tsx … bench/step-profile.bench.ts paper                                   # paper only
  * Environment: BENCH_WARMUP (steps, default 2: the first run allocates tensor by tensor, the second
  * touches the memory pattern's new block), BENCH_STEPS (measured steps; cpu 5, paper 2),
- * BENCH_NO_DOCS=1 (print only).
+ * BENCH_NO_DOCS=1 (print only), BENCH_KEEP_PROFILE=<file> (keep the profiled child's raw onnxruntime trace).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,7 +142,10 @@ async function child(preset: PresetName, mode: 'profiled' | 'plain'): Promise<un
     load.push(loadavg()[0]!);
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     if (files.length !== 1) throw new McscError('step-profile', `expected one profile in ${dir}, found ${files.join(', ') || 'none'}`);
-    const events = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')) as ProfileEvent[];
+    const trace = readFileSync(join(dir, files[0]!), 'utf8');
+    // BENCH_KEEP_PROFILE=<file>: keep onnxruntime's raw trace (every kernel in execution order, with the arena's bytes in use)
+    if (process.env.BENCH_KEEP_PROFILE) writeFileSync(process.env.BENCH_KEEP_PROFILE, trace);
+    const events = JSON.parse(trace) as ProfileEvent[];
     const profiled: Profiled = {
       stepMs: stepMs[0]!,
       runMs,
