@@ -49,6 +49,7 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   reduceSum: ({ x }) => [G.reduceSum(x, [1, 3]), true],
   reduceMean: ({ x }) => [G.reduceMean(x, [0], true), true],
   reduceMax: ({ a }) => [G.reduceMax(a, [1]), true],
+  reduceSumSquare: ({ x }) => [G.reduceSumSquare(x, [1, 3], true), true],
   sumAll: ({ a, b }) => [G.sumAll(a, b), true],
   reshape: ({ a }) => [G.reshape(a, [2, -1]), true],
   transpose: ({ x }) => [G.transpose(x, [0, 2, 3, 1]), true],

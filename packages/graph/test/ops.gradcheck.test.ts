@@ -34,6 +34,7 @@ const cases: Case[] = [
   ['Where broadcast', [{ shape: [2, 3] }, { shape: [3] }], (a, b) => G.where(G.greater(G.stopGradient(a!), 0), a!, b!)],
   ['Identity', [{ shape: [3] }], (a) => G.identity(a!)],
   ['Cast float→float', [{ shape: [3] }], (a) => G.mul(G.cast(a!, 'float32'), 2)],
+  ['ReduceSumSquare axes [1,3] keepdims', [{ shape: [2, 3, 2, 4] }], (a) => G.reduceSumSquare(a!, [1, 3], true)],
   // matrix products
   ['MatMul batched broadcast [2,3,4]@[4,5]', [{ shape: [2, 3, 4] }, { shape: [4, 5] }], (a, b) => G.matmul(a!, b!)],
   ['MatMul batch broadcast [2,1,3,4]@[3,4,2]', [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], (a, b) => G.matmul(a!, b!)],

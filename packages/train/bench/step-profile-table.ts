@@ -69,7 +69,8 @@ export interface RunProfile {
  * scope nested in that (`contrast.full/projector/Conv_7_kernel_time` → projector), if any.
  */
 export function partOf(eventName: string): { part: string; sub: string | undefined } {
-  const levels = eventName.split('/');
+  // onnxruntime names a node it fuses (Gemm + Relu → FusedGemm) 'fused <first node's name>'
+  const levels = eventName.replace(/^fused /, '').split('/');
   if (levels.length < 2) return { part: UNSCOPED, sub: undefined };
   // A node name is <scopes>/<op>_<id>; onnxruntime may append to it (`unet/MatMul_9/MatmulTransposeFusion/_kernel_time`).
   const sub = levels.length > 2 && !/^[A-Za-z]+_\d+$/.test(levels[1]!) ? levels[1] : undefined;

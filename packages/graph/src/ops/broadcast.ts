@@ -98,7 +98,7 @@ export function zeros(g: Graph, shape: Shape, dtype: DType = 'float32'): Tensor 
   return expand(g.scalar(0, dtype), shape);
 }
 
-export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceMax';
+export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceSumSquare';
 
 /** What a reduction's gradient rule reads: the input, the reduced axes, the kept-dims shape, the count. */
 export interface ReduceContext {

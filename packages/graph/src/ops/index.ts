@@ -20,7 +20,7 @@ export {
   type Operand,
 } from './elementwise.js';
 export { equal, less, greater, where, cast, identity, stopGradient } from './logic.js';
-export { reduceSum, reduceMean, reduceMax, sumAll } from './reduce.js';
+export { reduceSum, reduceMean, reduceMax, reduceSumSquare, sumAll } from './reduce.js';
 export { reshape, transpose, expand, zeros, slice, pad, concat, split, unsqueeze, type SliceSpec } from './shape.js';
 export { gather, scatterNDAdd, oneHot, argMax } from './indexing.js';
 export { matmul, gemm, linear, transposeLast, type GemmOptions } from './matmul.js';

@@ -99,7 +99,7 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
   const firstLayer = (weight: Tensor) => gemm(rows, weight, first.bias, { transB: true });
   const act = activation === 'relu' ? relu : gelu;
   const r: Recomputation = {
-    // waits through the weight, not x: `after` copies what it passes, and W1 is the small operand
+    // waits through the weight, not x: `after` makes a pass over what it passes, and W1 is the small operand
     rebuild: (dep) => {
       const pre = firstLayer(after(first.weight, ...rebuildDeps(dep)));
       return { pre, hidden: act(pre) };

@@ -25,9 +25,16 @@ export function reduceMax(x: Tensor, axes?: readonly number[], keepDims = false)
   return reduce(REDUCE_MAX, x, axes, keepDims);
 }
 
+const REDUCE_SUM_SQUARE = reductionRule('ReduceSumSquare', 'dx = 2·x·expand(gy)', (gy, _y, { x }) => mul(mul(x, 2), gy));
+
+/** Σx² over axes (all axes when omitted), without materialising x² (one ONNX ReduceSumSquare). */
+export function reduceSumSquare(x: Tensor, axes?: readonly number[], keepDims = false): Tensor {
+  return reduce(REDUCE_SUM_SQUARE, x, axes, keepDims);
+}
+
 /** Σ of all elements of several tensors (used to fold losses). */
 export function sumAll(...xs: Tensor[]): Tensor {
   return xs.map((x) => reduceSum(x)).reduce((a, b) => add(a, b));
 }
 
-export const REDUCE_RULES = [REDUCE_MEAN, REDUCE_MAX];
+export const REDUCE_RULES = [REDUCE_MEAN, REDUCE_MAX, REDUCE_SUM_SQUARE];

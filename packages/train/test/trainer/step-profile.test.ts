@@ -57,6 +57,7 @@ describe('step profile', () => {
     expect(partOf('unet/MatMul_9/MatmulTransposeFusion/_kernel_time')).toEqual({ part: 'unet', sub: undefined });
     expect(partOf('contrast.full/projector/Conv_7_kernel_time')).toEqual({ part: 'contrast.full', sub: 'projector' });
     expect(partOf('Transpose_token_348_kernel_time')).toEqual({ part: UNSCOPED, sub: undefined });
+    expect(partOf('fused contrast.full/projector/Gemm_1369_kernel_time')).toEqual({ part: 'contrast.full', sub: 'projector' });
     const events: ProfileEvent[] = [
       { cat: 'Session', name: 'session_initialization', ts: 0, dur: 50 },
       { cat: 'Session', name: 'model_run', ts: 100, dur: 100 },
