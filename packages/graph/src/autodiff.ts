@@ -96,10 +96,11 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], outputGradient?:
 
 /**
  * A node's input gradients leave it together: the largest (the activation's, which the backward pass
- * goes on with) waits for the smaller ones (a weight's, a bias's; `after`, a view). Nothing but the
- * optimizer reads a weight's gradient, so no data path would otherwise make an execution order build it
- * before the end of the backward pass, and onnxruntime's depth-first order does leave most of them
- * there, keeping each one's operands (the layer's input, its output gradient) alive until then.
+ * goes on with) waits for the smaller ones (a weight's, a bias's; `after`: x·1, the 1 computed after
+ * them). Nothing but the optimizer reads a weight's gradient, so no data path would otherwise make an
+ * execution order build it before the end of the backward pass, and onnxruntime's depth-first order does
+ * leave most of them there, keeping each one's operands (the layer's input, its output gradient) alive
+ * until then.
  */
 function holdBackLargest(dxs: (Tensor | null)[]): (Tensor | null)[] {
   const built = dxs.filter((d): d is Tensor => d !== null);

@@ -77,9 +77,10 @@ function peakRss(): number {
  * 2026-12-03, whatever a config says; docs/engine.md#execution-mode; bench/trainer.bench.ts measures the
  * trainer's own runtime).
  */
+/** The trainer's runtime in the sequential mode (kernel time adds up per part) with the CPU arena on (its bytes in use are the memory columns). */
 function sequential(runtime: NodeRuntimeOptions): NodeRuntimeOptions {
   const { threads: _threads, interOpThreads: _interOp, ...rest } = runtime;
-  return { ...rest, executionMode: 'sequential' };
+  return { ...rest, executionMode: 'sequential', enableCpuMemArena: true };
 }
 
 function setup(preset: PresetName) {

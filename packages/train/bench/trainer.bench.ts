@@ -7,7 +7,7 @@
  *     tsx --tsconfig ../../tsconfig.json bench/trainer.bench.ts [cpu|paper ITERATIONS [method [setting]]]
  *
  * `setting` (several joined by commas) sets onnxruntime's memory settings (`runtime.memPattern`, `runtime.cpuMemArena`): `default`
- * (the config's), `pattern-off`, `pattern-on`, `arena-off` or `both-off`; or `parallel` (or `sequential`,
+ * (the config's), `pattern-off`, `pattern-on`, `arena-off`, `arena-on` or `both-off`; or `parallel` (or `sequential`,
  * the default), the execution mode (`runtime.executionMode`); or `all-slices`, MCSC's
  * second phase from the first iteration (`loss.contrast.allSlicesFrom: 0`: every slice's block points
  * contrasted, the graph of iterations ≥ 3000 at paper); or `threads-2`, two intra-op threads per node
@@ -31,6 +31,7 @@ const SETTINGS = {
   default: {},
   'pattern-off': { runtime: { memPattern: false } },
   'arena-off': { runtime: { cpuMemArena: false } },
+  'arena-on': { runtime: { cpuMemArena: true } },
   'both-off': { runtime: { memPattern: false, cpuMemArena: false } },
   sequential: { runtime: { executionMode: 'sequential' } },
   parallel: { runtime: { executionMode: 'parallel' } },

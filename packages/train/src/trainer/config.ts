@@ -284,9 +284,9 @@ const runtimeSchema = z
       ),
     cpuMemArena: z
       .boolean()
-      .default(true)
+      .default(false)
       .describe(
-        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned. Off with the memory pattern on made the cpu step ~3× slower; both off: RSS about as pattern-off at cpu, 4.2 GiB at paper but slower there (docs/engine.md#memory-settings).",
+        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned to the system. Default off (the paper preset): there the arena grew in 1 GiB regions to 3 GiB for ~2.1 GiB in use, and without it the step's peak RSS fell from 4.8 to 3.0 GiB (all-slices phase) and 3.4 to 2.9 GiB (labeled-only) for a 10–35 % slower step; on in the cpu preset, whose memory pattern needs it (pattern on, arena off: ~3× slower) (docs/engine.md#memory-settings).",
       ),
   })
   .prefault({});
@@ -388,8 +388,8 @@ export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze(
     // had 500 while a step took 0.9–1.1 s; 6.7 minutes since the step got faster).
     optim: { iterations: 800, transformerLr: 1e-3 },
     run: { logEvery: 5, validateEvery: 50, checkpointEvery: 100 },
-    // its step ~10 % faster with the memory pattern, for ~0.3 GiB (docs/engine.md#memory-settings)
-    runtime: { memPattern: true },
+    // its step ~10 % faster with the memory pattern (which needs the arena), for ~0.3 GiB (docs/engine.md#memory-settings)
+    runtime: { memPattern: true, cpuMemArena: true },
   },
 });
 

@@ -47,12 +47,12 @@ describe('run settings', () => {
       enableMemPattern: false,
       enableCpuMemArena: false,
     });
-    // the paper preset: the memory pattern off (its default), the rest as cpu
+    // the paper preset: the memory pattern and the CPU arena off (the schema's defaults), the rest as cpu
     expect(runSettings(resolveConfig('paper'), data).runtime).toEqual({
       device: 'cpu',
       executionMode: 'sequential',
       enableMemPattern: false,
-      enableCpuMemArena: true,
+      enableCpuMemArena: false,
     });
     expect(s.evaluation).toEqual({
       patchSize: 64,
