@@ -37,9 +37,14 @@ export function swinLinear(g: Graph, x: Tensor, name: string, cin: number, cout:
   return linear(x, weight, b);
 }
 
+/** nn.LayerNorm's parameters (1/0 init): `<name>.weight`, `<name>.bias` [c]. */
+export function swinNormParams(g: Graph, name: string, c: number): [Tensor, Tensor] {
+  return [g.param(`${name}.weight`, [c], constant(1)), g.param(`${name}.bias`, [c], constant(0))];
+}
+
 /** nn.LayerNorm over the channel axis (1/0 init). */
 export function swinNorm(g: Graph, x: Tensor, name: string, c: number): Tensor {
-  return layerNorm(x, g.param(`${name}.weight`, [c], constant(1)), g.param(`${name}.bias`, [c], constant(0)));
+  return layerNorm(x, ...swinNormParams(g, name, c));
 }
 
 /** torch.roll along one axis: out[i] = in[(i − shift) mod n]. */
@@ -150,7 +155,7 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   const { name, resolution: r, dim: c, heads, window: w, shift: s } = b;
   const n = w * w;
   // parameters in the published module's creation order (norm1, attn.qkv, the bias table, attn.proj)
-  const norm1 = [g.param(`${name}.norm1.weight`, [c], constant(1)), g.param(`${name}.norm1.bias`, [c], constant(0))];
+  const norm1 = swinNormParams(g, `${name}.norm1`, c);
   const qkv = swinLinearParams(g, `${name}.attn.qkv`, c, 3 * c);
   const table = g.param(`${name}.attn.relative_position_bias_table`, [(2 * w - 1) ** 2, heads], truncNormal(0.02));
   const proj = swinLinearParams(g, `${name}.attn.proj`, c, c);
@@ -202,7 +207,7 @@ export function patchExpand(g: Graph, x: Tensor, name: string, r: number, c: num
 /** PatchExpand's parameters, in the published module's order: `<name>.expand.weight`, `<name>.norm.{weight,bias}`. */
 export function patchExpandParams(g: Graph, name: string, c: number, scale: number, out: number): [Tensor, Tensor, Tensor] {
   const expand = g.param(`${name}.expand.weight`, [scale * scale * out, c], truncNormal(0.02));
-  return [expand, g.param(`${name}.norm.weight`, [out], constant(1)), g.param(`${name}.norm.bias`, [out], constant(0))];
+  return [expand, ...swinNormParams(g, `${name}.norm`, out)];
 }
 
 /** {@link patchExpand} on given parameters (expand weight, norm weight, norm bias). */

@@ -9,8 +9,17 @@
  * not used by MCSC; `classifier2` (a Conv3×3) is the head.
  */
 import { checkpoint, concat, conv2d, layerNorm, reshape, transpose, type Graph, type Tensor, McscError } from '@mcsc/graph';
-import { constant, fanInBias, kaimingUniformA5 } from './init.js';
-import { expandWith, patchExpand, patchExpandParams, patchMerging, swinBlock, swinLinear, swinNorm } from './swin-blocks.js';
+import { fanInBias, kaimingUniformA5 } from './init.js';
+import {
+  expandWith,
+  patchExpand,
+  patchExpandParams,
+  patchMerging,
+  swinBlock,
+  swinLinear,
+  swinNorm,
+  swinNormParams,
+} from './swin-blocks.js';
 
 export interface SwinUNetConfig {
   inChannels: number;
@@ -137,11 +146,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   // The final ×patch expand works at full resolution (B × (r0·patch)² × C); in a training graph its
   // intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are rebuilt in the backward pass
   // (`checkpoint`, docs/engine.md#activation-memory): only the map it returns is kept, by its readers.
-  const params = [
-    g.param(`${p}norm_up.weight`, [c], constant(1)),
-    g.param(`${p}norm_up.bias`, [c], constant(0)),
-    ...patchExpandParams(g, `${p}up`, c, s, c),
-  ];
+  const params = [...swinNormParams(g, `${p}norm_up`, c), ...patchExpandParams(g, `${p}up`, c, s, c)];
   const head = ([x, gamma, beta, ...expand]: Tensor[]) =>
     transpose(reshape(expandWith(layerNorm(x!, gamma!, beta!), expand, r0, s, c), [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
   features[last] = g.training ? checkpoint([x, ...params], head) : head([x, ...params]);
