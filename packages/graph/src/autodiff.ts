@@ -104,10 +104,15 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[], outputGradient?:
  */
 function holdBackLargest(dxs: (Tensor | null)[]): (Tensor | null)[] {
   const built = dxs.filter((d): d is Tensor => d !== null);
-  const largest = built.reduce<Tensor | undefined>((a, d) => (!a || d.size > a.size ? d : a), undefined);
+  const largest = largestOf(built);
   const smaller = built.filter((d) => d !== largest && d.size < largest!.size);
   if (!largest || smaller.length === 0 || smaller.length !== built.length - 1) return dxs;
   return dxs.map((d) => (d === largest ? after(largest, ...smaller) : d));
+}
+
+/** The first of the largest tensors (by element count), undefined for none. */
+export function largestOf(ts: readonly (Tensor | null)[]): Tensor | undefined {
+  return ts.reduce<Tensor | undefined>((a, d) => (d && (!a || d.size > a.size) ? d : a), undefined);
 }
 
 function notDifferentiable(node: Node): Error {

@@ -11,7 +11,7 @@
  * autodiff imports, lists the rules of ops/). docs/engine.md#activation-memory says where it pays.
  */
 import { defineGradient, type Node } from './graph.js';
-import { gradients } from './autodiff.js';
+import { gradients, largestOf } from './autodiff.js';
 import { McscError } from './errors.js';
 import { after } from './ops/after.js';
 import { rebuildDeps, rebuilt } from './ops/recompute-order.js';
@@ -43,7 +43,7 @@ registerGradientRules(CHECKPOINT);
 
 function rebuiltGradients(c: Checkpointed, gy: Tensor, node: Node): (Tensor | null)[] {
   if (!c.grads) {
-    // Every input waits for gy (`after`: a Where, a copy of each input, alive only while the block is
+    // Every input waits for gy (`after`: one pass over each input, x·1, alive only while the block is
     // rebuilt), so no scheduler runs the rebuilt block during the forward pass.
     const deps = rebuildDeps(gy);
     const waiting = c.inputs.map((x) => after(x, ...deps));
@@ -52,7 +52,7 @@ function rebuiltGradients(c: Checkpointed, gy: Tensor, node: Node): (Tensor | nu
     if (y.dtype !== original.dtype || y.shape.join() !== original.shape.join())
       throw new McscError('checkpoint', `the block gave ${y.toString()} when rebuilt, ${original.toString()} the first time`);
     c.grads = gradients(y, waiting, gy);
-    const largest = c.grads.reduce<Tensor | null>((a, d) => (d && (!a || d.size > a.size) ? d : a), null);
+    const largest = largestOf(c.grads);
     if (largest) rebuilt(largest); // the others are built before it (autodiff.ts, holdBackLargest)
   }
   return c.grads;

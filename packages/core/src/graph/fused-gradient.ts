@@ -7,7 +7,7 @@
  * Where with a constant true condition selects it. (`after`, the data dependency that orders the
  * chunks, is @mcsc/graph's.)
  */
-import { after, defineGradient, registerGradientRules, reshape, type BoundGradient, type Graph, type Tensor, McscError } from '@mcsc/graph';
+import { after, defineGradient, registerGradientRules, reshape, type BoundGradient, type Tensor, McscError } from '@mcsc/graph';
 
 /** The first element of `t`, shape [1] (a Reshape and a Slice), carrying the link's rule. */
 function firstElement(t: Tensor, gradient: BoundGradient): Tensor {
@@ -19,8 +19,6 @@ function firstElement(t: Tensor, gradient: BoundGradient): Tensor {
     gradient,
   })[0]!;
 }
-
-const alwaysTrue = (g: Graph): Tensor => g.constant([1], [], 'bool');
 
 /** The Where of {@link fusedGradient}: passes the output gradient to the link unchanged. */
 const FUSED_LINK = defineGradient({
@@ -100,7 +98,7 @@ export function fusedGradientOf(w: Tensor): (value: Tensor, backward: (gy: Tenso
     source.backward = backward;
     return value.graph.addNode({
       op: 'Where',
-      inputs: [alwaysTrue(value.graph), value, link],
+      inputs: [value.graph.scalar(1, 'bool'), value, link],
       outputs: [{ shape: [], dtype: 'float32' }],
       gradient: FUSED_LINK.with(),
     })[0]!;

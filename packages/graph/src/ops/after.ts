@@ -26,8 +26,7 @@ function elementOf(deps: readonly Tensor[]): Tensor {
     const one = slice(reshape(stopGradient(dep), [dep.size]), { axes: [0], starts: [0], ends: [1] });
     return dep.dtype === 'float32' ? one : cast(one, 'float32');
   });
-  const always = deps[0]!.graph.constant([1], [], 'bool');
-  return firsts.reduce((acc, next) => where(always, acc, reshape(next, [])));
+  return firsts.reduce((acc, next) => where(acc.graph.scalar(1, 'bool'), acc, reshape(next, [])));
 }
 
 const MUL_AFTER = defineGradient({
@@ -52,6 +51,6 @@ export function after(x: Tensor, ...deps: Tensor[]): Tensor {
   if (x.dtype === 'int64') return add(x, argMax(one, 0));
   if (x.dtype !== 'float32') throw new McscError('after', `expected a float32 or int64 tensor, got ${x.toString()}`);
   const g = x.graph;
-  const unit = where(g.constant([1], [], 'bool'), g.scalar(1), reshape(one, []));
+  const unit = where(g.scalar(1, 'bool'), g.scalar(1), reshape(one, []));
   return g.addNode({ op: 'Mul', inputs: [x, unit], outputs: [{ shape: x.shape, dtype: 'float32' }], gradient: MUL_AFTER.with() })[0]!;
 }
