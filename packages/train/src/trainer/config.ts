@@ -286,7 +286,7 @@ const runtimeSchema = z
       .boolean()
       .default(false)
       .describe(
-        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned to the system. Default off (the paper preset): there the arena grew in 1 GiB regions to 3 GiB for ~2.1 GiB in use, and without it the step's peak RSS fell from 4.8 to 3.0 GiB (all-slices phase) and 3.4 to 2.9 GiB (labeled-only) for a 10–35 % slower step; on in the cpu preset, whose memory pattern needs it (pattern on, arena off: ~3× slower) (docs/engine.md#memory-settings).",
+        "onnxruntime's CPU arena (session option enableCpuMemArena): freed memory is kept for later runs instead of being returned to the system. Default off (the paper preset): there the arena grew in 1 GiB regions to 3 GiB for ~2.1 GiB in use, and without it the step's peak RSS fell from 4.8 to 3.0 GiB (all-slices phase) and 3.4 to 3.0 GiB (labeled-only) for a 3–37 % slower step; on in the cpu preset, whose memory pattern needs it (pattern on, arena off: ~3× slower) (docs/engine.md#memory-settings).",
       ),
   })
   .prefault({});
