@@ -145,6 +145,8 @@ const cases: Case[] = [
   ['l2Normalize', [{ shape: [2, 4, 3] }], (x) => G.l2Normalize(x!, 1)],
   // reductions
   ['ReduceSum axes [0,2] keepdims', [{ shape: [2, 3, 4] }], (x) => G.reduceSum(x!, [0, 2], true)],
+  ['ReduceSum over leading axes [0,1] (ones·x)', [{ shape: [2, 3, 4] }], (x) => G.reduceSum(x!, [0, 1])],
+  ['ReduceSum over leading axes, eval graph (a ReduceSum)', [{ shape: [2, 3, 4] }], (x) => G.reduceSum(x!, [0], true), { training: false }],
   ['ReduceMean axis 1', [{ shape: [2, 3, 4] }], (x) => G.reduceMean(x!, [1])],
   ['ReduceMax axis −1', [{ shape: [3, 5], data: distinctData([3, 5], r) }], (x) => G.reduceMax(x!, [-1])],
   [

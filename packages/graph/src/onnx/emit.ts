@@ -50,14 +50,17 @@ export function emitModel(g: Graph, opts: EmitOptions): EmittedModel {
     } else if (src.kind !== 'op') graphInputs.push(t);
   }
 
+  const { renamed, copies } = outputNames(outs);
+  const nameOf = (t: Tensor) => renamed.get(t.id) ?? t.name;
+
   const M = Field.ModelProto;
   const G = Field.GraphProto;
   const bytes = new ProtoWriter()
     .int(M.ir_version, IR_VERSION)
     .string(M.producer_name, '@mcsc/graph')
     .message(M.graph, (g) => {
-      for (const node of live) g.message(G.node, (w) => writeNode(w, node));
-      for (const [name, t] of outs) g.message(G.node, (w) => writeIdentity(w, t.name, name));
+      for (const node of live) g.message(G.node, (w) => writeNode(w, node, nameOf));
+      for (const [name, t] of copies) g.message(G.node, (w) => writeIdentity(w, nameOf(t), name));
       g.string(G.name, opts.name ?? 'mcsc');
       for (const { t, data } of initializers) g.message(G.initializer, (w) => writeTensor(w, t.name, t.shape, t.dtype, data));
       for (const t of graphInputs)
@@ -67,6 +70,22 @@ export function emitModel(g: Graph, opts: EmitOptions): EmittedModel {
     .message(M.opset_import, (w) => w.string(Field.OperatorSetIdProto.domain, '').int(Field.OperatorSetIdProto.version, OPSET))
     .finish();
   return { bytes, inputs: graphInputs, nodeCount: live.length };
+}
+
+/**
+ * How graph outputs get their names. A node's result that is an output takes the output's name
+ * (`renamed`, by tensor id): an Identity would copy it, and the training step's outputs are the updated
+ * parameters and moments, 108 MB each at the paper preset. Only a second name for the same tensor, or
+ * an output that is not a node's result (an input, a constant), goes through an Identity (`copies`).
+ */
+export function outputNames(outs: readonly (readonly [string, Tensor])[]): { renamed: Map<number, string>; copies: [string, Tensor][] } {
+  const renamed = new Map<number, string>();
+  const copies: [string, Tensor][] = [];
+  for (const [name, t] of outs) {
+    if (t.source.kind === 'op' && !renamed.has(t.id)) renamed.set(t.id, name);
+    else copies.push([name, t]);
+  }
+  return { renamed, copies };
 }
 
 /** The nodes the given tensors depend on, in creation (topological) order. */
@@ -82,10 +101,10 @@ export function liveNodes(g: Graph, targets: readonly Tensor[]): Node[] {
   return live.reverse();
 }
 
-function writeNode(w: ProtoWriter, node: Node): void {
+function writeNode(w: ProtoWriter, node: Node, nameOf: (t: Tensor) => string): void {
   const N = Field.NodeProto;
-  for (const x of node.inputs) w.string(N.input, x ? x.name : '');
-  for (const o of node.outputs) w.string(N.output, o.name);
+  for (const x of node.inputs) w.string(N.input, x ? nameOf(x) : '');
+  for (const o of node.outputs) w.string(N.output, nameOf(o));
   w.string(N.name, nodeName(node)).string(N.op_type, node.op);
   for (const [name, v] of Object.entries(node.attrs)) w.message(N.attribute, (a) => writeAttribute(a, name, v));
 }

@@ -6,7 +6,7 @@
  */
 import type { Graph } from '../graph.js';
 import type { DType, Tensor } from '../tensor.js';
-import { liveNodes, OPSET } from './emit.js';
+import { liveNodes, OPSET, outputNames } from './emit.js';
 
 /** ONNX names of the element types @mcsc/graph emits (TensorProto.DataType FLOAT, INT64, BOOL). */
 export type OnnxElementType = 'float' | 'int64' | 'bool';
@@ -35,7 +35,7 @@ export function formatOperator(u: Pick<OperatorUse, 'op' | 'inputs' | 'outputs'>
 
 /**
  * The operator signatures of the model `emitModel(g, { outputs })` writes, sorted by op type, then
- * signature. `outputs` as given to `emitModel` (a record) or as a list of tensors (one Identity each).
+ * signature. `outputs` as given to `emitModel` (a record) or as a list of tensors.
  */
 export function listOperators(g: Graph, outputs: Readonly<Record<string, Tensor>> | readonly Tensor[]): OperatorUse[] {
   const targets = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : Object.values(outputs as Readonly<Record<string, Tensor>>);
@@ -53,8 +53,9 @@ export function listOperators(g: Graph, outputs: Readonly<Record<string, Tensor>
       node.outputs.map((o) => ONNX_ELEMENT_TYPE[o.dtype]),
     );
   }
-  // emitModel names each output through an Identity node.
-  for (const t of targets) add('Identity', [ONNX_ELEMENT_TYPE[t.dtype]], [ONNX_ELEMENT_TYPE[t.dtype]]);
+  // emitModel names an output through an Identity only where it cannot rename the tensor (outputNames).
+  for (const [, t] of outputNames(targets.map((t, i) => [String(i), t] as const)).copies)
+    add('Identity', [ONNX_ELEMENT_TYPE[t.dtype]], [ONNX_ELEMENT_TYPE[t.dtype]]);
   return [...uses.values()]
     .map((u) => ({ op: u.op, domain: 'ai.onnx' as const, opset: OPSET, inputs: u.inputs, outputs: u.outputs, count: u.count }))
     .sort((a, b) =>

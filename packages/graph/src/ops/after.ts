@@ -19,14 +19,22 @@ import { argMax } from './indexing.js';
 import { reshape, slice } from './shape.js';
 import { cast, stopGradient, where } from './logic.js';
 
-/** One float element [1] computed from one element of each of `deps` (several: a chain of Wheres on one element). */
+/**
+ * One float element, shape [1, …, 1], computed from the first element of each of `deps`: a Slice over
+ * all axes each, joined by Where(true, acc, next), which passes acc on without arithmetic (NaN-safe).
+ * One stopGradient on the result (`gradients` then leaves the chain alone). Two nodes per dependency;
+ * the first version (stopGradient, Reshape to 1-D, Slice, Reshape to a scalar, Where) had five, ~2,000
+ * of the 6,900 nodes of the Swin-UNet's training step at the cpu preset.
+ */
 function elementOf(deps: readonly Tensor[]): Tensor {
   const firsts = deps.map((dep) => {
     if (dep.size === 0) throw new McscError('after', `the dependency ${dep.toString()} has no element to wait for`);
-    const one = slice(reshape(stopGradient(dep), [dep.size]), { axes: [0], starts: [0], ends: [1] });
+    const d = dep.rank === 0 ? reshape(dep, [1]) : dep;
+    const zeros = d.shape.map(() => 0);
+    const one = slice(d, { axes: d.shape.map((_, i) => i), starts: zeros, ends: d.shape.map(() => 1) });
     return dep.dtype === 'float32' ? one : cast(one, 'float32');
   });
-  return firsts.reduce((acc, next) => where(acc.graph.scalar(1, 'bool'), acc, reshape(next, [])));
+  return stopGradient(firsts.reduce((acc, next) => where(acc.graph.scalar(1, 'bool'), acc, next)));
 }
 
 const MUL_AFTER = defineGradient({
@@ -48,7 +56,7 @@ export const AFTER_RULES = [MUL_AFTER];
 export function after(x: Tensor, ...deps: Tensor[]): Tensor {
   if (deps.length === 0) throw new McscError('after', 'nothing to wait for: give at least one dependency');
   const one = elementOf(deps);
-  if (x.dtype === 'int64') return add(x, argMax(one, 0));
+  if (x.dtype === 'int64') return add(x, argMax(reshape(one, [1]), 0));
   if (x.dtype !== 'float32') throw new McscError('after', `expected a float32 or int64 tensor, got ${x.toString()}`);
   const g = x.graph;
   const unit = where(g.scalar(1, 'bool'), g.scalar(1), reshape(one, []));

@@ -3,7 +3,7 @@ import { defineGradient } from '../graph.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { broadcastShapes, unbroadcast } from './broadcast.js';
 import { add, mul } from './elementwise.js';
-import { transpose } from './shape.js';
+import { reshape, transpose } from './shape.js';
 import { McscError } from '../errors.js';
 
 /** Swap the last two axes. */
@@ -21,7 +21,12 @@ const MATMUL = defineGradient<{ a: Tensor; b: Tensor }>({
   formula: 'dA = gy·Bᵀ, dB = Aᵀ·gy (summed over broadcast batch axes)',
   backward: ([gy], { a, b }) => [
     () => unbroadcast(matmul(gy!, transposeLast(b)), a.shape),
-    () => unbroadcast(matmul(transposeLast(a), gy!), b.shape),
+    // A matrix shared by a batch (a linear layer on tokens): one product over the flattened batch,
+    // not one per item and then their sum (same sum, without the [batch, K, N] intermediate).
+    () =>
+      b.rank === 2 && a.rank > 2
+        ? gemm(reshape(a, [-1, b.shape[0]!]), reshape(gy!, [-1, b.shape[1]!]), null, { transA: true })
+        : unbroadcast(matmul(transposeLast(a), gy!), b.shape),
   ],
 });
 
