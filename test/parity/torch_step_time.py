@@ -1,10 +1,10 @@
 """Times the PyTorch networks of the parity suite the way packages/train/bench/models.bench.ts times ours:
 eval forward and one training step (0.5·(CE + Dice), AdamW, weight decay 5e-4) on random inputs, a median
-of REPEATS after one warm-up call, one intra-op thread per core (Debian's build starts with one: its
+of REPEATS after WARMUP untimed calls (default 1), one intra-op thread per core (Debian's build starts with one: its
 OpenMP reports a single thread unless told; onnxruntime uses every core). Prints one JSON line:
 {"forwardMs", "stepMs", "threads", "torch"}. Optional: benches call it only when python3 has torch.
 
-usage: python3 torch_step_time.py MODEL_CONFIG.json BATCH SIZE REPEATS
+usage: python3 torch_step_time.py MODEL_CONFIG.json BATCH SIZE REPEATS [WARMUP]
 """
 import json
 import os
@@ -17,8 +17,9 @@ import torch.nn.functional as F
 from torch_reference import Net, dice_loss
 
 
-def median_ms(runs, fn):
-    fn()
+def median_ms(runs, fn, warmup):
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -27,7 +28,7 @@ def median_ms(runs, fn):
     return sorted(times)[len(times) // 2]
 
 
-def main(cfg_path, batch, size, repeats):
+def main(cfg_path, batch, size, repeats, warmup=1):
     torch.set_num_threads(os.cpu_count())
     cfg = json.load(open(cfg_path))
     if cfg["arch"] == "unet":
@@ -53,10 +54,10 @@ def main(cfg_path, batch, size, repeats):
         loss.backward()
         opt.step()
 
-    out = {"forwardMs": median_ms(repeats, forward), "stepMs": median_ms(repeats, step),
+    out = {"forwardMs": median_ms(repeats, forward, warmup), "stepMs": median_ms(repeats, step, warmup),
            "threads": torch.get_num_threads(), "torch": torch.__version__}
     print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 1)

@@ -1,8 +1,8 @@
 /** Timing for the benchmarks of every package (graph, infer, train). */
 
-/** Median of `runs` timings of `fn` after one warm-up call, in ms. */
-export async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
+/** Median of `runs` timings of `fn` after `warmup` untimed calls (default one), in ms. */
+export async function medianMs(runs: number, fn: () => Promise<unknown>, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

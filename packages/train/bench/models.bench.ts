@@ -21,6 +21,13 @@ import { medianMs } from '../../graph/bench/timing';
 
 const BATCH = 4;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/**
+ * Untimed calls before the timed ones, ours and PyTorch's alike. Three, because onnxruntime's first
+ * runs are not its steady state: on 2026-12-03 the paper Swin-UNet's steps 1–3 took 7.9, 8.7 and 1.9 s
+ * (the memory pattern's block is allocated on the second run, the arena grows), then 1.3–2.1 s; with one
+ * warm-up call the median of three took in the second.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3'; // Debian's python3 (python3-torch); the parity suite's default
 const TORCH_SCRIPT = fileURLToPath(new URL('../../../test/parity/torch_step_time.py', import.meta.url));
 
@@ -40,7 +47,8 @@ function torchStepMs(
     const p = networkPreset(preset);
     const config = join(dir, 'model.json');
     writeFileSync(config, JSON.stringify(p[arch]));
-    const out = execFileSync(PYTHON, [TORCH_SCRIPT, config, String(BATCH), String(p.patchSize), String(REPEATS)], { encoding: 'utf8' });
+    const args = [TORCH_SCRIPT, config, String(BATCH), String(p.patchSize), String(REPEATS), String(WARMUP)];
+    const out = execFileSync(PYTHON, args, { encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop()!);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -67,7 +75,7 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   const r = new Random(2);
   const image = Float32Array.from({ length: BATCH * size * size }, () => r.normal());
   const label = BigInt64Array.from({ length: BATCH * size * size }, () => BigInt(r.int(4)));
-  const time = (f: () => Promise<unknown>) => medianMs(REPEATS, f);
+  const time = (f: () => Promise<unknown>) => medianMs(REPEATS, f, WARMUP);
   const fwd = await time(() => session.evaluate({ image }));
   const step = await time(() => session.step({ image, label }, { lr: 1e-4 }));
   const params = session.parameterNames.reduce((n, k) => n + session.weights().get(k)!.data.length, 0);
@@ -97,7 +105,9 @@ async function main(): Promise<void> {
       rows.push(`${row} ${theirs ? `${theirs.stepMs.toFixed(0)} | ${(stepMs / theirs.stepMs).toFixed(2)}` : '— | —'} |`);
     }
   }
-  console.log(`networks, ${cpus().length} cores, medians of ${REPEATS}, load average (1 min) ${load} → ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `networks, ${cpus().length} cores, medians of ${REPEATS} after ${WARMUP} untimed calls, load average (1 min) ${load} → ${loadavg()[0]!.toFixed(1)}`,
+  );
   console.log(`${torch ? torchVersion : `PyTorch: not measured (${PYTHON} has no torch, or BENCH_TORCH=0)`}\n`);
   console.log(
     '| preset | network | input | parameters | eval forward (ms) | training step (ms) | step / forward | peak RSS (MiB) | PyTorch step (ms) | step / PyTorch step |',
