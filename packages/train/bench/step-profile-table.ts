@@ -19,7 +19,7 @@ const PART_NOTES: Record<string, string> = {
   [SCOPES.contrast.eighth]: 'projectors and block contrastive loss at 1/8',
   [SCOPES.losses]: 'supervised CE + Dice, cross teaching, pseudo and cross labels',
   optimizer: 'parameter packing (Split, gradient Concat), AdamW',
-  [UNSCOPED]: 'graph outputs; layout Transposes and Reshapes onnxruntime inserts',
+  [UNSCOPED]: 'layout Transposes and Reshapes onnxruntime inserts; an Identity for an output that is not a node result',
 };
 
 /** Rows after the kernels: the time of a step outside them, measured around each step and each run. */
