@@ -75,9 +75,9 @@ function peakRss(): number {
  * The profile attributes kernel time to the parts of the step, so its sessions run one node at a time:
  * onnxruntime's sequential execution mode with its default threads (the trainer's default too since
  * 2026-12-03, whatever a config says; docs/engine.md#execution-mode; bench/trainer.bench.ts measures the
- * trainer's own runtime).
+ * trainer's own runtime). The CPU arena is on whatever the preset says: its bytes in use are the
+ * memory columns.
  */
-/** The trainer's runtime in the sequential mode (kernel time adds up per part) with the CPU arena on (its bytes in use are the memory columns). */
 function sequential(runtime: NodeRuntimeOptions): NodeRuntimeOptions {
   const { threads: _threads, interOpThreads: _interOp, ...rest } = runtime;
   return { ...rest, executionMode: 'sequential', enableCpuMemArena: true };
