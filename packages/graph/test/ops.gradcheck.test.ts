@@ -61,6 +61,11 @@ const cases: Case[] = [
     (x, w1, b1, w2, b2) => G.mlp(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }, 'gelu'),
   ],
   [
+    'mlp, GELU, hidden kept (recompute: false)',
+    [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }, { shape: [3, 5] }, { shape: [3] }],
+    (x, w1, b1, w2, b2) => G.mlp(x!, { weight: w1!, bias: b1! }, { weight: w2!, bias: b2! }, 'gelu', { recompute: false }),
+  ],
+  [
     'checkpoint: LayerNorm, Linear, Softmax rebuilt in the backward pass',
     [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }, { shape: [5, 4] }],
     (x, w, b, m) => G.checkpoint([x!, w!, b!, m!], ([x, w, b, m]) => G.softmax(G.linear(G.layerNorm(x!, w!, b!), m!))),

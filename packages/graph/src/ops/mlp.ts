@@ -75,9 +75,16 @@ export const MLP_RULES = [RELU_RECOMPUTED, MUL_GELU_RECOMPUTED, GEMM_RECOMPUTED_
 /**
  * act(x·W1ᵀ + b1)·W2ᵀ + b2 on the last axis of x [..., C_in] → [..., C_out] (PyTorch: Linear,
  * activation, Linear), the hidden layer recomputed in the backward pass. `activation` default 'relu';
- * 'gelu' is the exact (erf) GELU of `gelu`.
+ * 'gelu' is the exact (erf) GELU of `gelu`. `recompute: false` keeps the hidden layer instead (the
+ * same nodes with their ordinary gradients: the same values, more memory, one product less per call).
  */
-export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activation: MlpActivation = 'relu'): Tensor {
+export function mlp(
+  x: Tensor,
+  first: LinearLayer,
+  second: LinearLayer,
+  activation: MlpActivation = 'relu',
+  { recompute = true }: { recompute?: boolean } = {},
+): Tensor {
   const cin = x.shape[x.rank - 1]!;
   const hiddenWidth = first.weight.shape[0]!;
   const out = second.weight.shape[0]!;
@@ -106,14 +113,19 @@ export function mlp(x: Tensor, first: LinearLayer, second: LinearLayer, activati
     },
   };
   const pre = firstLayer(first.weight);
-  const hidden = activation === 'relu' ? reluWithRule(pre, RELU_RECOMPUTED.with(r)) : geluWithRule(pre, MUL_GELU_RECOMPUTED.with(r));
-  const y = g.addNode({
-    op: 'Gemm',
-    inputs: [hidden, second.weight, second.bias],
-    outputs: [{ shape: [m, out], dtype: 'float32' }],
-    attrs: { transA: 0, transB: 1, alpha: { float: 1 }, beta: { float: 1 } },
-    gradient: GEMM_RECOMPUTED_INPUT.with({ r, weight: second.weight }),
-  })[0]!;
+  const y = recompute
+    ? g.addNode({
+        op: 'Gemm',
+        inputs: [
+          activation === 'relu' ? reluWithRule(pre, RELU_RECOMPUTED.with(r)) : geluWithRule(pre, MUL_GELU_RECOMPUTED.with(r)),
+          second.weight,
+          second.bias,
+        ],
+        outputs: [{ shape: [m, out], dtype: 'float32' }],
+        attrs: { transA: 0, transB: 1, alpha: { float: 1 }, beta: { float: 1 } },
+        gradient: GEMM_RECOMPUTED_INPUT.with({ r, weight: second.weight }),
+      })[0]!
+    : gemm(act(pre), second.weight, second.bias, { transB: true });
   // −1 for the leading axis: a model may run with another batch than it was built with (exported models)
   return x.rank === 2 ? y : reshape(y, [-1, ...x.shape.slice(1, -1), out]);
 }

@@ -52,6 +52,12 @@ export const swinUnetModelConfigSchema = z.strictObject({
   mlpRatio: z.number().positive().default(SWIN_TINY.mlpRatio),
   /** Stochastic-depth rate, increasing linearly over the blocks; default 0.2. */
   dropPathRate: z.number().min(0).max(1).default(SWIN_TINY.dropPathRate),
+  /**
+   * Training graphs rebuild the attention branches, MLP hidden layers and final expand in the backward
+   * pass instead of keeping them: less memory, more compute, the same values; default true (false in
+   * the cpu preset).
+   */
+  gradientCheckpointing: z.boolean().default(true),
 });
 
 export type UNetModelConfig = z.infer<typeof unetModelConfigSchema>;

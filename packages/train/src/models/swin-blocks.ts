@@ -118,6 +118,8 @@ export interface BlockSpec {
   shift: number;
   mlpRatio: number;
   dropPath: number;
+  /** In a training graph, rebuild the attention branch and the MLP's hidden layer in the backward pass (default true). */
+  checkpoint?: boolean;
 }
 
 interface AttentionParams {
@@ -170,17 +172,19 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
       index,
       mask,
     );
-  // In a training graph the attention branch's tensors (qkv, the N×N scores, the window copies: most of
-  // Swin's saved activations) are rebuilt in the backward pass instead of kept (docs/engine.md#activation-memory).
-  x = add(x, dropPath(g.training ? checkpoint(inputs, attention) : attention(inputs), b.dropPath));
+  // With `checkpoint`, a training graph rebuilds the attention branch's tensors (qkv, the N×N scores, the
+  // window copies: most of Swin's saved activations) in the backward pass instead of keeping them
+  // (docs/engine.md#activation-memory).
+  const rebuild = b.checkpoint ?? true;
+  x = add(x, dropPath(g.training && rebuild ? checkpoint(inputs, attention) : attention(inputs), b.dropPath));
 
   const hidden = Math.round(c * b.mlpRatio);
   const normed = swinNorm(g, x, `${name}.norm2`, c);
-  // Linear, GELU, Linear with the hidden layer (4C wide) recomputed in the backward pass (`mlp`,
-  // docs/engine.md#activation-memory); parameters created in the published module's order
+  // Linear, GELU, Linear, with `checkpoint` the hidden layer (4C wide) recomputed in the backward pass
+  // (`mlp`, docs/engine.md#activation-memory); parameters created in the published module's order
   const fc1 = swinLinearParams(g, `${name}.mlp.fc1`, c, hidden);
   const fc2 = swinLinearParams(g, `${name}.mlp.fc2`, hidden, c);
-  return add(x, dropPath(mlp(normed, fc1, fc2, 'gelu'), b.dropPath));
+  return add(x, dropPath(mlp(normed, fc1, fc2, 'gelu', { recompute: rebuild }), b.dropPath));
 }
 
 /** Stochastic depth: drop whole samples with probability p (mask [B, 1, 1]). */

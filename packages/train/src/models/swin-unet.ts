@@ -31,6 +31,12 @@ export interface SwinUNetConfig {
   windowSize: number;
   mlpRatio: number;
   dropPathRate: number;
+  /**
+   * Training graphs rebuild the attention branches, the MLP hidden layers and the final ×patch expand in
+   * the backward pass instead of keeping their tensors (less memory, more compute, the same values).
+   * Default true.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 /** Swin-Tiny at 224 (docs/method/networks.md#swin-unet). */
@@ -43,6 +49,7 @@ export const SWIN_TINY: Omit<SwinUNetConfig, 'inChannels'> = {
   windowSize: 7,
   mlpRatio: 4,
   dropPathRate: 0.2,
+  gradientCheckpointing: true,
 };
 
 /** Per stage: resolution, window and shift after the reference's rule (window ≥ resolution → no shift). */
@@ -84,6 +91,7 @@ function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number
       shift: j % 2 === 1 ? st.shift : 0,
       mlpRatio: cfg.mlpRatio,
       dropPath: rates[j]!,
+      checkpoint: cfg.gradientCheckpointing ?? true,
     });
   }
   return x;
@@ -143,12 +151,13 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   }
   const r0 = stages[0]!.resolution;
   const s = cfg.patchSize;
-  // The final ×patch expand works at full resolution (B × (r0·patch)² × C); in a training graph its
-  // intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are rebuilt in the backward pass
-  // (`checkpoint`, docs/engine.md#activation-memory): only the map it returns is kept, by its readers.
+  // The final ×patch expand works at full resolution (B × (r0·patch)² × C); in a training graph with
+  // gradientCheckpointing its intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are
+  // rebuilt in the backward pass (`checkpoint`, docs/engine.md#activation-memory): only the map it
+  // returns is kept, by its readers.
   const params = [...swinNormParams(g, `${p}norm_up`, c), ...patchExpandParams(g, `${p}up`, c, s, c)];
   const head = ([x, gamma, beta, ...expand]: Tensor[]) =>
     transpose(reshape(expandWith(layerNorm(x!, gamma!, beta!), expand, r0, s, c), [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
-  features[last] = g.training ? checkpoint([x, ...params], head) : head([x, ...params]);
+  features[last] = g.training && (cfg.gradientCheckpointing ?? true) ? checkpoint([x, ...params], head) : head([x, ...params]);
   return features;
 }
