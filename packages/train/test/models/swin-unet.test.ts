@@ -1,4 +1,4 @@
-import { Graph } from '@mcsc/graph';
+import { Graph, type OptimizerConfig } from '@mcsc/graph';
 import {
   classifier,
   relativePositionIndex,
@@ -83,17 +83,23 @@ describe('Swin-UNet', () => {
     expect(Array.from(mask.slice(48, 64))).toEqual([0, -100, -100, -100, -100, 0, -100, -100, -100, -100, 0, -100, -100, -100, -100, 0]);
   });
 
-  test('finite-difference check of a tiny Swin-UNet + classifier end to end (shifted windows and their mask included)', async () => {
-    const cfg = tinySwin({ imgSize: 16, patchSize: 2, embedDim: 4, dropPathRate: 0.1 });
+  /** A two-stage Swin-UNet at 16 px (patch 2: an 8×8 token grid, shifted windows of 4) + classifier, 3 classes. */
+  const tinySession = (extra: Partial<SwinUNetConfig> = {}, optimizer?: OptimizerConfig) => {
+    const cfg = { ...tinySwin({ imgSize: 16, patchSize: 2, embedDim: 4, dropPathRate: 0.1 }), ...extra };
     expect(swinStages(cfg)[0]).toEqual({ resolution: 8, window: 4, shift: 2 });
-    const { session, feeds } = await crossEntropySession({
+    return crossEntropySession({
       n: 2,
       size: 16,
       classes: 3,
       dataSeed: 8,
       logits: (g, image) => classifier(g, swinUnet(g, image, cfg).at(-1)!, 3, 'classifier2'),
       seed: 2,
+      ...(optimizer ? { optimizer } : {}),
     });
+  };
+
+  test('finite-difference check of a tiny Swin-UNet + classifier end to end (shifted windows and their mask included)', async () => {
+    const { session, feeds } = await tinySession();
     // Measured: at ε = 1e-3 the curvature of the final LayerNorm over 4 channels puts up.expand 7 % off;
     // at 1e-4 float32 rounding of the loss dominates; 3e-4 sits between the two for every parameter.
     const { checked, failures } = await checkParameterGradients(session, feeds, {
@@ -108,16 +114,8 @@ describe('Swin-UNet', () => {
 
   test('gradientCheckpointing: false trains to the same values bit for bit, with fewer training nodes', async () => {
     const run = async (gradientCheckpointing: boolean) => {
-      const cfg = { ...tinySwin({ imgSize: 16, patchSize: 2, embedDim: 4, dropPathRate: 0.1 }), gradientCheckpointing };
-      const { session, feeds } = await crossEntropySession({
-        n: 2,
-        size: 16,
-        classes: 3,
-        dataSeed: 8,
-        logits: (g, image) => classifier(g, swinUnet(g, image, cfg).at(-1)!, 3, 'classifier2'),
-        seed: 2,
-        optimizer: { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 1e-2 }] },
-      });
+      const adamw: OptimizerConfig = { kind: 'adamw', groups: [{ name: 'net', params: () => true, weightDecay: 1e-2 }] };
+      const { session, feeds } = await tinySession({ gradientCheckpointing }, adamw);
       const losses: number[] = [];
       for (let i = 0; i < 3; i++) losses.push((await session.step(feeds, { lr: 1e-2 })).loss!);
       const { grads } = await session.computeGradients(feeds);
