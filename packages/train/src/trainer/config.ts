@@ -386,8 +386,8 @@ export const PRESETS: Readonly<Record<PresetName, ConfigPatch>> = Object.freeze(
     // The narrow Swin-UNet trained from scratch for 500 steps learns too slowly at the paper's 1e-4
     // (which assumes ImageNet weights and 40 000 steps): supervised-only test Dice of its Transformer,
     // seed 1337, was 44.2 at 1e-4, 47.8 at 5e-4, 50.1 at 1e-3 (README, "Does the unlabeled data help?").
-    // 1,200 iterations: the README's main job took 7 min 17 s with them on 2 cores (a fresh clone,
-    // 2026-12-03; it had 500 while a step took 0.9–1.1 s, then 800 at 0.6 s).
+    // 1,200 iterations: the README's main job took 7 min 9 s – 8 min 11 s with them on 2 cores (fresh
+    // clones, 2026-12-03; it had 500 while a step took 0.9–1.1 s, then 800 at 0.6 s).
     optim: { iterations: 1200, transformerLr: 1e-3 },
     run: { logEvery: 5, validateEvery: 50, checkpointEvery: 100 },
     // its step ~10 % faster with the memory pattern (which needs the arena), for ~0.3 GiB (docs/engine.md#memory-settings)
