@@ -25,9 +25,9 @@
  *   before the last is an error naming the file and line.
  * - A `checkpoint.json` or state file that does not parse is an error naming the file and saying which
  *   state file is intact, with the `checkpoint.json` that would resume from it.
- * - One writer at a time: `run.lock` is created with O_EXCL; a second trainer is refused with the
- *   owner's pid, host and start time; a lock whose pid no longer runs on this host (kill -9) is taken
- *   over with a message. Temp files left by a killed writer are removed when the lock is taken.
+ * - One writer at a time (run-lock.ts): `run.lock` is created with O_EXCL; a second trainer is refused
+ *   with the owner's pid, host and start time; a lock whose pid no longer runs on this host (kill -9) is
+ *   taken over with a message. Temp files left by a killed writer are removed when the lock is taken.
  */
 import {
   closeSync,
@@ -35,14 +35,12 @@ import {
   fstatSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   failedTo,
@@ -60,6 +58,9 @@ import {
 import { parseJsonText } from '../data/json-file.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from './config.js';
 import { NETWORK_PARAMS, type NetworkName } from './mcsc-graph.js';
+import { RunLock, type LockOwner } from './run-lock.js';
+
+export type { LockOwner } from './run-lock.js';
 
 /** The best validation score of one network. */
 export interface BestRecord {
@@ -96,14 +97,6 @@ export type LogRecord =
     }
   | { type: 'val'; iteration: number; seconds: number; dice: Record<string, number> };
 
-/** Who holds a run directory's `run.lock`. */
-export interface LockOwner {
-  readonly pid: number;
-  readonly host: string;
-  /** ISO time the lock was taken. */
-  readonly started: string;
-}
-
 /** A state file that decodes, with the trainer state recorded in it (absent in states of older runs). */
 export interface IntactState {
   /** Relative to the run directory. */
@@ -129,10 +122,11 @@ export function faultPoint(point: 'log-torn' | 'state' | 'pointer', iteration: n
 }
 
 export class RunDir {
-  /** The lock this object holds (see {@link acquireLock}). */
-  private lock: { readonly text: string; readonly onExit: () => void } | null = null;
+  private readonly lock: RunLock;
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string) {
+    this.lock = new RunLock(root, this.lockPath);
+  }
 
   path(...parts: string[]): string {
     return join(this.root, ...parts);
@@ -198,102 +192,21 @@ export class RunDir {
   }
 
   /**
-   * Takes `run.lock` (created with O_EXCL: {pid, host, started}). Held by a live process, or by one on
-   * another host, it is refused with the owner; held by a pid that no longer runs on this host (a
-   * killed trainer), it is taken over with a message. Once held, temp files a killed writer left are
-   * removed. Released by {@link releaseLock}, and at process exit (`process.exit`, a second Ctrl-C).
+   * Takes `run.lock` ({@link RunLock}), then removes the temp files a killed writer left. Released by
+   * {@link releaseLock}, and at process exit.
    */
   acquireLock(log: (message: string) => void = () => {}): void {
-    if (this.lock) return;
-    mkdirSync(this.root, { recursive: true });
-    const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-    const text = `${JSON.stringify(me)}\n`;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let fd: number;
-      try {
-        fd = openSync(this.lockPath, 'wx');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw failedTo(this.lockPath, 'cannot create the lock', e);
-        this.takeOverStaleLock(log);
-        continue;
-      }
-      try {
-        writeSync(fd, text);
-      } catch (e) {
-        closeSync(fd);
-        rmSync(this.lockPath, { force: true });
-        throw failedTo(this.lockPath, 'cannot write the lock', e);
-      }
-      closeSync(fd);
-      const onExit = () => this.releaseLock();
-      process.on('exit', onExit);
-      this.lock = { text, onExit };
-      this.removeTempFiles(log);
-      return;
-    }
-    throw new McscError(
-      this.root,
-      `another trainer took the lock ${this.lockPath} while this one was taking over a stale lock; run one trainer at a time`,
-    );
+    if (this.lock.acquire(log)) this.removeTempFiles(log);
   }
 
   /** Removes `run.lock` if this object holds it. */
   releaseLock(): void {
-    if (!this.lock) return;
-    const { text, onExit } = this.lock;
-    this.lock = null;
-    process.off('exit', onExit);
-    try {
-      if (readFileSync(this.lockPath, 'utf8') === text) rmSync(this.lockPath, { force: true });
-    } catch {
-      // already gone
-    }
+    this.lock.release();
   }
 
   /** Who holds `run.lock`, or null when there is none; throws naming the file when it cannot be read. */
   readLock(): LockOwner | null {
-    let text: string;
-    try {
-      text = readFileSync(this.lockPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw failedTo(this.lockPath, 'cannot read the lock', e);
-    }
-    return parseLock(text, this.lockPath);
-  }
-
-  /** Removes the existing lock if its owner is gone; throws naming the owner otherwise. */
-  private takeOverStaleLock(log: (message: string) => void): void {
-    let text: string;
-    try {
-      text = readFileSync(this.lockPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // released meanwhile: try again
-      throw failedTo(this.lockPath, 'cannot read the lock', e);
-    }
-    const owner = parseLock(text, this.lockPath);
-    const since = `since ${owner.started}`;
-    if (owner.host !== hostname()) {
-      throw new McscError(
-        this.root,
-        `in use by a trainer on host ${owner.host} (pid ${owner.pid}, ${since}; ${this.lockPath}); if it no longer runs, delete the lock file`,
-      );
-    }
-    if (pidAlive(owner.pid)) {
-      const who = owner.pid === process.pid ? 'this process' : `pid ${owner.pid}`;
-      throw new McscError(
-        this.root,
-        `another trainer is writing there (${who}, ${since}; ${this.lockPath}); wait for it or stop it, or choose another --out`,
-      );
-    }
-    // Remove it only if it is still the stale lock judged here (not one another process just took over).
-    try {
-      if (readFileSync(this.lockPath, 'utf8') !== text) return;
-    } catch {
-      return;
-    }
-    rmSync(this.lockPath, { force: true });
-    log(`${this.root}: took over the lock of pid ${owner.pid} (${since}), which no longer runs`);
+    return this.lock.read();
   }
 
   /** Temp files of atomic writes that a killed writer left (this process holds the lock, so none is live). */
@@ -597,32 +510,6 @@ function parseLogRecord(line: string): LogRecord {
     throw new McscError('expected {"type"', '"train" | "val", "iteration": N, …}');
   }
   return v as unknown as LogRecord;
-}
-
-function parseLock(text: string, path: string): LockOwner {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    v = undefined;
-  }
-  if (!isObject(v) || !Number.isInteger(v.pid) || typeof v.host !== 'string' || typeof v.started !== 'string') {
-    throw new McscError(
-      path,
-      `a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`,
-    );
-  }
-  return { pid: v.pid as number, host: v.host, started: v.started };
-}
-
-/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function writeAllFd(fd: number, data: Uint8Array): void {
