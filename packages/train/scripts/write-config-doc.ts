@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configReference } from '../src/trainer/config.js';
+import { configReference } from '../src/trainer/config-reference.js';
 
 const path = fileURLToPath(new URL('../../../docs/trainer-config.md', import.meta.url));
 const lines = readFileSync(path, 'utf8').split('\n');

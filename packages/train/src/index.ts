@@ -27,13 +27,13 @@ export {
   resolveConfig,
   parseConfig,
   readConfigFile,
-  configReference,
   PRESETS,
   ConfigError,
   type TrainConfig,
   type TrainConfigInput,
   type PresetName,
 } from './trainer/config.js';
+export { configReference } from './trainer/config-reference.js';
 export { compareMethods, methodConfig, METHODS, type Method, type CompareOptions, type CompareResult } from './trainer/compare.js';
 export { RunDir } from './trainer/run-dir.js';
 export type { Report } from './trainer/report.js';

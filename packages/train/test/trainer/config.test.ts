@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configReference, deepMerge, parseConfig, readConfigFile, resolveConfig, type ConfigOverrides } from '../../src/trainer/config';
+import { deepMerge, parseConfig, readConfigFile, resolveConfig, type ConfigOverrides } from '../../src/trainer/config';
+import { configReference } from '../../src/trainer/config-reference';
 import { methodConfig } from '../../src/trainer/compare';
 import { configFromCli } from '../../src/cli/train';
 import { configProblems } from './tiny';
