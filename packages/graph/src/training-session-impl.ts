@@ -11,7 +11,7 @@ import { Graph } from './graph.js';
 import { buildTrainingStep } from './training-step.js';
 import { emitModel, liveNodes, type EmittedModel } from './onnx/emit.js';
 import { lrInput, stepScalars, weightDecayInput } from './optim.js';
-import { pack, unpack, type PackedGroup } from './packing.js';
+import { joinPackedStates, pack, splitPackedStates, unpack, type PackedGroup } from './packing.js';
 import { Random } from './random.js';
 import type { RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
 import type { NamedTensor } from './safetensors.js';
@@ -61,7 +61,13 @@ export class TrainingSessionImpl implements TrainingSession {
       );
     }
     // Without a loss (or an optimizer) the session only evaluates, exports and loads weights.
-    const { probe, graph: trainGraph, outputs: trainOutputs, plan, optimizer } = buildTrainingStep(options.build, options.optimizer);
+    const {
+      probe,
+      graph: trainGraph,
+      outputs: trainOutputs,
+      plan,
+      optimizer,
+    } = buildTrainingStep(options.build, options.optimizer, options.maxPackedValues);
 
     if (
       optimizer &&
@@ -201,12 +207,12 @@ export class TrainingSessionImpl implements TrainingSession {
   }
 
   exportState(metadata: Record<string, string> = {}): Uint8Array {
-    return encodeTrainingState(this.values, this.steps, this.masks.getState(), metadata);
+    return encodeTrainingState(joinPackedStates(this.packing, this.values), this.steps, this.masks.getState(), metadata);
   }
 
   importState(bytes: Uint8Array, source = 'training state'): Record<string, string> {
     const state = decodeTrainingState(bytes, source);
-    assignWeights(this.values, state.tensors, { strict: true, source });
+    assignWeights(this.values, splitPackedStates(this.packing, this.values, state.tensors), { strict: true, source });
     this.steps = state.stepCount;
     this.masks.setState(state.rngState as number[]);
     return state.metadata;

@@ -34,6 +34,11 @@ export interface TrainingSessionOptions {
   optimizer?: OptimizerConfig;
   /** Seeds parameter initialisation (per parameter name) and the dropout masks; default 0. */
   seed?: number;
+  /**
+   * Most values in one packed parameter vector (a larger group is packed in several; packing.ts);
+   * default 4 Mi (16 MiB). Changes speed and memory, not values or the training-state format.
+   */
+  maxPackedValues?: number;
 }
 
 /** Per-step hyper-parameters: one number for every group, or one per group name. */

@@ -2,7 +2,7 @@
  * The graph a TrainingSession trains with, built in two passes. Pass 1 (a probe graph) finds which
  * parameters receive a gradient and their optimizer groups; pass 2 builds the model again on those
  * parameters packed per group (packing.ts), then their gradients and the optimizer update (in the scope
- * `optimizer`). Outputs: `loss`, the build's scalars, `new:<packed group>` and `new:<state>`.
+ * `optimizer`). Outputs: `loss`, the build's scalars, `new:<packed vector>` and `new:<state>`.
  */
 import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
@@ -23,7 +23,7 @@ export interface TrainingStep {
   readonly optimizer: OptimizerConfig | undefined;
 }
 
-export function buildTrainingStep(build: BuildFn, requested: OptimizerConfig | undefined): TrainingStep {
+export function buildTrainingStep(build: BuildFn, requested: OptimizerConfig | undefined, maxPackedValues?: number): TrainingStep {
   const probe = new Graph({ training: true });
   const probeLoss = build(probe).loss;
   const optimizer = probeLoss ? requested : undefined;
@@ -33,6 +33,7 @@ export function buildTrainingStep(build: BuildFn, requested: OptimizerConfig | u
     ? planPacking(
         trained,
         trained.map((p) => groupOf(optimizer, p.name)),
+        maxPackedValues,
       )
     : [];
 

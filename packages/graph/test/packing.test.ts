@@ -1,7 +1,8 @@
 /** Packed parameters (packing.ts): the layout plan, pack/unpack, and the graph-side resolver. */
 import { Graph, emitModel, gradients, mul, sumAll, type ParamGroup, type Tensor } from '../src/index';
 import { nodeRuntime } from '../src/node';
-import { pack, packedParamResolver, planPacking, unpack } from '../src/packing';
+import { joinPackedStates, pack, packedParamResolver, planPacking, splitPackedStates, unpack } from '../src/packing';
+import type { NamedTensor } from '../src/safetensors';
 
 const cnn: ParamGroup = { name: 'cnn', params: ['encoder.'] };
 const head: ParamGroup = { name: 'head', params: ['head.'] };
@@ -26,6 +27,54 @@ describe('packing', () => {
     ]);
     expect(plan[1]!.members).toEqual([{ name: 'head.w', shape: [4], offset: 0, size: 4 }]);
     expect(planPacking([], [])).toEqual([]);
+  });
+
+  test('a group over maxValues is cut at parameter boundaries into params.<group>#k; a larger parameter gets a vector of its own', () => {
+    const g = new Graph();
+    const sizes = [3, 4, 2, 9, 1];
+    const ps = sizes.map((n, i) => g.param(`encoder.p${i}`, [n], zeros));
+    const plan = planPacking(
+      ps,
+      ps.map(() => cnn),
+      6,
+    );
+    expect(plan.map((p) => [p.input, p.groupInput, p.groupOffset, p.total, p.members.map((m) => m.name)])).toEqual([
+      ['params.cnn#0', 'params.cnn', 0, 3, ['encoder.p0']],
+      ['params.cnn#1', 'params.cnn', 3, 6, ['encoder.p1', 'encoder.p2']],
+      ['params.cnn#2', 'params.cnn', 9, 9, ['encoder.p3']],
+      ['params.cnn#3', 'params.cnn', 18, 1, ['encoder.p4']],
+    ]);
+    // under the limit: one vector named after the group, as before
+    expect(
+      planPacking(
+        ps,
+        ps.map(() => cnn),
+        19,
+      ).map((p) => [p.input, p.total]),
+    ).toEqual([['params.cnn', 19]]);
+  });
+
+  test("training states hold a split group's moments whole: joinPackedStates and splitPackedStates invert each other", () => {
+    const g = new Graph();
+    const ps = [g.param('encoder.a', [3], zeros), g.param('encoder.b', [2], zeros), g.param('head.w', [4], zeros)];
+    const plan = planPacking(ps, [cnn, cnn, head], 3);
+    expect(plan.map((p) => p.input)).toEqual(['params.cnn#0', 'params.cnn#1', 'params.head']);
+    const t = (...v: number[]): NamedTensor => ({ dtype: 'float32', shape: [v.length], data: Float32Array.from(v) });
+    const own = new Map([
+      ['encoder.a', t(1, 2, 3)],
+      ['optimizer.exp_avg.params.cnn#0', t(1, 2, 3)],
+      ['optimizer.exp_avg.params.cnn#1', t(4, 5)],
+      ['optimizer.exp_avg.params.head', t(6, 7, 8, 9)],
+    ]);
+    const joined = joinPackedStates(plan, own);
+    expect([...joined.keys()].sort()).toEqual(['encoder.a', 'optimizer.exp_avg.params.cnn', 'optimizer.exp_avg.params.head']);
+    expect([...joined.get('optimizer.exp_avg.params.cnn')!.data]).toEqual([1, 2, 3, 4, 5]);
+    const split = splitPackedStates(plan, own, joined);
+    expect([...split.keys()].sort()).toEqual([...own.keys()].sort());
+    for (const [name, v] of own) expect([name, [...split.get(name)!.data]]).toEqual([name, [...v.data]]);
+    // a whole state of another size is left for the strict load to report
+    const wrong = new Map([['optimizer.exp_avg.params.cnn', t(1, 2)]]);
+    expect([...splitPackedStates(plan, own, wrong).keys()]).toEqual(['optimizer.exp_avg.params.cnn']);
   });
 
   test('pack then unpack gives each parameter back; unpacked arrays are views of the flat vector', () => {

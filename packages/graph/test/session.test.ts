@@ -80,6 +80,34 @@ describe('TrainingSession', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('parameters packed in several vectors (maxPackedValues) train to the same values, and states move between the two', async () => {
+    const build = tinyNet({ batch: 2, size: 8 });
+    const create = (maxPackedValues?: number) =>
+      TrainingSession.create({ runtime: nodeRuntime(), build, optimizer: adamw, seed: 4, ...(maxPackedValues ? { maxPackedValues } : {}) });
+    const [whole, split] = [await create(), await create(200)];
+    expect(whole.graphStats().trainingNodes).toBeLessThan(split.graphStats().trainingNodes); // more vectors, more update nodes
+    const r = new Random(6);
+    const batches = Array.from({ length: 4 }, () => discBatch(r, 2, 8));
+    const losses = async (s: TrainingSession, from: number, to: number) => {
+      const out: number[] = [];
+      for (let i = from; i < to; i++) out.push((await s.step(batches[i]!, { lr: 1e-2 })).loss!);
+      return out;
+    };
+    const first = await losses(whole, 0, 2);
+    expect(await losses(split, 0, 2)).toEqual(first);
+    expect(new Set(first).size).toBe(2);
+    // a state saved by either session loads into the other: the same names (the group's moments whole)
+    const [fromWhole, fromSplit] = [whole.exportState(), split.exportState()];
+    expect([...decodeSafetensors(fromSplit).tensors.keys()].sort()).toEqual([...decodeSafetensors(fromWhole).tensors.keys()].sort());
+    split.importState(fromWhole);
+    whole.importState(fromSplit);
+    const [a, b] = [await losses(whole, 2, 4), await losses(split, 2, 4)];
+    expect(b).toEqual(a);
+    for (const [name, w] of whole.weights()) expect([name, [...w.data]]).toEqual([name, [...split.weights().get(name)!.data]]);
+    await whole.release();
+    await split.release();
+  });
+
   test('BatchNorm running statistics follow PyTorch: momentum 0.1, unbiased variance', async () => {
     const n = 3,
       c = 2,
