@@ -97,3 +97,8 @@ function checkKeys(value: unknown, where: string, path: readonly string[]): void
     }
   }
 }
+
+/** Whether a parsed JSON value is an object (not null, not an array). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

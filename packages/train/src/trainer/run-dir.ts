@@ -55,7 +55,7 @@ import {
   McscError,
   messageOf,
 } from '@mcsc/graph/node';
-import { parseJsonText } from '../data/json-file.js';
+import { isJsonObject, parseJsonText } from '../data/json-file.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from './config.js';
 import { NETWORK_PARAMS, type NetworkName } from './mcsc-graph.js';
 import { RunLock, type LockOwner } from './run-lock.js';
@@ -480,13 +480,9 @@ function trainerStateOf(s: TrainerState): TrainerState {
   return { iteration: s.iteration, best: s.best, elapsedSeconds: s.elapsedSeconds };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** What is wrong with a parsed checkpoint.json, or undefined. */
 function checkpointProblem(v: unknown): string | undefined {
-  if (!isObject(v)) return 'not an object';
+  if (!isJsonObject(v)) return 'not an object';
   if (v.format !== 'mcsc-checkpoint') return `format ${JSON.stringify(v.format)}, expected "mcsc-checkpoint"`;
   if (!Number.isInteger(v.iteration) || (v.iteration as number) < 0)
     return `iteration ${JSON.stringify(v.iteration)}, expected a non-negative integer`;
@@ -495,9 +491,9 @@ function checkpointProblem(v: unknown): string | undefined {
     return `state ${JSON.stringify(v.state)}, expected "checkpoints/state-<iteration>.safetensors"`;
   if (typeof v.elapsedSeconds !== 'number' || !Number.isFinite(v.elapsedSeconds))
     return `elapsedSeconds ${JSON.stringify(v.elapsedSeconds)}, expected a number`;
-  if (!isObject(v.best)) return `best ${JSON.stringify(v.best)}, expected an object`;
+  if (!isJsonObject(v.best)) return `best ${JSON.stringify(v.best)}, expected an object`;
   for (const [net, b] of Object.entries(v.best)) {
-    if (!(net in NETWORK_PARAMS) || !isObject(b) || typeof b.dice !== 'number' || !Number.isInteger(b.iteration))
+    if (!(net in NETWORK_PARAMS) || !isJsonObject(b) || typeof b.dice !== 'number' || !Number.isInteger(b.iteration))
       return `best.${net} ${JSON.stringify(b)}, expected {dice, iteration}`;
   }
   return undefined;
@@ -506,7 +502,7 @@ function checkpointProblem(v: unknown): string | undefined {
 /** Parses one log line; throws with what is wrong. */
 function parseLogRecord(line: string): LogRecord {
   const v = parseJsonText(line, 'log line');
-  if (!isObject(v) || (v.type !== 'train' && v.type !== 'val') || !Number.isInteger(v.iteration)) {
+  if (!isJsonObject(v) || (v.type !== 'train' && v.type !== 'val') || !Number.isInteger(v.iteration)) {
     throw new McscError('expected {"type"', '"train" | "val", "iteration": N, …}');
   }
   return v as unknown as LogRecord;

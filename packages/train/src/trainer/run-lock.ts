@@ -7,6 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { failedTo, McscError } from '@mcsc/graph/node';
+import { isJsonObject } from '../data/json-file.js';
 
 /** Who holds a run directory's `run.lock`. */
 export interface LockOwner {
@@ -132,14 +133,13 @@ function parseLock(text: string, path: string): LockOwner {
   } catch {
     v = undefined;
   }
-  const o = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  if (!o || !Number.isInteger(o.pid) || typeof o.host !== 'string' || typeof o.started !== 'string') {
+  if (!isJsonObject(v) || !Number.isInteger(v.pid) || typeof v.host !== 'string' || typeof v.started !== 'string') {
     throw new McscError(
       path,
       `a lock that does not say who holds it (${JSON.stringify(text.slice(0, 80))}); if no trainer runs in this directory, delete the file`,
     );
   }
-  return { pid: o.pid as number, host: o.host, started: o.started };
+  return { pid: v.pid as number, host: v.host, started: v.started };
 }
 
 /** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
