@@ -118,8 +118,8 @@ export interface BlockSpec {
   shift: number;
   mlpRatio: number;
   dropPath: number;
-  /** In a training graph, rebuild the attention branch and the MLP's hidden layer in the backward pass (default true). */
-  checkpoint?: boolean;
+  /** In a training graph, rebuild the attention branch and the MLP's hidden layer in the backward pass. */
+  checkpoint: boolean;
 }
 
 interface AttentionParams {
@@ -175,8 +175,7 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   // With `checkpoint`, a training graph rebuilds the attention branch's tensors (qkv, the N×N scores, the
   // window copies: most of Swin's saved activations) in the backward pass instead of keeping them
   // (docs/engine.md#activation-memory).
-  const rebuild = b.checkpoint ?? true;
-  x = add(x, dropPath(g.training && rebuild ? checkpoint(inputs, attention) : attention(inputs), b.dropPath));
+  x = add(x, dropPath(g.training && b.checkpoint ? checkpoint(inputs, attention) : attention(inputs), b.dropPath));
 
   const hidden = Math.round(c * b.mlpRatio);
   const normed = swinNorm(g, x, `${name}.norm2`, c);
@@ -184,7 +183,7 @@ export function swinBlock(g: Graph, x: Tensor, b: BlockSpec): Tensor {
   // (`mlp`, docs/engine.md#activation-memory); parameters created in the published module's order
   const fc1 = swinLinearParams(g, `${name}.mlp.fc1`, c, hidden);
   const fc2 = swinLinearParams(g, `${name}.mlp.fc2`, hidden, c);
-  return add(x, dropPath(mlp(normed, fc1, fc2, 'gelu', { recompute: rebuild }), b.dropPath));
+  return add(x, dropPath(mlp(normed, fc1, fc2, 'gelu', { recompute: b.checkpoint }), b.dropPath));
 }
 
 /** Stochastic depth: drop whole samples with probability p (mask [B, 1, 1]). */

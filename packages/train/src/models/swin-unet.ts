@@ -79,7 +79,7 @@ export function swinStages(cfg: SwinUNetConfig): { resolution: number; window: n
   });
 }
 
-function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number, rates: number[]): Tensor {
+function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number, rates: number[], rebuild: boolean): Tensor {
   const st = swinStages(cfg)[i]!;
   for (let j = 0; j < cfg.depths[i]!; j++) {
     x = swinBlock(g, x, {
@@ -91,7 +91,7 @@ function stage(g: Graph, x: Tensor, name: string, cfg: SwinUNetConfig, i: number
       shift: j % 2 === 1 ? st.shift : 0,
       mlpRatio: cfg.mlpRatio,
       dropPath: rates[j]!,
-      checkpoint: cfg.gradientCheckpointing ?? true,
+      checkpoint: rebuild,
     });
   }
   return x;
@@ -115,6 +115,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
     );
   const c = cfg.embedDim;
   const p = `${prefix}`;
+  const rebuild = cfg.gradientCheckpointing ?? true; // checkpoints apply to training graphs only
 
   // A one-channel slice is repeated to three channels, as the reference does.
   const x3 = cfg.inChannels === 1 ? concat([image, image, image], 1) : image;
@@ -131,7 +132,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   const skips: Tensor[] = [];
   for (let i = 0; i <= last; i++) {
     skips.push(x);
-    x = stage(g, x, `${p}layers.${i}`, cfg, i, ratesOf(i));
+    x = stage(g, x, `${p}layers.${i}`, cfg, i, ratesOf(i), rebuild);
     if (i < last) x = patchMerging(g, x, `${p}layers.${i}.downsample`, stages[i]!.resolution, c * 2 ** i);
   }
   x = swinNorm(g, x, `${p}norm`, c * 2 ** last);
@@ -144,7 +145,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
       x = patchExpand(g, x, `${p}layers_up.0`, stages[i]!.resolution, dim, 2, dim / 2);
     } else {
       x = swinLinear(g, concat([x, skips[i]!], -1), `${p}concat_back_dim.${u}`, 2 * dim, dim);
-      x = stage(g, x, `${p}layers_up.${u}`, cfg, i, ratesOf(i));
+      x = stage(g, x, `${p}layers_up.${u}`, cfg, i, ratesOf(i), rebuild);
       if (u < last) x = patchExpand(g, x, `${p}layers_up.${u}.upsample`, stages[i]!.resolution, dim, 2, dim / 2);
     }
     features.push(x);
@@ -158,6 +159,6 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   const params = [...swinNormParams(g, `${p}norm_up`, c), ...patchExpandParams(g, `${p}up`, c, s, c)];
   const head = ([x, gamma, beta, ...expand]: Tensor[]) =>
     transpose(reshape(expandWith(layerNorm(x!, gamma!, beta!), expand, r0, s, c), [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
-  features[last] = g.training && (cfg.gradientCheckpointing ?? true) ? checkpoint([x, ...params], head) : head([x, ...params]);
+  features[last] = g.training && rebuild ? checkpoint([x, ...params], head) : head([x, ...params]);
   return features;
 }
