@@ -60,15 +60,6 @@ export const ALLOWED: readonly Allowance[] = [
   },
   {
     provider: 'webgpu',
-    op: 'LogSoftmax',
-    kind: 'cpu-fallback',
-    reason:
-      "no WebGPU kernel (Softmax has one). The cross-entropy loss's LogSoftmax over the logits and its output run on the wasm CPU provider: " +
-      'a GPU→CPU→GPU round trip of B·K·H·W floats per network and step. Replaceable by x − max − log Σ exp(x − max) (all in the table) ' +
-      'if WebGPU training becomes a target',
-  },
-  {
-    provider: 'webgpu',
     op: 'ScatterElements',
     kind: 'cpu-fallback',
     reason:

@@ -81,7 +81,10 @@ const tour: Record<string, (t: Inputs) => [Tensor | Tensor[], boolean]> = {
   },
   transposeLast: ({ x }) => [G.transposeLast(x), true],
   softmax: ({ a }) => [G.softmax(a), true],
-  logSoftmax: ({ a }) => [G.logSoftmax(a, 0), true],
+  logSoftmax: ({ a }) => [G.logSoftmax(a), true],
+  // Over an axis that is not the last: a composite with the rule on its last node (ops/softmax.ts).
+  softmaxInnerAxis: ({ a }) => [G.softmax(a, 0), true],
+  logSoftmaxInnerAxis: ({ a }) => [G.logSoftmax(a, 0), true],
   conv2d: ({ g, x }) => [G.conv2d(x, g.input('w', [3, 4, 3, 3]), g.input('bias', [3]), { padding: 1 }), true],
   convTranspose2d: ({ x, g }) => [G.convTranspose2d(x, g.input('wt', [4, 2, 2, 2]), g.input('bt', [2]), { stride: 2 }), true],
   maxPool2d: ({ x }) => [G.maxPool2d(x, { kernel: 2 }), true],

@@ -98,6 +98,27 @@ const cases: Case[] = [
     [{ shape: [2, 2, 5, 7] }, { shape: [3, 2, 2, 3] }],
     (x, w) => G.conv2d(x!, w!, null, { padding: [0, 2, 1, 1], dilation: [1, 2] }),
   ],
+  // The kernel gradient's stacked forms (ops/conv.ts kernelGradFlat): Cout ≤ Cin/4 and Cin ≤ Cout/4.
+  [
+    'Conv 3×3 pad 1, Cout = Cin/4 (gy shifted)',
+    [{ shape: [1, 8, 5, 4] }, { shape: [2, 8, 3, 3] }],
+    (x, w) => G.conv2d(x!, w!, null, { padding: 1 }),
+  ],
+  [
+    'Conv Cout = Cin/4, groups 2, asymmetric pads, dilation [1, 2] (gy shifted)',
+    [{ shape: [2, 8, 5, 6] }, { shape: [2, 4, 2, 3] }],
+    (x, w) => G.conv2d(x!, w!, null, { groups: 2, padding: [0, 2, 1, 1], dilation: [1, 2] }),
+  ],
+  [
+    'Conv 3×3 pad 1, Cin = Cout/4 (input taps stacked)',
+    [{ shape: [2, 2, 5, 4] }, { shape: [8, 2, 3, 3] }],
+    (x, w) => G.conv2d(x!, w!, null, { padding: 1 }),
+  ],
+  [
+    'Conv Cin = Cout/4, groups 2, asymmetric pads, dilation [2, 1] (input taps stacked)',
+    [{ shape: [1, 4, 6, 5] }, { shape: [16, 2, 3, 2] }],
+    (x, w) => G.conv2d(x!, w!, null, { groups: 2, padding: [2, 0, 2, 1], dilation: [2, 1] }),
+  ],
   ['Conv 3×3 no padding', [{ shape: [1, 2, 6, 5] }, { shape: [2, 2, 3, 3] }], (x, w) => G.conv2d(x!, w!)],
   ['Conv 1×1', [{ shape: [2, 3, 4, 4] }, { shape: [5, 3, 1, 1] }], (x, w) => G.conv2d(x!, w!)],
   [
@@ -147,6 +168,8 @@ const cases: Case[] = [
   ],
   ['Softmax axis 1', [{ shape: [2, 4, 3] }], (x) => G.softmax(x!, 1)],
   ['LogSoftmax last axis', [{ shape: [3, 5] }], (x) => G.logSoftmax(x!, -1)],
+  ['Softmax last axis', [{ shape: [3, 5] }], (x) => G.softmax(x!, -1)],
+  ['LogSoftmax axis 1 of NCHW', [{ shape: [2, 3, 2, 2] }], (x) => G.logSoftmax(x!, 1)],
   ['l2Normalize', [{ shape: [2, 4, 3] }], (x) => G.l2Normalize(x!, 1)],
   // reductions
   ['ReduceSum axes [0,2] keepdims', [{ shape: [2, 3, 4] }], (x) => G.reduceSum(x!, [0, 2], true)],

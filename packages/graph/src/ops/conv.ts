@@ -212,7 +212,7 @@ function kernelGrad(big: Tensor, small: Tensor, k: [number, number], geo: Geomet
       products.push(matmul(smallFlat, transposeLast(reshape(view, [n, groups, cBig / groups, qh * qw])))); // [N, G, A/G, B/G]
     }
   }
-  return tapsToKernel(products, [cSmall, cBig / groups, k[0], k[1]], groups);
+  return tapsToKernel(concat(products, 2), [cSmall, cBig / groups, k[0], k[1]], groups);
 }
 
 /**
@@ -221,17 +221,24 @@ function kernelGrad(big: Tensor, small: Tensor, k: [number, number], geo: Geomet
  * faster than the general permutation B×A needed (0.15 against 2.3 ms for a 256×256×3×3 kernel on 2 cores);
  * each product reads its tap transposed, which onnxruntime folds into the MatMul (FusedMatMul, transB).
  */
-function tapsToKernel(products: Tensor[], kernelShape: [number, number, number, number], groups: number): Tensor {
+function tapsToKernel(products: Tensor, kernelShape: [number, number, number, number], groups: number): Tensor {
   const [a, bg, kh, kw] = kernelShape;
-  const summed = reshape(reduceSum(concat(products, 2), [0]), [groups, kh * kw, a / groups, bg]);
+  const summed = reshape(reduceSum(products, [0]), [groups, kh * kw, a / groups, bg]);
   return reshape(transpose(summed, [0, 2, 3, 1]), kernelShape);
 }
 
 /**
  * Stride 1: the same sums over row-flattened planes. With `big` padded to width Wp and `small` widened
  * to Wp by zero columns, tap (i, j) of the padded plane flattened is the contiguous range starting at
- * i·dh·Wp + j·dw, so each tap is one Slice on the last axis feeding one MatMul (no per-tap Reshape);
- * the widened columns of `small` are zero, so what they meet adds nothing.
+ * i·dh·Wp + j·dw, so each tap is one Slice on the last axis (no per-tap Reshape); the widened columns of
+ * `small` are zero, so what they meet adds nothing. How the kh·kw products are formed depends on the
+ * channel counts (graph bench, 2 cores, 2026-12-03):
+ * - within 4× of each other: one MatMul per tap, each against its Slice of `big`;
+ * - `small` ≤ ¼ of `big` (a segmentation head, 96 → 4): the shift moved onto `small` — its plane placed
+ *   at every tap's offset, stacked into one [taps·A, M] operand, and one MatMul that reads `big` once.
+ *   The Swin-UNet's 96 → 4 head at 4×224²: 72 → 16 ms. (Per tap, `big` would be copied and read kh·kw times.)
+ * - `big` ≤ ¼ of `small` (a first layer, 1 → 16): the taps of `big` stacked into one operand [taps·B, L]
+ *   and one MatMul, instead of kh·kw matrix–vector products: 1.4 → 0.4 ms at 4×128².
  */
 function kernelGradFlat(big: Tensor, small: Tensor, k: [number, number], geo: Geometry): Tensor {
   const { d, p, groups } = geo;
@@ -241,18 +248,43 @@ function kernelGradFlat(big: Tensor, small: Tensor, k: [number, number], geo: Ge
   const hp = h + p[0] + p[2];
   // One extra row so that the last tap's range (offset up to dw·(kw − 1)) stays inside the plane.
   const extra = d[1] * (k[1] - 1) > 0 ? 1 : 0;
-  const flat = reshape(pad(big, [0, 0, p[0], p[1], 0, 0, p[2] + extra, p[3]]), [n, groups, cBig / groups, (hp + extra) * wp]);
+  const planeLength = (hp + extra) * wp;
+  const flat = reshape(pad(big, [0, 0, p[0], p[1], 0, 0, p[2] + extra, p[3]]), [n, groups, cBig / groups, planeLength]);
   const length = qh * wp;
   const wide = qw === wp ? small : pad(small, [0, 0, 0, 0, 0, 0, 0, wp - qw]);
   const smallFlat = reshape(wide, [n, groups, cSmall / groups, length]); // [N, G, A/G, L]
-  const products: Tensor[] = [];
-  for (let i = 0; i < k[0]; i++) {
-    for (let j = 0; j < k[1]; j++) {
-      const start = i * d[0] * wp + j * d[1];
-      products.push(matmul(smallFlat, transposeLast(slice(flat, { axes: [3], starts: [start], ends: [start + length] }))));
-    }
+  const starts: number[] = [];
+  for (let i = 0; i < k[0]; i++) for (let j = 0; j < k[1]; j++) starts.push(i * d[0] * wp + j * d[1]);
+  const tap = (t: Tensor, start: number, size: number) => slice(t, { axes: [3], starts: [start], ends: [start + size] });
+  const kernelShape: [number, number, number, number] = [cSmall, cBig / groups, k[0], k[1]];
+
+  if (4 * cSmall <= cBig) {
+    // Row t of the stack meets flat[m] with small[m − start_t]: `small` padded by the largest offset in
+    // front and to the plane's length behind, then read from (largest − start_t).
+    const lead = starts[starts.length - 1]!;
+    const placed = pad(smallFlat, [0, 0, 0, lead, 0, 0, 0, planeLength - length]);
+    const stacked = concat(
+      starts.map((s) => tap(placed, lead - s, planeLength)),
+      2,
+    ); // [N, G, taps·A/G, M]
+    return tapsToKernel(matmul(stacked, transposeLast(flat)), kernelShape, groups);
   }
-  return tapsToKernel(products, [cSmall, cBig / groups, k[0], k[1]], groups);
+  if (4 * cBig <= cSmall) {
+    const stacked = concat(
+      starts.map((s) => tap(flat, s, length)),
+      2,
+    ); // [N, G, taps·B/G, L]
+    const summed = reduceSum(matmul(smallFlat, transposeLast(stacked)), [0]); // [G, A/G, taps·B/G]
+    return reshape(transpose(reshape(summed, [groups, cSmall / groups, starts.length, cBig / groups]), [0, 1, 3, 2]), kernelShape);
+  }
+  return tapsToKernel(
+    concat(
+      starts.map((s) => matmul(smallFlat, transposeLast(tap(flat, s, length)))),
+      2,
+    ),
+    kernelShape,
+    groups,
+  );
 }
 
 export const CONV_RULES = [CONV, CONV_TRANSPOSE];
