@@ -75,6 +75,34 @@ export class Random {
     return out;
   }
 
+  /**
+   * Fills `out` with keep-mask values: 1 where the next {@link nextUint32} is below keep·2³² (uniform()
+   * < keep, exactly), else 0 — the same draws as fillUint32 followed by the comparison, in one pass and
+   * without the integer array: 2 M dropout draws in ~4 ms instead of ~15 (the UNet's per step).
+   */
+  fillBernoulli<T extends Float32Array>(out: T, keep: number): T {
+    // Compared as signed int32: u < T ⇔ (u − 2³¹) < (T − 2³¹), and (u ^ 2³¹) | 0 is u − 2³¹.
+    const threshold = keep * 4294967296 - 2147483648;
+    let { s0, s1, s2, s3 } = this;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      const r = (m << 7) | (m >>> 25);
+      out[i] = (Math.imul(r, 9) ^ 0x80000000) < threshold ? 1 : 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+    return out;
+  }
+
   /** Uniform in [0, 1), 32 bits of resolution. */
   uniform(): number {
     return this.nextUint32() / 4294967296;

@@ -36,13 +36,17 @@ export function toRuntimeTensor(t: Tensor, given: FeedValue, dynamicBatch: boole
   return { type: t.dtype, data, dims };
 }
 
-/** Keep-masks: 1 where uniform() < keep. u/2³² < keep ⇔ u < keep·2³² exactly (both sides are exact in float64). */
-export function bernoulliMask(random: Random, n: number, keep: number): Float32Array {
-  const bits = random.fillUint32(new Uint32Array(n));
-  const threshold = keep * 4294967296;
-  const m = new Float32Array(n);
-  for (let i = 0; i < n; i++) m[i] = bits[i]! < threshold ? 1 : 0;
-  return m;
+/**
+ * Keep-masks: 1 where uniform() < keep (Random.fillBernoulli), into `out` when given (a session reuses
+ * one buffer per mask input: onnxruntime reads its inputs during the run only).
+ */
+export function bernoulliMask(
+  random: Random,
+  n: number,
+  keep: number,
+  out: Float32Array<ArrayBuffer> = new Float32Array(n),
+): Float32Array<ArrayBuffer> {
+  return random.fillBernoulli(out, keep);
 }
 
 /** One value per parameter group: a number for all, or a record by group name (with an optional fallback). */
