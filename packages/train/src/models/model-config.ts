@@ -53,11 +53,11 @@ export const swinUnetModelConfigSchema = z.strictObject({
   /** Stochastic-depth rate, increasing linearly over the blocks; default 0.2. */
   dropPathRate: z.number().min(0).max(1).default(SWIN_TINY.dropPathRate),
   /**
-   * Training graphs rebuild the attention branches, MLP hidden layers and final expand in the backward
-   * pass instead of keeping them: less memory, more compute, the same values; default true (false in
-   * the cpu preset).
+   * Training graphs rebuild the attention branches and MLP hidden layers of the first n stages (and with
+   * n ≥ 1 the final expand) in the backward pass instead of keeping them: less memory, more compute, the
+   * same values. true: every stage, false: none; default 1 (false in the cpu preset).
    */
-  gradientCheckpointing: z.boolean().default(true),
+  gradientCheckpointing: z.union([z.boolean(), z.number().int().min(0)]).default(1),
 });
 
 export type UNetModelConfig = z.infer<typeof unetModelConfigSchema>;

@@ -32,11 +32,13 @@ export interface SwinUNetConfig {
   mlpRatio: number;
   dropPathRate: number;
   /**
-   * Training graphs rebuild the attention branches, the MLP hidden layers and the final ×patch expand in
-   * the backward pass instead of keeping their tensors (less memory, more compute, the same values).
-   * Default true.
+   * Training graphs rebuild the attention branches and the MLP hidden layers of the first n encoder
+   * stages and their decoder mirrors, and with n ≥ 1 the final ×patch expand, in the backward pass
+   * instead of keeping their tensors (less memory, more compute, the same values). true: every stage;
+   * false: none. Default 1: the activations are largest at the highest resolution, while each block's
+   * recomputation costs about the same at every stage (docs/engine.md#activation-memory).
    */
-  gradientCheckpointing?: boolean;
+  gradientCheckpointing?: boolean | number;
 }
 
 /** Swin-Tiny at 224 (docs/method/networks.md#swin-unet). */
@@ -49,7 +51,7 @@ export const SWIN_TINY: Omit<SwinUNetConfig, 'inChannels'> = {
   windowSize: 7,
   mlpRatio: 4,
   dropPathRate: 0.2,
-  gradientCheckpointing: true,
+  gradientCheckpointing: 1,
 };
 
 /** Per stage: resolution, window and shift after the reference's rule (window ≥ resolution → no shift). */
@@ -115,7 +117,9 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
     );
   const c = cfg.embedDim;
   const p = `${prefix}`;
-  const rebuild = cfg.gradientCheckpointing ?? true; // checkpoints apply to training graphs only
+  // Checkpoints apply to training graphs only; stages below `rebuilt` rebuild their blocks.
+  const setting = cfg.gradientCheckpointing ?? SWIN_TINY.gradientCheckpointing!;
+  const rebuilt = setting === true ? cfg.depths.length : setting === false ? 0 : setting;
 
   // A one-channel slice is repeated to three channels, as the reference does.
   const x3 = cfg.inChannels === 1 ? concat([image, image, image], 1) : image;
@@ -132,7 +136,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   const skips: Tensor[] = [];
   for (let i = 0; i <= last; i++) {
     skips.push(x);
-    x = stage(g, x, `${p}layers.${i}`, cfg, i, ratesOf(i), rebuild);
+    x = stage(g, x, `${p}layers.${i}`, cfg, i, ratesOf(i), i < rebuilt);
     if (i < last) x = patchMerging(g, x, `${p}layers.${i}.downsample`, stages[i]!.resolution, c * 2 ** i);
   }
   x = swinNorm(g, x, `${p}norm`, c * 2 ** last);
@@ -145,7 +149,7 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
       x = patchExpand(g, x, `${p}layers_up.0`, stages[i]!.resolution, dim, 2, dim / 2);
     } else {
       x = swinLinear(g, concat([x, skips[i]!], -1), `${p}concat_back_dim.${u}`, 2 * dim, dim);
-      x = stage(g, x, `${p}layers_up.${u}`, cfg, i, ratesOf(i), rebuild);
+      x = stage(g, x, `${p}layers_up.${u}`, cfg, i, ratesOf(i), i < rebuilt);
       if (u < last) x = patchExpand(g, x, `${p}layers_up.${u}.upsample`, stages[i]!.resolution, dim, 2, dim / 2);
     }
     features.push(x);
@@ -153,12 +157,12 @@ export function swinUnet(g: Graph, image: Tensor, cfg: SwinUNetConfig, prefix = 
   const r0 = stages[0]!.resolution;
   const s = cfg.patchSize;
   // The final ×patch expand works at full resolution (B × (r0·patch)² × C); in a training graph with
-  // gradientCheckpointing its intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are
+  // gradientCheckpointing ≥ 1 its intermediates (the expanded tokens, the pixel shuffle, LayerNorm's) are
   // rebuilt in the backward pass (`checkpoint`, docs/engine.md#activation-memory): only the map it
   // returns is kept, by its readers.
   const params = [...swinNormParams(g, `${p}norm_up`, c), ...patchExpandParams(g, `${p}up`, c, s, c)];
   const head = ([x, gamma, beta, ...expand]: Tensor[]) =>
     transpose(reshape(expandWith(layerNorm(x!, gamma!, beta!), expand, r0, s, c), [-1, r0 * s, r0 * s, c]), [0, 3, 1, 2]);
-  features[last] = g.training && rebuild ? checkpoint([x, ...params], head) : head([x, ...params]);
+  features[last] = g.training && rebuilt > 0 ? checkpoint([x, ...params], head) : head([x, ...params]);
   return features;
 }

@@ -49,7 +49,7 @@ const MODEL_FIELD_DOCS: Readonly<Record<string, string>> = {
   mlpRatio: 'MLP hidden size / C.',
   dropPathRate: 'Stochastic depth, increasing linearly over the blocks.',
   gradientCheckpointing:
-    'Swin-UNet training graphs rebuild the attention branches, MLP hidden layers and final ×patch expand in the backward pass instead of keeping them: less memory, more compute, the same values. Off in the cpu preset, where memory is not the bound: its MCSC step ~15 % faster for 0–50 MiB more peak RSS (docs/engine.md#activation-memory).',
+    "Swin-UNet training graphs rebuild the attention branches and MLP hidden layers of the first n stages (the highest resolutions, whose activations are largest), and with n ≥ 1 the final ×patch expand, in the backward pass instead of keeping them: less memory, more compute, the same values. true: every stage; false: none. 1 by default: at paper the Swin-UNet step ~8 % faster than with every stage, the MCSC step's peak RSS within ~100 MiB. Off in the cpu preset, where memory is not the bound: its MCSC step ~15 % faster for 0–50 MiB more peak RSS (docs/engine.md#activation-memory).",
 };
 
 interface JsonSchema {
