@@ -1,10 +1,13 @@
-"""Times the PyTorch networks of the parity suite the way packages/train/bench/models.bench.ts times ours:
-eval forward and one training step (0.5·(CE + Dice), AdamW, weight decay 5e-4) on random inputs, a median
-of REPEATS after WARMUP untimed calls (default 1), one intra-op thread per core (Debian's build starts with one: its
-OpenMP reports a single thread unless told; onnxruntime uses every core). Prints one JSON line:
-{"forwardMs", "stepMs", "threads", "torch"}. Optional: benches call it only when python3 has torch.
+"""Serves the PyTorch networks of the parity suite to packages/train/bench/models.bench.ts, which times
+them in turn with its own: eval forward and one training step (0.5·(CE + Dice), AdamW, weight decay 5e-4)
+on random inputs, one intra-op thread per core (Debian's build starts with one: its OpenMP reports a single
+thread unless told; onnxruntime uses every core). Optional: benches call it only when python3 has torch.
 
-usage: python3 torch_step_time.py MODEL_CONFIG.json BATCH SIZE REPEATS [WARMUP]
+usage: python3 torch_step_time.py MODEL_CONFIG.json BATCH SIZE
+It builds the network, prints {"ready": true, "threads", "torch"} and then answers each line of stdin:
+"forward" or "step" runs one call and prints its time in ms; EOF ends it. Taking turns call by call, both
+sides' medians come from the same minutes of this machine, whose speed drifts by up to a third over tens
+of seconds.
 """
 import json
 import os
@@ -17,18 +20,7 @@ import torch.nn.functional as F
 from torch_reference import Net, dice_loss
 
 
-def median_ms(runs, fn, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return sorted(times)[len(times) // 2]
-
-
-def main(cfg_path, batch, size, repeats, warmup=1):
+def setup(cfg_path, batch, size):
     torch.set_num_threads(os.cpu_count())
     cfg = json.load(open(cfg_path))
     if cfg["arch"] == "unet":
@@ -54,10 +46,17 @@ def main(cfg_path, batch, size, repeats, warmup=1):
         loss.backward()
         opt.step()
 
-    out = {"forwardMs": median_ms(repeats, forward, warmup), "stepMs": median_ms(repeats, step, warmup),
-           "threads": torch.get_num_threads(), "torch": torch.__version__}
-    print(json.dumps(out))
+    return forward, step
+
+
+def serve(cfg_path, batch, size):
+    calls = dict(zip(("forward", "step"), setup(cfg_path, batch, size)))
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        t0 = time.perf_counter()
+        calls[line.strip()]()
+        print((time.perf_counter() - t0) * 1000, flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+    serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -3,60 +3,39 @@
  * Swin-UNet at the paper preset (batch 4, 224) and the CPU preset (batch 4, 128). Each configuration
  * runs in its own process so its peak RSS is its own. Prints a Markdown table.
  *
- * Optional PyTorch row: where `/usr/bin/python3` (or PARITY_PYTHON) imports torch (Debian's python3-torch), the same networks of the
- * parity suite (test/parity/torch_reference.py, torch_swin.py) are timed the same way right after ours,
- * in the same run (test/parity/torch_step_time.py), and the table gains PyTorch's step and our step's
- * ratio to it. Never needed: without torch the columns say so. BENCH_TORCH=0 skips them.
+ * Optional PyTorch columns: where `/usr/bin/python3` (or PARITY_PYTHON) imports torch (Debian's
+ * python3-torch), the same networks of the parity suite (test/parity/torch_reference.py, torch_swin.py)
+ * are timed in turn with ours, call by call (./torch-reference.ts), and the table gains PyTorch's step
+ * and our step's ratio to it. Never needed: without torch the columns say so. BENCH_TORCH=0 skips them.
+ *
+ * Each round: our eval forward, our step, PyTorch's step, each one untimed call then one timed (the
+ * untimed one meets the caches the other side left); medians over BENCH_REPEATS rounds. Taking turns, every median comes from the same
+ * minutes: this machine's speed drifts by up to a third over tens of seconds (the paper UNet step 375–500
+ * ms in one steady loop, 2026-12-03), which timing each column in its own block measured as much as the
+ * networks (the cpu UNet's ratio to PyTorch 0.58–0.87 between runs of one hour).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Random, TrainingSession, softmax, nodeRuntime } from '@mcsc/graph/node';
 import { graphLosses } from '@mcsc/core';
 import { networkPreset, type NetworkPresetName } from '../src/models/presets';
 import { segmentationNet } from '../src/models/segmentation-net';
-import { medianMs } from '../../graph/bench/timing';
+import { median } from '../../graph/bench/timing';
+import { hasTorch, startTorchReference } from './torch-reference';
 
 const BATCH = 4;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /**
- * Untimed calls before the timed ones, ours and PyTorch's alike. Three, because onnxruntime's first
+ * Untimed rounds before the timed ones, ours and PyTorch's alike. Three, because onnxruntime's first
  * runs are not its steady state: on 2026-12-03 the paper Swin-UNet's steps 1–3 took 7.9, 8.7 and 1.9 s
  * (the memory pattern's block is allocated on the second run, the arena grows), then 1.3–2.1 s; with one
  * warm-up call the median of three took in the second.
  */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
-const PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3'; // Debian's python3 (python3-torch); the parity suite's default
-const TORCH_SCRIPT = fileURLToPath(new URL('../../../test/parity/torch_step_time.py', import.meta.url));
 
-/** Whether python3 imports torch here (the PyTorch columns are optional). */
-function hasTorch(): boolean {
-  if (process.env.BENCH_TORCH === '0') return false;
-  return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
-/** PyTorch's eval forward and training step for the same network and input, median of REPEATS (ms). */
-function torchStepMs(
-  preset: NetworkPresetName,
-  arch: 'cnn' | 'transformer',
-): { forwardMs: number; stepMs: number; threads: number; torch: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'mcsc-torch-bench-'));
-  try {
-    const p = networkPreset(preset);
-    const config = join(dir, 'model.json');
-    writeFileSync(config, JSON.stringify(p[arch]));
-    const args = [TORCH_SCRIPT, config, String(BATCH), String(p.patchSize), String(REPEATS), String(WARMUP)];
-    const out = execFileSync(PYTHON, args, { encoding: 'utf8' });
-    return JSON.parse(out.trim().split('\n').pop()!);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Our row of the table (without the PyTorch cells) and our step's median in ms. */
-async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): Promise<{ row: string; stepMs: number }> {
+/** One row of the table: our network, and PyTorch's taking turns with it when BENCH_WITH_TORCH=1. */
+async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): Promise<{ row: string; torchVersion: string }> {
   const p = networkPreset(preset);
   const config = p[arch];
   const size = p.patchSize;
@@ -75,13 +54,44 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   const r = new Random(2);
   const image = Float32Array.from({ length: BATCH * size * size }, () => r.normal());
   const label = BigInt64Array.from({ length: BATCH * size * size }, () => BigInt(r.int(4)));
-  const time = (f: () => Promise<unknown>) => medianMs(REPEATS, f, WARMUP);
-  const fwd = await time(() => session.evaluate({ image }));
-  const step = await time(() => session.step({ image, label }, { lr: 1e-4 }));
+  const torch = process.env.BENCH_WITH_TORCH === '1' ? await startTorchReference(config, BATCH, size) : null;
+  const forward = () => session.evaluate({ image });
+  const step = () => session.step({ image, label }, { lr: 1e-4 });
+  const timed = async (f: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const sides = [forward, step, ...(torch ? [() => torch.time('step')] : [])];
+  // Warm-up: WARMUP calls of each. Then each side's turn is one untimed call (it meets the caches the
+  // other side left: the cpu Swin-UNet step took 114 ms right after PyTorch's, 68–90 after its own) and
+  // one timed call; a call of over 5 s after the warm-up is timed at once (caches are noise there).
+  let leads = sides.map(() => 1);
+  for (const [k, f] of sides.entries()) for (let i = 0; i < WARMUP; i++) if ((await timed(f)) > 5000) leads[k] = 0;
+  if (WARMUP === 0) leads = sides.map(() => 1);
+  const times = sides.map(() => [] as number[]);
+  for (let round = 0; round < REPEATS; round++) {
+    for (const [k, f] of sides.entries()) {
+      for (let i = 0; i < leads[k]!; i++) await f();
+      times[k]!.push(await timed(f));
+    }
+  }
+  torch?.close();
+  const [fwd, stepMs, torchMs] = [median(times[0]!), median(times[1]!), torch ? median(times[2]!) : Number.NaN];
   const params = session.parameterNames.reduce((n, k) => n + session.weights().get(k)!.data.length, 0);
   const rss = process.resourceUsage().maxRSS / 1024;
-  const row = `| ${preset} | ${arch === 'cnn' ? 'UNet' : 'Swin-UNet'} | ${BATCH}×1×${size}² | ${params.toLocaleString('en-US')} | ${fwd.toFixed(0)} | ${step.toFixed(0)} | ${(step / fwd).toFixed(2)} | ${rss.toFixed(0)} |`;
-  return { row, stepMs: step };
+  const cells = [
+    preset,
+    arch === 'cnn' ? 'UNet' : 'Swin-UNet',
+    `${BATCH}×1×${size}²`,
+    params.toLocaleString('en-US'),
+    fwd.toFixed(0),
+    stepMs.toFixed(0),
+    (stepMs / fwd).toFixed(2),
+    rss.toFixed(0),
+    ...(torch ? [torchMs.toFixed(0), (stepMs / torchMs).toFixed(2)] : ['—', '—']),
+  ];
+  return { row: `| ${cells.join(' | ')} |`, torchVersion: torch?.version ?? '' };
 }
 
 async function main(): Promise<void> {
@@ -97,18 +107,21 @@ async function main(): Promise<void> {
   const presets = (process.env.BENCH_PRESETS?.split(',') ?? ['cpu', 'paper']) as NetworkPresetName[];
   for (const p of presets) {
     for (const a of ['cnn', 'transformer'] as const) {
-      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), p, a], { encoding: 'utf8' });
-      const { row, stepMs } = JSON.parse(out.trim().split('\n').pop()!) as { row: string; stepMs: number };
-      const theirs = torch ? torchStepMs(p, a) : null;
-      if (theirs)
-        torchVersion = `PyTorch ${theirs.torch}, ${theirs.threads} threads, timed right after each of our rows (test/parity/torch_step_time.py)`;
-      rows.push(`${row} ${theirs ? `${theirs.stepMs.toFixed(0)} | ${(stepMs / theirs.stepMs).toFixed(2)}` : '— | —'} |`);
+      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), p, a], {
+        encoding: 'utf8',
+        env: { ...process.env, BENCH_WITH_TORCH: torch ? '1' : '0' },
+      });
+      const measured = JSON.parse(out.trim().split('\n').pop()!) as { row: string; torchVersion: string };
+      rows.push(measured.row);
+      torchVersion ||= measured.torchVersion;
     }
   }
   console.log(
-    `networks, ${cpus().length} cores, medians of ${REPEATS} after ${WARMUP} untimed calls, load average (1 min) ${load} → ${loadavg()[0]!.toFixed(1)}`,
+    `networks, ${cpus().length} cores, medians of ${REPEATS} rounds after ${WARMUP} untimed calls of each (ours and PyTorch's taking turns), load average (1 min) ${load} → ${loadavg()[0]!.toFixed(1)}`,
   );
-  console.log(`${torch ? torchVersion : `PyTorch: not measured (${PYTHON} has no torch, or BENCH_TORCH=0)`}\n`);
+  console.log(
+    `${torch ? `${torchVersion}, timed in turn with ours (test/parity/torch_step_time.py)` : 'PyTorch: not measured (no torch in python3, or BENCH_TORCH=0)'}\n`,
+  );
   console.log(
     '| preset | network | input | parameters | eval forward (ms) | training step (ms) | step / forward | peak RSS (MiB) | PyTorch step (ms) | step / PyTorch step |',
   );
