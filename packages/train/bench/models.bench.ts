@@ -27,7 +27,7 @@ import { hasTorch, startTorchReference } from './torch-reference';
 const BATCH = 4;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /**
- * Untimed rounds before the timed ones, ours and PyTorch's alike. Three, because onnxruntime's first
+ * Untimed calls of each (forward, step, PyTorch's step) before the timed rounds. Three, because onnxruntime's first
  * runs are not its steady state: on 2026-12-03 the paper Swin-UNet's steps 1–3 took 7.9, 8.7 and 1.9 s
  * (the memory pattern's block is allocated on the second run, the arena grows), then 1.3–2.1 s; with one
  * warm-up call the median of three took in the second.
@@ -66,9 +66,8 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
   // Warm-up: WARMUP calls of each. Then each side's turn is one untimed call (it meets the caches the
   // other side left: the cpu Swin-UNet step took 114 ms right after PyTorch's, 68–90 after its own) and
   // one timed call; a call of over 5 s after the warm-up is timed at once (caches are noise there).
-  let leads = sides.map(() => 1);
+  const leads = sides.map(() => 1);
   for (const [k, f] of sides.entries()) for (let i = 0; i < WARMUP; i++) if ((await timed(f)) > 5000) leads[k] = 0;
-  if (WARMUP === 0) leads = sides.map(() => 1);
   const times = sides.map(() => [] as number[]);
   for (let round = 0; round < REPEATS; round++) {
     for (const [k, f] of sides.entries()) {
