@@ -9,7 +9,8 @@
  * and our step's ratio to it. Never needed: without torch the columns say so. BENCH_TORCH=0 skips them.
  *
  * Each round: our eval forward, our step, PyTorch's step, each one untimed call then one timed (the
- * untimed one meets the caches the other side left); medians over BENCH_REPEATS rounds. Taking turns, every median comes from the same
+ * untimed one meets the caches the other side left); medians over BENCH_REPEATS rounds. A PyTorch step
+ * of over 5 s (the paper Swin-UNet's) is timed in its own block first instead. Taking turns, every median comes from the same
  * minutes: this machine's speed drifts by up to a third over tens of seconds (the paper UNet step 375–500
  * ms in one steady loop, 2026-12-03), which timing each column in its own block measured as much as the
  * networks (the cpu UNet's ratio to PyTorch 0.58–0.87 between runs of one hour).
@@ -62,21 +63,30 @@ async function measure(preset: NetworkPresetName, arch: 'cnn' | 'transformer'): 
     await f();
     return performance.now() - t0;
   };
-  const sides = [forward, step, ...(torch ? [() => torch.time('step')] : [])];
+  const torchStep = () => torch!.time('step');
+  // A PyTorch step of over 5 s (the paper Swin-UNet's, ~27 s) is timed in its own block, before ours:
+  // between our calls it slowed our next steps by ~20 % even after an untimed one (1,271–1,341 against
+  // 1,072 ms, 2026-12-03), and a call that long averages the machine's drift by itself.
+  const torchBlock: number[] = [];
+  if (torch && (await timed(torchStep)) > 5000) {
+    for (let i = 1; i < WARMUP; i++) await torchStep();
+    for (let i = 0; i < REPEATS; i++) torchBlock.push(await timed(torchStep));
+  }
+  const sides = [forward, step, ...(torch && torchBlock.length === 0 ? [torchStep] : [])];
   // Warm-up: WARMUP calls of each. Then each side's turn is one untimed call (it meets the caches the
   // other side left: the cpu Swin-UNet step took 114 ms right after PyTorch's, 68–90 after its own) and
-  // one timed call; a call of over 5 s after the warm-up is timed at once (caches are noise there).
-  const leads = sides.map(() => 1);
-  for (const [k, f] of sides.entries()) for (let i = 0; i < WARMUP; i++) if ((await timed(f)) > 5000) leads[k] = 0;
+  // one timed call.
+  for (const f of sides) for (let i = 0; i < WARMUP; i++) await f();
   const times = sides.map(() => [] as number[]);
   for (let round = 0; round < REPEATS; round++) {
     for (const [k, f] of sides.entries()) {
-      for (let i = 0; i < leads[k]!; i++) await f();
+      await f();
       times[k]!.push(await timed(f));
     }
   }
   torch?.close();
-  const [fwd, stepMs, torchMs] = [median(times[0]!), median(times[1]!), torch ? median(times[2]!) : Number.NaN];
+  const torchMs = torchBlock.length > 0 ? median(torchBlock) : torch ? median(times[2]!) : Number.NaN;
+  const [fwd, stepMs] = [median(times[0]!), median(times[1]!)];
   const params = session.parameterNames.reduce((n, k) => n + session.weights().get(k)!.data.length, 0);
   const rss = process.resourceUsage().maxRSS / 1024;
   const cells = [
