@@ -1,5 +1,4 @@
 /** How a `TrainingSession` turns what the caller feeds into checked runtime tensors, and draws dropout masks. */
-import type { Random } from './random.js';
 import type { RuntimeTensor } from './runtime/runtime.js';
 import { formatShape, type Tensor, type TensorData } from './tensor.js';
 import { McscError } from './errors.js';
@@ -34,19 +33,6 @@ export function toRuntimeTensor(t: Tensor, given: FeedValue, dynamicBatch: boole
     throw new McscError('TrainingSession', `feed '${t.name}' is ${desc}, expected ${t.dtype}${want}`);
   }
   return { type: t.dtype, data, dims };
-}
-
-/**
- * Keep-masks: 1 where uniform() < keep (Random.fillBernoulli), into `out` when given (a session reuses
- * one buffer per mask input: onnxruntime reads its inputs during the run only).
- */
-export function bernoulliMask(
-  random: Random,
-  n: number,
-  keep: number,
-  out: Float32Array<ArrayBuffer> = new Float32Array(n),
-): Float32Array<ArrayBuffer> {
-  return random.fillBernoulli(out, keep);
 }
 
 /** One value per parameter group: a number for all, or a record by group name (with an optional fallback). */

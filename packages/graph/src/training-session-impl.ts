@@ -15,7 +15,7 @@ import { joinPackedStates, pack, splitPackedStates, unpack, type PackedGroup } f
 import { Random } from './random.js';
 import type { RuntimeSession, RuntimeTensor } from './runtime/runtime.js';
 import type { NamedTensor } from './safetensors.js';
-import { bernoulliMask, perGroup, toRuntimeTensor, type Feeds } from './session-feeds.js';
+import { perGroup, toRuntimeTensor, type Feeds } from './session-feeds.js';
 import {
   assignWeights,
   decodeTrainingState,
@@ -147,9 +147,10 @@ export class TrainingSessionImpl implements TrainingSession {
       }
       const random = this.trainGraph.randomInputs.find((r) => r.tensor.name === name);
       if (random) {
-        const buffer = this.maskBuffers.get(name) ?? new Float32Array(random.tensor.size);
-        this.maskBuffers.set(name, buffer);
-        return bernoulliMask(this.masks, random.tensor.size, random.keepProbability, buffer);
+        // onnxruntime reads its inputs during the run only, so each mask input's buffer is refilled in place.
+        let buffer = this.maskBuffers.get(name);
+        if (!buffer) this.maskBuffers.set(name, (buffer = new Float32Array(random.tensor.size)));
+        return this.masks.fillBernoulli(buffer, random.keepProbability);
       }
       const packed = this.packing.find((p) => p.input === name);
       if (packed) return pack(packed, (n) => this.values.get(n)!.data as Float32Array);

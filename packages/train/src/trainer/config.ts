@@ -17,7 +17,7 @@
 import { EMPTY_CLASS_RULES } from '@mcsc/core';
 import { devicesOf, McscError, valueAt, type Device } from '@mcsc/graph';
 import { z } from 'zod';
-import { readJsonFile } from '../data/json-file.js';
+import { isJsonObject, readJsonFile } from '../data/json-file.js';
 import { swinStages } from '../models/swin-unet.js';
 import { swinUnetModelConfigSchema, unetModelConfigSchema } from '../models/model-config.js';
 
@@ -405,17 +405,13 @@ export function deepMerge(base: ConfigOverrides, over: ConfigOverrides): ConfigO
   for (const [key, value] of [...Object.entries(base), ...Object.entries(over)]) {
     const prev = Object.hasOwn(out, key) ? out[key] : undefined;
     Object.defineProperty(out, key, {
-      value: isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value,
+      value: isJsonObject(prev) && isJsonObject(value) ? deepMerge(prev, value) : value,
       enumerable: true,
       writable: true,
       configurable: true,
     });
   }
   return out;
-}
-
-function isPlainObject(v: unknown): v is ConfigOverrides {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Thrown for an invalid config: the source, then one line per problem (`field.path: message`). */
@@ -476,7 +472,7 @@ function choosePreset(preset: PresetName | undefined, overrides: readonly Config
  * {@link resolveConfig} with the document's `preset` (absent = cpu).
  */
 export function parseConfig(value: unknown, source = 'config'): TrainConfig {
-  if (!isPlainObject(value)) throw new ConfigError(source, [`(root): must be an object${describeValue(value)}`]);
+  if (!isJsonObject(value)) throw new ConfigError(source, [`(root): must be an object${describeValue(value)}`]);
   return resolveConfig(undefined, [value], source);
 }
 
@@ -500,7 +496,7 @@ export function readConfigFile(path: string): ConfigOverrides {
       message.startsWith('cannot read') ? `cannot read the file (${reason[1]})` : `not valid JSON (${reason[1]})`,
     ]);
   }
-  if (!isPlainObject(json)) throw new ConfigError(path, [`(root): must be a JSON object, got ${describeValue(json).slice(6)}`]);
+  if (!isJsonObject(json)) throw new ConfigError(path, [`(root): must be a JSON object, got ${describeValue(json).slice(6)}`]);
   return json;
 }
 
