@@ -148,8 +148,8 @@ export class TrainingSessionImpl implements TrainingSession {
       const random = this.trainGraph.randomInputs.find((r) => r.tensor.name === name);
       if (random) {
         // onnxruntime reads its inputs during the run only, so each mask input's buffer is refilled in place.
-        let buffer = this.maskBuffers.get(name);
-        if (!buffer) this.maskBuffers.set(name, (buffer = new Float32Array(random.tensor.size)));
+        const buffer = this.maskBuffers.get(name) ?? new Float32Array(random.tensor.size);
+        this.maskBuffers.set(name, buffer);
         return this.masks.fillBernoulli(buffer, random.keepProbability);
       }
       const packed = this.packing.find((p) => p.input === name);
